@@ -1,0 +1,255 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Page is a public status page.
+type Page struct {
+	ID        int64
+	OrgID     int64
+	Slug      string
+	Title     string
+	Domain    string // "" when the page has no custom domain
+	TimeZone  string
+	Regions   []string // default regions for the page's checks
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ComponentGroup groups components on a page.
+type ComponentGroup struct {
+	ID       int64
+	OrgID    int64
+	PageID   int64
+	Name     string
+	Position int
+}
+
+// Component statuses, in Statuspage's vocabulary.
+const (
+	StatusOperational         = "operational"
+	StatusDegradedPerformance = "degraded_performance"
+	StatusPartialOutage       = "partial_outage"
+	StatusMajorOutage         = "major_outage"
+	StatusUnderMaintenance    = "under_maintenance"
+)
+
+// Component is one thing on a status page whose health users care about.
+type Component struct {
+	ID                 int64
+	OrgID              int64
+	PageID             int64
+	GroupID            *int64
+	Name               string
+	Description        string
+	Position           int
+	Status             string
+	Showcase           bool
+	OnlyShowIfDegraded bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Check is a probe configuration. Spec is the full probes.Spec as JSON; a job
+// carries it whole to the workers, so the store does not interpret it.
+type Check struct {
+	ID            int64
+	OrgID         int64
+	PageID        int64
+	ComponentID   int64
+	Name          string
+	URL           string
+	Spec          json.RawMessage
+	Regions       []string
+	Interval      time.Duration
+	Quorum        int // 0 = majority of Regions
+	ConfirmRounds int
+	Enabled       bool
+	State         string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// MaintenanceWindow is a recurring (Schedule, a robfig/cron line in TimeZone,
+// lasting Duration) or one-off (StartsAt/EndsAt) maintenance.
+type MaintenanceWindow struct {
+	ID           int64
+	OrgID        int64
+	PageID       int64
+	Name         string
+	Body         string
+	Schedule     string
+	Duration     time.Duration
+	TimeZone     string
+	StartsAt     *time.Time
+	EndsAt       *time.Time
+	Status       string
+	ComponentIDs []int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+const pageColumns = `id, org_id, slug, title, domain, time_zone, regions, created_at, updated_at`
+
+func scanPage(row interface{ Scan(...any) error }) (Page, error) {
+	var p Page
+	var domain sql.NullString
+	var regions string
+	if err := row.Scan(&p.ID, &p.OrgID, &p.Slug, &p.Title, &domain, &p.TimeZone, &regions, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		return Page{}, err
+	}
+	p.Domain = domain.String
+	if err := json.Unmarshal([]byte(regions), &p.Regions); err != nil {
+		return Page{}, fmt.Errorf("page %d regions: %w", p.ID, err)
+	}
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	return p, nil
+}
+
+// Page returns one page of the organisation.
+func (s *Store) Page(ctx context.Context, orgID, id int64) (Page, error) {
+	p, err := scanPage(s.db.QueryRowContext(ctx, s.q(`SELECT `+pageColumns+` FROM pages WHERE org_id = ? AND id = ?`), orgID, id))
+	return p, notFound(err, "page", id)
+}
+
+// PageBySlug returns a page by its public slug. It is not tenant-scoped: the
+// public status page is found by slug before any organisation is known.
+func (s *Store) PageBySlug(ctx context.Context, slug string) (Page, error) {
+	p, err := scanPage(s.db.QueryRowContext(ctx, s.q(`SELECT `+pageColumns+` FROM pages WHERE slug = ?`), slug))
+	return p, notFound(err, "page", slug)
+}
+
+// PageByDomain returns the page served on a custom domain (public, like PageBySlug).
+func (s *Store) PageByDomain(ctx context.Context, domain string) (Page, error) {
+	p, err := scanPage(s.db.QueryRowContext(ctx, s.q(`SELECT `+pageColumns+` FROM pages WHERE domain = ?`), domain))
+	return p, notFound(err, "page", domain)
+}
+
+// Pages lists the organisation's pages by slug.
+func (s *Store) Pages(ctx context.Context, orgID int64) ([]Page, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+pageColumns+` FROM pages WHERE org_id = ? ORDER BY slug`), orgID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list pages: %w", err)
+	}
+	defer rows.Close()
+	var out []Page
+	for rows.Next() {
+		p, err := scanPage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list pages: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list pages: %w", err)
+	}
+	return out, nil
+}
+
+const componentColumns = `id, org_id, page_id, group_id, name, description, position, status, showcase, only_show_if_degraded, created_at, updated_at`
+
+func scanComponent(row interface{ Scan(...any) error }) (Component, error) {
+	var c Component
+	var group sql.NullInt64
+	if err := row.Scan(&c.ID, &c.OrgID, &c.PageID, &group, &c.Name, &c.Description, &c.Position, &c.Status,
+		&c.Showcase, &c.OnlyShowIfDegraded, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		return Component{}, err
+	}
+	if group.Valid {
+		c.GroupID = &group.Int64
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, nil
+}
+
+// Component returns one component of the organisation.
+func (s *Store) Component(ctx context.Context, orgID, id int64) (Component, error) {
+	c, err := scanComponent(s.db.QueryRowContext(ctx, s.q(`SELECT `+componentColumns+` FROM components WHERE org_id = ? AND id = ?`), orgID, id))
+	return c, notFound(err, "component", id)
+}
+
+// Components lists a page's components in display order.
+func (s *Store) Components(ctx context.Context, orgID, pageID int64) ([]Component, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+componentColumns+` FROM components
+		WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list components: %w", err)
+	}
+	defer rows.Close()
+	var out []Component
+	for rows.Next() {
+		c, err := scanComponent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list components: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list components: %w", err)
+	}
+	return out, nil
+}
+
+const checkColumns = `id, org_id, page_id, component_id, name, url, spec, regions, interval_seconds, quorum, confirm_rounds, enabled, state, created_at, updated_at`
+
+func scanCheck(row interface{ Scan(...any) error }) (Check, error) {
+	var c Check
+	var spec, regions string
+	var interval int64
+	if err := row.Scan(&c.ID, &c.OrgID, &c.PageID, &c.ComponentID, &c.Name, &c.URL, &spec, &regions, &interval,
+		&c.Quorum, &c.ConfirmRounds, &c.Enabled, &c.State, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		return Check{}, err
+	}
+	c.Spec = json.RawMessage(spec)
+	if err := json.Unmarshal([]byte(regions), &c.Regions); err != nil {
+		return Check{}, fmt.Errorf("check %d regions: %w", c.ID, err)
+	}
+	c.Interval = time.Duration(interval) * time.Second
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, nil
+}
+
+// Check returns one check of the organisation.
+func (s *Store) Check(ctx context.Context, orgID, id int64) (Check, error) {
+	c, err := scanCheck(s.db.QueryRowContext(ctx, s.q(`SELECT `+checkColumns+` FROM checks WHERE org_id = ? AND id = ?`), orgID, id))
+	return c, notFound(err, "check", id)
+}
+
+// Checks lists a page's checks by name.
+func (s *Store) Checks(ctx context.Context, orgID, pageID int64) ([]Check, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+checkColumns+` FROM checks
+		WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list checks: %w", err)
+	}
+	defer rows.Close()
+	var out []Check
+	for rows.Next() {
+		c, err := scanCheck(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list checks: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list checks: %w", err)
+	}
+	return out, nil
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound and wraps anything else.
+func notFound(err error, what string, key any) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: %s %v: %w", what, key, ErrNotFound)
+	}
+	return fmt.Errorf("store: read %s %v: %w", what, key, err)
+}

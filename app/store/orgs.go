@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Org is a tenant. Every other row belongs to one.
+type Org struct {
+	ID        int64
+	Name      string
+	Slug      string
+	CreatedAt time.Time
+}
+
+// Role is a member's or token's power within an organisation.
+type Role string
+
+// The roles, from most to least powerful.
+const (
+	RoleOwner  Role = "owner"
+	RoleEditor Role = "editor"
+	RoleViewer Role = "viewer"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleOwner || r == RoleEditor || r == RoleViewer }
+
+// Allows reports whether r may do what needs the role need: an owner may do
+// everything, an editor what editors and viewers may, a viewer only view.
+func (r Role) Allows(need Role) bool { return r.rank() >= need.rank() && need.rank() > 0 }
+
+func (r Role) rank() int {
+	switch r {
+	case RoleOwner:
+		return 3
+	case RoleEditor:
+		return 2
+	case RoleViewer:
+		return 1
+	}
+	return 0
+}
+
+// CreateOrg creates an organisation; ErrConflict if the slug is taken.
+func (s *Store) CreateOrg(ctx context.Context, name, slug string) (Org, error) {
+	return createOrg(ctx, s.db, s, name, slug)
+}
+
+// CreateOrg creates an organisation inside the transaction.
+func (tx *Tx) CreateOrg(ctx context.Context, name, slug string) (Org, error) {
+	return createOrg(ctx, tx.tx, tx.s, name, slug)
+}
+
+func createOrg(ctx context.Context, q querier, s *Store, name, slug string) (Org, error) {
+	o := Org{Name: name, Slug: slug, CreatedAt: now()}
+	err := q.QueryRowContext(ctx, s.q(`INSERT INTO orgs (name, slug, created_at) VALUES (?, ?, ?) RETURNING id`),
+		name, slug, o.CreatedAt).Scan(&o.ID)
+	if isUniqueViolation(err) {
+		return Org{}, fmt.Errorf("store: organisation %q: %w", slug, ErrConflict)
+	}
+	if err != nil {
+		return Org{}, fmt.Errorf("store: create organisation %q: %w", slug, err)
+	}
+	return o, nil
+}
+
+// Org returns one organisation by id.
+func (s *Store) Org(ctx context.Context, id int64) (Org, error) {
+	return s.scanOrg(s.db.QueryRowContext(ctx, s.q(`SELECT id, name, slug, created_at FROM orgs WHERE id = ?`), id))
+}
+
+// OrgBySlug returns one organisation by slug.
+func (s *Store) OrgBySlug(ctx context.Context, slug string) (Org, error) {
+	return s.scanOrg(s.db.QueryRowContext(ctx, s.q(`SELECT id, name, slug, created_at FROM orgs WHERE slug = ?`), slug))
+}
+
+func (s *Store) scanOrg(row *sql.Row) (Org, error) {
+	var o Org
+	err := row.Scan(&o.ID, &o.Name, &o.Slug, &o.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Org{}, ErrNotFound
+	}
+	if err != nil {
+		return Org{}, fmt.Errorf("store: read organisation: %w", err)
+	}
+	o.CreatedAt = o.CreatedAt.UTC()
+	return o, nil
+}
+
+// Orgs lists every organisation, oldest first (operations commands use it to
+// pick the only one of a self-hosted install).
+func (s *Store) Orgs(ctx context.Context) ([]Org, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, slug, created_at FROM orgs ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list organisations: %w", err)
+	}
+	defer rows.Close()
+	var out []Org
+	for rows.Next() {
+		var o Org
+		if err := rows.Scan(&o.ID, &o.Name, &o.Slug, &o.CreatedAt); err != nil {
+			return nil, fmt.Errorf("store: list organisations: %w", err)
+		}
+		o.CreatedAt = o.CreatedAt.UTC()
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list organisations: %w", err)
+	}
+	return out, nil
+}

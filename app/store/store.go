@@ -1,0 +1,252 @@
+// Package store is Pharos's persistence: one *Store over database/sql that
+// speaks PostgreSQL (pgx) in production and SQLite (modernc.org/sqlite, pure
+// Go) as the embedded default. Queries are hand-written with '?' placeholders
+// and rebound for PostgreSQL; every query that touches tenant data takes the
+// organisation id and filters by it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"pharos/migrations"
+)
+
+// ErrNotFound is returned when a row does not exist in the caller's
+// organisation. Rows of other organisations are reported the same way, so a
+// tenant cannot learn that they exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a unique constraint would be violated.
+var ErrConflict = errors.New("store: already exists")
+
+// Dialect names the SQL engine behind a Store.
+type Dialect string
+
+// The supported dialects.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// Store is the database handle shared by every role.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+}
+
+// Open connects to the database named by rawURL: "postgres://…" or
+// "postgresql://…" for PostgreSQL, "sqlite://PATH" (or "sqlite::memory:") for
+// SQLite. The SQLite parent directory is created if needed. Open does not
+// migrate; call Migrate.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	driver, dsn, dialect, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if dialect == SQLite {
+		if dir := sqliteDir(dsn); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("store: create %s: %w", dir, err)
+			}
+		}
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
+	}
+	if dialect == SQLite {
+		// One writer at a time is SQLite's model; WAL lets readers proceed.
+		// A small pool keeps writers from queueing on busy_timeout.
+		db.SetMaxOpenConns(8)
+	} else {
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect %s: %w", dialect, err)
+	}
+	return &Store{db: db, dialect: dialect}, nil
+}
+
+func parseURL(rawURL string) (driver, dsn string, dialect Dialect, err error) {
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return "pgx", rawURL, Postgres, nil
+	case strings.HasPrefix(rawURL, "sqlite://"), strings.HasPrefix(rawURL, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite://"), "sqlite:")
+		query := ""
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path, query = path[:i], path[i+1:]
+		}
+		if path == "" {
+			return "", "", "", fmt.Errorf("store: database URL %q names no SQLite file", rawURL)
+		}
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return "", "", "", fmt.Errorf("store: database URL %q: %w", rawURL, err)
+		}
+		// Foreign keys on, WAL for concurrent readers, wait instead of failing
+		// on a busy database, and take the write lock at BEGIN so two writers
+		// never deadlock upgrading read locks.
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "busy_timeout(10000)")
+		if path != ":memory:" {
+			q.Add("_pragma", "journal_mode(WAL)")
+			q.Add("_pragma", "synchronous(NORMAL)")
+		}
+		q.Set("_txlock", "immediate")
+		return "sqlite", "file:" + path + "?" + q.Encode(), SQLite, nil
+	default:
+		return "", "", "", fmt.Errorf("store: database URL %q: want postgres://… or sqlite://PATH", rawURL)
+	}
+}
+
+func sqliteDir(dsn string) string {
+	path := strings.TrimPrefix(dsn, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == ":memory:" {
+		return ""
+	}
+	return filepath.Dir(path)
+}
+
+// Migrate applies every pending migration of the store's dialect. It is safe
+// to run at every start, and from several processes at once on PostgreSQL
+// (goose holds an advisory lock).
+func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
+	sub, err := fs.Sub(migrations.FS, string(s.dialect))
+	if err != nil {
+		return 0, fmt.Errorf("store: migrations: %w", err)
+	}
+	var opts []goose.ProviderOption
+	gd := goose.DialectSQLite3
+	if s.dialect == Postgres {
+		gd = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return 0, fmt.Errorf("store: migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, s.db, sub, opts...)
+	if err != nil {
+		return 0, fmt.Errorf("store: migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: migrate: %w", err)
+	}
+	return len(results), nil
+}
+
+// Dialect reports which engine the store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB exposes the pool for tests and health checks.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Ping reports whether the database answers; /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// q rebinds '?' placeholders to PostgreSQL's $n. Queries never contain a
+// literal '?' outside placeholders.
+func (s *Store) q(query string) string {
+	if s.dialect != Postgres {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// querier is what both *sql.DB and *sql.Tx offer; methods that must run inside
+// a caller's transaction take a Tx wrapper built on it.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx is a transaction with the same query methods as the Store.
+type Tx struct {
+	tx *sql.Tx
+	s  *Store
+}
+
+// InTx runs fn in one transaction, committing when fn returns nil and rolling
+// back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(&Tx{tx: sqlTx, s: s}); err != nil {
+		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// now is the single place the store reads the clock; times are stored in UTC
+// so SQLite's text timestamps sort correctly.
+func now() time.Time { return time.Now().UTC() }
+
+// isUniqueViolation recognises a unique-constraint error from either driver
+// without importing driver-specific error types into every caller.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQLSTATE 23505") || // pgx
+		strings.Contains(msg, "UNIQUE constraint failed") || // sqlite
+		strings.Contains(msg, "duplicate key value")
+}
+
+// nullTime converts a nullable time column.
+func nullTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}

@@ -1,0 +1,115 @@
+// Package storetest opens real stores for tests: a fresh SQLite file, and a
+// fresh PostgreSQL schema when PHAROS_TEST_DATABASE_URL is set. Tests that
+// need PostgreSQL skip with a message naming the variable when it is unset,
+// and fail instead when PHAROS_TEST_REQUIRE_SERVICES=1.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the admin connection for schemas
+
+	"pharos/app/store"
+)
+
+// EnvDatabaseURL names the PostgreSQL server tests use.
+const EnvDatabaseURL = "PHAROS_TEST_DATABASE_URL"
+
+// EnvRequireServices makes a missing service a failure rather than a skip.
+const EnvRequireServices = "PHAROS_TEST_REQUIRE_SERVICES"
+
+// Backends runs fn once per backend as subtests named "sqlite" and
+// "postgres", each with a freshly migrated, empty store.
+func Backends(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// SQLite returns a migrated store on a new file under t.TempDir().
+func SQLite(t testing.TB) *store.Store {
+	t.Helper()
+	return open(t, "sqlite://"+filepath.Join(t.TempDir(), "pharos.db"))
+}
+
+// Postgres returns a migrated store on a new schema of the test server,
+// dropped when the test ends.
+func Postgres(t testing.TB) *store.Store {
+	t.Helper()
+	return open(t, PostgresURL(t))
+}
+
+// PostgresURL creates a fresh schema and returns a database URL whose
+// search_path points at it (for tests that open the store themselves, such as
+// CLI tests). The schema is dropped when the test ends.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvDatabaseURL)
+	if base == "" {
+		SkipOrFail(t, EnvDatabaseURL+" is not set: skipping the PostgreSQL backend (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", EnvDatabaseURL, err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	schema := "t_" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create schema on %s: %v", EnvDatabaseURL, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", EnvDatabaseURL, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(t testing.TB, rawURL string) *store.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := store.Open(ctx, rawURL)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate %s: %v", s.Dialect(), err)
+	}
+	return s
+}
+
+// SkipOrFail skips the test with msg, or fails it when the environment says
+// every service must be present (CI).
+func SkipOrFail(t testing.TB, msg string) {
+	t.Helper()
+	if v := strings.ToLower(os.Getenv(EnvRequireServices)); v == "1" || v == "true" {
+		t.Fatalf("%s (and %s=1)", msg, EnvRequireServices)
+	}
+	t.Skip(msg)
+}
