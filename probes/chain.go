@@ -1,0 +1,113 @@
+package probes
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"time"
+)
+
+// chainCheck is the outcome of building a chain for the presented certificates.
+type chainCheck struct {
+	chain      []*x509.Certificate // verified chain, leaf first; nil when untrusted
+	trusted    bool                // the chain verified as presented
+	incomplete bool                // it verified only with intermediates fetched via AIA
+	fetched    []*x509.Certificate
+	fetchURL   string // AIA URL that completed the chain
+	err        error  // why the chain does not verify (when neither trusted nor incomplete)
+}
+
+// fetchFunc fetches the certificate at an AIA caIssuers URL.
+type fetchFunc func(ctx context.Context, url string) (*x509.Certificate, error)
+
+// maxAIAFetches bounds how many missing intermediates are fetched per node.
+const maxAIAFetches = 3
+
+// buildChain verifies certs (leaf first) against roots, then extra roots.
+// Verification runs at a moment when every presented certificate is within
+// its validity, so an expired certificate is reported as cert_expired by the
+// time checks rather than hiding whether the chain is trusted. The host name
+// is checked separately for the same reason.
+func buildChain(ctx context.Context, certs []*x509.Certificate, now time.Time, roots, extra *x509.CertPool, fetch fetchFunc) chainCheck {
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	at := verifyTimes(certs, now)
+	chain, err := verify(certs[0], inter, roots, extra, at)
+	if err == nil {
+		return chainCheck{chain: chain, trusted: true}
+	}
+	res := chainCheck{err: err}
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &ua) || fetch == nil {
+		return res
+	}
+	cur := certs[len(certs)-1]
+	for i := 0; i < maxAIAFetches && len(cur.IssuingCertificateURL) > 0; i++ {
+		url := cur.IssuingCertificateURL[0]
+		c, ferr := fetch(ctx, url)
+		if ferr != nil {
+			res.err = errors.Join(err, ferr)
+			return res
+		}
+		res.fetched = append(res.fetched, c)
+		inter.AddCert(c)
+		at = verifyTimes(append(append([]*x509.Certificate{}, certs...), res.fetched...), now)
+		if chain, verr := verify(certs[0], inter, roots, extra, at); verr == nil {
+			res.chain, res.incomplete, res.fetchURL, res.err = chain, true, url, nil
+			return res
+		}
+		cur = c
+	}
+	return res
+}
+
+// verifyTimes returns the moments at which to try verification: now, and
+// when some certificate is outside its validity now, instants inside every
+// certificate's validity window (if such an instant exists).
+func verifyTimes(certs []*x509.Certificate, now time.Time) []time.Time {
+	lo, hi := certs[0].NotBefore, certs[0].NotAfter
+	valid := true
+	for _, c := range certs {
+		if c.NotBefore.After(lo) {
+			lo = c.NotBefore
+		}
+		if c.NotAfter.Before(hi) {
+			hi = c.NotAfter
+		}
+		valid = valid && !now.Before(c.NotBefore) && !now.After(c.NotAfter)
+	}
+	if valid || hi.Before(lo) {
+		return []time.Time{now}
+	}
+	return []time.Time{now, lo.Add(hi.Sub(lo) / 2), lo.Add(time.Second), hi.Add(-time.Second)}
+}
+
+func verify(leaf *x509.Certificate, inter, roots, extra *x509.CertPool, at []time.Time) ([]*x509.Certificate, error) {
+	pools := []*x509.CertPool{roots} // nil means the system roots
+	if extra != nil {
+		pools = append(pools, extra)
+	}
+	var best error
+	for _, t := range at {
+		for _, pool := range pools {
+			chains, err := leaf.Verify(x509.VerifyOptions{
+				Roots:         pool,
+				Intermediates: inter,
+				CurrentTime:   t,
+				KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			})
+			if err == nil {
+				return chains[0], nil
+			}
+			// Prefer explaining a failure that is not about time: expiry
+			// has its own problem code.
+			var inv x509.CertificateInvalidError
+			if best == nil || !errors.As(err, &inv) || inv.Reason != x509.Expired {
+				best = err
+			}
+		}
+	}
+	return nil, best
+}
