@@ -113,3 +113,13 @@ func (s *Store) Orgs(ctx context.Context) ([]Org, error) {
 	}
 	return out, nil
 }
+
+// HasUsers reports whether any user exists; until one does, the web role
+// offers the first-run setup page.
+func (s *Store) HasUsers(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) u`).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: count users: %w", err)
+	}
+	return n > 0, nil
+}

@@ -1,0 +1,208 @@
+// Package config is Pharos's one typed configuration, read once from the
+// environment (DESIGN §9) and then from flags, which override it. Every
+// problem is reported with the variable (or flag) and the bad value.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Config is everything a Pharos process needs to know about its environment.
+type Config struct {
+	Listen              string // PHAROS_LISTEN, default ":8080"
+	DatabaseURL         string // PHAROS_DATABASE_URL, default sqlite://./data/pharos.db
+	RedisURL            string // PHAROS_REDIS_URL; "" = in-process bus
+	Region              string // PHAROS_REGION, the worker region (default "local")
+	SMTPURL             string // PHAROS_SMTP_URL
+	BaseURL             string // PHAROS_BASE_URL, public URL used in emails and links
+	SecretKey           string // PHAROS_SECRET_KEY
+	AllowPrivateTargets bool   // PHAROS_ALLOW_PRIVATE_TARGETS
+}
+
+// Defaults.
+const (
+	DefaultListen      = ":8080"
+	DefaultDatabaseURL = "sqlite://./data/pharos.db"
+	DefaultRegion      = "local"
+)
+
+var regionPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// Load reads the environment through getenv, then lets the flags in fs
+// (registered by RegisterFlags) override it, and validates the result.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		Listen:      orDefault(getenv("PHAROS_LISTEN"), DefaultListen),
+		DatabaseURL: orDefault(getenv("PHAROS_DATABASE_URL"), DefaultDatabaseURL),
+		RedisURL:    getenv("PHAROS_REDIS_URL"),
+		Region:      orDefault(getenv("PHAROS_REGION"), DefaultRegion),
+		SMTPURL:     getenv("PHAROS_SMTP_URL"),
+		BaseURL:     getenv("PHAROS_BASE_URL"),
+		SecretKey:   getenv("PHAROS_SECRET_KEY"),
+	}
+	if v := getenv("PHAROS_ALLOW_PRIVATE_TARGETS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: PHAROS_ALLOW_PRIVATE_TARGETS=%q: want true or false", v)
+		}
+		c.AllowPrivateTargets = b
+	}
+	return c, nil
+}
+
+// RegisterFlags adds the flags that override the environment to fs, writing
+// into c; call Validate after fs.Parse.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on (PHAROS_LISTEN)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres://… or sqlite://PATH (PHAROS_DATABASE_URL)")
+	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "redis://… ; empty = in-process bus (PHAROS_REDIS_URL)")
+	fs.StringVar(&c.Region, "region", c.Region, "probe worker region (PHAROS_REGION)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "smtp://user:pass@host:587 (PHAROS_SMTP_URL)")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public base URL (PHAROS_BASE_URL)")
+	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let probes reach private addresses (PHAROS_ALLOW_PRIVATE_TARGETS)")
+}
+
+// Validate checks every field and returns all problems at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(name, value, why string) {
+		errs = append(errs, fmt.Errorf("config: %s=%q: %s", name, value, why))
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("PHAROS_LISTEN", c.Listen, "want HOST:PORT or :PORT")
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("PHAROS_LISTEN", c.Listen, "port must be 0-65535")
+	}
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		if _, err := url.Parse(c.DatabaseURL); err != nil {
+			bad("PHAROS_DATABASE_URL", redact(c.DatabaseURL), err.Error())
+		}
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		if strings.TrimPrefix(strings.TrimPrefix(c.DatabaseURL, "sqlite://"), "sqlite:") == "" {
+			bad("PHAROS_DATABASE_URL", c.DatabaseURL, "names no SQLite file")
+		}
+	default:
+		bad("PHAROS_DATABASE_URL", redact(c.DatabaseURL), "want postgres://… or sqlite://PATH")
+	}
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			bad("PHAROS_REDIS_URL", redact(c.RedisURL), err.Error())
+		}
+	}
+	if !regionPattern.MatchString(c.Region) {
+		bad("PHAROS_REGION", c.Region, "want lower-case letters, digits and '-', e.g. fra")
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			bad("PHAROS_SMTP_URL", redact(c.SMTPURL), "want smtp://user:pass@host:587 or smtps://…")
+		}
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("PHAROS_BASE_URL", c.BaseURL, "want an absolute http(s) URL, e.g. https://status.example.org")
+		}
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		bad("PHAROS_SECRET_KEY", "(hidden)", "must be at least 32 characters")
+	}
+	return errors.Join(errs...)
+}
+
+// Embedded reports whether the process runs on the embedded default
+// database (SQLite) rather than a shared server.
+func (c *Config) Embedded() bool { return strings.HasPrefix(c.DatabaseURL, "sqlite:") }
+
+// SecureCookies reports whether cookies should carry the Secure attribute:
+// whenever the public URL is HTTPS.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// EnsureSecretKey fills SecretKey when it is unset. In embedded mode it is
+// generated once and kept in a 0600 file beside the SQLite database, so
+// sessions and signatures survive restarts; on a shared database the operator
+// must provide it, because every process needs the same one.
+func (c *Config) EnsureSecretKey() error {
+	if c.SecretKey != "" {
+		return nil
+	}
+	if !c.Embedded() {
+		return errors.New("config: PHAROS_SECRET_KEY is not set: every process of a PostgreSQL deployment needs the same key (e.g. `openssl rand -hex 32`)")
+	}
+	path := filepath.Join(filepath.Dir(sqlitePath(c.DatabaseURL)), "secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		key := strings.TrimSpace(string(b))
+		if len(key) < 32 {
+			return fmt.Errorf("config: %s holds a key shorter than 32 characters", path)
+		}
+		c.SecretKey = key
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("config: read %s: %w", path, err)
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("config: generate secret key: %w", err)
+	}
+	key := hex.EncodeToString(b[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return fmt.Errorf("config: create %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return c.EnsureSecretKey() // another process won the race; use its key
+	}
+	if err != nil {
+		return fmt.Errorf("config: store secret key: %w", err)
+	}
+	if _, err := f.WriteString(key + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("config: store secret key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("config: store secret key: %w", err)
+	}
+	c.SecretKey = key
+	return nil
+}
+
+func sqlitePath(dbURL string) string {
+	p := strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "sqlite:")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return p
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// redact hides the password of a URL so error messages never leak it.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

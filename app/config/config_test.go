@@ -1,0 +1,116 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	if c.Listen != ":8080" || c.DatabaseURL != "sqlite://./data/pharos.db" || c.RedisURL != "" || c.Region != "local" {
+		t.Errorf("got %+v", c)
+	}
+	if !c.Embedded() {
+		t.Error("default config is not embedded")
+	}
+}
+
+func TestFlagsOverrideEnvironment(t *testing.T) {
+	c, err := Load(env(map[string]string{"PHAROS_LISTEN": ":9000", "PHAROS_REGION": "fra"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	c.RegisterFlags(fs)
+	if err := fs.Parse([]string{"-listen", "127.0.0.1:7000"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:7000" {
+		t.Errorf("Listen = %q, want the flag's value", c.Listen)
+	}
+	if c.Region != "fra" {
+		t.Errorf("Region = %q, want the environment's value", c.Region)
+	}
+}
+
+func TestValidateNamesVariableAndValue(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"listen", map[string]string{"PHAROS_LISTEN": "8080"}, `PHAROS_LISTEN="8080"`},
+		{"listen port", map[string]string{"PHAROS_LISTEN": ":99999"}, `PHAROS_LISTEN=":99999"`},
+		{"database", map[string]string{"PHAROS_DATABASE_URL": "mysql://x"}, `PHAROS_DATABASE_URL="mysql://x"`},
+		{"redis", map[string]string{"PHAROS_REDIS_URL": "http://x"}, `PHAROS_REDIS_URL="http://x"`},
+		{"region", map[string]string{"PHAROS_REGION": "Frankfurt!"}, `PHAROS_REGION="Frankfurt!"`},
+		{"smtp", map[string]string{"PHAROS_SMTP_URL": "mail.example.org"}, `PHAROS_SMTP_URL="mail.example.org"`},
+		{"base", map[string]string{"PHAROS_BASE_URL": "status.example.org"}, `PHAROS_BASE_URL="status.example.org"`},
+		{"secret", map[string]string{"PHAROS_SECRET_KEY": "short"}, `PHAROS_SECRET_KEY=`},
+		{"password hidden", map[string]string{"PHAROS_DATABASE_URL": "mysql://u:hunter2@x/db"}, `xxxxx`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Validate()
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %q, want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error leaks the password: %q", err)
+			}
+		})
+	}
+	if _, err := Load(env(map[string]string{"PHAROS_ALLOW_PRIVATE_TARGETS": "yes please"})); err == nil ||
+		!strings.Contains(err.Error(), "PHAROS_ALLOW_PRIVATE_TARGETS") {
+		t.Errorf("bad bool: got %v", err)
+	}
+}
+
+func TestEnsureSecretKeyGeneratesOnceInEmbeddedMode(t *testing.T) {
+	dir := t.TempDir()
+	c := Config{DatabaseURL: "sqlite://" + filepath.Join(dir, "pharos.db")}
+	if err := c.EnsureSecretKey(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SecretKey) < 32 {
+		t.Fatalf("generated key %q is too short", c.SecretKey)
+	}
+	info, err := os.Stat(filepath.Join(dir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("secret.key mode = %o, want 600", perm)
+	}
+	again := Config{DatabaseURL: c.DatabaseURL}
+	if err := again.EnsureSecretKey(); err != nil {
+		t.Fatal(err)
+	}
+	if again.SecretKey != c.SecretKey {
+		t.Error("second start generated a different key")
+	}
+	pg := Config{DatabaseURL: "postgres://db/pharos"}
+	if err := pg.EnsureSecretKey(); err == nil || !strings.Contains(err.Error(), "PHAROS_SECRET_KEY") {
+		t.Errorf("postgres without key: got %v, want an error naming PHAROS_SECRET_KEY", err)
+	}
+}

@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"pharos/app/config"
+	"pharos/app/store"
+	"pharos/app/web"
+)
+
+// Role is one long-running part of Pharos.
+type Role interface {
+	Run(ctx context.Context) error
+}
+
+// knownRoles are the roles `pharos serve --roles` accepts, in start order.
+var knownRoles = []string{"web"}
+
+func runServer(ctx context.Context, cmd string, args []string, env Env) int {
+	roleList := strings.Join(knownRoles, ",")
+	cfg, _, err := loadConfig(cmd, args, env, func(fs *flag.FlagSet) {
+		if cmd == "serve" {
+			fs.StringVar(&roleList, "roles", roleList, "comma-separated roles to run: "+strings.Join(knownRoles, ","))
+		}
+	})
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err == nil {
+		err = cfg.EnsureSecretKey()
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "pharos %s: %v\n", cmd, err)
+		return 2
+	}
+	roles, err := parseRoles(roleList)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "pharos %s: %v\n", cmd, err)
+		return 2
+	}
+	log := newLogger(env)
+	if err := serve(ctx, cfg, roles, env, log); err != nil {
+		log.Error("pharos stopped", slog.Any("error", err))
+		return 1
+	}
+	return 0
+}
+
+func parseRoles(list string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, r := range strings.Split(list, ",") {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue
+		}
+		ok := false
+		for _, k := range knownRoles {
+			ok = ok || k == r
+		}
+		if !ok {
+			return nil, fmt.Errorf("--roles: unknown role %q (available: %s)", r, strings.Join(knownRoles, ","))
+		}
+		out[r] = true
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--roles: no role selected")
+	}
+	return out, nil
+}
+
+// serve builds the selected roles from cfg and runs them until ctx ends or
+// one fails.
+func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env Env, log *slog.Logger) error {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info("database ready", slog.String("dialect", string(st.Dialect())))
+
+	var run []Role
+	if roles["web"] {
+		srv, err := web.New(web.Options{
+			Listen:        cfg.Listen,
+			BaseURL:       cfg.BaseURL,
+			SecretKey:     cfg.SecretKey,
+			SecureCookies: cfg.SecureCookies(),
+			Store:         st,
+			Logger:        log,
+		})
+		if err != nil {
+			return err
+		}
+		run = append(run, srv)
+		go announce(ctx, srv, cfg, st, env, log)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range run {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	return g.Wait()
+}
+
+// announce prints where to go next once the web role listens: the setup
+// page on a fresh install, the console otherwise.
+func announce(ctx context.Context, srv *web.Server, cfg config.Config, st *store.Store, env Env, log *slog.Logger) {
+	addr := srv.Addr()
+	base := cfg.BaseURL
+	if base == "" {
+		host, port, _ := net.SplitHostPort(addr.String())
+		if host == "" || host == "::" || host == "0.0.0.0" {
+			host = "localhost"
+		}
+		base = "http://" + net.JoinHostPort(host, port)
+	}
+	has, err := st.HasUsers(ctx)
+	if err != nil {
+		log.Warn("cannot tell whether setup is needed", slog.Any("error", err))
+		return
+	}
+	if !has {
+		fmt.Fprintf(env.Stdout, "Pharos is running. Create the first account at %s/setup\n", strings.TrimSuffix(base, "/"))
+		return
+	}
+	fmt.Fprintf(env.Stdout, "Pharos is running at %s/\n", strings.TrimSuffix(base, "/"))
+}

@@ -1,0 +1,131 @@
+// Package web is Pharos's HTTP surface on echo: the public pages, the admin
+// console, the admin API and the operational endpoints. routes.go lists every
+// route; handlers return errors and errors.go turns them into responses.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"pharos/app/store"
+)
+
+// Options configures a Server.
+type Options struct {
+	Listen        string
+	BaseURL       string
+	SecretKey     string
+	SecureCookies bool
+	Store         *store.Store
+	Logger        *slog.Logger
+	// Registry receives the server's metrics; a fresh one is made when nil.
+	Registry *prometheus.Registry
+	// ShutdownTimeout bounds how long in-flight requests may run after a
+	// shutdown signal (default 15s).
+	ShutdownTimeout time.Duration
+}
+
+// Server is the web role: Run(ctx) serves until ctx ends, then drains.
+type Server struct {
+	opts    Options
+	st      *store.Store
+	log     *slog.Logger
+	e       *echo.Echo
+	reg     *prometheus.Registry
+	metrics *httpMetrics
+	// ready is closed once the listener is bound (tests use Addr after it).
+	ready chan struct{}
+	addr  net.Addr
+}
+
+// New builds the server and its routes.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("web: no store")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ShutdownTimeout == 0 {
+		opts.ShutdownTimeout = 15 * time.Second
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s := &Server{
+		opts:  opts,
+		st:    opts.Store,
+		log:   opts.Logger,
+		e:     echo.New(),
+		reg:   reg,
+		ready: make(chan struct{}),
+	}
+	m, err := newHTTPMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	s.e.HideBanner = true
+	s.e.HidePort = true
+	s.e.HTTPErrorHandler = s.handleError
+	s.e.Server.ReadHeaderTimeout = 10 * time.Second
+	s.e.Server.ReadTimeout = 30 * time.Second
+	// SSE streams hold the response open; they reset their own write deadline.
+	s.e.Server.WriteTimeout = 60 * time.Second
+	s.e.Server.IdleTimeout = 120 * time.Second
+	s.e.Server.MaxHeaderBytes = 64 << 10
+	s.routes()
+	return s, nil
+}
+
+// Handler exposes the router for tests.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Addr is the bound address once Run has started listening.
+func (s *Server) Addr() net.Addr {
+	<-s.ready
+	return s.addr
+}
+
+// Run listens on the configured address and serves until ctx is cancelled;
+// then it stops accepting and lets in-flight requests finish (bounded by
+// ShutdownTimeout) before returning.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("web: listen %s: %w", s.opts.Listen, err)
+	}
+	s.addr = ln.Addr()
+	close(s.ready)
+	s.e.Listener = ln
+	s.log.Info("web listening", slog.String("addr", ln.Addr().String()))
+
+	errc := make(chan error, 1)
+	go func() { errc <- s.e.Server.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	if err := s.e.Server.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("web: serve: %w", err)
+	}
+	s.log.Info("web stopped")
+	return nil
+}
