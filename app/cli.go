@@ -35,6 +35,7 @@ commands:
   migrate   apply database migrations and exit
   user      manage users (pharos user create --email … --org …)
   token     manage API tokens (pharos token create --name …)
+  healthcheck  exit 0 when the local web role answers /healthz (for container HEALTHCHECK)
 
 Configuration comes from PHAROS_* environment variables; flags override them.
 `
@@ -59,6 +60,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return userCommand(ctx, args, env)
 	case "token":
 		return tokenCommand(ctx, args, env)
+	case "healthcheck":
+		return healthcheck(ctx, args, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

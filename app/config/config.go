@@ -25,7 +25,7 @@ type Config struct {
 	Listen              string // PHAROS_LISTEN, default ":8080"
 	DatabaseURL         string // PHAROS_DATABASE_URL, default sqlite://./data/pharos.db
 	RedisURL            string // PHAROS_REDIS_URL; "" = in-process bus
-	Region              string // PHAROS_REGION, the worker region (default "local")
+	Region              string // PHAROS_REGION (else FLY_REGION), the worker region (default "local")
 	SMTPURL             string // PHAROS_SMTP_URL
 	BaseURL             string // PHAROS_BASE_URL, public URL used in emails and links
 	SecretKey           string // PHAROS_SECRET_KEY
@@ -41,14 +41,14 @@ const (
 
 var regionPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
-// Load reads the environment through getenv, then lets the flags in fs
-// (registered by RegisterFlags) override it, and validates the result.
+// Load reads the environment through getenv. Flags registered with
+// RegisterFlags then override it; call Validate once they are parsed.
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		Listen:      orDefault(getenv("PHAROS_LISTEN"), DefaultListen),
 		DatabaseURL: orDefault(getenv("PHAROS_DATABASE_URL"), DefaultDatabaseURL),
 		RedisURL:    getenv("PHAROS_REDIS_URL"),
-		Region:      orDefault(getenv("PHAROS_REGION"), DefaultRegion),
+		Region:      orDefault(getenv("PHAROS_REGION"), orDefault(getenv("FLY_REGION"), DefaultRegion)),
 		SMTPURL:     getenv("PHAROS_SMTP_URL"),
 		BaseURL:     getenv("PHAROS_BASE_URL"),
 		SecretKey:   getenv("PHAROS_SECRET_KEY"),
