@@ -36,7 +36,8 @@ func classify(err error, p *plan, node, phase string, handshakeDone bool) Proble
 			node, p.url, p.timeout, phase)
 	case errors.As(err, &dnsErr):
 		return problemf(CodeDNSFailed, node, "%s did not resolve while following %s: %s", dnsErr.Name, p.url, dnsReason(dnsErr))
-	case errors.As(err, &verErr) || errors.As(err, &recErr) || errors.As(err, &alert):
+	case errors.As(err, &verErr) || errors.As(err, &recErr) || errors.As(err, &alert) ||
+		errors.As(err, &opErr) && opErr.Op == "remote error":
 		return problemf(CodeTLSHandshakeFailed, node, "TLS handshake with %s for %s failed: %s", node, p.host, rootCause(err))
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		return problemf(CodeConnectionFailed, node, "could not connect to %s: %s", node, connReason(opErr))

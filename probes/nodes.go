@@ -48,6 +48,9 @@ func (pr *Prober) resolveNodes(ctx context.Context, p *plan) ([]netip.AddrPort, 
 
 // lookup resolves host to a de-duplicated list of addresses, IPv4 first.
 func (pr *Prober) lookup(ctx context.Context, host string, timeout time.Duration) ([]netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{ip.Unmap()}, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ips, err := pr.resolver.LookupNetIP(ctx, "ip", host)

@@ -195,7 +195,7 @@ func certInfo(c *x509.Certificate, now time.Time, source string) CertInfo {
 		DNSNames:  c.DNSNames,
 		NotBefore: c.NotBefore.UTC(),
 		NotAfter:  c.NotAfter.UTC(),
-		DaysLeft:  int(math.Floor(c.NotAfter.Sub(now).Hours() / 24)),
+		DaysLeft:  int(c.NotAfter.Sub(now).Hours() / 24), // truncated, as DESIGN §6: 31 hours ago is -1
 		Source:    source,
 	}
 }
