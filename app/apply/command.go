@@ -1,0 +1,124 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"pharos/app/store"
+)
+
+const usage = `usage: pharos apply -f FILE [--dry-run] [--org SLUG]
+
+Makes a status page match FILE (YAML or JSON; "-" reads standard input):
+creates, changes and removes its components, checks and maintenance windows,
+matched by name. --dry-run prints the same plan and writes nothing.
+`
+
+// Command runs `pharos apply`; args are the words after "apply". It prints
+// the plan, one line per change, then the summary line to stdout, and
+// returns the exit status: 0 done, 1 refused (every mistake of a bad file
+// on stderr as FILE:LINE: message, nothing written) or failed, 2 bad usage.
+func Command(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	file := fs.String("f", "", "configuration file (YAML or JSON), - for standard input")
+	fs.StringVar(file, "file", "", "same as -f")
+	dryRun := fs.Bool("dry-run", false, "print the plan, write nothing")
+	orgSlug := fs.String("org", "", "organisation slug (needed when there are several)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *file == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	org, err := chooseOrg(ctx, st, *orgSlug)
+	if err != nil {
+		fmt.Fprintf(stderr, "pharos apply: %v\n", err)
+		return 1
+	}
+	data, baseDir, err := readConfig(*file, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "pharos apply: %v\n", err)
+		return 1
+	}
+	rep, err := run(ctx, st, request{orgID: org.ID, filename: *file, data: data, dryRun: *dryRun,
+		actor: "cli", baseDir: baseDir})
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		for _, l := range ve.Lines() {
+			fmt.Fprintln(stderr, l)
+		}
+		fmt.Fprintf(stderr, "pharos apply: %s refused (%d mistake(s)), nothing written\n", *file, len(ve.Errors))
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pharos apply: %v\n", err)
+		return 1
+	}
+	for _, l := range rep.Lines {
+		fmt.Fprintln(stdout, l)
+	}
+	fmt.Fprintln(stdout, rep.Summary())
+	return 0
+}
+
+// chooseOrg picks the organisation named by slug, or the only one.
+func chooseOrg(ctx context.Context, st *store.Store, slug string) (store.Org, error) {
+	if slug != "" {
+		o, err := st.OrgBySlug(ctx, slug)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Org{}, fmt.Errorf("no organisation %q", slug)
+		}
+		return o, err
+	}
+	orgs, err := st.Orgs(ctx)
+	if err != nil {
+		return store.Org{}, err
+	}
+	switch len(orgs) {
+	case 0:
+		return store.Org{}, errors.New("no organisation yet: create one with `pharos user create --email … --org …` or the setup page")
+	case 1:
+		return orgs[0], nil
+	}
+	slugs := make([]string, len(orgs))
+	for i, o := range orgs {
+		slugs[i] = o.Slug
+	}
+	return store.Org{}, fmt.Errorf("there are several organisations (%s): choose one with --org SLUG", strings.Join(slugs, ", "))
+}
+
+// readConfig reads the file (or standard input for "-") and returns the
+// directory relative file names in it are read from.
+func readConfig(name string, stdin io.Reader) (data []byte, baseDir string, err error) {
+	var r io.Reader
+	if name == "-" {
+		if stdin == nil {
+			return nil, "", errors.New("-f -: no standard input")
+		}
+		r, baseDir = stdin, "."
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, "", fmt.Errorf("read configuration: %w", err)
+		}
+		defer f.Close()
+		r, baseDir = f, filepath.Dir(name)
+	}
+	data, err = io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", name, err)
+	}
+	return data, baseDir, nil
+}

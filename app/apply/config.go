@@ -1,0 +1,261 @@
+package apply
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// config is a configuration file read and validated: what the page should
+// look like. Positions follow the file order.
+type config struct {
+	page        pageConfig
+	components  []componentConfig
+	maintenance []maintenanceConfig
+}
+
+type pageConfig struct {
+	slug, title, domain, timeZone string
+	regions                       []string
+	slugLine, domainLine          int
+}
+
+type componentConfig struct {
+	name, description, group string
+	line                     int
+	checks                   []checkConfig
+}
+
+type maintenanceConfig struct {
+	name, body, schedule, timeZone string
+	duration                       time.Duration
+	components                     []string
+	componentLines                 []int
+	line                           int
+}
+
+var (
+	slugPattern   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	regionPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+	domainPattern = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$`)
+)
+
+// Bounds a file may set; outside them a value is almost certainly a typo.
+const (
+	maxNameLen          = 100
+	maxDescriptionLen   = 1000
+	maxMaintenanceTotal = 31 * 24 * time.Hour
+)
+
+// parseConfig reads and validates a whole file. baseDir, when not empty, is
+// where tls.ca file names are read from (the command line only: the HTTP
+// API must never read files on the server).
+func parseConfig(data []byte, baseDir string) (*config, errorList) {
+	root, ferr := parseDocument(data)
+	if ferr != nil {
+		return nil, errorList{*ferr}
+	}
+	r := &reader{}
+	c := &config{}
+	var regionsNode *yaml.Node
+	seenPage := false
+	r.fields(root, "", []string{"page", "regions", "components", "maintenance"}, func(key string, v *yaml.Node) {
+		switch key {
+		case "page":
+			seenPage = true
+			c.page = r.page(v)
+		case "regions":
+			regionsNode = v
+		case "components":
+			r.items(v, "components", func(i int, v *yaml.Node) {
+				c.components = append(c.components, r.component(v, fmt.Sprintf("components[%d]", i), baseDir))
+			})
+		case "maintenance":
+			r.items(v, "maintenance", func(i int, v *yaml.Node) {
+				c.maintenance = append(c.maintenance, r.maintenance(v, fmt.Sprintf("maintenance[%d]", i)))
+			})
+		}
+	})
+	if root.Kind == yaml.MappingNode && !seenPage {
+		r.errorf(root, "page", "missing: every file describes one page (page: {slug: …, title: …})")
+	}
+	if regionsNode != nil {
+		c.page.regions = r.regions(regionsNode, "regions")
+	}
+	c.resolveChecks(r)
+	c.crossCheck(r)
+	return c, r.errs
+}
+
+func (r *reader) page(n *yaml.Node) pageConfig {
+	p := pageConfig{timeZone: "UTC"}
+	has := map[string]bool{}
+	ok := r.fields(n, "page", []string{"slug", "title", "domain", "timezone"}, func(key string, v *yaml.Node) {
+		has[key] = true
+		path := "page." + key
+		s, ok := r.str(v, path)
+		if !ok {
+			return
+		}
+		switch key {
+		case "slug":
+			p.slug, p.slugLine = s, v.Line
+			if !slugPattern.MatchString(s) {
+				r.errorf(v, path, "%q is not a valid slug (lowercase letters, digits and hyphens, at most 63)", s)
+			}
+		case "title":
+			p.title = s
+			if s == "" || len(s) > maxNameLen {
+				r.errorf(v, path, "must be 1 to %d characters", maxNameLen)
+			}
+		case "domain":
+			p.domain, p.domainLine = strings.ToLower(s), v.Line
+			if !domainPattern.MatchString(p.domain) || len(p.domain) > 253 {
+				r.errorf(v, path, "%q is not a host name such as status.example.org", s)
+			}
+		case "timezone":
+			p.timeZone = s
+			r.timeZone(v, path, s)
+		}
+	})
+	if ok {
+		r.require(n, "page", has, "slug", "title")
+	}
+	return p
+}
+
+func (r *reader) regions(n *yaml.Node, path string) []string {
+	list := []string{}
+	seen := map[string]bool{}
+	r.items(n, path, func(i int, v *yaml.Node) {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		s, ok := r.str(v, p)
+		switch {
+		case !ok:
+		case !regionPattern.MatchString(s):
+			r.errorf(v, p, "%q is not a region name (lowercase letters, digits and hyphens, e.g. fra)", s)
+		case seen[s]:
+			r.errorf(v, p, "region %q repeated", s)
+		default:
+			seen[s] = true
+			list = append(list, s)
+		}
+	})
+	return list
+}
+
+func (r *reader) timeZone(n *yaml.Node, path, name string) {
+	if _, err := time.LoadLocation(name); err != nil || name == "" || name == "Local" {
+		r.errorf(n, path, "%q is not a time zone (want an IANA name such as Europe/Berlin or UTC)", name)
+	}
+}
+
+// name reads a component, check or maintenance name.
+func (r *reader) name(n *yaml.Node, path string) string {
+	s, ok := r.str(n, path)
+	if ok && (s == "" || len(s) > maxNameLen) {
+		r.errorf(n, path, "must be 1 to %d characters", maxNameLen)
+	}
+	return s
+}
+
+func (r *reader) component(n *yaml.Node, path, baseDir string) componentConfig {
+	c := componentConfig{line: r.resolve(n).Line}
+	has := map[string]bool{}
+	ok := r.fields(n, path, []string{"name", "description", "group", "checks"}, func(key string, v *yaml.Node) {
+		has[key] = true
+		switch key {
+		case "name":
+			c.name = r.name(v, path+".name")
+		case "description":
+			c.description, _ = r.str(v, path+".description")
+			if len(c.description) > maxDescriptionLen {
+				r.errorf(v, path+".description", "longer than %d characters", maxDescriptionLen)
+			}
+		case "group":
+			c.group = r.name(v, path+".group")
+		case "checks":
+			r.items(v, path+".checks", func(i int, v *yaml.Node) {
+				c.checks = append(c.checks, r.check(v, fmt.Sprintf("%s.checks[%d]", path, i), baseDir))
+			})
+		}
+	})
+	if ok {
+		r.require(n, path, has, "name")
+	}
+	return c
+}
+
+// cronParser reads 5-field lines with names (THU, JAN) and descriptors
+// (@daily, @weekly); the time zone comes from its own key.
+func cronParser() cron.Parser {
+	return cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+}
+
+func (r *reader) maintenance(n *yaml.Node, path string) maintenanceConfig {
+	m := maintenanceConfig{line: r.resolve(n).Line, timeZone: "UTC"}
+	var scheduleNode *yaml.Node
+	has := map[string]bool{}
+	ok := r.fields(n, path, []string{"name", "components", "schedule", "duration", "timezone", "body"}, func(key string, v *yaml.Node) {
+		has[key] = true
+		p := path + "." + key
+		switch key {
+		case "name":
+			m.name = r.name(v, p)
+		case "components":
+			r.items(v, p, func(i int, v *yaml.Node) {
+				m.components = append(m.components, r.name(v, fmt.Sprintf("%s[%d]", p, i)))
+				m.componentLines = append(m.componentLines, r.resolve(v).Line)
+			})
+		case "schedule":
+			scheduleNode = v
+			m.schedule, _ = r.str(v, p)
+		case "duration":
+			m.duration, _ = r.duration(v, p, time.Minute, maxMaintenanceTotal)
+		case "timezone":
+			if s, ok := r.str(v, p); ok {
+				m.timeZone = s
+				r.timeZone(v, p, s)
+			}
+		case "body":
+			m.body, _ = r.str(v, p)
+		}
+	})
+	if !ok {
+		return m
+	}
+	r.require(n, path, has, "name", "components", "schedule", "duration")
+	if has["components"] && len(m.components) == 0 {
+		r.errorf(n, path+".components", "empty: name the components the window covers")
+	}
+	if scheduleNode != nil && m.schedule != "" {
+		r.schedule(scheduleNode, path+".schedule", m.schedule)
+	}
+	return m
+}
+
+func (r *reader) schedule(n *yaml.Node, path, line string) {
+	switch {
+	case strings.HasPrefix(line, "@every"):
+		r.errorf(n, path, "%q: use a calendar schedule (a cron line or @daily, @weekly…), not @every", line)
+	case strings.HasPrefix(line, "TZ=") || strings.HasPrefix(line, "CRON_TZ="):
+		r.errorf(n, path, "%q: set the time zone with the timezone key, not in the schedule", line)
+	default:
+		if _, err := cronParser().Parse(line); err != nil {
+			r.errorf(n, path, "%q is not a cron line (minute hour day-of-month month day-of-week, e.g. \"0 8 * * THU\"): %v", line, err)
+		}
+	}
+}
+
+// require reports each key missing from a mapping, on the mapping's line.
+func (r *reader) require(n *yaml.Node, path string, has map[string]bool, keys ...string) {
+	for _, k := range keys {
+		if !has[k] {
+			r.errorf(r.resolve(n), join(path, k), "missing")
+		}
+	}
+}

@@ -1,0 +1,242 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+
+	"pharos/app/store"
+)
+
+// diff compares the file with the stored state, matching everything by name
+// within the page. It is pure: the ops it returns only touch the store when
+// run.
+func diff(orgID int64, c *config, cur state) (*plan, error) {
+	p := &plan{}
+	diffPage(p, orgID, c, cur)
+	groupNames := groupsOf(c)
+	diffGroups(p, orgID, groupNames, cur)
+	diffComponents(p, orgID, c, cur)
+	if err := diffChecks(p, orgID, c, cur); err != nil {
+		return nil, err
+	}
+	diffWindows(p, orgID, c, cur)
+	removeMissing(p, orgID, c, groupNames, cur)
+	return p, nil
+}
+
+func diffPage(p *plan, orgID int64, c *config, cur state) {
+	want := store.Page{OrgID: orgID, Slug: c.page.slug, Title: c.page.title, Domain: c.page.domain,
+		TimeZone: c.page.timeZone, Regions: c.page.regions}
+	if cur.page == nil {
+		p.add(op{kind: opCreate, what: "page", name: want.Slug, run: func(ctx context.Context, tx *store.Tx, m *ids) error {
+			created, err := tx.CreatePage(ctx, want)
+			m.page = created.ID
+			return err
+		}})
+		return
+	}
+	old := *cur.page
+	var ch changes
+	ch.text("title", old.Title, want.Title)
+	ch.text("domain", old.Domain, want.Domain)
+	ch.text("timezone", old.TimeZone, want.TimeZone)
+	ch.list("regions", old.Regions, want.Regions)
+	if len(ch) == 0 {
+		return
+	}
+	want.ID = old.ID
+	p.add(op{kind: opUpdate, what: "page", name: want.Slug, detail: ch.String(), run: func(ctx context.Context, tx *store.Tx, _ *ids) error {
+		return tx.UpdatePage(ctx, want)
+	}})
+}
+
+// groupsOf lists the component groups the file uses, in order of first use.
+func groupsOf(c *config) []string {
+	var out []string
+	for _, comp := range c.components {
+		if comp.group != "" && !slices.Contains(out, comp.group) {
+			out = append(out, comp.group)
+		}
+	}
+	return out
+}
+
+func diffGroups(p *plan, orgID int64, names []string, cur state) {
+	for pos, name := range names {
+		i := slices.IndexFunc(cur.groups, func(g store.ComponentGroup) bool { return g.Name == name })
+		want := store.ComponentGroup{OrgID: orgID, Name: name, Position: pos}
+		if i < 0 {
+			p.add(op{kind: opCreate, what: "group", name: name, run: func(ctx context.Context, tx *store.Tx, m *ids) error {
+				want.PageID = m.page
+				created, err := tx.CreateComponentGroup(ctx, want)
+				m.groups[name] = created.ID
+				return err
+			}})
+			continue
+		}
+		old := cur.groups[i]
+		if old.Position == pos {
+			continue
+		}
+		want.ID, want.PageID = old.ID, old.PageID
+		p.add(op{kind: opUpdate, what: "group", name: name, detail: fmt.Sprintf("position %d → %d", old.Position, pos),
+			run: func(ctx context.Context, tx *store.Tx, _ *ids) error { return tx.UpdateComponentGroup(ctx, want) }})
+	}
+}
+
+func diffComponents(p *plan, orgID int64, c *config, cur state) {
+	groupName := map[int64]string{}
+	for _, g := range cur.groups {
+		groupName[g.ID] = g.Name
+	}
+	for pos, comp := range c.components {
+		want := store.Component{OrgID: orgID, Name: comp.name, Description: comp.description, Position: pos}
+		group := comp.group
+		setGroup := func(m *ids) {
+			want.GroupID = nil
+			if group != "" {
+				id := m.groups[group]
+				want.GroupID = &id
+			}
+		}
+		i := slices.IndexFunc(cur.components, func(x store.Component) bool { return x.Name == comp.name })
+		if i < 0 {
+			p.add(op{kind: opCreate, what: "component", name: comp.name, run: func(ctx context.Context, tx *store.Tx, m *ids) error {
+				want.PageID = m.page
+				setGroup(m)
+				created, err := tx.CreateComponent(ctx, want)
+				m.components[want.Name] = created.ID
+				return err
+			}})
+			continue
+		}
+		old := cur.components[i]
+		oldGroup := ""
+		if old.GroupID != nil {
+			oldGroup = groupName[*old.GroupID]
+		}
+		var ch changes
+		ch.text("description", old.Description, want.Description)
+		ch.text("group", oldGroup, group)
+		ch.plain("position", old.Position, pos)
+		if len(ch) == 0 {
+			continue
+		}
+		want.ID, want.PageID = old.ID, old.PageID
+		p.add(op{kind: opUpdate, what: "component", name: comp.name, detail: ch.String(), run: func(ctx context.Context, tx *store.Tx, m *ids) error {
+			setGroup(m)
+			return tx.UpdateComponent(ctx, want)
+		}})
+	}
+}
+
+func diffChecks(p *plan, orgID int64, c *config, cur state) error {
+	componentName := map[int64]string{}
+	for _, comp := range cur.components {
+		componentName[comp.ID] = comp.Name
+	}
+	for _, comp := range c.components {
+		for _, chk := range comp.checks {
+			spec, err := json.Marshal(chk.spec)
+			if err != nil {
+				return fmt.Errorf("apply: encode check %q: %w", chk.name, err)
+			}
+			want := store.Check{OrgID: orgID, Name: chk.name, URL: chk.spec.URL, Spec: spec, Regions: chk.regions,
+				Interval: chk.interval, Quorum: chk.quorum, ConfirmRounds: chk.confirm}
+			component := chk.component
+			i := slices.IndexFunc(cur.checks, func(x store.Check) bool { return x.Name == chk.name })
+			if i < 0 {
+				p.add(op{kind: opCreate, what: "check", name: chk.name, run: func(ctx context.Context, tx *store.Tx, m *ids) error {
+					want.PageID, want.ComponentID = m.page, m.components[component]
+					_, err := tx.CreateCheck(ctx, want)
+					return err
+				}})
+				continue
+			}
+			old := cur.checks[i]
+			var ch changes
+			ch.text("component", componentName[old.ComponentID], component)
+			ch.text("url", old.URL, want.URL)
+			specChanges(&ch, old.Spec, spec)
+			ch.list("regions", old.Regions, want.Regions)
+			ch.plain("interval", durationText(old.Interval), durationText(want.Interval))
+			ch.plain("quorum", old.Quorum, want.Quorum)
+			ch.plain("confirm", old.ConfirmRounds, want.ConfirmRounds)
+			if len(ch) == 0 {
+				continue
+			}
+			want.ID, want.PageID = old.ID, old.PageID
+			p.add(op{kind: opUpdate, what: "check", name: chk.name, detail: ch.String(), run: func(ctx context.Context, tx *store.Tx, m *ids) error {
+				want.ComponentID = m.components[component]
+				return tx.UpdateCheckConfig(ctx, want)
+			}})
+		}
+	}
+	return nil
+}
+
+// specChanges describes how two check specs differ, key by key ("expect.status
+// [200] → [200,204]"); url is reported on its own.
+func specChanges(ch *changes, oldSpec, newSpec []byte) {
+	var o, n map[string]any
+	if json.Unmarshal(oldSpec, &o) != nil {
+		o = map[string]any{}
+	}
+	if json.Unmarshal(newSpec, &n) != nil {
+		n = map[string]any{}
+	}
+	delete(o, "url")
+	delete(n, "url")
+	for _, key := range unionKeys(o, n) {
+		om, oIsMap := o[key].(map[string]any)
+		nm, nIsMap := n[key].(map[string]any)
+		if (oIsMap || o[key] == nil) && (nIsMap || n[key] == nil) {
+			for _, sub := range unionKeys(om, nm) {
+				valueChange(ch, key+"."+sub, om[sub], nm[sub])
+			}
+			continue
+		}
+		valueChange(ch, key, o[key], n[key])
+	}
+}
+
+func valueChange(ch *changes, field string, old, new any) {
+	ob, nb := jsonText(old), jsonText(new)
+	if ob == nb {
+		return
+	}
+	if len(ob)+len(nb) > 80 {
+		*ch = append(*ch, field+" changed")
+		return
+	}
+	*ch = append(*ch, fmt.Sprintf("%s %s → %s", field, ob, nb))
+}
+
+func jsonText(v any) string {
+	if v == nil {
+		return "none"
+	}
+	b, err := json.Marshal(v) // values decoded from JSON always marshal
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// unionKeys lists the keys of both maps, sorted, so reports are stable.
+func unionKeys(a, b map[string]any) []string {
+	var keys []string
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}

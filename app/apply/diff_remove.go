@@ -1,0 +1,113 @@
+package apply
+
+import (
+	"context"
+	"slices"
+
+	"pharos/app/store"
+)
+
+func diffWindows(p *plan, orgID int64, c *config, cur state) {
+	componentName := map[int64]string{}
+	for _, comp := range cur.components {
+		componentName[comp.ID] = comp.Name
+	}
+	for _, mw := range c.maintenance {
+		want := store.MaintenanceWindow{OrgID: orgID, Name: mw.name, Body: mw.body, Schedule: mw.schedule,
+			Duration: mw.duration, TimeZone: mw.timeZone}
+		names := mw.components
+		setComponents := func(m *ids) {
+			want.ComponentIDs = want.ComponentIDs[:0]
+			for _, n := range names {
+				want.ComponentIDs = append(want.ComponentIDs, m.components[n])
+			}
+		}
+		i := slices.IndexFunc(cur.windows, func(w store.MaintenanceWindow) bool { return w.Name == mw.name })
+		if i < 0 {
+			p.add(op{kind: opCreate, what: "maintenance", name: mw.name, run: func(ctx context.Context, tx *store.Tx, m *ids) error {
+				want.PageID = m.page
+				setComponents(m)
+				_, err := tx.CreateMaintenanceWindow(ctx, want)
+				return err
+			}})
+			continue
+		}
+		old := cur.windows[i]
+		var oldNames []string
+		for _, id := range old.ComponentIDs {
+			oldNames = append(oldNames, componentName[id])
+		}
+		var ch changes
+		if old.StartsAt != nil || old.EndsAt != nil {
+			ch = append(ch, "one-off → recurring")
+		}
+		ch.text("schedule", old.Schedule, want.Schedule)
+		ch.plain("duration", durationText(old.Duration), durationText(want.Duration))
+		ch.text("timezone", old.TimeZone, want.TimeZone)
+		ch.list("components", sortedCopy(oldNames), sortedCopy(names))
+		ch.text("body", old.Body, want.Body)
+		if len(ch) == 0 {
+			continue
+		}
+		want.ID, want.PageID = old.ID, old.PageID
+		p.add(op{kind: opUpdate, what: "maintenance", name: mw.name, detail: ch.String(), run: func(ctx context.Context, tx *store.Tx, m *ids) error {
+			setComponents(m)
+			return tx.UpdateMaintenanceWindow(ctx, want)
+		}})
+	}
+}
+
+// removeMissing deletes what the page holds but the file no longer names,
+// children before parents.
+func removeMissing(p *plan, orgID int64, c *config, groupNames []string, cur state) {
+	windows, checks, components := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, mw := range c.maintenance {
+		windows[mw.name] = true
+	}
+	for _, comp := range c.components {
+		components[comp.name] = true
+		for _, chk := range comp.checks {
+			checks[chk.name] = true
+		}
+	}
+	for _, w := range cur.windows {
+		if !windows[w.Name] {
+			p.add(deleteOp("maintenance", w.Name, func(ctx context.Context, tx *store.Tx) error {
+				return tx.DeleteMaintenanceWindow(ctx, orgID, w.ID)
+			}))
+		}
+	}
+	for _, chk := range cur.checks {
+		if !checks[chk.Name] {
+			p.add(deleteOp("check", chk.Name, func(ctx context.Context, tx *store.Tx) error {
+				return tx.DeleteCheck(ctx, orgID, chk.ID)
+			}))
+		}
+	}
+	for _, comp := range cur.components {
+		if !components[comp.Name] {
+			p.add(deleteOp("component", comp.Name, func(ctx context.Context, tx *store.Tx) error {
+				return tx.DeleteComponent(ctx, orgID, comp.ID)
+			}))
+		}
+	}
+	for _, g := range cur.groups {
+		if !slices.Contains(groupNames, g.Name) {
+			p.add(deleteOp("group", g.Name, func(ctx context.Context, tx *store.Tx) error {
+				return tx.DeleteComponentGroup(ctx, orgID, g.ID)
+			}))
+		}
+	}
+}
+
+func deleteOp(what, name string, fn func(ctx context.Context, tx *store.Tx) error) op {
+	return op{kind: opDelete, what: what, name: name, run: func(ctx context.Context, tx *store.Tx, _ *ids) error {
+		return fn(ctx, tx)
+	}}
+}
+
+func sortedCopy(l []string) []string {
+	out := slices.Clone(l)
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,81 @@
+package apply
+
+import "fmt"
+
+// defaultRegion is where checks run when neither the file nor the check
+// names a region: the probe worker built into `pharos run`.
+const defaultRegion = "local"
+
+// resolveChecks fills in what a check inherits: its component and the
+// file's default regions.
+func (c *config) resolveChecks(r *reader) {
+	for i := range c.components {
+		comp := &c.components[i]
+		for j := range comp.checks {
+			ch := &comp.checks[j]
+			ch.component = comp.name
+			if ch.regions == nil {
+				ch.regions = c.page.regions
+			}
+			if len(ch.regions) == 0 {
+				ch.regions = []string{defaultRegion}
+			}
+			if ch.quorumSet && ch.quorum > len(ch.regions) {
+				r.errs.add(ch.lines["quorum"], fmt.Sprintf("components[%d].checks[%d].quorum", i, j),
+					"%d is more than the %d region(s) the check runs in", ch.quorum, len(ch.regions))
+			}
+		}
+	}
+}
+
+// crossCheck finds mistakes that span items: repeated names (checks are
+// matched by name across the whole page) and maintenance windows naming
+// components the file does not define.
+func (c *config) crossCheck(r *reader) {
+	components := map[string]int{}
+	checks := map[string]int{}
+	for i, comp := range c.components {
+		path := fmt.Sprintf("components[%d]", i)
+		if comp.name != "" {
+			if first, dup := components[comp.name]; dup {
+				r.errs.add(comp.line, path+".name", "component %q repeated (first on line %d)", comp.name, first)
+			} else {
+				components[comp.name] = comp.line
+			}
+		}
+		for j, ch := range comp.checks {
+			if ch.name == "" {
+				continue
+			}
+			if first, dup := checks[ch.name]; dup {
+				r.errs.add(ch.line, fmt.Sprintf("%s.checks[%d].name", path, j),
+					"check %q repeated (first on line %d): check names are unique on the page", ch.name, first)
+			} else {
+				checks[ch.name] = ch.line
+			}
+		}
+	}
+	windows := map[string]int{}
+	for i, m := range c.maintenance {
+		path := fmt.Sprintf("maintenance[%d]", i)
+		if m.name != "" {
+			if first, dup := windows[m.name]; dup {
+				r.errs.add(m.line, path+".name", "maintenance window %q repeated (first on line %d)", m.name, first)
+			} else {
+				windows[m.name] = m.line
+			}
+		}
+		seen := map[string]bool{}
+		for j, name := range m.components {
+			p := fmt.Sprintf("%s.components[%d]", path, j)
+			switch {
+			case name == "":
+			case seen[name]:
+				r.errs.add(m.componentLines[j], p, "component %q repeated", name)
+			case components[name] == 0:
+				r.errs.add(m.componentLines[j], p, "no component named %q in this file", name)
+			}
+			seen[name] = true
+		}
+	}
+}

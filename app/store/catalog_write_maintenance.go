@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+const maintenanceColumns = `id, org_id, page_id, name, body, schedule, duration_seconds, time_zone, starts_at, ends_at, status, created_at, updated_at`
+
+// MaintenanceWindows lists a page's maintenance windows by name, each with
+// the ids of the components it covers (ascending).
+func (tx *Tx) MaintenanceWindows(ctx context.Context, orgID, pageID int64) ([]MaintenanceWindow, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+maintenanceColumns+` FROM maintenance_windows
+		WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list maintenance windows: %w", err)
+	}
+	defer rows.Close()
+	var out []MaintenanceWindow
+	index := map[int64]int{}
+	for rows.Next() {
+		var w MaintenanceWindow
+		var durationSeconds int64
+		var startsAt, endsAt sql.NullTime
+		if err := rows.Scan(&w.ID, &w.OrgID, &w.PageID, &w.Name, &w.Body, &w.Schedule, &durationSeconds, &w.TimeZone,
+			&startsAt, &endsAt, &w.Status, &w.CreatedAt, &w.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("store: list maintenance windows: %w", err)
+		}
+		w.Duration = secondsDuration(durationSeconds)
+		w.StartsAt, w.EndsAt = nullTime(startsAt), nullTime(endsAt)
+		w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
+		index[w.ID] = len(out)
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list maintenance windows: %w", err)
+	}
+	if err := tx.attachMaintenanceComponents(ctx, orgID, pageID, out, index); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (tx *Tx) attachMaintenanceComponents(ctx context.Context, orgID, pageID int64, ws []MaintenanceWindow, index map[int64]int) error {
+	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT mc.maintenance_id, mc.component_id
+		FROM maintenance_components mc JOIN maintenance_windows w ON w.id = mc.maintenance_id
+		WHERE mc.org_id = ? AND w.org_id = ? AND w.page_id = ? ORDER BY mc.maintenance_id, mc.component_id`), orgID, orgID, pageID)
+	if err != nil {
+		return fmt.Errorf("store: list maintenance components: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var wid, cid int64
+		if err := rows.Scan(&wid, &cid); err != nil {
+			return fmt.Errorf("store: list maintenance components: %w", err)
+		}
+		if i, ok := index[wid]; ok {
+			ws[i].ComponentIDs = append(ws[i].ComponentIDs, cid)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: list maintenance components: %w", err)
+	}
+	return nil
+}
+
+// CreateMaintenanceWindow inserts w (status scheduled) with its component
+// links and returns it with its id.
+func (tx *Tx) CreateMaintenanceWindow(ctx context.Context, w MaintenanceWindow) (MaintenanceWindow, error) {
+	if err := tx.owned(ctx, "pages", w.OrgID, 0, w.PageID); err != nil {
+		return MaintenanceWindow{}, err
+	}
+	w.CreatedAt = now()
+	w.UpdatedAt = w.CreatedAt
+	if w.Status == "" {
+		w.Status = "scheduled"
+	}
+	err := tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO maintenance_windows (org_id, page_id, name, body, schedule,
+		duration_seconds, time_zone, starts_at, ends_at, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		w.OrgID, w.PageID, w.Name, w.Body, w.Schedule, wholeSeconds(w.Duration), w.TimeZone,
+		optTime(w.StartsAt), optTime(w.EndsAt), w.Status, w.CreatedAt, w.UpdatedAt).Scan(&w.ID)
+	if isUniqueViolation(err) {
+		return MaintenanceWindow{}, fmt.Errorf("store: maintenance window %q: %w", w.Name, ErrConflict)
+	}
+	if err != nil {
+		return MaintenanceWindow{}, fmt.Errorf("store: create maintenance window %q: %w", w.Name, err)
+	}
+	if err := tx.linkMaintenanceComponents(ctx, w); err != nil {
+		return MaintenanceWindow{}, err
+	}
+	return w, nil
+}
+
+// UpdateMaintenanceWindow writes w's definition (name, body, schedule,
+// duration, time zone, start and end) and replaces its component links. The
+// status is left alone.
+func (tx *Tx) UpdateMaintenanceWindow(ctx context.Context, w MaintenanceWindow) error {
+	res, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE maintenance_windows SET name = ?, body = ?, schedule = ?,
+		duration_seconds = ?, time_zone = ?, starts_at = ?, ends_at = ?, updated_at = ?
+		WHERE org_id = ? AND id = ?`),
+		w.Name, w.Body, w.Schedule, wholeSeconds(w.Duration), w.TimeZone, optTime(w.StartsAt), optTime(w.EndsAt), now(), w.OrgID, w.ID)
+	if err := oneRowAffected(res, err, "update maintenance window", w.ID); err != nil {
+		return err
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM maintenance_components WHERE org_id = ? AND maintenance_id = ?`),
+		w.OrgID, w.ID); err != nil {
+		return fmt.Errorf("store: unlink maintenance window %d: %w", w.ID, err)
+	}
+	return tx.linkMaintenanceComponents(ctx, w)
+}
+
+func (tx *Tx) linkMaintenanceComponents(ctx context.Context, w MaintenanceWindow) error {
+	for _, cid := range w.ComponentIDs {
+		if err := tx.owned(ctx, "components", w.OrgID, w.PageID, cid); err != nil {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO maintenance_components (org_id, maintenance_id, component_id)
+			VALUES (?, ?, ?)`), w.OrgID, w.ID, cid); err != nil {
+			return fmt.Errorf("store: link maintenance window %d to component %d: %w", w.ID, cid, err)
+		}
+	}
+	return nil
+}
+
+// DeleteMaintenanceWindow deletes a window and its component links.
+func (tx *Tx) DeleteMaintenanceWindow(ctx context.Context, orgID, id int64) error {
+	res, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM maintenance_windows WHERE org_id = ? AND id = ?`), orgID, id)
+	return oneRowAffected(res, err, "delete maintenance window", id)
+}
