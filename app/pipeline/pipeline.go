@@ -1,0 +1,139 @@
+// Package pipeline is the wire contract between the scheduler, the probe
+// workers and the aggregators (DESIGN §3): the job and result messages, the
+// stream and channel names, result sharding and phase spreading. Everything
+// a job needs travels inside it, so workers are stateless and never touch the
+// database.
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"pharos/probes"
+)
+
+// Job asks the workers of one region to probe one check once.
+type Job struct {
+	// ID is a UUIDv7, unique per check × region × round, so a job scheduled
+	// twice by two leaders is recognisable.
+	ID      string `json:"id"`
+	OrgID   int64  `json:"org_id"`
+	CheckID int64  `json:"check_id"`
+	Region  string `json:"region"`
+	// Round is the check's round number (Due as a multiple of the interval).
+	Round int64 `json:"round"`
+	// Spec is the full probe specification.
+	Spec probes.Spec `json:"spec"`
+	// Due is when the probe should run; Deadline is when running it would
+	// be pointless (the next round is due): a job picked up after its
+	// deadline is dropped and counted, never run late.
+	Due      time.Time `json:"due"`
+	Deadline time.Time `json:"deadline"`
+	// RunNow marks an operator's "run now" request.
+	RunNow bool `json:"run_now,omitempty"`
+}
+
+// Result is one worker's answer to one job.
+type Result struct {
+	// ID is a UUIDv7 assigned by the worker; the database rejects a second
+	// copy, so redelivery stores it once.
+	ID      string `json:"id"`
+	JobID   string `json:"job_id"`
+	OrgID   int64  `json:"org_id"`
+	CheckID int64  `json:"check_id"`
+	Region  string `json:"region"`
+	Round   int64  `json:"round"`
+	Worker  string `json:"worker"`
+	// Produced is when the worker finished the probe (for aggregator lag).
+	Produced time.Time     `json:"produced"`
+	Result   probes.Result `json:"result"`
+}
+
+// JobsStream is the stream of one region's jobs.
+func JobsStream(region string) string { return "jobs:" + region }
+
+// ResultsStream is the stream of one result shard.
+func ResultsStream(shard int) string { return "results:" + strconv.Itoa(shard) }
+
+// EventsChannel is the pub/sub channel of one page's live events.
+func EventsChannel(pageSlug string) string { return "events:" + pageSlug }
+
+// Consumer groups.
+const (
+	ProbersGroup     = "probers"
+	AggregatorsGroup = "aggregators"
+)
+
+// Shard maps a check to its result shard: all results of one check go to one
+// shard, so one aggregator sees a check's rounds in order.
+func Shard(checkID int64, shards int) int {
+	if shards <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(checkID >> (8 * i))
+	}
+	h.Write(b[:])
+	return int(h.Sum32() % uint32(shards))
+}
+
+// Phase is the stable offset of a check within its interval, so checks with
+// the same interval do not all fire at the same second.
+func Phase(checkID int64, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(strconv.FormatInt(checkID, 10)))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+// Round returns the round number and due time of the first round of a check
+// due at or after t: rounds fall at Phase + k×interval since the Unix epoch.
+func Round(checkID int64, interval time.Duration, t time.Time) (round int64, due time.Time) {
+	phase := Phase(checkID, interval)
+	since := t.Sub(time.Unix(0, 0)) - phase
+	round = int64(since / interval)
+	if since > 0 && since%interval != 0 {
+		round++ // ceil: the first round at or after t
+	}
+	return round, time.Unix(0, 0).Add(phase + time.Duration(round)*interval).UTC()
+}
+
+// Marshal encodes a job or result.
+func Marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: encode %T: %w", v, err)
+	}
+	return b, nil
+}
+
+// DecodeJob decodes a job, refusing one without its identity.
+func DecodeJob(b []byte) (Job, error) {
+	var j Job
+	if err := json.Unmarshal(b, &j); err != nil {
+		return Job{}, fmt.Errorf("pipeline: decode job: %w", err)
+	}
+	if j.ID == "" || j.CheckID == 0 || j.Region == "" {
+		return Job{}, fmt.Errorf("pipeline: job without id, check or region")
+	}
+	return j, nil
+}
+
+// DecodeResult decodes a result, refusing one without its identity.
+func DecodeResult(b []byte) (Result, error) {
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Result{}, fmt.Errorf("pipeline: decode result: %w", err)
+	}
+	if r.ID == "" || r.CheckID == 0 || r.Region == "" {
+		return Result{}, fmt.Errorf("pipeline: result without id, check or region")
+	}
+	return r, nil
+}
