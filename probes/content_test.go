@@ -51,7 +51,9 @@ func TestContentAssertions(t *testing.T) {
 		w.Header().Set("X-Served-By", "edge-fra-3")
 	})
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
-	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/healthy", http.StatusMovedPermanently) })
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/healthy", http.StatusMovedPermanently)
+	})
 	base := serveNodes(t, "", node{ip: "127.0.0.2", cert: cert, handler: mux})
 
 	tests := []struct {

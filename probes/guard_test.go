@@ -119,7 +119,9 @@ func TestGuardRefusesRedirects(t *testing.T) {
 		"/to-v6":        "http://[::1]:" + port + "/",
 		"/to-rebinding": "http://rebind.pharos.test:" + port + "/",
 	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, targets[r.URL.Path], http.StatusFound) })
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, targets[r.URL.Path], http.StatusFound)
+	})
 	base := serveNodes(t, "", node{ip: "127.0.0.2", cert: k.leaf(probetest.CertOptions{}), handler: h})
 	pr := k.prober(nil, fakeResolver{testHost: {"127.0.0.2"}, "rebind.pharos.test": {"127.0.0.1"}})
 	for path, target := range targets {
