@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Actor is who did something recorded in the audit log: a signed-in user, an
+// API token, or the command line.
+type Actor struct {
+	UserID  int64  // 0 when not a user
+	TokenID int64  // 0 when not a token
+	Name    string // shown in the log, e.g. "user:ada@example.org", "token:ci", "cli"
+}
+
+// UserActor is the actor for a signed-in user.
+func UserActor(u User) Actor { return Actor{UserID: u.ID, Name: "user:" + u.Email} }
+
+// TokenActor is the actor for an API token.
+func TokenActor(t APIToken) Actor { return Actor{TokenID: t.ID, Name: "token:" + t.Name} }
+
+// CLIActor is the actor for operations commands run on the server.
+func CLIActor() Actor { return Actor{Name: "cli"} }
+
+// AuditEntry is one row of the audit log.
+type AuditEntry struct {
+	ID        int64
+	OrgID     int64
+	Actor     string
+	UserID    int64
+	TokenID   int64
+	Action    string // e.g. "login", "token.create", "check.enabled"
+	Target    string // e.g. "token 3", `check 7`
+	Detail    json.RawMessage
+	CreatedAt time.Time
+}
+
+// Audit writes one audit-log row: who (actor) did what (action) to which
+// target, with optional detail (marshalled to JSON; never put secrets in it).
+func (s *Store) Audit(ctx context.Context, orgID int64, actor Actor, action, target string, detail any) error {
+	return audit(ctx, s.db, s, orgID, actor, action, target, detail)
+}
+
+// Audit writes one audit-log row inside the transaction, so the record
+// commits (or not) with the change it describes.
+func (tx *Tx) Audit(ctx context.Context, orgID int64, actor Actor, action, target string, detail any) error {
+	return audit(ctx, tx.tx, tx.s, orgID, actor, action, target, detail)
+}
+
+func audit(ctx context.Context, q querier, s *Store, orgID int64, actor Actor, action, target string, detail any) error {
+	d := []byte("{}")
+	if detail != nil {
+		var err error
+		if d, err = json.Marshal(detail); err != nil {
+			return fmt.Errorf("store: audit %s: %w", action, err)
+		}
+	}
+	_, err := q.ExecContext(ctx, s.q(`INSERT INTO audit_log
+		(org_id, actor_user_id, actor_token_id, actor, action, target, detail, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		orgID, nullID(actor.UserID), nullID(actor.TokenID), actor.Name, action, target, string(d), now())
+	if err != nil {
+		return fmt.Errorf("store: audit %s %s: %w", action, target, err)
+	}
+	return nil
+}
+
+// AuditLog returns the organisation's most recent audit entries, newest
+// first, at most limit of them.
+func (s *Store) AuditLog(ctx context.Context, orgID int64, limit int) ([]AuditEntry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, org_id, actor_user_id, actor_token_id, actor, action, target, detail, created_at
+		FROM audit_log WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`), orgID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var userID, tokenID sql.NullInt64
+		var detail string
+		if err := rows.Scan(&e.ID, &e.OrgID, &userID, &tokenID, &e.Actor, &e.Action, &e.Target, &detail, &e.CreatedAt); err != nil {
+			return nil, fmt.Errorf("store: audit log: %w", err)
+		}
+		e.UserID, e.TokenID = userID.Int64, tokenID.Int64
+		e.Detail = json.RawMessage(detail)
+		e.CreatedAt = e.CreatedAt.UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: audit log: %w", err)
+	}
+	return out, nil
+}
+
+// nullID stores 0 as NULL for optional references.
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
