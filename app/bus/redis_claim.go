@@ -1,0 +1,99 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// reclaim takes over up to count entries of group idle longer than
+// ClaimIdle (their consumer died or stalled) with XAUTOCLAIM, reads their
+// delivery counts with XPENDING, and dead-letters those delivered more than
+// MaxDeliveries times instead of returning them.
+func (b *RedisBus) reclaim(ctx context.Context, stream, key, group, consumer string, count int) ([]Message, error) {
+	claimed, _, err := b.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream:   key,
+		Group:    group,
+		Consumer: consumer,
+		MinIdle:  b.opts.ClaimIdle,
+		Start:    "0-0",
+		Count:    int64(count),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("autoclaim: %w", err)
+	}
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+
+	// XAUTOCLAIM does not report delivery counts; one pipelined XPENDING
+	// per entry does (they are ours now, so the counts are stable).
+	pipe := b.client.Pipeline()
+	counts := make([]*redis.XPendingExtCmd, len(claimed))
+	for i, xm := range claimed {
+		counts[i] = pipe.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: key, Group: group, Start: xm.ID, End: xm.ID, Count: 1,
+		})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("pending counts: %w", err)
+	}
+
+	var msgs []Message
+	var dead []deadEntry
+	for i, xm := range claimed {
+		pend := counts[i].Val()
+		if len(pend) == 0 {
+			continue // acked in the meantime
+		}
+		deliveries := pend[0].RetryCount
+		if deliveries > b.opts.MaxDeliveries {
+			dead = append(dead, deadEntry{xm: xm, deliveries: deliveries})
+			continue
+		}
+		msgs = append(msgs, redisMessage(stream, xm, deliveries))
+	}
+	if err := b.deadLetter(ctx, stream, key, group, dead); err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+type deadEntry struct {
+	xm         redis.XMessage
+	deliveries int64
+}
+
+// deadLetter copies entries to the dead-letter stream, then acks them. The
+// copy comes first: a crash in between duplicates a dead letter rather
+// than losing it. The two keys may live on different Cluster nodes, so the
+// steps are not pipelined together.
+func (b *RedisBus) deadLetter(ctx context.Context, stream, key, group string, dead []deadEntry) error {
+	if len(dead) == 0 {
+		return nil
+	}
+	deadKey := b.key(DeadLetterStream(stream))
+	ids := make([]string, 0, len(dead))
+	for _, d := range dead {
+		err := b.client.XAdd(ctx, &redis.XAddArgs{
+			Stream: deadKey,
+			MaxLen: b.opts.MaxLen,
+			Approx: true,
+			Values: []any{
+				fieldPayload, d.xm.Values[fieldPayload],
+				fieldOriginalID, d.xm.ID,
+				fieldGroup, group,
+				fieldDeliveries, d.deliveries,
+			},
+		}).Err()
+		if err != nil {
+			return fmt.Errorf("dead-letter %s: %w", d.xm.ID, err)
+		}
+		ids = append(ids, d.xm.ID)
+	}
+	if err := b.client.XAck(ctx, key, group, ids...).Err(); err != nil {
+		return fmt.Errorf("ack dead letters: %w", err)
+	}
+	return nil
+}
