@@ -1,0 +1,204 @@
+// Package checkcmd implements `pharos check`: one probe from the command
+// line, with the flags, output and exit status of DESIGN §6.
+package checkcmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"pharos/probes"
+)
+
+// Exit statuses, the monitoring-plugin convention of DESIGN §6.
+const (
+	exitUp       = 0
+	exitDegraded = 1
+	exitDown     = 2
+	exitUnknown  = 3
+)
+
+// options is the parsed command line.
+type options struct {
+	json            bool
+	resolve         listFlag
+	allNodes        bool
+	caFile          string
+	expectIssuer    string
+	warnDays        int
+	criticalDays    int
+	expectStatus    string
+	bodyContains    listFlag
+	bodyNotContains listFlag
+	bodyRegex       string
+	jsonPaths       listFlag
+	expectImage     bool
+	timeout         time.Duration
+	allowPrivate    bool
+	url             string
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// Main runs `pharos check` with args (the words after "check") and returns
+// the exit status: 0 up, 1 degraded, 2 down, 3 unknown.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitUp
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pharos check: %v\n", err)
+		return exitUnknown
+	}
+	spec, err := o.spec()
+	if err != nil {
+		fmt.Fprintf(stderr, "pharos check: %v\n", err)
+		return exitUnknown
+	}
+	res := probes.New(probes.Options{}).Run(ctx, spec)
+	if res.State == probes.StateUnknown {
+		fmt.Fprintf(stderr, "pharos check: %s\n", res.Error)
+		return exitUnknown
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintf(stderr, "pharos check: write result: %v\n", err)
+			return exitUnknown
+		}
+	} else {
+		writeSummary(stdout, res, useColour(stdout))
+	}
+	return res.State.ExitCode()
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("pharos check", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported on one line by Main
+	fs.BoolVar(&o.json, "json", false, "machine-readable result instead of a summary")
+	fs.Var(&o.resolve, "resolve", "probe this node address instead of DNS (IP or IP:port, repeatable)")
+	fs.BoolVar(&o.allNodes, "all-nodes", false, "probe every A/AAAA address of the host")
+	fs.StringVar(&o.caFile, "ca-file", "", "also trust the PEM roots in this file (internal CAs)")
+	fs.StringVar(&o.expectIssuer, "expect-issuer", "", "the leaf's issuer must contain this text (organisation or common name)")
+	fs.IntVar(&o.warnDays, "warn-days", probes.DefaultWarnDays, "cert_expiring warning threshold in days")
+	fs.IntVar(&o.criticalDays, "critical-days", probes.DefaultCriticalDays, "cert_expiring becomes critical below this many days")
+	fs.StringVar(&o.expectStatus, "expect-status", "200-399", "accepted status codes, e.g. 200,204 or 200-299")
+	fs.Var(&o.bodyContains, "body-contains", "the body must contain this text (repeatable)")
+	fs.Var(&o.bodyNotContains, "body-not-contains", "the body must not contain this text (repeatable)")
+	fs.StringVar(&o.bodyRegex, "body-regex", "", "the body must match this regular expression")
+	fs.Var(&o.jsonPaths, "json-path", "'PATH=VALUE': the JSON body at PATH must equal VALUE (repeatable)")
+	fs.BoolVar(&o.expectImage, "expect-image", false, "the body must decode as an image")
+	fs.DurationVar(&o.timeout, "timeout", probes.DefaultTimeout, "time allowed for each node")
+	allowDefault, _ := strconv.ParseBool(os.Getenv("PHAROS_ALLOW_PRIVATE_TARGETS"))
+	fs.BoolVar(&o.allowPrivate, "allow-private", allowDefault, "allow private, loopback and link-local targets (default $PHAROS_ALLOW_PRIVATE_TARGETS)")
+
+	// Go's flag package stops at the first non-flag; accept flags after the
+	// URL too by parsing again from there.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				usage(stderr, fs)
+			}
+			return nil, fmt.Errorf("%w (see pharos check -h)", err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch len(positional) {
+	case 0:
+		return nil, errors.New("missing URL: pharos check [flags] URL")
+	case 1:
+		o.url = positional[0]
+	default:
+		return nil, fmt.Errorf("one URL at a time, got %d: %s", len(positional), strings.Join(positional, " "))
+	}
+	return o, nil
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintln(w, "usage: pharos check [flags] URL")
+	fmt.Fprintln(w, "exit status: 0 up, 1 degraded, 2 down, 3 unknown")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// spec turns the options into a validated probe spec.
+func (o *options) spec() (probes.Spec, error) {
+	s := probes.Spec{
+		URL:          o.url,
+		Timeout:      probes.Duration(o.timeout),
+		AllowPrivate: o.allowPrivate,
+		TLS: probes.TLSSpec{
+			WarnDays:     disabledIfZero(o.warnDays),
+			CriticalDays: disabledIfZero(o.criticalDays),
+			Issuer:       o.expectIssuer,
+		},
+		Expect: probes.Expect{
+			BodyContains:    o.bodyContains,
+			BodyNotContains: o.bodyNotContains,
+			BodyRegex:       o.bodyRegex,
+			Image:           o.expectImage,
+		},
+	}
+	if o.timeout <= 0 {
+		return s, fmt.Errorf("--timeout %s: must be positive", o.timeout)
+	}
+	if o.allNodes && len(o.resolve) > 0 {
+		return s, errors.New("--all-nodes and --resolve exclude each other")
+	}
+	s.Nodes = probes.Nodes{All: o.allNodes, Addrs: o.resolve}
+	if o.caFile != "" {
+		pem, err := probes.ResolveCA(o.caFile, ".")
+		if err != nil {
+			return s, fmt.Errorf("--ca-file: %w", err)
+		}
+		s.TLS.CA = pem
+	}
+	set, err := probes.ParseStatusSet(o.expectStatus)
+	if err != nil {
+		return s, fmt.Errorf("--expect-status: %w", err)
+	}
+	s.Expect.Status = set
+	for _, jp := range o.jsonPaths {
+		path, want, err := probes.ParseJSONAssertion(jp)
+		if err != nil {
+			return s, fmt.Errorf("--json-path: %w", err)
+		}
+		if s.Expect.JSON == nil {
+			s.Expect.JSON = map[string]any{}
+		}
+		s.Expect.JSON[path] = want
+	}
+	if err := s.Validate(); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// disabledIfZero maps the CLI's "0 days" (no threshold) to the Spec's
+// negative "disabled", since a zero Spec field means the default.
+func disabledIfZero(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}

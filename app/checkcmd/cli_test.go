@@ -1,0 +1,126 @@
+package checkcmd
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"pharos/probes/probetest"
+)
+
+func TestExitCodesAndJSON(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	day := 24 * time.Hour
+	ok := f.serve(t, "127.0.0.2", now.Add(-day), now.Add(89*day), probetest.Text(200, "application/json", `{"status":"ok","count":3}`))
+	expiring := f.serve(t, "127.0.0.3", now.Add(-day), now.Add(15*day), probetest.Text(200, "text/plain", "hello"))
+	expired := f.serve(t, "127.0.0.4", now.Add(-90*day), now.Add(-30*time.Hour), probetest.Text(200, "text/plain", "hello"))
+	maint := f.serve(t, "127.0.0.5", now.Add(-day), now.Add(89*day), probetest.Text(200, "text/html", "Down for maintenance"))
+	img := f.serve(t, "127.0.0.6", now.Add(-day), now.Add(89*day), probetest.Text(200, "image/png", "<html>not an image</html>"))
+	base := []string{"--json", "--allow-private", "--ca-file", f.caFile}
+
+	tests := []struct {
+		name  string
+		env   []string
+		args  []string
+		code  int
+		state string
+		codes string
+	}{
+		{name: "up", args: append(base, "--resolve", "127.0.0.2", ok+"/"), code: 0, state: "up"},
+		{name: "json path and status pass", args: append(base, "--resolve", "127.0.0.2", "--json-path", "$.status=ok", "--json-path", "$.count=3",
+			"--expect-status", "200,204", "--body-regex", `"count":\d`, "--expect-issuer", "pharos test", ok+"/"), code: 0, state: "up"},
+		{name: "flags after the URL", args: []string{ok + "/", "--json", "--allow-private", "--ca-file", f.caFile, "--resolve", "127.0.0.2"}, code: 0, state: "up"},
+		{name: "expiring is degraded", args: append(base, "--resolve", "127.0.0.3", expiring+"/"), code: 1, state: "degraded", codes: "cert_expiring"},
+		{name: "custom thresholds", args: append(base, "--resolve", "127.0.0.3", "--warn-days", "10", "--critical-days", "3", expiring+"/"), code: 0, state: "up"},
+		{name: "critical days", args: append(base, "--resolve", "127.0.0.3", "--warn-days", "30", "--critical-days", "20", expiring+"/"), code: 2, state: "down", codes: "cert_expiring"},
+		{name: "expired is down", args: append(base, "--resolve", "127.0.0.4", expired+"/"), code: 2, state: "down", codes: "cert_expired"},
+		{name: "untrusted without --ca-file", args: []string{"--json", "--allow-private", "--resolve", "127.0.0.2", ok + "/"}, code: 2, state: "down", codes: "cert_untrusted"},
+		{name: "maintenance page", args: append(base, "--resolve", "127.0.0.5", "--body-not-contains", "maintenance", maint+"/"), code: 2, state: "down", codes: "body_mismatch"},
+		{name: "json degraded", args: append(base, "--resolve", "127.0.0.2", "--json-path", "$.status=degraded", ok+"/"), code: 2, state: "down", codes: "json_mismatch"},
+		{name: "image serves html", args: append(base, "--resolve", "127.0.0.6", "--expect-image", img+"/logo.png"), code: 2, state: "down", codes: "image_invalid"},
+		{name: "issuer unexpected", args: append(base, "--resolve", "127.0.0.2", "--expect-issuer", "Let's Encrypt", ok+"/"), code: 2, state: "down", codes: "cert_issuer_unexpected"},
+		{name: "status unexpected", args: append(base, "--resolve", "127.0.0.2", "--expect-status", "204", ok+"/"), code: 2, state: "down", codes: "status_unexpected"},
+		{name: "body contains", args: append(base, "--resolve", "127.0.0.2", "--body-contains", "welcome", "--body-contains", "ok", ok+"/"), code: 2, state: "down", codes: "body_mismatch"},
+		{name: "loopback blocked by default", args: []string{"--json", "--ca-file", f.caFile, "--resolve", "127.0.0.2", ok + "/"}, code: 2, state: "down", codes: "blocked_address"},
+		{name: "env allows private", env: []string{"PHAROS_ALLOW_PRIVATE_TARGETS=true"}, args: []string{"--json", "--ca-file", f.caFile, "--resolve", "127.0.0.2", ok + "/"}, code: 0, state: "up"},
+		{name: "metadata blocked even when private allowed", args: append(base, "--resolve", "169.254.169.254", "http://"+host+"/"), code: 2, state: "down", codes: "blocked_address"},
+	}
+	for name, runCheck := range runners(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					r := runCheck(t, tc.env, tc.args...)
+					if r.code != tc.code {
+						t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tc.code, r.stdout, r.stderr)
+					}
+					res := r.result(t)
+					if string(res.State) != tc.state || codesOf(res) != tc.codes {
+						t.Errorf("got %s [%s], want %s [%s]", res.State, codesOf(res), tc.state, tc.codes)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestUnknownExit(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no url", []string{"--json"}, "missing URL"},
+		{"bad flag", []string{"--frobnicate", "https://example.org/"}, "flag provided but not defined: -frobnicate"},
+		{"bad url", []string{"ftp://example.org/"}, "scheme must be http or https"},
+		{"two urls", []string{"https://a.example/", "https://b.example/"}, "one URL at a time"},
+		{"bad status", []string{"--expect-status", "2xx", "https://example.org/"}, "--expect-status"},
+		{"bad regex", []string{"--body-regex", "(", "https://example.org/"}, "expect.body_regex"},
+		{"bad json path", []string{"--json-path", "$.status", "https://example.org/"}, "PATH=VALUE"},
+		{"bad node", []string{"--resolve", "example.org", "https://example.org/"}, "not an IP address"},
+		{"missing ca file", []string{"--ca-file", "/nonexistent/ca.pem", "https://example.org/"}, "--ca-file"},
+		{"bad timeout", []string{"--timeout", "soon", "https://example.org/"}, "invalid value"},
+	}
+	for name, runCheck := range runners(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					r := runCheck(t, nil, tc.args...)
+					if r.code != 3 {
+						t.Errorf("exit %d, want 3 (stderr %q)", r.code, r.stderr)
+					}
+					if lines := strings.Count(strings.TrimSpace(r.stderr), "\n"); lines != 0 || !strings.Contains(r.stderr, tc.want) {
+						t.Errorf("stderr %q, want one line containing %q", r.stderr, tc.want)
+					}
+					if r.stdout != "" {
+						t.Errorf("stdout %q, want nothing", r.stdout)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestHumanSummary(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	url := f.serve(t, "127.0.0.7", now.Add(-24*time.Hour), now.Add(10*24*time.Hour), http.NotFoundHandler())
+	for name, runCheck := range runners(t) {
+		t.Run(name, func(t *testing.T) {
+			r := runCheck(t, nil, "--allow-private", "--ca-file", f.caFile, "--resolve", "127.0.0.7", url+"/missing")
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			for _, want := range []string{url + "/missing  DOWN", "127.0.0.7:", "HTTP 404", "timings  dns 0 ms", "CN=" + host,
+				"issuer   CN=Pharos CLI R1,O=Pharos Test CA", "(9 days left)", "✗ critical status_unexpected", "! warning cert_expiring"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			if strings.Contains(r.stdout, "\x1b[") {
+				t.Errorf("summary is coloured though stdout is not a terminal:\n%q", r.stdout)
+			}
+		})
+	}
+}
