@@ -90,8 +90,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"minimal", Spec{URL: "https://example.org/"}, nil},
 		{"everything", Spec{URL: "http://example.org:8080/x", Nodes: Nodes{Addrs: []string{"192.0.2.1", "[2001:db8::1]:443"}},
-			TLS:    TLSSpec{MinVersion: "TLS1.3", CA: probetest.NewRoot(probetest.CertOptions{CommonName: "x"}).PEM()},
-			Expect: Expect{BodyRegex: "^ok$", JSON: map[string]any{"$.a[0].b": 1.0}, Headers: map[string]string{"A": "/^x+$/"}},
+			TLS:      TLSSpec{MinVersion: "TLS1.3", CA: probetest.NewRoot(probetest.CertOptions{CommonName: "x"}).PEM()},
+			Expect:   Expect{BodyRegex: "^ok$", JSON: map[string]any{"$.a[0].b": 1.0}, Headers: map[string]string{"A": "/^x+$/"}},
 			Severity: map[Code]Severity{CodeLatencyHigh: SeverityInfo}}, nil},
 		{"no url", Spec{}, []string{"url"}},
 		{"ftp", Spec{URL: "ftp://example.org/"}, []string{"url"}},
