@@ -161,3 +161,29 @@ func TestBodyCapNotAnErrorByItself(t *testing.T) {
 	res = k.prober(nil, nil).Run(context.Background(), Spec{URL: url, Expect: Expect{BodyContains: []string{"the end"}}})
 	wantMessage(t, findProblem(t, res, CodeBodyMismatch), "only the first 1 MiB")
 }
+
+// TestReadCappedMemory: the buffer never grows past the cap, whatever the
+// server sends or announces.
+func TestReadCappedMemory(t *testing.T) {
+	t.Parallel()
+	body := bytes.Repeat([]byte("x"), 10000)
+	tests := []struct {
+		limit, contentLength int64
+		wantLen              int
+		truncated            bool
+	}{
+		{100, -1, 100, true},
+		{100, 1 << 40, 100, true},
+		{20000, -1, 10000, false},
+		{20000, 10000, 10000, false},
+		{10000, -1, 10000, false},
+		{9999, 10000, 9999, true},
+	}
+	for _, tc := range tests {
+		got, truncated, err := readCapped(bytes.NewReader(body), tc.limit, tc.contentLength)
+		if err != nil || len(got) != tc.wantLen || truncated != tc.truncated || int64(cap(got)) > tc.limit+1 {
+			t.Errorf("limit %d, content-length %d: got len %d cap %d truncated %v err %v, want len %d truncated %v",
+				tc.limit, tc.contentLength, len(got), cap(got), truncated, err, tc.wantLen, tc.truncated)
+		}
+	}
+}

@@ -78,14 +78,18 @@ func (np *nodeProbe) dial(ctx context.Context, network, addr string) (net.Conn, 
 // verifyConnection records the node's own TLS session for judgement and
 // verifies redirect hops to other hosts the ordinary way.
 func (np *nodeProbe) verifyConnection(cs tls.ConnectionState) error {
+	sameHost := cs.ServerName == np.p.host || cs.ServerName == ""
 	np.mu.Lock()
-	first := np.state == nil
+	first := np.state == nil && sameHost
 	if first {
 		np.state = &cs
 	}
 	np.mu.Unlock()
-	if first || cs.ServerName == np.p.host {
-		return nil
+	if sameHost {
+		return nil // the node's own certificate is judged by judgeTLS
+	}
+	if len(cs.PeerCertificates) == 0 {
+		return fmt.Errorf("redirect target %s presented no certificate", cs.ServerName)
 	}
 	inter := x509.NewCertPool()
 	for _, c := range cs.PeerCertificates[1:] {
@@ -192,7 +196,9 @@ func readCapped(r io.Reader, limit, contentLength int64) ([]byte, bool, error) {
 				return buf[:limit], true, nil
 			}
 			next := min(int64(cap(buf))*2, limit+1)
-			buf = append(buf, make([]byte, next-int64(len(buf)))...)[:len(buf)]
+			grown := make([]byte, len(buf), next)
+			copy(grown, buf)
+			buf = grown
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
