@@ -41,7 +41,7 @@ func classify(err error, p *plan, node, phase string, handshakeDone bool) Proble
 		return problemf(CodeTLSHandshakeFailed, node, "TLS handshake with %s for %s failed: %s", node, p.host, rootCause(err))
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		return problemf(CodeConnectionFailed, node, "could not connect to %s: %s", node, connReason(opErr))
-	case phase == "TLS handshake" || !handshakeDone && p.url.Scheme == "https" && phase != "connect":
+	case phase == "TLS handshake" || !handshakeDone && p.url.Scheme == "https" && phase != "TCP connection":
 		return problemf(CodeTLSHandshakeFailed, node, "TLS handshake with %s for %s failed: %s", node, p.host, rootCause(err))
 	}
 	return problemf(CodeConnectionFailed, node, "%s on %s failed while waiting for the %s: %s", p.url, node, phase, rootCause(err))

@@ -63,7 +63,7 @@ func (np *nodeProbe) dial(ctx context.Context, network, addr string) (net.Conn, 
 	if err := np.pr.guard.Check(target.Addr(), np.allowPrivate); err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	np.setPhase("connect")
+	np.setPhase("TCP connection")
 	t0 := np.since()
 	conn, err := np.pr.dial(ctx, np.allowPrivate, network, target.String())
 	np.mu.Lock()

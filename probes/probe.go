@@ -138,7 +138,7 @@ func (pr *Prober) Run(ctx context.Context, spec Spec) Result {
 func (pr *Prober) probeNode(ctx context.Context, p *plan, node netip.AddrPort, dnsTook time.Duration) NodeResult {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	np := &nodeProbe{pr: pr, p: p, node: node, allowPrivate: pr.allowPrivate || p.spec.AllowPrivate, start: time.Now(), phase: "connect"}
+	np := &nodeProbe{pr: pr, p: p, node: node, allowPrivate: pr.allowPrivate || p.spec.AllowPrivate, start: time.Now(), phase: "TCP connection"}
 	addr := node.String()
 	nr := NodeResult{Address: addr, Problems: []Problem{}}
 	resp, fetchErr := np.fetch(ctx)
