@@ -1,0 +1,182 @@
+// Package aggregate is the aggregator role (DESIGN §3, §4): it consumes the
+// result shards it owns, stores each result once, keeps the latest state per
+// check × region × node and the certificate inventory, judges every touched
+// check (quorum, confirm rounds, region health, maintenance), maps checks to
+// component status, opens, updates and resolves automatic incidents and
+// writes their outbox events — all in one transaction per batch — then
+// publishes live page events and only then acknowledges the batch.
+//
+// The judgement itself is app/incident's pure logic; this package is the
+// shell that feeds it from the database and writes its verdicts back.
+package aggregate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"pharos/app/bus"
+	"pharos/app/incident"
+	"pharos/app/store"
+)
+
+// Bus is what the aggregator needs from the message layer: its result
+// shards, live page events and the per-shard ownership locks.
+type Bus interface {
+	Consume(ctx context.Context, stream, group, consumer string, count int, block time.Duration) ([]bus.Message, error)
+	Ack(ctx context.Context, stream, group string, ids ...string) error
+	Stats(ctx context.Context, stream, group string) (length, pending int64, err error)
+	PublishEvent(ctx context.Context, channel string, payload []byte) error
+	TryLock(ctx context.Context, name string, ttl time.Duration) (bus.Lease, bool, error)
+}
+
+// Store is what the aggregator needs from the database: one transaction
+// per batch.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx *store.Tx) error) error
+}
+
+var (
+	_ Bus   = bus.Bus(nil)
+	_ Store = (*store.Store)(nil)
+)
+
+// Defaults of Options.
+const (
+	DefaultShards       = 8
+	DefaultBatchSize    = 500
+	DefaultBatchWait    = 50 * time.Millisecond
+	DefaultLockTTL      = 15 * time.Second
+	DefaultRegionWindow = 5 * time.Minute
+	DefaultRefreshEvery = 10 * time.Second
+)
+
+// Options configure an Aggregator. The zero value of each field selects
+// its default.
+type Options struct {
+	// Shards is the number of result shards, pipeline.Shard's n (default
+	// 8). Every aggregator and every worker must agree on it.
+	Shards int
+	// MaxShards caps how many shards this aggregator owns at once (default
+	// all): with several aggregators, lower it so the others get some.
+	MaxShards int
+	// Consumer names this aggregator in the consumer group (default
+	// hostname-pid).
+	Consumer string
+	// BatchSize and BatchWait bound a batch: up to BatchSize results, or
+	// what arrived within BatchWait of the first (defaults 500 and 50ms).
+	BatchSize int
+	BatchWait time.Duration
+	// LockTTL is the lifetime of a shard lease; it is renewed every third
+	// of it (default 15s).
+	LockTTL time.Duration
+	// RegionWindow is how far back latest states count for region health
+	// (default 5m); RegionPolicy tunes the judgement.
+	RegionWindow time.Duration
+	RegionPolicy incident.RegionHealthPolicy
+	// RefreshEvery is how long region health, maintenance windows and
+	// alert-repeat settings are reused before being read again (default
+	// 10s). Negative: read them for every batch (tests).
+	RefreshEvery time.Duration
+	// Logger receives the role's log lines (default slog.Default()).
+	Logger *slog.Logger
+	// Registerer receives the role's metrics (default: none registered).
+	Registerer prometheus.Registerer
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Shards <= 0 {
+		o.Shards = DefaultShards
+	}
+	if o.MaxShards <= 0 || o.MaxShards > o.Shards {
+		o.MaxShards = o.Shards
+	}
+	if o.Consumer == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "aggregator"
+		}
+		o.Consumer = host + "-" + strconv.Itoa(os.Getpid())
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.BatchWait <= 0 {
+		o.BatchWait = DefaultBatchWait
+	}
+	if o.LockTTL <= 0 {
+		o.LockTTL = DefaultLockTTL
+	}
+	if o.RegionWindow <= 0 {
+		o.RegionWindow = DefaultRegionWindow
+	}
+	if o.RefreshEvery == 0 {
+		o.RefreshEvery = DefaultRefreshEvery
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Aggregator is the aggregator role. Build it with New and run it with Run;
+// ProcessBatch is its core, usable without a bus.
+type Aggregator struct {
+	store   Store
+	bus     Bus // nil: ProcessBatch only, no events
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+
+	mu          sync.Mutex
+	health      map[int64]healthEntry      // org → unhealthy regions
+	maintenance map[int64]maintenanceEntry // page → windows
+	repeat      map[int64]repeatEntry      // org → alert repeat interval
+
+	// afterCommit, when set (tests, benchmarks), runs after a batch
+	// committed and before its events are published and it is acked.
+	afterCommit func(ctx context.Context, stored []storedResult)
+	// beforeAck, when set (tests), runs before a committed batch is
+	// acknowledged; returning false skips the ack, as a crash would.
+	beforeAck func() bool
+}
+
+// New returns an aggregator over st and b. b may be nil for an aggregator
+// that is only fed through ProcessBatch (tests, benchmarks); Run needs it.
+func New(st Store, b Bus, opts Options) (*Aggregator, error) {
+	if st == nil {
+		return nil, errors.New("aggregate: no store")
+	}
+	opts = opts.withDefaults()
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("aggregate: metrics: %w", err)
+	}
+	return &Aggregator{
+		store:       st,
+		bus:         b,
+		opts:        opts,
+		log:         opts.Logger.With(slog.String("role", "aggregator")),
+		metrics:     m,
+		health:      map[int64]healthEntry{},
+		maintenance: map[int64]maintenanceEntry{},
+		repeat:      map[int64]repeatEntry{},
+	}, nil
+}
+
+// fresh reports whether a cached value read at `at` may still be used.
+func (a *Aggregator) fresh(at time.Time) bool {
+	return a.opts.RefreshEvery > 0 && !at.IsZero() && a.opts.Now().Sub(at) < a.opts.RefreshEvery
+}

@@ -1,0 +1,103 @@
+package aggregate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"pharos/app/pipeline"
+	"pharos/app/store"
+	"pharos/probes"
+)
+
+// noteIssuerChanges compares the issuer of each node's leaf certificate
+// with the one last observed on that node of the check (from that region)
+// and, when it differs, adds a cert_issuer_changed warning to the result
+// before it is stored, and prepares an operator event written if the result
+// turns out to be new. Results are modified in place (their slices copied).
+func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, results []pipeline.Result, checks map[int64]store.CheckInfo, out *outcome) error {
+	withTLS := results[:0:0]
+	for _, r := range results {
+		for _, n := range r.Result.Nodes {
+			if n.TLS != nil && n.TLS.Leaf.SHA256 != "" {
+				withTLS = append(withTLS, r)
+				break
+			}
+		}
+	}
+	if len(withTLS) == 0 {
+		return nil
+	}
+	last, err := tx.LastIssuers(ctx, orgChecks(withTLS))
+	if err != nil {
+		return err
+	}
+	for i := range results {
+		r := &results[i]
+		for j, n := range r.Result.Nodes {
+			if n.TLS == nil || n.TLS.Leaf.SHA256 == "" {
+				continue
+			}
+			key := store.CertKey{CheckID: r.CheckID, Region: r.Region, Node: n.Address}
+			prev, seen := last[key]
+			last[key] = n.TLS.Leaf.Issuer
+			if !seen || prev == n.TLS.Leaf.Issuer {
+				continue
+			}
+			p := probes.Problem{
+				Code:     probes.CodeCertIssuerChanged,
+				Severity: probes.DefaultSeverity(probes.CodeCertIssuerChanged),
+				Node:     n.Address,
+				Message: fmt.Sprintf("certificate issuer on %s changed from %q to %q (now serving %s)",
+					n.Address, prev, n.TLS.Leaf.Issuer, n.TLS.Leaf.Subject),
+			}
+			addProblem(r, j, p)
+			out.issuerNotes[r.ID] = append(out.issuerNotes[r.ID], store.OutboxEvent{
+				OrgID:          r.OrgID,
+				Kind:           "cert.issuer_changed",
+				IdempotencyKey: "cert.issuer_changed:" + r.ID + ":" + n.Address,
+				At:             checkedAt(*r),
+				Payload: map[string]any{
+					"check_id": r.CheckID, "check_name": checks[r.CheckID].Name, "region": r.Region,
+					"node": n.Address, "previous_issuer": prev, "issuer": n.TLS.Leaf.Issuer,
+					"sha256": n.TLS.Leaf.SHA256, "result_id": r.ID, "message": p.Message,
+				},
+			})
+		}
+	}
+	return nil
+}
+
+// addProblem adds p to node j of r and to the result, worsening an up state
+// to degraded, without touching slices the caller still shares.
+func addProblem(r *pipeline.Result, j int, p probes.Problem) {
+	r.Result.Nodes = slices.Clone(r.Result.Nodes)
+	n := &r.Result.Nodes[j]
+	n.Problems = append(slices.Clip(n.Problems), p)
+	if n.State == probes.StateUp {
+		n.State = probes.StateDegraded
+	}
+	r.Result.Problems = append(slices.Clip(r.Result.Problems), p)
+	if r.Result.State == probes.StateUp {
+		r.Result.State = probes.StateDegraded
+	}
+}
+
+// sightings lists the leaf certificates the results saw, for the inventory.
+func sightings(results []pipeline.Result) []store.CertSighting {
+	var out []store.CertSighting
+	for _, r := range results {
+		for _, n := range r.Result.Nodes {
+			if n.TLS == nil || n.TLS.Leaf.SHA256 == "" {
+				continue
+			}
+			l := n.TLS.Leaf
+			out = append(out, store.CertSighting{
+				OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, Node: n.Address,
+				SHA256: l.SHA256, Subject: l.Subject, Issuer: l.Issuer, Serial: l.Serial, DNSNames: l.DNSNames,
+				NotBefore: l.NotBefore, NotAfter: l.NotAfter, Seen: checkedAt(r),
+			})
+		}
+	}
+	return out
+}

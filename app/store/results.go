@@ -1,0 +1,326 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file holds the aggregator's batch writes of raw results and latest
+// states. Every method works on a whole batch with a handful of statements
+// (multi-row VALUES, IN lists), never one statement per result, and every
+// read is scoped by organisation.
+
+// maxBulkParams bounds the placeholders of one statement: PostgreSQL allows
+// 65,535 and SQLite 32,766; staying well below keeps statements reasonably
+// sized too.
+const maxBulkParams = 16_000
+
+// ResultRow is one raw probe result as stored in check_results.
+type ResultRow struct {
+	ID         string // the worker's UUIDv7
+	OrgID      int64
+	CheckID    int64
+	Region     string
+	State      string
+	CheckedAt  time.Time
+	DurationMS int64
+	Problems   []byte // JSON array
+	Result     []byte // the whole probes.Result as JSON
+	ReceivedAt time.Time
+}
+
+// InsertResults stores rows, skipping those whose id is already stored, and
+// returns the ids that were new, so the caller applies each result's effects
+// exactly once however often it is delivered.
+func (tx *Tx) InsertResults(ctx context.Context, rows []ResultRow) (inserted []string, err error) {
+	const cols = 10
+	for start := 0; start < len(rows); {
+		end := min(len(rows), start+maxBulkParams/cols)
+		chunk := rows[start:end]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, r := range chunk {
+			problems, result := r.Problems, r.Result
+			if len(problems) == 0 {
+				problems = []byte("[]")
+			}
+			if len(result) == 0 {
+				result = []byte("{}")
+			}
+			args = append(args, r.ID, r.OrgID, r.CheckID, r.Region, r.State, r.CheckedAt.UTC(), r.DurationMS,
+				string(problems), string(result), r.ReceivedAt.UTC())
+		}
+		query := tx.s.bulk(`INSERT INTO check_results (id, org_id, check_id, region, state, checked_at, duration_ms,
+			problems, result, received_at) VALUES `, cols, len(chunk), ` ON CONFLICT (id) DO NOTHING RETURNING id`)
+		ids, err := tx.queryStrings(ctx, query, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: insert results: %w", err)
+		}
+		inserted = append(inserted, ids...)
+		start = end
+	}
+	return inserted, nil
+}
+
+// CheckInfo is what the aggregator needs to judge a check: its
+// configuration, its current state and those of its component and page.
+type CheckInfo struct {
+	Check
+	StateChangedAt  *time.Time
+	ComponentName   string
+	ComponentStatus string
+	PageSlug        string
+}
+
+// ChecksForAggregation returns the checks named in ids (organisation id →
+// check ids) that exist in that organisation, keyed by check id. Ids of
+// another organisation or of deleted checks are simply absent.
+func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (map[int64]CheckInfo, error) {
+	out := map[int64]CheckInfo{}
+	cols := "c." + strings.ReplaceAll(checkColumns, ", ", ", c.")
+	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+cols+`, c.state_changed_at, co.name, co.status, p.slug
+			FROM checks c JOIN components co ON co.id = c.component_id JOIN pages p ON p.id = c.page_id
+			WHERE c.org_id = ? AND c.id IN (`+placeholders(len(chunk))+`)`), orgArgs(orgID, chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ci CheckInfo
+			var changed sql.NullTime
+			var extra = []any{&changed, &ci.ComponentName, &ci.ComponentStatus, &ci.PageSlug}
+			c, err := scanCheck(scanExtra{rows, extra})
+			if err != nil {
+				return err
+			}
+			ci.Check, ci.StateChangedAt = c, nullTime(changed)
+			out[c.ID] = ci
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: checks for aggregation: %w", err)
+	}
+	return out, nil
+}
+
+// scanExtra lets scanCheck read a row that has more columns after the
+// check's own.
+type scanExtra struct {
+	rows  *sql.Rows
+	extra []any
+}
+
+func (s scanExtra) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra...)...) }
+
+// Latest is the latest word on one check in one region, for the check as a
+// whole (Node "") or for one node.
+type Latest struct {
+	OrgID     int64
+	CheckID   int64
+	Region    string
+	Node      string
+	State     string
+	ResultID  string
+	Streak    int
+	CheckedAt time.Time
+	Problems  []byte // JSON array
+}
+
+// LatestForChecks returns every latest row of the given checks
+// (organisation id → check ids).
+func (tx *Tx) LatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Latest, error) {
+	var out []Latest
+	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT org_id, check_id, region, node, state, result_id, streak, checked_at, problems
+			FROM check_latest WHERE org_id = ? AND check_id IN (`+placeholders(len(chunk))+`)`), orgArgs(orgID, chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l Latest
+			var problems string
+			if err := rows.Scan(&l.OrgID, &l.CheckID, &l.Region, &l.Node, &l.State, &l.ResultID, &l.Streak, &l.CheckedAt, &problems); err != nil {
+				return err
+			}
+			l.CheckedAt, l.Problems = l.CheckedAt.UTC(), []byte(problems)
+			out = append(out, l)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: latest states: %w", err)
+	}
+	return out, nil
+}
+
+// UpsertLatest writes latest rows, replacing the row of the same check,
+// region and node. The caller computes streaks (incident.NextStreak) and
+// passes at most one row per key.
+func (tx *Tx) UpsertLatest(ctx context.Context, rows []Latest) error {
+	sort.Slice(rows, func(i, j int) bool { // a stable lock order between concurrent batches
+		a, b := rows[i], rows[j]
+		if a.CheckID != b.CheckID {
+			return a.CheckID < b.CheckID
+		}
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return a.Node < b.Node
+	})
+	const cols = 9
+	for start := 0; start < len(rows); {
+		end := min(len(rows), start+maxBulkParams/cols)
+		chunk := rows[start:end]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, l := range chunk {
+			problems := l.Problems
+			if len(problems) == 0 {
+				problems = []byte("[]")
+			}
+			args = append(args, l.OrgID, l.CheckID, l.Region, l.Node, l.State, l.ResultID, l.Streak, l.CheckedAt.UTC(), string(problems))
+		}
+		query := tx.s.bulk(`INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems) VALUES `,
+			cols, len(chunk), ` ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state,
+			result_id = excluded.result_id, streak = excluded.streak, checked_at = excluded.checked_at, problems = excluded.problems`)
+		if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("store: upsert latest states: %w", err)
+		}
+		start = end
+	}
+	return nil
+}
+
+// RegionObservation is one region's latest whole-check state for one check.
+type RegionObservation struct {
+	Region  string
+	CheckID int64
+	State   string
+}
+
+// RecentRegionStates returns the organisation's latest whole-check states
+// (node "") observed since since: the window region health is judged on.
+func (tx *Tx) RecentRegionStates(ctx context.Context, orgID int64, since time.Time) ([]RegionObservation, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT region, check_id, state FROM check_latest
+		WHERE org_id = ? AND checked_at >= ? AND node = ''`), orgID, since.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("store: recent region states: %w", err)
+	}
+	defer rows.Close()
+	var out []RegionObservation
+	for rows.Next() {
+		var o RegionObservation
+		if err := rows.Scan(&o.Region, &o.CheckID, &o.State); err != nil {
+			return nil, fmt.Errorf("store: recent region states: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: recent region states: %w", err)
+	}
+	return out, nil
+}
+
+// bulk builds a multi-row INSERT: prefix, then n groups of cols
+// placeholders, then suffix, already rebound for the dialect.
+func (s *Store) bulk(prefix string, cols, n int, suffix string) string {
+	var b strings.Builder
+	b.Grow(len(prefix) + len(suffix) + n*cols*5)
+	b.WriteString(prefix)
+	p := 0
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			p++
+			if s.dialect == Postgres {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(p))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(suffix)
+	return b.String()
+}
+
+// queryStrings runs an already rebound query returning one text column.
+func (tx *Tx) queryStrings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := tx.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// placeholders returns "?, ?, …" for an IN list of n values.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// orgArgs returns orgID followed by ids, the arguments of
+// "org_id = ? AND x IN (…)".
+func orgArgs(orgID int64, ids []int64) []any {
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, orgID)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return args
+}
+
+// forEachOrgChunk calls fn per organisation with its ids in chunks small
+// enough for one statement, organisations and ids in ascending order.
+func forEachOrgChunk(ids map[int64][]int64, fn func(orgID int64, chunk []int64) error) error {
+	const chunkSize = 1000
+	orgs := make([]int64, 0, len(ids))
+	for org := range ids {
+		orgs = append(orgs, org)
+	}
+	sort.Slice(orgs, func(i, j int) bool { return orgs[i] < orgs[j] })
+	for _, org := range orgs {
+		list := ids[org]
+		sort.Slice(list, func(i, j int) bool { return list[i] < list[j] })
+		for start := 0; start < len(list); start += chunkSize {
+			if err := fn(org, list[start:min(len(list), start+chunkSize)]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// jsonText encodes v for a TEXT column holding JSON.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("store: encode %T: %w", v, err)
+	}
+	return string(b), nil
+}

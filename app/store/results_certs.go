@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// The certificate inventory (DESIGN §5): each certificate once per
+// organisation by SHA-256 fingerprint, and observations of it per check,
+// region and node with first and last sighting.
+
+// CertSighting is one leaf certificate seen on one node by one result.
+type CertSighting struct {
+	OrgID     int64
+	CheckID   int64
+	Region    string
+	Node      string
+	SHA256    string
+	Subject   string
+	Issuer    string
+	Serial    string
+	DNSNames  []string
+	NotBefore time.Time
+	NotAfter  time.Time
+	Seen      time.Time
+}
+
+// CertKey names the place a certificate is observed: a check's node as seen
+// from one region.
+type CertKey struct {
+	CheckID int64
+	Region  string
+	Node    string
+}
+
+// LastIssuers returns, for every node of the given checks (organisation id
+// → check ids) that has been observed, the issuer of the certificate seen
+// there most recently: what a new sighting is compared with to report
+// cert_issuer_changed.
+func (tx *Tx) LastIssuers(ctx context.Context, ids map[int64][]int64) (map[CertKey]string, error) {
+	type last struct {
+		issuer string
+		seen   time.Time
+	}
+	latest := map[CertKey]last{}
+	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT check_id, region, node, issuer, last_seen FROM cert_observations
+			WHERE org_id = ? AND check_id IN (`+placeholders(len(chunk))+`)`), orgArgs(orgID, chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k CertKey
+			var l last
+			if err := rows.Scan(&k.CheckID, &k.Region, &k.Node, &l.issuer, &l.seen); err != nil {
+				return err
+			}
+			if cur, ok := latest[k]; !ok || l.seen.After(cur.seen) {
+				latest[k] = l
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: last certificate issuers: %w", err)
+	}
+	out := make(map[CertKey]string, len(latest))
+	for k, l := range latest {
+		out[k] = l.issuer
+	}
+	return out, nil
+}
+
+// RecordCertificates adds the sighted certificates to the inventory (once
+// per fingerprint) and records or extends their observations.
+func (tx *Tx) RecordCertificates(ctx context.Context, sightings []CertSighting) error {
+	if len(sightings) == 0 {
+		return nil
+	}
+	type certKey struct {
+		org int64
+		sha string
+	}
+	certs := map[certKey]CertSighting{}
+	type obsKey struct {
+		CertKey
+		sha string
+	}
+	obs := map[obsKey]*struct {
+		s           CertSighting
+		first, last time.Time
+	}{}
+	for _, s := range sightings {
+		ck := certKey{s.OrgID, s.SHA256}
+		if _, ok := certs[ck]; !ok {
+			certs[ck] = s
+		}
+		ok := obsKey{CertKey{s.CheckID, s.Region, s.Node}, s.SHA256}
+		o, seen := obs[ok]
+		if !seen {
+			obs[ok] = &struct {
+				s           CertSighting
+				first, last time.Time
+			}{s, s.Seen, s.Seen}
+			continue
+		}
+		if s.Seen.Before(o.first) {
+			o.first = s.Seen
+		}
+		if s.Seen.After(o.last) {
+			o.last, o.s = s.Seen, s
+		}
+	}
+
+	certList := make([]CertSighting, 0, len(certs))
+	for _, c := range certs {
+		certList = append(certList, c)
+	}
+	sort.Slice(certList, func(i, j int) bool {
+		if certList[i].OrgID != certList[j].OrgID {
+			return certList[i].OrgID < certList[j].OrgID
+		}
+		return certList[i].SHA256 < certList[j].SHA256
+	})
+	const certCols = 9
+	for start := 0; start < len(certList); {
+		end := min(len(certList), start+maxBulkParams/certCols)
+		args := make([]any, 0, (end-start)*certCols)
+		for _, c := range certList[start:end] {
+			names, err := encodeList(c.DNSNames)
+			if err != nil {
+				return err
+			}
+			args = append(args, c.OrgID, c.SHA256, c.Subject, c.Issuer, c.Serial, names, c.NotBefore.UTC(), c.NotAfter.UTC(), c.Seen.UTC())
+		}
+		query := tx.s.bulk(`INSERT INTO certificates (org_id, sha256, subject, issuer, serial, dns_names, not_before, not_after, first_seen) VALUES `,
+			certCols, end-start, ` ON CONFLICT (org_id, sha256) DO NOTHING`)
+		if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("store: record certificates: %w", err)
+		}
+		start = end
+	}
+
+	keys := make([]obsKey, 0, len(obs))
+	for k := range obs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		switch {
+		case a.CheckID != b.CheckID:
+			return a.CheckID < b.CheckID
+		case a.Region != b.Region:
+			return a.Region < b.Region
+		case a.Node != b.Node:
+			return a.Node < b.Node
+		}
+		return a.sha < b.sha
+	})
+	const obsCols = 8
+	for start := 0; start < len(keys); {
+		end := min(len(keys), start+maxBulkParams/obsCols)
+		args := make([]any, 0, (end-start)*obsCols)
+		for _, k := range keys[start:end] {
+			o := obs[k]
+			args = append(args, o.s.OrgID, k.CheckID, k.Region, k.Node, k.sha, o.s.Issuer, o.first.UTC(), o.last.UTC())
+		}
+		query := tx.s.bulk(`INSERT INTO cert_observations (org_id, check_id, region, node, sha256, issuer, first_seen, last_seen) VALUES `,
+			obsCols, end-start, ` ON CONFLICT (check_id, region, node, sha256) DO UPDATE SET
+			last_seen = CASE WHEN excluded.last_seen > cert_observations.last_seen THEN excluded.last_seen ELSE cert_observations.last_seen END`)
+		if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("store: record certificate observations: %w", err)
+		}
+		start = end
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// Daily rollups keep the 90-day bars and history cheap once raw results
+// are gone (DESIGN §5), and retention bounds the raw results.
+
+// Rollup is one check's day: result counts by state and latency
+// percentiles.
+type Rollup struct {
+	OrgID    int64
+	CheckID  int64
+	Day      time.Time // midnight UTC
+	Total    int
+	Up       int
+	Degraded int
+	Down     int
+	// P50MS and P95MS are nearest-rank percentiles of the duration of the
+	// results that were not down (a failed probe's duration is its timeout,
+	// not the service's latency); 0 when there were none.
+	P50MS int64
+	P95MS int64
+}
+
+// Uptime is the share of results that were not down, in percent (100 for a
+// day without results).
+func (r Rollup) Uptime() float64 {
+	if r.Total == 0 {
+		return 100
+	}
+	return 100 * float64(r.Total-r.Down) / float64(r.Total)
+}
+
+const dayLayout = "2006-01-02"
+
+// RollupDay computes the organisation's rollups of one UTC day from the raw
+// results and upserts them, so running it again (hourly for today) is safe.
+// It returns how many checks had results that day.
+func (s *Store) RollupDay(ctx context.Context, orgID int64, day time.Time) (int, error) {
+	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(0, 0, 1)
+	if s.dialect == Postgres {
+		res, err := s.db.ExecContext(ctx, `INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
+			SELECT org_id, check_id, $1::date, count(*),
+				count(*) FILTER (WHERE state = 'up'), count(*) FILTER (WHERE state = 'degraded'), count(*) FILTER (WHERE state = 'down'),
+				COALESCE(percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE state <> 'down'), 0),
+				COALESCE(percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE state <> 'down'), 0)
+			FROM check_results WHERE org_id = $2 AND checked_at >= $3 AND checked_at < $4
+			GROUP BY org_id, check_id
+			ON CONFLICT (check_id, day) DO UPDATE SET total = excluded.total, up = excluded.up, degraded = excluded.degraded,
+				down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms`,
+			from.Format(dayLayout), orgID, from, to)
+		if err != nil {
+			return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+		}
+		return int(n), nil
+	}
+	return s.rollupDayInGo(ctx, orgID, from, to)
+}
+
+// rollupDayInGo computes percentiles in Go for SQLite, which has no
+// percentile aggregate; the embedded store holds few results.
+func (s *Store) rollupDayInGo(ctx context.Context, orgID int64, from, to time.Time) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT check_id, state, duration_ms FROM check_results
+		WHERE org_id = ? AND checked_at >= ? AND checked_at < ? ORDER BY check_id`, orgID, from, to)
+	if err != nil {
+		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+	}
+	defer rows.Close()
+	byCheck := map[int64]*Rollup{}
+	durations := map[int64][]int64{}
+	var order []int64
+	for rows.Next() {
+		var checkID, ms int64
+		var state string
+		if err := rows.Scan(&checkID, &state, &ms); err != nil {
+			return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+		}
+		r, ok := byCheck[checkID]
+		if !ok {
+			r = &Rollup{OrgID: orgID, CheckID: checkID, Day: from}
+			byCheck[checkID] = r
+			order = append(order, checkID)
+		}
+		r.Total++
+		switch state {
+		case "up":
+			r.Up++
+		case "degraded":
+			r.Degraded++
+		case "down":
+			r.Down++
+		}
+		if state != "down" {
+			durations[checkID] = append(durations[checkID], ms)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+	}
+	for _, id := range order {
+		r, d := byCheck[id], durations[id]
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		r.P50MS, r.P95MS = nearestRank(d, 0.5), nearestRank(d, 0.95)
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (check_id, day) DO UPDATE SET total = excluded.total, up = excluded.up, degraded = excluded.degraded,
+				down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms`,
+			orgID, id, from.Format(dayLayout), r.Total, r.Up, r.Degraded, r.Down, r.P50MS, r.P95MS); err != nil {
+			return 0, fmt.Errorf("store: roll up check %d on %s: %w", id, from.Format(dayLayout), err)
+		}
+	}
+	return len(order), nil
+}
+
+// nearestRank is the p-th percentile of sorted values by the nearest-rank
+// method, the same as PostgreSQL's percentile_disc.
+func nearestRank(sorted []int64, p float64) int64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// Rollups returns a check's rollups for the days from..to (inclusive), oldest
+// first.
+func (s *Store) Rollups(ctx context.Context, orgID, checkID int64, from, to time.Time) ([]Rollup, error) {
+	dayCol := "day"
+	if s.dialect == Postgres {
+		dayCol = "to_char(day, 'YYYY-MM-DD')"
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+dayCol+`, total, up, degraded, down, p50_ms, p95_ms FROM daily_rollups
+		WHERE org_id = ? AND check_id = ? AND day >= ? AND day <= ? ORDER BY day`),
+		orgID, checkID, from.UTC().Format(dayLayout), to.UTC().Format(dayLayout))
+	if err != nil {
+		return nil, fmt.Errorf("store: rollups of check %d: %w", checkID, err)
+	}
+	defer rows.Close()
+	var out []Rollup
+	for rows.Next() {
+		r := Rollup{OrgID: orgID, CheckID: checkID}
+		var day any
+		if err := rows.Scan(&day, &r.Total, &r.Up, &r.Degraded, &r.Down, &r.P50MS, &r.P95MS); err != nil {
+			return nil, fmt.Errorf("store: rollups of check %d: %w", checkID, err)
+		}
+		if r.Day, err = parseDay(day); err != nil {
+			return nil, fmt.Errorf("store: rollups of check %d: %w", checkID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: rollups of check %d: %w", checkID, err)
+	}
+	return out, nil
+}
+
+// parseDay reads a DATE column, which the drivers return as text or time.
+func parseDay(v any) (time.Time, error) {
+	switch d := v.(type) {
+	case time.Time:
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC), nil
+	case string:
+		return time.Parse(dayLayout, d[:min(len(d), len(dayLayout))])
+	case []byte:
+		return parseDay(string(d))
+	}
+	return time.Time{}, fmt.Errorf("unexpected day %T", v)
+}
+
+// DeleteResultsBefore deletes raw results checked before cutoff, at most
+// limit rows per statement so that no statement holds locks for long, and
+// returns how many it deleted. Retention applies to every organisation
+// alike, so this is the one write not scoped by organisation.
+func (s *Store) DeleteResultsBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	if limit <= 0 {
+		limit = 5000
+	}
+	var total int64
+	for {
+		res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM check_results WHERE id IN
+			(SELECT id FROM check_results WHERE checked_at < ? LIMIT ?)`), cutoff.UTC(), limit)
+		if err != nil {
+			return total, fmt.Errorf("store: delete results before %s: %w", cutoff.Format(time.RFC3339), err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("store: delete results before %s: %w", cutoff.Format(time.RFC3339), err)
+		}
+		total += n
+		if n < int64(limit) {
+			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("store: delete results: %w", err)
+		}
+	}
+}

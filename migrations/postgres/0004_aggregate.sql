@@ -1,0 +1,26 @@
+-- +goose Up
+-- What the aggregator needs beyond 0001: automatic incidents are marked and
+-- at most one is open per check; the last alert time drives repeats; region
+-- health is kept so a transition is reported once, whichever aggregator sees
+-- it; and the region-health window scans latest states by time.
+
+ALTER TABLE incidents ADD COLUMN automatic BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE incidents ADD COLUMN last_alert_at TIMESTAMPTZ;
+CREATE UNIQUE INDEX incidents_open_automatic ON incidents (check_id) WHERE automatic AND resolved_at IS NULL;
+
+CREATE TABLE region_health (
+    org_id      BIGINT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    region      TEXT NOT NULL,
+    healthy     BOOLEAN NOT NULL,
+    changed_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (org_id, region)
+);
+
+CREATE INDEX check_latest_org_time ON check_latest (org_id, checked_at);
+
+-- +goose Down
+DROP INDEX check_latest_org_time;
+DROP TABLE region_health;
+DROP INDEX incidents_open_automatic;
+ALTER TABLE incidents DROP COLUMN last_alert_at;
+ALTER TABLE incidents DROP COLUMN automatic;
