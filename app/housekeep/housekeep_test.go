@@ -1,0 +1,109 @@
+package housekeep
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"pharos/app/store"
+	"pharos/app/store/storetest"
+)
+
+func seed(t *testing.T, s *store.Store, times []time.Time) (orgID, checkID int64) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		org, err := tx.CreateOrg(ctx, "ACME", "acme")
+		if err != nil {
+			return err
+		}
+		p, err := tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: "acme", Title: "ACME", TimeZone: "UTC"})
+		if err != nil {
+			return err
+		}
+		c, err := tx.CreateComponent(ctx, store.Component{OrgID: org.ID, PageID: p.ID, Name: "API"})
+		if err != nil {
+			return err
+		}
+		ch, err := tx.CreateCheck(ctx, store.Check{OrgID: org.ID, PageID: p.ID, ComponentID: c.ID, Name: "api",
+			URL: "https://api.example/", Spec: []byte(`{}`), Interval: time.Minute})
+		if err != nil {
+			return err
+		}
+		orgID, checkID = org.ID, ch.ID
+		var rows []store.ResultRow
+		for i, at := range times {
+			rows = append(rows, store.ResultRow{ID: fmt.Sprint("r", i), OrgID: org.ID, CheckID: ch.ID, Region: "fra",
+				State: "up", DurationMS: int64(10 * (i + 1)), CheckedAt: at, ReceivedAt: at})
+		}
+		_, err = tx.InsertResults(ctx, rows)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return orgID, checkID
+}
+
+func TestRollupAndRetention(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+		org, check := seed(t, s, []time.Time{
+			now.AddDate(0, 0, -20),                // past retention
+			now.AddDate(0, 0, -1).Add(-time.Hour), // yesterday
+			now.Add(-time.Hour), now.Add(-time.Minute),
+		})
+		h, err := New(s, Options{Now: func() time.Time { return now }, Registerer: prometheus.NewRegistry(),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Rollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Rollups(ctx, org, check, now.AddDate(0, 0, -30), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Total != 1 || got[1].Total != 2 || got[1].P50MS != 30 {
+			t.Errorf("rollups: got %+v, want yesterday 1 result, today 2 with p50 30ms", got)
+		}
+		if err := h.Retain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var left int
+		if err := s.DB().QueryRow(`SELECT COUNT(*) FROM check_results`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 3 {
+			t.Errorf("results left: got %d, want 3", left)
+		}
+	})
+}
+
+func TestRunStopsWithContext(t *testing.T) {
+	s := storetest.SQLite(t)
+	h, err := New(s, Options{RunAtStart: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
