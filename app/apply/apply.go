@@ -49,6 +49,12 @@ func (r Report) Summary() string {
 // to Apply must carry certificates (tls.ca) as PEM text: only the command
 // line reads files.
 func Apply(ctx context.Context, st *store.Store, orgID int64, filename string, data []byte, dryRun bool, actor string) (Report, error) {
+	return ApplyAs(ctx, st, orgID, filename, data, dryRun, store.Actor{Name: actor})
+}
+
+// ApplyAs is Apply with a full audit actor, so the audit log links the
+// changes to the user or API token that made them.
+func ApplyAs(ctx context.Context, st *store.Store, orgID int64, filename string, data []byte, dryRun bool, actor store.Actor) (Report, error) {
 	return run(ctx, st, request{orgID: orgID, filename: filename, data: data, dryRun: dryRun, actor: actor})
 }
 
@@ -57,7 +63,7 @@ type request struct {
 	filename string
 	data     []byte
 	dryRun   bool
-	actor    string
+	actor    store.Actor
 	baseDir  string // where tls.ca file names are read from; "" refuses file names
 }
 

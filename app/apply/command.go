@@ -53,7 +53,7 @@ func Command(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 		return 1
 	}
 	rep, err := run(ctx, st, request{orgID: org.ID, filename: *file, data: data, dryRun: *dryRun,
-		actor: "cli", baseDir: baseDir})
+		actor: store.CLIActor(), baseDir: baseDir})
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		for _, l := range ve.Lines() {

@@ -110,7 +110,7 @@ func (p *plan) report(dryRun bool) Report {
 }
 
 // execute runs every change and writes one audit-log row for each.
-func (p *plan) execute(ctx context.Context, tx *store.Tx, cur state, orgID int64, actor, file, slug string) error {
+func (p *plan) execute(ctx context.Context, tx *store.Tx, cur state, orgID int64, actor store.Actor, file, slug string) error {
 	m := &ids{groups: map[string]int64{}, components: map[string]int64{}}
 	if cur.page != nil {
 		m.page = cur.page.ID
@@ -126,9 +126,7 @@ func (p *plan) execute(ctx context.Context, tx *store.Tx, cur state, orgID int64
 			return fmt.Errorf("apply: %s: %w", o.line(), err)
 		}
 		detail := map[string]string{"source": "apply", "file": file, "page": slug, "change": o.line()}
-		if err := tx.LogCatalogChange(ctx, store.CatalogChange{
-			OrgID: orgID, Actor: actor, Action: o.action(), Target: fmt.Sprintf("%s %q", o.what, o.name), Detail: detail,
-		}); err != nil {
+		if err := tx.Audit(ctx, orgID, actor, o.action(), fmt.Sprintf("%s %q", o.what, o.name), detail); err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
 	}

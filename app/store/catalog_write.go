@@ -14,15 +14,6 @@ import (
 // organisation, and every id a caller passes for a parent row is checked to
 // belong to the same organisation and page before it is referenced.
 
-// CatalogChange is one audit-log row describing a change to the catalogue.
-type CatalogChange struct {
-	OrgID  int64
-	Actor  string // who made the change, e.g. "user:ada@example.org" or "token:ci"
-	Action string // e.g. "check.update"
-	Target string // e.g. `check "images"`
-	Detail any    // marshalled to JSON
-}
-
 // PageBySlug returns the organisation's page with this slug, or ErrNotFound
 // (also when another organisation owns the slug: see SlugOwner).
 func (tx *Tx) PageBySlug(ctx context.Context, orgID int64, slug string) (Page, error) {
@@ -267,22 +258,6 @@ func (tx *Tx) UpdateCheckConfig(ctx context.Context, c Check) error {
 func (tx *Tx) DeleteCheck(ctx context.Context, orgID, id int64) error {
 	res, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM checks WHERE org_id = ? AND id = ?`), orgID, id)
 	return oneRowAffected(res, err, "delete check", id)
-}
-
-// LogCatalogChange writes one audit-log row.
-func (tx *Tx) LogCatalogChange(ctx context.Context, c CatalogChange) error {
-	detail, err := json.Marshal(c.Detail)
-	if err != nil {
-		return fmt.Errorf("store: audit %s: %w", c.Action, err)
-	}
-	if c.Detail == nil {
-		detail = []byte("{}")
-	}
-	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO audit_log (org_id, actor, action, target, detail, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`), c.OrgID, c.Actor, c.Action, c.Target, string(detail), now()); err != nil {
-		return fmt.Errorf("store: audit %s %s: %w", c.Action, c.Target, err)
-	}
-	return nil
 }
 
 // owned returns ErrNotFound unless row id of table belongs to orgID (and to
