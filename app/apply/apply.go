@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	_ "time/tzdata" // maintenance time zones validate even where the OS has no zoneinfo (static images)
 
 	"pharos/app/store"
 )

@@ -168,8 +168,9 @@ func TestBadFileChangesNothing(t *testing.T) {
 		if !errors.As(err, &verr) {
 			t.Fatalf("got %v, want a *ValidationError", err)
 		}
-		if len(verr.Errors) != 2 || verr.Errors[0].Line != 44 || verr.Errors[1].Line != 72 {
-			t.Errorf("got %v, want mistakes on lines 44 (url) and 72 (schedule)", verr.Errors)
+		urlLine, cronLine := lineOf(t, bad, "url: https//api"), lineOf(t, bad, "THURSDAY")
+		if len(verr.Errors) != 2 || verr.Errors[0].Line != urlLine || verr.Errors[1].Line != cronLine {
+			t.Errorf("got %v, want mistakes on lines %d (url) and %d (schedule)", verr.Errors, urlLine, cronLine)
 		}
 		if diff := cmp.Diff(before, dump(t, st, org)); diff != "" {
 			t.Errorf("a refused file changed the database (-before +after):\n%s", diff)
@@ -211,8 +212,9 @@ func TestTenancy(t *testing.T) {
 		// B may not take A's slug, nor A's custom domain.
 		_, err := apply.Apply(context.Background(), st, b, "b.yaml", []byte(example(t)), false, "b")
 		var verr *apply.ValidationError
-		if !errors.As(err, &verr) || len(verr.Errors) != 2 || verr.Errors[0].Line != 8 || !strings.Contains(verr.Errors[0].Message, "already taken") {
-			t.Fatalf("got %v, want the slug (line 8) and domain refused", err)
+		slugLine := lineOf(t, example(t), "slug: acme")
+		if !errors.As(err, &verr) || len(verr.Errors) != 2 || verr.Errors[0].Line != slugLine || !strings.Contains(verr.Errors[0].Message, "already taken") {
+			t.Fatalf("got %v, want the slug (line %d) and domain refused", err, slugLine)
 		}
 
 		// B's own page with the same component and check names never
@@ -256,4 +258,14 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// lineOf is the 1-based line of the first occurrence of substr.
+func lineOf(t *testing.T, text, substr string) int {
+	t.Helper()
+	i := strings.Index(text, substr)
+	if i < 0 {
+		t.Fatalf("%q not found", substr)
+	}
+	return strings.Count(text[:i], "\n") + 1
 }

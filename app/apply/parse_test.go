@@ -165,3 +165,18 @@ func TestDurationText(t *testing.T) {
 		}
 	}
 }
+
+// The example of DESIGN §7, verbatim, is a valid file.
+func TestParseDesignExample(t *testing.T) {
+	data, err := os.ReadFile("testdata/design.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustParse(t, string(data))
+	if errs := probeValidate(c); len(errs) > 0 {
+		t.Errorf("the probe engine refuses the DESIGN example: %v", errs)
+	}
+	if len(c.components) != 2 || len(c.maintenance) != 1 || c.maintenance[0].timeZone != "Europe/Berlin" {
+		t.Errorf("got %+v, want 2 components and the Berlin window", c)
+	}
+}
