@@ -6,6 +6,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"pharos/app/store"
 	"pharos/views"
 )
 
@@ -19,7 +20,20 @@ func (s *Server) render(c echo.Context, code int, comp templ.Component) error {
 	return c.HTMLBlob(code, buf.Bytes())
 }
 
-// layout builds the frame's view model for the current request.
+// layout builds the frame's view model for the current request: signed-in
+// console pages show who is signed in and a sign-out form.
 func (s *Server) layout(c echo.Context, title string) views.LayoutData {
-	return views.LayoutData{Title: title}
+	d := views.LayoutData{Title: title}
+	if p := principalOf(c); p != nil && p.rawSession != "" {
+		d.SignedIn, d.Email, d.CSRF = true, p.User.Email, p.CSRF
+	}
+	return d
+}
+
+// adminNav builds the console header's view model.
+func adminNav(p *principal) views.AdminNav {
+	return views.AdminNav{
+		OrgName: p.OrgName, Role: string(p.Role), CSRF: p.CSRF,
+		CanEdit: p.Role.Allows(store.RoleEditor), IsOwner: p.Role.Allows(store.RoleOwner),
+	}
 }

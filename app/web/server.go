@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -32,6 +33,17 @@ type Options struct {
 	// ShutdownTimeout bounds how long in-flight requests may run after a
 	// shutdown signal (default 15s).
 	ShutdownTimeout time.Duration
+
+	// PasswordCost is the bcrypt cost for new passwords (0 means
+	// store.DefaultPasswordCost; tests use bcrypt.MinCost).
+	PasswordCost int
+	// CheckPassword verifies a password against its hash (nil means
+	// store.CheckPassword). Tests count calls through it.
+	CheckPassword func(hash store.PasswordHash, password string) error
+	// LoginAttempts is how many sign-in attempts one account or one client
+	// address gets per LoginWindow (defaults 10 per minute).
+	LoginAttempts int
+	LoginWindow   time.Duration
 }
 
 // Server is the web role: Run(ctx) serves until ctx ends, then drains.
@@ -45,6 +57,19 @@ type Server struct {
 	// ready is closed once the listener is bound (tests use Addr after it).
 	ready chan struct{}
 	addr  net.Addr
+
+	// secret signs the pre-session CSRF tokens of the login and setup forms.
+	secret []byte
+	// logins limits sign-in attempts per account and per client address.
+	logins *limiter
+	// dummy is verified against when an email is unknown, so a failed
+	// sign-in takes as long whether or not the account exists. It is made on
+	// first use: hashing at production cost would slow every start.
+	dummy struct {
+		once sync.Once
+		hash store.PasswordHash
+		err  error
+	}
 }
 
 // New builds the server and its routes.
@@ -58,6 +83,19 @@ func New(opts Options) (*Server, error) {
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 15 * time.Second
 	}
+	if opts.CheckPassword == nil {
+		opts.CheckPassword = store.CheckPassword
+	}
+	if opts.LoginAttempts == 0 {
+		opts.LoginAttempts = 10
+	}
+	if opts.LoginWindow == 0 {
+		opts.LoginWindow = time.Minute
+	}
+	secret, err := secretKey(opts.SecretKey)
+	if err != nil {
+		return nil, err
+	}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -70,6 +108,9 @@ func New(opts Options) (*Server, error) {
 		e:     echo.New(),
 		reg:   reg,
 		ready: make(chan struct{}),
+
+		secret: secret,
+		logins: newLimiter(opts.LoginAttempts, opts.LoginWindow, time.Now),
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {
@@ -79,6 +120,9 @@ func New(opts Options) (*Server, error) {
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
+	// The client address is the connection's: X-Forwarded-For is trivially
+	// forged, and login rate limiting keys on this address.
+	s.e.IPExtractor = echo.ExtractIPDirect()
 	s.e.Server.ReadHeaderTimeout = 10 * time.Second
 	s.e.Server.ReadTimeout = 30 * time.Second
 	// SSE streams hold the response open; they reset their own write deadline.

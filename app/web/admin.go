@@ -1,0 +1,293 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"pharos/app/store"
+	"pharos/views"
+)
+
+// This file holds the admin console's handlers. Every read goes through the
+// principal's organisation: another organisation's id is simply not found.
+
+// idParam parses the :id path parameter; a malformed id is not found, like
+// an id of another organisation.
+func idParam(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("web: id %q: %w", c.Param("id"), store.ErrNotFound)
+	}
+	return id, nil
+}
+
+func (s *Server) adminHome(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	return s.renderAdminHome(c, p, http.StatusOK, views.AdminHomeData{})
+}
+
+// renderAdminHome renders the start page with h's token messages.
+func (s *Server) renderAdminHome(c echo.Context, p *principal, code int, h views.AdminHomeData) error {
+	ctx := c.Request().Context()
+	pages, err := s.st.Pages(ctx, p.OrgID)
+	if err != nil {
+		return err
+	}
+	for _, pg := range pages {
+		v, err := s.adminPageView(ctx, p.OrgID, pg)
+		if err != nil {
+			return err
+		}
+		h.Pages = append(h.Pages, v)
+	}
+	if p.Role.Allows(store.RoleOwner) {
+		toks, err := s.st.Tokens(ctx, p.OrgID)
+		if err != nil {
+			return err
+		}
+		for _, t := range toks {
+			h.Tokens = append(h.Tokens, adminToken(t))
+		}
+	}
+	h.Nav = adminNav(p)
+	return s.render(c, code, views.AdminHome(s.layout(c, "Console"), h))
+}
+
+// adminPageView loads a page's components and checks into its view model.
+func (s *Server) adminPageView(ctx context.Context, orgID int64, pg store.Page) (views.AdminPage, error) {
+	comps, err := s.st.Components(ctx, orgID, pg.ID)
+	if err != nil {
+		return views.AdminPage{}, err
+	}
+	checks, err := s.st.Checks(ctx, orgID, pg.ID)
+	if err != nil {
+		return views.AdminPage{}, err
+	}
+	v := views.AdminPage{ID: pg.ID, Slug: pg.Slug, Title: pg.Title, Domain: pg.Domain, TimeZone: pg.TimeZone,
+		Regions: strings.Join(pg.Regions, ", ")}
+	names := map[int64]string{}
+	for _, c := range comps {
+		names[c.ID] = c.Name
+		v.Components = append(v.Components, adminComponent(c, pg))
+	}
+	for _, ch := range checks {
+		v.Checks = append(v.Checks, adminCheck(ch, pg, names[ch.ComponentID]))
+	}
+	return v, nil
+}
+
+func (s *Server) adminPage(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	pg, err := s.st.Page(c.Request().Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	v, err := s.adminPageView(c.Request().Context(), p.OrgID, pg)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.AdminPageView(s.layout(c, pg.Title), adminNav(p), v))
+}
+
+func (s *Server) adminComponent(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	comp, err := s.st.Component(ctx, p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	pg, err := s.st.Page(ctx, p.OrgID, comp.PageID)
+	if err != nil {
+		return err
+	}
+	checks, err := s.st.Checks(ctx, p.OrgID, pg.ID)
+	if err != nil {
+		return err
+	}
+	v := adminComponent(comp, pg)
+	for _, ch := range checks {
+		if ch.ComponentID == comp.ID {
+			v.Checks = append(v.Checks, adminCheck(ch, pg, comp.Name))
+		}
+	}
+	return s.render(c, http.StatusOK, views.AdminComponentView(s.layout(c, comp.Name), adminNav(p), v))
+}
+
+func (s *Server) adminCheck(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ch, err := s.st.Check(ctx, p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	pg, err := s.st.Page(ctx, p.OrgID, ch.PageID)
+	if err != nil {
+		return err
+	}
+	comp, err := s.st.Component(ctx, p.OrgID, ch.ComponentID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.AdminCheckView(s.layout(c, ch.Name), adminNav(p), adminCheck(ch, pg, comp.Name)))
+}
+
+// adminSetCheckEnabled pauses or resumes a check from the console.
+func (s *Server) adminSetCheckEnabled(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	enabled, err := strconv.ParseBool(c.FormValue("enabled"))
+	if err != nil {
+		return &ValidationError{Field: "enabled", Message: "want true or false"}
+	}
+	if _, err := s.setCheckEnabled(c, p, id, enabled); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/checks/%d", id))
+}
+
+// setCheckEnabled changes a check and records who did it, in one
+// transaction.
+func (s *Server) setCheckEnabled(c echo.Context, p *principal, id int64, enabled bool) (bool, error) {
+	var changed bool
+	err := s.st.InTx(c.Request().Context(), func(tx *store.Tx) error {
+		var err error
+		if changed, err = tx.SetCheckEnabled(c.Request().Context(), p.OrgID, id, enabled); err != nil || !changed {
+			return err
+		}
+		return tx.Audit(c.Request().Context(), p.OrgID, p.actor(), "check.enabled", fmt.Sprintf("check %d", id),
+			map[string]bool{"enabled": enabled})
+	})
+	return changed, err
+}
+
+func (s *Server) adminAudit(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	entries, err := s.st.AuditLog(c.Request().Context(), p.OrgID, 200)
+	if err != nil {
+		return err
+	}
+	rows := make([]views.AuditRow, 0, len(entries))
+	for _, e := range entries {
+		rows = append(rows, views.AuditRow{When: formatTime(e.CreatedAt), Actor: e.Actor, Action: e.Action,
+			Target: e.Target, Detail: string(e.Detail)})
+	}
+	return s.render(c, http.StatusOK, views.AuditLog(s.layout(c, "Audit log"), adminNav(p), rows))
+}
+
+// adminCreateToken creates an API token and shows it once, in the response
+// to the POST itself (never in a URL or a later page).
+func (s *Server) adminCreateToken(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	name := strings.TrimSpace(c.FormValue("name"))
+	role := store.Role(c.FormValue("role"))
+	switch {
+	case name == "" || len(name) > 100:
+		return s.renderAdminHome(c, p, http.StatusUnprocessableEntity, views.AdminHomeData{TokenError: "Give the token a name of at most 100 characters."})
+	case !role.Valid():
+		return s.renderAdminHome(c, p, http.StatusUnprocessableEntity, views.AdminHomeData{TokenError: "Choose viewer, editor or owner."})
+	}
+	var tok store.APIToken
+	var raw string
+	err = s.st.InTx(c.Request().Context(), func(tx *store.Tx) error {
+		var err error
+		if tok, raw, err = tx.CreateToken(c.Request().Context(), p.OrgID, name, role, p.User.ID); err != nil {
+			return err
+		}
+		return tx.Audit(c.Request().Context(), p.OrgID, p.actor(), "token.create", fmt.Sprintf("token %d", tok.ID),
+			map[string]string{"name": tok.Name, "role": string(tok.Role), "prefix": tok.Prefix})
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return s.renderAdminHome(c, p, http.StatusOK, views.AdminHomeData{NewToken: raw, NewTokenName: tok.Name})
+}
+
+func (s *Server) adminRevokeToken(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	err = s.st.InTx(c.Request().Context(), func(tx *store.Tx) error {
+		tok, err := tx.RevokeToken(c.Request().Context(), p.OrgID, id)
+		if err != nil {
+			return err
+		}
+		return tx.Audit(c.Request().Context(), p.OrgID, p.actor(), "token.revoke", fmt.Sprintf("token %d", id),
+			map[string]string{"name": tok.Name, "prefix": tok.Prefix})
+	})
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/")
+}
+
+func adminComponent(c store.Component, pg store.Page) views.AdminComponent {
+	return views.AdminComponent{ID: c.ID, PageID: pg.ID, PageTitle: pg.Title, Name: c.Name,
+		Description: c.Description, Status: c.Status}
+}
+
+func adminCheck(ch store.Check, pg store.Page, componentName string) views.AdminCheck {
+	return views.AdminCheck{ID: ch.ID, PageID: pg.ID, PageTitle: pg.Title, ComponentID: ch.ComponentID,
+		ComponentName: componentName, Name: ch.Name, URL: ch.URL, Regions: strings.Join(ch.Regions, ", "),
+		Interval: ch.Interval.String(), Enabled: ch.Enabled, State: ch.State}
+}
+
+func adminToken(t store.APIToken) views.AdminToken {
+	v := views.AdminToken{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Role: string(t.Role), Created: formatTime(t.CreatedAt), LastUsed: "never"}
+	if t.LastUsedAt != nil {
+		v.LastUsed = formatTime(*t.LastUsedAt)
+	}
+	if t.RevokedAt != nil {
+		v.Revoked = formatTime(*t.RevokedAt)
+	}
+	return v
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }

@@ -1,0 +1,236 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"pharos/app/apply"
+	"pharos/app/store"
+)
+
+// This file holds the admin API (/api/v1, bearer tokens, JSON). Like the
+// console, every read is scoped by the token's organisation.
+
+type apiPage struct {
+	ID         int64          `json:"id"`
+	Slug       string         `json:"slug"`
+	Title      string         `json:"title"`
+	Domain     string         `json:"domain,omitempty"`
+	TimeZone   string         `json:"time_zone"`
+	Regions    []string       `json:"regions"`
+	CreatedAt  time.Time      `json:"created_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+	Components []apiComponent `json:"components,omitempty"`
+	Checks     []apiCheck     `json:"checks,omitempty"`
+}
+
+type apiComponent struct {
+	ID          int64     `json:"id"`
+	PageID      int64     `json:"page_id"`
+	GroupID     *int64    `json:"group_id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Position    int       `json:"position"`
+	Status      string    `json:"status"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// apiCheck leaves the probe spec out: it may carry request headers with
+// credentials, and viewers can read this endpoint.
+type apiCheck struct {
+	ID              int64     `json:"id"`
+	PageID          int64     `json:"page_id"`
+	ComponentID     int64     `json:"component_id"`
+	Name            string    `json:"name"`
+	URL             string    `json:"url"`
+	Regions         []string  `json:"regions"`
+	IntervalSeconds int64     `json:"interval_seconds"`
+	Quorum          int       `json:"quorum"`
+	ConfirmRounds   int       `json:"confirm_rounds"`
+	Enabled         bool      `json:"enabled"`
+	State           string    `json:"state"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+func toAPIPage(p store.Page) apiPage {
+	regions := p.Regions
+	if regions == nil {
+		regions = []string{}
+	}
+	return apiPage{ID: p.ID, Slug: p.Slug, Title: p.Title, Domain: p.Domain, TimeZone: p.TimeZone, Regions: regions,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+func toAPIComponent(c store.Component) apiComponent {
+	return apiComponent{ID: c.ID, PageID: c.PageID, GroupID: c.GroupID, Name: c.Name, Description: c.Description,
+		Position: c.Position, Status: c.Status, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+func toAPICheck(c store.Check) apiCheck {
+	regions := c.Regions
+	if regions == nil {
+		regions = []string{}
+	}
+	return apiCheck{ID: c.ID, PageID: c.PageID, ComponentID: c.ComponentID, Name: c.Name, URL: c.URL, Regions: regions,
+		IntervalSeconds: int64(c.Interval / time.Second), Quorum: c.Quorum, ConfirmRounds: c.ConfirmRounds,
+		Enabled: c.Enabled, State: c.State, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+func (s *Server) apiPages(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	pages, err := s.st.Pages(c.Request().Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	out := make([]apiPage, 0, len(pages))
+	for _, pg := range pages {
+		out = append(out, toAPIPage(pg))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"pages": out})
+}
+
+func (s *Server) apiPage(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	pg, err := s.st.Page(ctx, p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	comps, err := s.st.Components(ctx, p.OrgID, pg.ID)
+	if err != nil {
+		return err
+	}
+	checks, err := s.st.Checks(ctx, p.OrgID, pg.ID)
+	if err != nil {
+		return err
+	}
+	out := toAPIPage(pg)
+	for _, co := range comps {
+		out.Components = append(out.Components, toAPIComponent(co))
+	}
+	for _, ch := range checks {
+		out.Checks = append(out.Checks, toAPICheck(ch))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiComponent(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	comp, err := s.st.Component(c.Request().Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAPIComponent(comp))
+}
+
+func (s *Server) apiCheck(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	ch, err := s.st.Check(c.Request().Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAPICheck(ch))
+}
+
+// apiSetCheckEnabled pauses or resumes a check: {"enabled": false}.
+func (s *Server) apiSetCheckEnabled(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Enabled *bool `json:"enabled"`
+	}
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.Enabled == nil {
+		return &ValidationError{Field: "enabled", Message: `want a JSON body {"enabled": true|false}`}
+	}
+	changed, err := s.setCheckEnabled(c, p, id, *body.Enabled)
+	if err != nil {
+		return err
+	}
+	ch, err := s.st.Check(c.Request().Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"changed": changed, "check": toAPICheck(ch)})
+}
+
+// apiApply applies a configuration file (YAML or JSON body) to the token's
+// organisation, exactly like `pharos apply`; ?dry_run=1 only plans.
+func (s *Server) apiApply(c echo.Context) error {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return err
+	}
+	dryRun := false
+	if v := c.QueryParam("dry_run"); v != "" {
+		if dryRun, err = strconv.ParseBool(v); err != nil {
+			return &ValidationError{Field: "dry_run", Message: "want 1, true, 0 or false"}
+		}
+	}
+	data, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return fmt.Errorf("web: read apply body: %w", err)
+	}
+	rep, err := apply.Apply(c.Request().Context(), s.st, p.OrgID, "request", data, dryRun, p.applyActor())
+	var ve *apply.ValidationError
+	if errors.As(err, &ve) {
+		return &ValidationError{Message: "the configuration has mistakes; nothing was written", Details: ve.Errors}
+	}
+	if err != nil {
+		return err
+	}
+	if !dryRun {
+		detail := map[string]int{"created": rep.Created, "changed": rep.Changed, "removed": rep.Removed}
+		if err := s.audit(c, p, "apply", "configuration", detail); err != nil {
+			return err
+		}
+	}
+	lines := rep.Lines
+	if lines == nil {
+		lines = []string{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"created": rep.Created, "changed": rep.Changed, "removed": rep.Removed,
+		"dry_run": rep.DryRun, "lines": lines, "summary": rep.Summary(),
+	})
+}
