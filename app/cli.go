@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"pharos/app/checkcmd"
 	"pharos/app/config"
 	"pharos/app/store"
 )
@@ -47,6 +48,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
+	case "check":
+		return checkcmd.Main(ctx, args, env.Stdout, env.Stderr)
 	case "run", "serve":
 		return runServer(ctx, cmd, args, env)
 	case "migrate":
