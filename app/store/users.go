@@ -31,9 +31,13 @@ type Membership struct {
 // low cost (bcrypt.MinCost) so -race runs stay fast.
 const DefaultPasswordCost = 12
 
-// MaxPasswordBytes is bcrypt's input limit; longer passwords are refused
-// rather than silently truncated.
-const MaxPasswordBytes = 72
+// Password length limits: MinPasswordLen is what setup and the command line
+// accept; MaxPasswordBytes is bcrypt's input limit, and longer passwords are
+// refused rather than silently truncated.
+const (
+	MinPasswordLen   = 10
+	MaxPasswordBytes = 72
+)
 
 // PasswordHash is a bcrypt hash. It is a distinct type so that a raw
 // password can never be handed to CreateUser by mistake.

@@ -17,9 +17,6 @@ import (
 	"pharos/views"
 )
 
-// minPasswordLen is the shortest password setup accepts.
-const minPasswordLen = 10
-
 // secretKey returns the signing key; without one (tests, or a caller that
 // did not configure it) a random per-process key is used, which only means
 // login forms opened before a restart must be reloaded.
@@ -127,8 +124,8 @@ func validateSetup(f views.SetupForm, password, confirm string) string {
 		return "The organisation's name is too long (at most 100 characters)."
 	case !validEmail(f.Email):
 		return "Enter a valid email address."
-	case len(password) < minPasswordLen:
-		return fmt.Sprintf("Choose a password of at least %d characters.", minPasswordLen)
+	case len(password) < store.MinPasswordLen:
+		return fmt.Sprintf("Choose a password of at least %d characters.", store.MinPasswordLen)
 	case len(password) > store.MaxPasswordBytes:
 		return fmt.Sprintf("Choose a password of at most %d bytes.", store.MaxPasswordBytes)
 	case password != confirm:
