@@ -99,6 +99,9 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
+		// Console pages carry the CSRF token and tenant data: keep them out
+		// of shared and back-button caches.
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		c.Set(principalKey, p)
 		return next(c)
 	}
