@@ -59,7 +59,8 @@ type Streams interface {
 	// first reclaims entries other consumers left pending longer than
 	// Options.ClaimIdle, then reads new entries. When there is nothing to
 	// return it waits up to block for a new entry (block <= 0: no wait).
-	// When ctx ends while waiting it returns ctx's error.
+	// When ctx ends while waiting it returns an error wrapping ctx.Err()
+	// (promptly: Redis waits in chunks of at most 500ms).
 	Consume(ctx context.Context, stream, group, consumer string, count int, block time.Duration) ([]Message, error)
 
 	// Ack marks entries of group as processed. Unknown ids are ignored.
@@ -125,6 +126,8 @@ type Options struct {
 	// (default "pharos:"), so stream "jobs:fra" is key "pharos:jobs:fra".
 	Prefix string
 	// MaxLen bounds each stream's length, approximately (default 100,000).
+	// Trimming drops the oldest entries whether or not every group has read
+	// them, so it must exceed the backlog consumers may fall behind by.
 	MaxLen int64
 	// ClaimIdle is how long an entry stays pending with one consumer before
 	// another may reclaim it (default 30s). It must exceed the longest time

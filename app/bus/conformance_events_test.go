@@ -172,7 +172,7 @@ func testLockExclusive(t *testing.T, newBus newBusFunc) {
 }
 
 func testLockExpiry(t *testing.T, newBus newBusFunc) {
-	const ttl = 300 * time.Millisecond
+	const ttl = 500 * time.Millisecond
 	ctx := testContext(t)
 	b := newBus(t, bus.Options{})
 	first, ok := tryLock(ctx, t, b, "scheduler", ttl)

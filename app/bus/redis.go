@@ -43,7 +43,8 @@ type RedisBus struct {
 	closed atomic.Bool
 	done   chan struct{} // closed by Close: ends subscriptions
 
-	groups sync.Map // stream key + "\x00" + group → struct{}: groups known to exist
+	groups  sync.Map // stream key + "\x00" + group → struct{}: groups known to exist
+	cursors sync.Map // stream key + "\x00" + group → string: where the next XAUTOCLAIM starts
 
 	renewScript   *redis.Script
 	releaseScript *redis.Script
@@ -176,6 +177,7 @@ func (b *RedisBus) Consume(ctx context.Context, stream, group, consumer string, 
 			// The stream was deleted under us (flushed, or a restart
 			// without persistence): create the group again.
 			b.groups.Delete(key + "\x00" + group)
+			b.cursors.Delete(key + "\x00" + group)
 			continue
 		}
 		if err != nil {

@@ -11,18 +11,28 @@ import (
 // ClaimIdle (their consumer died or stalled) with XAUTOCLAIM, reads their
 // delivery counts with XPENDING, and dead-letters those delivered more than
 // MaxDeliveries times instead of returning them.
+//
+// XAUTOCLAIM scans the pending list a bounded number of entries at a time
+// and returns where to continue; the bus keeps that cursor per group, so
+// idle entries behind a long run of busy ones are reached on later calls.
 func (b *RedisBus) reclaim(ctx context.Context, stream, key, group, consumer string, count int) ([]Message, error) {
-	claimed, _, err := b.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+	cursorKey := key + "\x00" + group
+	start := "0-0"
+	if c, ok := b.cursors.Load(cursorKey); ok {
+		start = c.(string)
+	}
+	claimed, next, err := b.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 		Stream:   key,
 		Group:    group,
 		Consumer: consumer,
 		MinIdle:  b.opts.ClaimIdle,
-		Start:    "0-0",
+		Start:    start,
 		Count:    int64(count),
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("autoclaim: %w", err)
 	}
+	b.cursors.Store(cursorKey, next)
 	if len(claimed) == 0 {
 		return nil, nil
 	}

@@ -40,6 +40,13 @@ func redisURL(t testing.TB) string {
 // deleted when the test ends.
 func newRedisBus(t testing.TB, opts bus.Options) bus.Bus {
 	t.Helper()
+	b, _ := newRedisBusPrefix(t, opts)
+	return b
+}
+
+// newRedisBusPrefix is newRedisBus that also returns the key prefix.
+func newRedisBusPrefix(t testing.TB, opts bus.Options) (*bus.RedisBus, string) {
+	t.Helper()
 	rawURL := redisURL(t)
 	var raw [6]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -58,7 +65,7 @@ func newRedisBus(t testing.TB, opts bus.Options) bus.Bus {
 		}
 		deleteKeys(t, rawURL, opts.Prefix)
 	})
-	return b
+	return b, opts.Prefix
 }
 
 func deleteKeys(t testing.TB, rawURL, prefix string) {
@@ -88,6 +95,7 @@ func deleteKeys(t testing.TB, rawURL, prefix string) {
 }
 
 func TestRedisBus(t *testing.T) {
+	redisURL(t) // skip once, not in every case
 	runConformance(t, newRedisBus)
 }
 
@@ -102,5 +110,34 @@ func TestNewRedisRefusesBadURL(t *testing.T) {
 		if strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("NewRedis(%q): error %q shows the password", u, err)
 		}
+	}
+}
+
+// A stream deleted under the bus (FLUSHDB, or a restart without
+// persistence) takes its groups along: Consume must create them again
+// instead of failing with NOGROUP forever.
+func TestRedisBusRecreatesLostGroup(t *testing.T) {
+	ctx := testContext(t)
+	b, prefix := newRedisBusPrefix(t, bus.Options{})
+	publish(ctx, t, b, "jobs", "before")
+	if got := consume(ctx, t, b, "jobs", "probers", "w", 10); len(got) != 1 {
+		t.Fatalf("got %d entries, want 1", len(got))
+	}
+	o, err := redis.ParseURL(redisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(o)
+	defer client.Close()
+	if err := client.Del(ctx, prefix+"jobs").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := consume(ctx, t, b, "jobs", "probers", "w", 10); len(got) != 0 {
+		t.Fatalf("after loss: got %d entries, want none", len(got))
+	}
+	publish(ctx, t, b, "jobs", "after")
+	got := consume(ctx, t, b, "jobs", "probers", "w", 10)
+	if len(got) != 1 || string(got[0].Payload) != "after" {
+		t.Fatalf("after loss and publish: got %+v, want the new entry", got)
 	}
 }
