@@ -119,7 +119,8 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if len(known) == 0 {
 		return nil
 	}
-	if err := a.noteIssuerChanges(ctx, tx, known, checks, out); err != nil {
+	certsBefore, err := a.noteIssuerChanges(ctx, tx, known, checks, out)
+	if err != nil {
 		return err
 	}
 	rows := make([]store.ResultRow, 0, len(known))
@@ -148,7 +149,7 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if len(out.stored) == 0 {
 		return nil
 	}
-	if err := tx.RecordCertificates(ctx, sightings(out.stored)); err != nil {
+	if err := tx.RecordCertificates(ctx, sightings(out.stored, certsBefore)); err != nil {
 		return err
 	}
 	latest, err := a.updateLatest(ctx, tx, out.stored)

@@ -4,18 +4,26 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/probes"
 )
 
+// lastSeenGrain is how stale an observation's last_seen may get before a
+// sighting of the same certificate is written again: steady rounds then
+// cost no certificate writes at all.
+const lastSeenGrain = 10 * time.Minute
+
 // noteIssuerChanges compares the issuer of each node's leaf certificate
 // with the one last observed on that node of the check (from that region)
 // and, when it differs, adds a cert_issuer_changed warning to the result
 // before it is stored, and prepares an operator event written if the result
 // turns out to be new. Results are modified in place (their slices copied).
-func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, results []pipeline.Result, checks map[int64]store.CheckInfo, out *outcome) error {
+//
+// It returns the certificates observed before the batch, for sightings.
+func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, results []pipeline.Result, checks map[int64]store.CheckInfo, out *outcome) (map[store.CertKey]store.CertSeen, error) {
 	withTLS := results[:0:0]
 	for _, r := range results {
 		for _, n := range r.Result.Nodes {
@@ -26,11 +34,15 @@ func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, result
 		}
 	}
 	if len(withTLS) == 0 {
-		return nil
+		return nil, nil
 	}
-	last, err := tx.LastIssuers(ctx, orgChecks(withTLS))
+	before, err := tx.LastCertificates(ctx, orgChecks(withTLS))
 	if err != nil {
-		return err
+		return nil, err
+	}
+	last := make(map[store.CertKey]string, len(before))
+	for k, c := range before {
+		last[k] = c.Issuer
 	}
 	for i := range results {
 		r := &results[i]
@@ -65,7 +77,7 @@ func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, result
 			})
 		}
 	}
-	return nil
+	return before, nil
 }
 
 // addProblem adds p to node j of r and to the result, worsening an up state
@@ -83,8 +95,10 @@ func addProblem(r *pipeline.Result, j int, p probes.Problem) {
 	}
 }
 
-// sightings lists the leaf certificates the results saw, for the inventory.
-func sightings(results []pipeline.Result) []store.CertSighting {
+// sightings lists the leaf certificates the results saw, for the inventory,
+// leaving out those already recorded at the same place within
+// lastSeenGrain.
+func sightings(results []pipeline.Result, before map[store.CertKey]store.CertSeen) []store.CertSighting {
 	var out []store.CertSighting
 	for _, r := range results {
 		for _, n := range r.Result.Nodes {
@@ -92,6 +106,10 @@ func sightings(results []pipeline.Result) []store.CertSighting {
 				continue
 			}
 			l := n.TLS.Leaf
+			prev, ok := before[store.CertKey{CheckID: r.CheckID, Region: r.Region, Node: n.Address}]
+			if ok && prev.SHA256 == l.SHA256 && checkedAt(r).Sub(prev.LastSeen) < lastSeenGrain {
+				continue
+			}
 			out = append(out, store.CertSighting{
 				OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, Node: n.Address,
 				SHA256: l.SHA256, Subject: l.Subject, Issuer: l.Issuer, Serial: l.Serial, DNSNames: l.DNSNames,

@@ -39,6 +39,9 @@ type ResultRow struct {
 // returns the ids that were new, so the caller applies each result's effects
 // exactly once however often it is delivered.
 func (tx *Tx) InsertResults(ctx context.Context, rows []ResultRow) (inserted []string, err error) {
+	if tx.s.dialect == Postgres {
+		return tx.insertResultsPG(ctx, rows)
+	}
 	const cols = 10
 	for start := 0; start < len(rows); {
 		end := min(len(rows), start+maxBulkParams/cols)
@@ -175,6 +178,9 @@ func (tx *Tx) UpsertLatest(ctx context.Context, rows []Latest) error {
 		}
 		return a.Node < b.Node
 	})
+	if tx.s.dialect == Postgres {
+		return tx.upsertLatestPG(ctx, rows)
+	}
 	const cols = 9
 	for start := 0; start < len(rows); {
 		end := min(len(rows), start+maxBulkParams/cols)

@@ -35,18 +35,21 @@ type CertKey struct {
 	Node    string
 }
 
-// LastIssuers returns, for every node of the given checks (organisation id
-// → check ids) that has been observed, the issuer of the certificate seen
-// there most recently: what a new sighting is compared with to report
+// CertSeen is the certificate last observed at one place.
+type CertSeen struct {
+	SHA256   string
+	Issuer   string
+	LastSeen time.Time
+}
+
+// LastCertificates returns, for every node of the given checks
+// (organisation id → check ids) that has been observed, the certificate
+// seen there most recently: what a new sighting is compared with to report
 // cert_issuer_changed.
-func (tx *Tx) LastIssuers(ctx context.Context, ids map[int64][]int64) (map[CertKey]string, error) {
-	type last struct {
-		issuer string
-		seen   time.Time
-	}
-	latest := map[CertKey]last{}
+func (tx *Tx) LastCertificates(ctx context.Context, ids map[int64][]int64) (map[CertKey]CertSeen, error) {
+	latest := map[CertKey]CertSeen{}
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
-		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT check_id, region, node, issuer, last_seen FROM cert_observations
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
 			WHERE org_id = ? AND check_id IN (`+placeholders(len(chunk))+`)`), orgArgs(orgID, chunk)...)
 		if err != nil {
 			return err
@@ -54,24 +57,21 @@ func (tx *Tx) LastIssuers(ctx context.Context, ids map[int64][]int64) (map[CertK
 		defer rows.Close()
 		for rows.Next() {
 			var k CertKey
-			var l last
-			if err := rows.Scan(&k.CheckID, &k.Region, &k.Node, &l.issuer, &l.seen); err != nil {
+			var c CertSeen
+			if err := rows.Scan(&k.CheckID, &k.Region, &k.Node, &c.SHA256, &c.Issuer, &c.LastSeen); err != nil {
 				return err
 			}
-			if cur, ok := latest[k]; !ok || l.seen.After(cur.seen) {
-				latest[k] = l
+			c.LastSeen = c.LastSeen.UTC()
+			if cur, ok := latest[k]; !ok || c.LastSeen.After(cur.LastSeen) {
+				latest[k] = c
 			}
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: last certificate issuers: %w", err)
+		return nil, fmt.Errorf("store: last certificates: %w", err)
 	}
-	out := make(map[CertKey]string, len(latest))
-	for k, l := range latest {
-		out[k] = l.issuer
-	}
-	return out, nil
+	return latest, nil
 }
 
 // RecordCertificates adds the sighted certificates to the inventory (once

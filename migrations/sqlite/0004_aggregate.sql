@@ -2,7 +2,7 @@
 -- What the aggregator needs beyond 0001: automatic incidents are marked and
 -- at most one is open per check; the last alert time drives repeats; region
 -- health is kept so a transition is reported once, whichever aggregator sees
--- it; and the region-health window scans latest states by time.
+-- it.
 
 ALTER TABLE incidents ADD COLUMN automatic BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE incidents ADD COLUMN last_alert_at TIMESTAMP;
@@ -16,10 +16,7 @@ CREATE TABLE region_health (
     PRIMARY KEY (org_id, region)
 );
 
-CREATE INDEX check_latest_org_time ON check_latest (org_id, checked_at);
-
 -- +goose Down
-DROP INDEX check_latest_org_time;
 DROP TABLE region_health;
 DROP INDEX incidents_open_automatic;
 ALTER TABLE incidents DROP COLUMN last_alert_at;
