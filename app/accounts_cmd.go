@@ -256,31 +256,14 @@ func tokenCommand(ctx context.Context, args []string, env Env) int {
 	}
 }
 
-// pickOrg finds the organisation a token command acts on: the one named by
-// slug, or the only one there is.
+// pickOrg finds the organisation a token command acts on; several
+// organisations without --org is a usage error.
 func pickOrg(ctx context.Context, st *store.Store, slug string) (store.Org, error) {
-	if slug != "" {
-		org, err := st.OrgBySlug(ctx, slug)
-		if errors.Is(err, store.ErrNotFound) {
-			return store.Org{}, fmt.Errorf("no organisation with slug %q", slug)
-		}
-		return org, err
+	org, err := st.PickOrg(ctx, slug)
+	if errors.Is(err, store.ErrSeveralOrgs) {
+		return store.Org{}, usagef("%v", err)
 	}
-	orgs, err := st.Orgs(ctx)
-	if err != nil {
-		return store.Org{}, err
-	}
-	switch len(orgs) {
-	case 0:
-		return store.Org{}, errors.New("there is no organisation yet: create one with `pharos user create` or the setup page")
-	case 1:
-		return orgs[0], nil
-	}
-	slugs := make([]string, len(orgs))
-	for i, o := range orgs {
-		slugs[i] = o.Slug
-	}
-	return store.Org{}, usagef("there are several organisations (%s): choose one with --org SLUG", strings.Join(slugs, ", "))
+	return org, err
 }
 
 // createToken prints the raw token, and only it, on stdout, so

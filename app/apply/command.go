@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"pharos/app/store"
 )
@@ -42,7 +41,7 @@ func Command(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	org, err := chooseOrg(ctx, st, *orgSlug)
+	org, err := st.PickOrg(ctx, *orgSlug)
 	if err != nil {
 		fmt.Fprintf(stderr, "pharos apply: %v\n", err)
 		return 1
@@ -73,31 +72,6 @@ func Command(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 	return 0
 }
 
-// chooseOrg picks the organisation named by slug, or the only one.
-func chooseOrg(ctx context.Context, st *store.Store, slug string) (store.Org, error) {
-	if slug != "" {
-		o, err := st.OrgBySlug(ctx, slug)
-		if errors.Is(err, store.ErrNotFound) {
-			return store.Org{}, fmt.Errorf("no organisation %q", slug)
-		}
-		return o, err
-	}
-	orgs, err := st.Orgs(ctx)
-	if err != nil {
-		return store.Org{}, err
-	}
-	switch len(orgs) {
-	case 0:
-		return store.Org{}, errors.New("no organisation yet: create one with `pharos user create --email … --org …` or the setup page")
-	case 1:
-		return orgs[0], nil
-	}
-	slugs := make([]string, len(orgs))
-	for i, o := range orgs {
-		slugs[i] = o.Slug
-	}
-	return store.Org{}, fmt.Errorf("there are several organisations (%s): choose one with --org SLUG", strings.Join(slugs, ", "))
-}
 
 // readConfig reads the file (or standard input for "-") and returns the
 // directory relative file names in it are read from.

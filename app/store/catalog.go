@@ -97,7 +97,7 @@ type MaintenanceWindow struct {
 
 const pageColumns = `id, org_id, slug, title, domain, time_zone, regions, created_at, updated_at`
 
-func scanPage(row interface{ Scan(...any) error }) (Page, error) {
+func scanPage(row rowScanner) (Page, error) {
 	var p Page
 	var domain sql.NullString
 	var regions string
@@ -133,28 +133,15 @@ func (s *Store) PageByDomain(ctx context.Context, domain string) (Page, error) {
 
 // Pages lists the organisation's pages by slug.
 func (s *Store) Pages(ctx context.Context, orgID int64) ([]Page, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+pageColumns+` FROM pages WHERE org_id = ? ORDER BY slug`), orgID)
-	if err != nil {
-		return nil, fmt.Errorf("store: list pages: %w", err)
-	}
-	defer rows.Close()
-	var out []Page
-	for rows.Next() {
-		p, err := scanPage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list pages: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list pages: %w", err)
-	}
-	return out, nil
+	return collect(ctx, s.db, "pages", scanPage, s.q(`SELECT `+pageColumns+` FROM pages WHERE org_id = ? ORDER BY slug`), orgID)
 }
 
 const componentColumns = `id, org_id, page_id, group_id, name, description, position, status, showcase, only_show_if_degraded, created_at, updated_at`
 
-func scanComponent(row interface{ Scan(...any) error }) (Component, error) {
+// componentsQuery lists a page's components in display order.
+const componentsQuery = `SELECT ` + componentColumns + ` FROM components WHERE org_id = ? AND page_id = ? ORDER BY position, id`
+
+func scanComponent(row rowScanner) (Component, error) {
 	var c Component
 	var group sql.NullInt64
 	if err := row.Scan(&c.ID, &c.OrgID, &c.PageID, &group, &c.Name, &c.Description, &c.Position, &c.Status,
@@ -176,29 +163,15 @@ func (s *Store) Component(ctx context.Context, orgID, id int64) (Component, erro
 
 // Components lists a page's components in display order.
 func (s *Store) Components(ctx context.Context, orgID, pageID int64) ([]Component, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+componentColumns+` FROM components
-		WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
-	if err != nil {
-		return nil, fmt.Errorf("store: list components: %w", err)
-	}
-	defer rows.Close()
-	var out []Component
-	for rows.Next() {
-		c, err := scanComponent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list components: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list components: %w", err)
-	}
-	return out, nil
+	return collect(ctx, s.db, "components", scanComponent, s.q(componentsQuery), orgID, pageID)
 }
 
 const checkColumns = `id, org_id, page_id, component_id, name, url, spec, regions, interval_seconds, quorum, confirm_rounds, enabled, state, created_at, updated_at`
 
-func scanCheck(row interface{ Scan(...any) error }) (Check, error) {
+// checksQuery lists a page's checks by name.
+const checksQuery = `SELECT ` + checkColumns + ` FROM checks WHERE org_id = ? AND page_id = ? ORDER BY name`
+
+func scanCheck(row rowScanner) (Check, error) {
 	var c Check
 	var spec, regions string
 	var interval int64
@@ -223,24 +196,7 @@ func (s *Store) Check(ctx context.Context, orgID, id int64) (Check, error) {
 
 // Checks lists a page's checks by name.
 func (s *Store) Checks(ctx context.Context, orgID, pageID int64) ([]Check, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+checkColumns+` FROM checks
-		WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
-	if err != nil {
-		return nil, fmt.Errorf("store: list checks: %w", err)
-	}
-	defer rows.Close()
-	var out []Check
-	for rows.Next() {
-		c, err := scanCheck(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list checks: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list checks: %w", err)
-	}
-	return out, nil
+	return collect(ctx, s.db, "checks", scanCheck, s.q(checksQuery), orgID, pageID)
 }
 
 // notFound maps sql.ErrNoRows to ErrNotFound and wraps anything else.

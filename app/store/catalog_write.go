@@ -72,24 +72,12 @@ func (tx *Tx) UpdatePage(ctx context.Context, p Page) error {
 
 // ComponentGroups lists a page's component groups in display order.
 func (tx *Tx) ComponentGroups(ctx context.Context, orgID, pageID int64) ([]ComponentGroup, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT id, org_id, page_id, name, position FROM component_groups
-		WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
-	if err != nil {
-		return nil, fmt.Errorf("store: list component groups: %w", err)
-	}
-	defer rows.Close()
-	var out []ComponentGroup
-	for rows.Next() {
+	return collect(ctx, tx.tx, "component groups", func(r rowScanner) (ComponentGroup, error) {
 		var g ComponentGroup
-		if err := rows.Scan(&g.ID, &g.OrgID, &g.PageID, &g.Name, &g.Position); err != nil {
-			return nil, fmt.Errorf("store: list component groups: %w", err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list component groups: %w", err)
-	}
-	return out, nil
+		err := r.Scan(&g.ID, &g.OrgID, &g.PageID, &g.Name, &g.Position)
+		return g, err
+	}, tx.s.q(`SELECT id, org_id, page_id, name, position FROM component_groups
+		WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
 }
 
 // CreateComponentGroup inserts g on its page and returns it with its id.
@@ -124,24 +112,7 @@ func (tx *Tx) DeleteComponentGroup(ctx context.Context, orgID, id int64) error {
 
 // Components lists a page's components in display order.
 func (tx *Tx) Components(ctx context.Context, orgID, pageID int64) ([]Component, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+componentColumns+` FROM components
-		WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
-	if err != nil {
-		return nil, fmt.Errorf("store: list components: %w", err)
-	}
-	defer rows.Close()
-	var out []Component
-	for rows.Next() {
-		c, err := scanComponent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list components: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list components: %w", err)
-	}
-	return out, nil
+	return collect(ctx, tx.tx, "components", scanComponent, tx.s.q(componentsQuery), orgID, pageID)
 }
 
 // CreateComponent inserts c (status operational) and returns it with its id.
@@ -190,24 +161,7 @@ func (tx *Tx) DeleteComponent(ctx context.Context, orgID, id int64) error {
 
 // Checks lists a page's checks by name.
 func (tx *Tx) Checks(ctx context.Context, orgID, pageID int64) ([]Check, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+checkColumns+` FROM checks
-		WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
-	if err != nil {
-		return nil, fmt.Errorf("store: list checks: %w", err)
-	}
-	defer rows.Close()
-	var out []Check
-	for rows.Next() {
-		c, err := scanCheck(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list checks: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list checks: %w", err)
-	}
-	return out, nil
+	return collect(ctx, tx.tx, "checks", scanCheck, tx.s.q(checksQuery), orgID, pageID)
 }
 
 // CreateCheck inserts c (enabled, state unknown) and returns it with its id.

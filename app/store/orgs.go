@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -94,24 +95,12 @@ func (s *Store) scanOrg(row *sql.Row) (Org, error) {
 // Orgs lists every organisation, oldest first (operations commands use it to
 // pick the only one of a self-hosted install).
 func (s *Store) Orgs(ctx context.Context) ([]Org, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, slug, created_at FROM orgs ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list organisations: %w", err)
-	}
-	defer rows.Close()
-	var out []Org
-	for rows.Next() {
+	return collect(ctx, s.db, "organisations", func(r rowScanner) (Org, error) {
 		var o Org
-		if err := rows.Scan(&o.ID, &o.Name, &o.Slug, &o.CreatedAt); err != nil {
-			return nil, fmt.Errorf("store: list organisations: %w", err)
-		}
+		err := r.Scan(&o.ID, &o.Name, &o.Slug, &o.CreatedAt)
 		o.CreatedAt = o.CreatedAt.UTC()
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list organisations: %w", err)
-	}
-	return out, nil
+		return o, err
+	}, `SELECT id, name, slug, created_at FROM orgs ORDER BY id`)
 }
 
 // HasUsers reports whether any user exists; until one does, the web role
@@ -123,3 +112,44 @@ func (s *Store) HasUsers(ctx context.Context) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// ErrSeveralOrgs is returned by PickOrg when no slug was given and the
+// install has more than one organisation.
+var ErrSeveralOrgs = errors.New("store: several organisations")
+
+// PickOrg finds the organisation an operations command acts on: the one
+// named by slug, or the only one there is. Its errors are written for the
+// operator at the terminal.
+func (s *Store) PickOrg(ctx context.Context, slug string) (Org, error) {
+	if slug != "" {
+		o, err := s.OrgBySlug(ctx, slug)
+		if errors.Is(err, ErrNotFound) {
+			return Org{}, pickError{fmt.Sprintf("no organisation with slug %q", slug), ErrNotFound}
+		}
+		return o, err
+	}
+	orgs, err := s.Orgs(ctx)
+	if err != nil {
+		return Org{}, err
+	}
+	switch len(orgs) {
+	case 0:
+		return Org{}, pickError{"no organisation yet: create one with `pharos user create --email … --org …` or the setup page", ErrNotFound}
+	case 1:
+		return orgs[0], nil
+	}
+	slugs := make([]string, len(orgs))
+	for i, o := range orgs {
+		slugs[i] = o.Slug
+	}
+	return Org{}, pickError{fmt.Sprintf("there are several organisations (%s): choose one with --org SLUG", strings.Join(slugs, ", ")), ErrSeveralOrgs}
+}
+
+// pickError reads well at a terminal and still matches its sentinel.
+type pickError struct {
+	msg  string
+	kind error
+}
+
+func (e pickError) Error() string { return e.msg }
+func (e pickError) Unwrap() error { return e.kind }

@@ -201,6 +201,31 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// rowScanner is what *sql.Row and *sql.Rows offer.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// collect runs a query on q (the pool or a transaction) and scans every row
+// with scan; what names the rows in errors.
+func collect[T any](ctx context.Context, q querier, what string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list %s: %w", what, err)
+	}
+	return out, nil
+}
+
 // Tx is a transaction with the same query methods as the Store.
 type Tx struct {
 	tx *sql.Tx
