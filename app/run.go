@@ -9,9 +9,14 @@ import (
 	"net"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
 
+	"pharos/app/aggregate"
+	"pharos/app/bus"
 	"pharos/app/config"
+	"pharos/app/housekeep"
 	"pharos/app/store"
 	"pharos/app/web"
 )
@@ -22,7 +27,7 @@ type Role interface {
 }
 
 // knownRoles are the roles `pharos serve --roles` accepts, in start order.
-var knownRoles = []string{"web"}
+var knownRoles = []string{"web", "aggregator", "housekeeping"}
 
 func runServer(ctx context.Context, cmd string, args []string, env Env) int {
 	roleList := strings.Join(knownRoles, ",")
@@ -86,6 +91,15 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	defer st.Close()
 	log.Info("database ready", slog.String("dialect", string(st.Dialect())))
 
+	b, err := openBus(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
 	var run []Role
 	if roles["web"] {
 		srv, err := web.New(web.Options{
@@ -95,12 +109,27 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			SecureCookies: cfg.SecureCookies(),
 			Store:         st,
 			Logger:        log,
+			Registry:      reg,
 		})
 		if err != nil {
 			return err
 		}
 		run = append(run, srv)
 		go announce(ctx, srv, cfg, st, env, log)
+	}
+	if roles["aggregator"] {
+		agg, err := aggregate.New(st, b, aggregate.Options{Shards: ResultShards, Logger: log, Registerer: reg})
+		if err != nil {
+			return err
+		}
+		run = append(run, agg)
+	}
+	if roles["housekeeping"] {
+		hk, err := housekeep.New(st, housekeep.Options{RunAtStart: true, Logger: log, Registerer: reg})
+		if err != nil {
+			return err
+		}
+		run = append(run, hk)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range run {
@@ -131,4 +160,24 @@ func announce(ctx context.Context, srv *web.Server, cfg config.Config, st *store
 		return
 	}
 	fmt.Fprintf(env.Stdout, "Pharos is running at %s/\n", strings.TrimSuffix(base, "/"))
+}
+
+// ResultShards is the number of result streams. Workers and aggregators
+// must agree on it, so it is a constant of the deployment, not a setting.
+const ResultShards = 8
+
+// openBus connects to Redis when PHAROS_REDIS_URL is set, else builds the
+// in-process bus of the embedded mode.
+func openBus(ctx context.Context, cfg config.Config, log *slog.Logger) (bus.Bus, error) {
+	opts := bus.Options{Logger: log}
+	if cfg.RedisURL == "" {
+		log.Info("bus ready", slog.String("kind", "in-process"))
+		return bus.NewMemory(opts), nil
+	}
+	b, err := bus.NewRedis(ctx, cfg.RedisURL, opts)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("bus ready", slog.String("kind", "redis"))
+	return b, nil
 }
