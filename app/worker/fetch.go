@@ -1,0 +1,163 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"pharos/app/bus"
+	"pharos/app/pipeline"
+)
+
+// maxBackoff bounds the pause between failed bus calls.
+const maxBackoff = 2 * time.Second
+
+// fetchLoop reads jobs while there are free slots, and starts one goroutine
+// per job, until ctx ends. Slots are taken before reading, so the worker
+// never holds jobs it cannot start: they stay with the stream, for an idle
+// peer.
+func (w *Worker) fetchLoop(ctx context.Context, running *sync.WaitGroup) {
+	slots := make(chan struct{}, w.opts.Concurrency)
+	backoff := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		if !w.out.readyForJobs(w.opts.Concurrency) {
+			// The bus is down or slow: results are waiting. Reading more
+			// jobs now could reclaim our own pending ones; publish first.
+			w.out.waitReady(ctx, w.opts.Concurrency)
+			continue
+		}
+		// Take one slot (waiting for it), then every other free one.
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n := 1
+		for n < w.opts.Concurrency {
+			select {
+			case slots <- struct{}{}:
+				n++
+				continue
+			default:
+			}
+			break
+		}
+		msgs, err := w.read(ctx, n)
+		for range n - len(msgs) {
+			<-slots
+		}
+		for _, m := range msgs {
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				defer func() { <-slots }()
+				w.handle(ctx, m)
+			}()
+		}
+		if err != nil && ctx.Err() == nil {
+			w.metrics.busErrors.Inc()
+			w.log.Warn("read jobs", slog.Any("error", err), slog.Duration("retry_in", backoff))
+			sleep(ctx, backoff)
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		backoff = 50 * time.Millisecond
+	}
+}
+
+// read returns up to n jobs: run-now jobs first, then scheduled ones,
+// waiting up to Options.Block when there is none.
+func (w *Worker) read(ctx context.Context, n int) ([]bus.Message, error) {
+	var out []bus.Message
+	for i, stream := range w.streams {
+		want := n - len(out)
+		if want <= 0 {
+			break
+		}
+		var block time.Duration
+		if i == len(w.streams)-1 && len(out) == 0 {
+			block = w.opts.Block
+		}
+		cctx, cancel := context.WithTimeout(ctx, block+w.opts.BusTimeout)
+		msgs, err := w.bus.Consume(cctx, stream, pipeline.ProbersGroup, w.opts.Consumer, want, block)
+		cancel()
+		out = append(out, msgs...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// handle runs one job and hands its result to the outbox. A malformed job
+// or one past its deadline is acknowledged without running.
+func (w *Worker) handle(ctx context.Context, m bus.Message) {
+	job, err := pipeline.DecodeJob(m.Payload)
+	if err != nil {
+		w.metrics.malformed.Inc()
+		w.log.Warn("malformed job dropped", slog.String("stream", m.Stream), slog.String("entry", m.ID), slog.Any("error", err))
+		w.ackNow(ctx, m)
+		return
+	}
+	if !time.Now().Before(job.Deadline) {
+		w.metrics.droppedLate.Inc()
+		w.log.Debug("late job dropped", slog.String("job_id", job.ID), slog.Int64("check_id", job.CheckID),
+			slog.Time("deadline", job.Deadline))
+		w.ackNow(ctx, m)
+		return
+	}
+	w.metrics.inFlight.Inc()
+	// A probe in flight when the worker stops is finished, bounded by its
+	// own timeout (and MaxProbeTime), rather than thrown away.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.MaxProbeTime)
+	res := w.prober.Run(pctx, job.Spec)
+	cancel()
+	w.metrics.inFlight.Dec()
+	w.metrics.jobsRun.Inc()
+
+	id, err := uuid.NewV7()
+	if err != nil {
+		w.log.Error("result id", slog.Any("error", err)) // the job stays pending and is reclaimed
+		return
+	}
+	r := pipeline.Result{
+		ID: id.String(), JobID: job.ID, OrgID: job.OrgID, CheckID: job.CheckID, Region: job.Region,
+		Round: job.Round, Worker: w.opts.Consumer, Produced: time.Now().UTC(), Result: res,
+	}
+	payload, err := pipeline.Marshal(r)
+	if err != nil {
+		w.log.Error("encode result", slog.Int64("check_id", job.CheckID), slog.Any("error", err))
+		return
+	}
+	w.out.add(pending{
+		stream:    pipeline.ResultsStream(pipeline.Shard(job.CheckID, w.opts.Shards)),
+		payload:   payload,
+		jobStream: m.Stream,
+		jobEntry:  m.ID,
+	})
+}
+
+// ackNow acknowledges a job that produced no result. On failure the job is
+// redelivered later and judged again, which is harmless.
+func (w *Worker) ackNow(ctx context.Context, m bus.Message) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.BusTimeout)
+	defer cancel()
+	if err := w.bus.Ack(actx, m.Stream, pipeline.ProbersGroup, m.ID); err != nil && !errors.Is(err, bus.ErrClosed) {
+		w.metrics.busErrors.Inc()
+		w.log.Warn("ack job", slog.String("entry", m.ID), slog.Any("error", err))
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

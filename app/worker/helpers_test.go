@@ -1,0 +1,343 @@
+package worker_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/redis/go-redis/v9"
+
+	"pharos/app/bus"
+	"pharos/app/pipeline"
+	"pharos/probes"
+)
+
+const (
+	envRedisURL        = "PHAROS_TEST_REDIS_URL"
+	envRequireServices = "PHAROS_TEST_REQUIRE_SERVICES"
+)
+
+// redisURL returns the test Redis, or skips (fails in CI) without one.
+func redisURL(t testing.TB) string {
+	t.Helper()
+	if u := os.Getenv(envRedisURL); u != "" {
+		return u
+	}
+	msg := envRedisURL + " is not set: skipping the Redis bus (e.g. redis://127.0.0.1:6379/15)"
+	if v := strings.ToLower(os.Getenv(envRequireServices)); v == "1" || v == "true" {
+		t.Fatalf("%s (and %s=1)", msg, envRequireServices)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+func randomPrefix(t testing.TB) string {
+	var raw [6]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "pharos-test:" + hex.EncodeToString(raw[:]) + ":"
+}
+
+// redisBus connects to rawURL with opts (whose Prefix must be set); the
+// prefix's keys are deleted when the test ends.
+func redisBus(t testing.TB, rawURL string, opts bus.Options) *bus.RedisBus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := bus.NewRedis(ctx, rawURL, opts)
+	if err != nil {
+		t.Fatalf("connect to redis: %v", err)
+	}
+	t.Cleanup(func() {
+		b.Close()
+		deleteKeys(t, redisURL(t), opts.Prefix)
+	})
+	return b
+}
+
+func deleteKeys(t testing.TB, rawURL, prefix string) {
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		t.Errorf("parse redis url: %v", err)
+		return
+	}
+	c := redis.NewClient(o)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	if err == nil && len(keys) > 0 {
+		err = c.Del(ctx, keys...).Err()
+	}
+	if err != nil {
+		t.Errorf("delete test keys: %v", err)
+	}
+}
+
+// busCase is one bus implementation under test: newBus returns a fresh
+// bus; peer returns another connection to the same bus.
+type busCase struct {
+	name   string
+	newBus func(t *testing.T, opts bus.Options) (b bus.Bus, peer func() bus.Bus)
+}
+
+func buses() []busCase {
+	return []busCase{
+		{"memory", func(t *testing.T, opts bus.Options) (bus.Bus, func() bus.Bus) {
+			b := bus.NewMemory(opts)
+			t.Cleanup(func() { b.Close() })
+			return b, func() bus.Bus { return b }
+		}},
+		{"redis", func(t *testing.T, opts bus.Options) (bus.Bus, func() bus.Bus) {
+			u := redisURL(t)
+			opts.Prefix = randomPrefix(t)
+			return redisBus(t, u, opts), func() bus.Bus { return redisBus(t, u, opts) }
+		}},
+	}
+}
+
+// cutBus is a bus.Streams whose calls fail while cut: a worker whose bus
+// connection is gone, on either implementation.
+type cutBus struct {
+	bus.Streams
+	cut atomic.Bool
+}
+
+var errCut = errors.New("test: bus cut")
+
+func (c *cutBus) Publish(ctx context.Context, stream string, p []byte) (string, error) {
+	if c.cut.Load() {
+		return "", errCut
+	}
+	return c.Streams.Publish(ctx, stream, p)
+}
+
+func (c *cutBus) Consume(ctx context.Context, stream, group, consumer string, n int, block time.Duration) ([]bus.Message, error) {
+	if c.cut.Load() {
+		return nil, errCut
+	}
+	return c.Streams.Consume(ctx, stream, group, consumer, n, block)
+}
+
+func (c *cutBus) Ack(ctx context.Context, stream, group string, ids ...string) error {
+	if c.cut.Load() {
+		return errCut
+	}
+	return c.Streams.Ack(ctx, stream, group, ids...)
+}
+
+// publishJob enqueues a job for spec on region's stream.
+func publishJob(t *testing.T, b bus.Streams, stream string, j pipeline.Job) {
+	t.Helper()
+	if j.ID == "" {
+		j.ID = randomPrefix(t)
+	}
+	if j.Due.IsZero() {
+		j.Due = time.Now().UTC()
+	}
+	if j.Deadline.IsZero() {
+		j.Deadline = j.Due.Add(time.Minute)
+	}
+	payload, err := pipeline.Marshal(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Publish(t.Context(), stream, payload); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// results reads every result published so far on stream (group "test").
+func results(t *testing.T, b bus.Streams, stream string) []pipeline.Result {
+	t.Helper()
+	var out []pipeline.Result
+	for {
+		msgs, err := b.Consume(t.Context(), stream, "test", "reader", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			r, err := pipeline.DecodeResult(m.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+			if err := b.Ack(t.Context(), stream, "test", m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(msgs) == 0 {
+			return out
+		}
+	}
+}
+
+// waitFor polls cond every 20ms until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// metric returns the value of the gauge or counter name in reg.
+func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		var sum float64
+		for _, m := range mf.GetMetric() {
+			sum += value(m)
+		}
+		return sum
+	}
+	return 0
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	}
+	return 0
+}
+
+// runWorker runs w until the test ends (or stop is called) and returns
+// stop, which cancels it and waits for Run to return.
+func runWorker(t *testing.T, run func(ctx context.Context) error) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("Run did not return 20s after cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// loopbackProber may reach loopback targets, as tests need.
+func loopbackProber() *probes.Prober { return probes.New(probes.Options{AllowPrivate: true}) }
+
+// proxy is a loopback TCP proxy to a Redis server that the test can cut
+// (close every connection and refuse new ones) and restore, simulating a
+// Redis outage without touching the shared server.
+type proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  map[net.Conn]struct{}
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		p.setCut(true)
+	})
+	return p
+}
+
+func (p *proxy) addr() string { return p.ln.Addr().String() }
+
+func (p *proxy) serve(c net.Conn) {
+	p.mu.Lock()
+	if p.cut {
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	p.conns[c] = struct{}{}
+	p.mu.Unlock()
+	up, err := net.DialTimeout("tcp", p.target, 2*time.Second)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[up] = struct{}{}
+	p.mu.Unlock()
+	pipe := func(dst, src net.Conn) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		dst.Close()
+		src.Close()
+	}
+	go pipe(up, c)
+	go pipe(c, up)
+}
+
+// setCut cuts (true) or restores (false) the proxy.
+func (p *proxy) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		for c := range p.conns {
+			c.Close()
+		}
+		clear(p.conns)
+	}
+}

@@ -1,0 +1,222 @@
+// Package worker is the probe worker of one region (`pharos probe --region
+// R`, DESIGN §2–§3). It needs only the bus, never the database: every job
+// carries its full probe spec.
+//
+// A Worker reads its region's run-now stream and then its jobs stream in
+// consumer group "probers", runs at most Options.Concurrency probes at once,
+// drops jobs picked up after their deadline (acknowledged and counted, never
+// run late), and publishes each result to its check's result shard. A job is
+// acknowledged only once its result is on the bus, so a worker that dies
+// leaves its unfinished jobs pending for another worker of the region to
+// reclaim.
+//
+// When the bus is unreachable the worker keeps running the jobs it already
+// holds and keeps their results in memory (up to Options.BufferSize, oldest
+// dropped first), then publishes them in order when the bus answers again.
+// Every bus call has a timeout, so nothing blocks forever.
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"pharos/app/bus"
+	"pharos/app/pipeline"
+	"pharos/probes"
+)
+
+// Defaults applied by New.
+const (
+	DefaultShards       = 8
+	DefaultConcurrency  = 64
+	DefaultBufferSize   = 10_000
+	DefaultBusTimeout   = 5 * time.Second
+	DefaultBlock        = 500 * time.Millisecond
+	DefaultDrainTimeout = 10 * time.Second
+	DefaultMaxProbeTime = 2 * time.Minute
+)
+
+// RunNowStream is the stream of one region's "run now" jobs. Workers read it
+// before the region's scheduled jobs, so an operator's request jumps the
+// queue.
+func RunNowStream(region string) string { return pipeline.JobsStream(region) + ":now" }
+
+// Prober runs one probe; *probes.Prober implements it. Tests inject their
+// own, e.g. one whose dialer refuses every connection (a region outage).
+type Prober interface {
+	Run(ctx context.Context, spec probes.Spec) probes.Result
+}
+
+var _ Prober = (*probes.Prober)(nil)
+
+// Options configure a Worker. Zero values select the defaults.
+type Options struct {
+	// Region is the region whose jobs the worker runs (required).
+	Region string
+	// Shards is the number of result shards; it must equal the
+	// aggregators' (default 8).
+	Shards int
+	// Concurrency bounds the probes running at once (default 64).
+	Concurrency int
+	// Consumer names this worker in the consumer group; it must be unique
+	// among the region's workers (default hostname-pid-random).
+	Consumer string
+	// Prober runs the probes (default probes.New with AllowPrivate).
+	Prober Prober
+	// AllowPrivate lets probes reach private, loopback and link-local
+	// addresses (PHAROS_ALLOW_PRIVATE_TARGETS). Ignored when Prober is set.
+	AllowPrivate bool
+	// BufferSize bounds the results kept while the bus is unreachable
+	// (default 10,000); beyond it the oldest are dropped and counted.
+	BufferSize int
+	// BusTimeout bounds every bus call but the wait for new jobs
+	// (default 5s).
+	BusTimeout time.Duration
+	// Block is how long one read waits for new jobs (default 500ms). It is
+	// also the longest a run-now job waits behind an idle read.
+	Block time.Duration
+	// DrainTimeout bounds how long Run keeps publishing buffered results
+	// after ctx ends (default 10s).
+	DrainTimeout time.Duration
+	// MaxProbeTime bounds one probe whatever its spec says (default 2m).
+	MaxProbeTime time.Duration
+	// Logger (default: discarded) and Registerer (default: none) receive
+	// the worker's logs and metrics.
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Worker runs one region's probe jobs. Build it with New and start it with
+// Run.
+type Worker struct {
+	bus     bus.Streams
+	opts    Options
+	prober  Prober
+	log     *slog.Logger
+	metrics *metrics
+	out     *outbox
+	streams []string // run-now first
+}
+
+// New returns a worker of opts.Region reading and writing b.
+func New(b bus.Streams, opts Options) (*Worker, error) {
+	if b == nil {
+		return nil, errors.New("worker: no bus")
+	}
+	if opts.Region == "" {
+		return nil, errors.New("worker: no region")
+	}
+	opts = withDefaults(opts)
+	if opts.Consumer == "" {
+		name, err := consumerName()
+		if err != nil {
+			return nil, err
+		}
+		opts.Consumer = name
+	}
+	m, err := newMetrics(opts.Registerer, opts.Region)
+	if err != nil {
+		return nil, fmt.Errorf("worker: metrics: %w", err)
+	}
+	pr := opts.Prober
+	if pr == nil {
+		pr = probes.New(probes.Options{AllowPrivate: opts.AllowPrivate})
+	}
+	w := &Worker{
+		bus:     b,
+		opts:    opts,
+		prober:  pr,
+		log:     opts.Logger.With(slog.String("region", opts.Region), slog.String("consumer", opts.Consumer)),
+		metrics: m,
+		streams: []string{RunNowStream(opts.Region), pipeline.JobsStream(opts.Region)},
+	}
+	w.out = newOutbox(opts.BufferSize, m)
+	return w, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.Shards <= 0 {
+		o.Shards = DefaultShards
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.BufferSize <= 0 {
+		o.BufferSize = DefaultBufferSize
+	}
+	if o.BusTimeout <= 0 {
+		o.BusTimeout = DefaultBusTimeout
+	}
+	if o.Block <= 0 {
+		o.Block = DefaultBlock
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
+	if o.MaxProbeTime <= 0 {
+		o.MaxProbeTime = DefaultMaxProbeTime
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// consumerName is hostname-pid-random: unique across restarts and hosts.
+func consumerName() (string, error) {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "worker"
+	}
+	var raw [4]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("worker: consumer name: %w", err)
+	}
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(raw[:])), nil
+}
+
+// Consumer is the worker's name in the consumer group.
+func (w *Worker) Consumer() string { return w.opts.Consumer }
+
+// Run reads and runs jobs until ctx ends. Then it stops reading, lets the
+// probes in flight finish (each bounded by its timeout), publishes what it
+// can within Options.DrainTimeout and returns nil. Jobs it did not finish
+// stay unacknowledged, for another worker to reclaim.
+func (w *Worker) Run(ctx context.Context) error {
+	w.log.Info("probe worker started", slog.Int("concurrency", w.opts.Concurrency), slog.Int("shards", w.opts.Shards))
+	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFlush()
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		w.flushLoop(flushCtx)
+	}()
+
+	var running sync.WaitGroup
+	w.fetchLoop(ctx, &running)
+	running.Wait()
+
+	w.out.close() // the flusher returns once the buffer is empty
+	timer := time.NewTimer(w.opts.DrainTimeout)
+	defer timer.Stop()
+	select {
+	case <-flushed:
+	case <-timer.C:
+		stopFlush()
+		<-flushed
+	}
+	if n := w.out.len(); n > 0 {
+		w.log.Warn("probe worker stopped with unpublished results; their jobs will be reclaimed", slog.Int("results", n))
+	}
+	w.log.Info("probe worker stopped")
+	return nil
+}
