@@ -1,0 +1,385 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Reads for the public status page. The page is found by slug or domain
+// (PageBySlug, PageByDomain); everything after that is scoped by the page's
+// organisation and the page itself.
+
+// PublicComponent is a component as the public page shows it.
+type PublicComponent struct {
+	Component
+	StartDate *time.Time // the day the component went into service, if set
+}
+
+// PublicGroup is a component group with its timestamps (Statuspage lists
+// groups as components).
+type PublicGroup struct {
+	ComponentGroup
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ComponentDay sums the daily rollups of one component's checks.
+type ComponentDay struct {
+	Day      time.Time // midnight UTC
+	Total    int
+	Up       int
+	Degraded int
+	Down     int
+}
+
+// Uptime is the share of results that were not down, in percent (100 for a
+// day without results).
+func (d ComponentDay) Uptime() float64 {
+	if d.Total == 0 {
+		return 100
+	}
+	return 100 * float64(d.Total-d.Down) / float64(d.Total)
+}
+
+// PublicIncident is an incident with its updates (newest first) and the
+// components it affected.
+type PublicIncident struct {
+	ID           int64
+	PageID       int64
+	Name         string
+	Status       string
+	Impact       string
+	Postmortem   string
+	StartedAt    time.Time
+	MonitoringAt *time.Time
+	ResolvedAt   *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Updates      []IncidentUpdate
+	Components   []AffectedComponent
+}
+
+// IncidentUpdate is one entry of an incident's timeline.
+type IncidentUpdate struct {
+	ID                   int64
+	IncidentID           int64
+	Status               string
+	Body                 string // Markdown
+	DeliverNotifications bool
+	DisplayAt            time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	Affected             []AffectedComponent // the component changes this update recorded
+}
+
+// AffectedComponent records what an incident did to a component.
+type AffectedComponent struct {
+	ComponentID int64
+	UpdateID    int64 // 0 when not tied to an update
+	Name        string
+	OldStatus   string
+	NewStatus   string
+}
+
+// IncidentFilter selects a page's incidents; zero fields do not filter.
+type IncidentFilter struct {
+	ID            int64
+	Unresolved    bool
+	StartedFrom   time.Time // started_at >= StartedFrom
+	StartedBefore time.Time // started_at < StartedBefore
+	OpenSince     time.Time // unresolved, or resolved at or after OpenSince
+	Limit         int       // default and maximum 500
+}
+
+const maxPublicIncidents = 500
+
+// PublicComponents lists a page's components in display order.
+func (s *Store) PublicComponents(ctx context.Context, orgID, pageID int64) ([]PublicComponent, error) {
+	startCol := "start_date"
+	if s.dialect == Postgres {
+		startCol = "to_char(start_date, 'YYYY-MM-DD')"
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+componentColumns+`, `+startCol+` FROM components
+		WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("store: public components: %w", err)
+	}
+	defer rows.Close()
+	var out []PublicComponent
+	for rows.Next() {
+		var start any
+		c, err := scanComponent(scanExtra{rows: rows, extra: []any{&start}})
+		if err != nil {
+			return nil, fmt.Errorf("store: public components: %w", err)
+		}
+		pc := PublicComponent{Component: c}
+		if start != nil {
+			d, err := parseDay(start)
+			if err != nil {
+				return nil, fmt.Errorf("store: component %d start date: %w", c.ID, err)
+			}
+			pc.StartDate = &d
+		}
+		out = append(out, pc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: public components: %w", err)
+	}
+	return out, nil
+}
+
+// PublicGroups lists a page's component groups in display order.
+func (s *Store) PublicGroups(ctx context.Context, orgID, pageID int64) ([]PublicGroup, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, org_id, page_id, name, position, created_at, updated_at
+		FROM component_groups WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("store: public groups: %w", err)
+	}
+	defer rows.Close()
+	var out []PublicGroup
+	for rows.Next() {
+		var g PublicGroup
+		if err := rows.Scan(&g.ID, &g.OrgID, &g.PageID, &g.Name, &g.Position, &g.CreatedAt, &g.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("store: public groups: %w", err)
+		}
+		g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: public groups: %w", err)
+	}
+	return out, nil
+}
+
+// ComponentDays sums the daily rollups of each component's checks for the
+// days from..to (inclusive), keyed by component id, oldest day first. Days
+// without rollups are absent.
+func (s *Store) ComponentDays(ctx context.Context, orgID, pageID int64, from, to time.Time) (map[int64][]ComponentDay, error) {
+	dayCol := "r.day"
+	if s.dialect == Postgres {
+		dayCol = "to_char(r.day, 'YYYY-MM-DD')"
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT c.component_id, `+dayCol+`, SUM(r.total), SUM(r.up), SUM(r.degraded), SUM(r.down)
+		FROM daily_rollups r JOIN checks c ON c.id = r.check_id AND c.org_id = r.org_id
+		WHERE r.org_id = ? AND c.page_id = ? AND r.day >= ? AND r.day <= ?
+		GROUP BY c.component_id, r.day ORDER BY c.component_id, r.day`),
+		orgID, pageID, from.UTC().Format(dayLayout), to.UTC().Format(dayLayout))
+	if err != nil {
+		return nil, fmt.Errorf("store: component days: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]ComponentDay{}
+	for rows.Next() {
+		var id int64
+		var day any
+		var d ComponentDay
+		if err := rows.Scan(&id, &day, &d.Total, &d.Up, &d.Degraded, &d.Down); err != nil {
+			return nil, fmt.Errorf("store: component days: %w", err)
+		}
+		if d.Day, err = parseDay(day); err != nil {
+			return nil, fmt.Errorf("store: component days: %w", err)
+		}
+		out[id] = append(out[id], d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: component days: %w", err)
+	}
+	return out, nil
+}
+
+// PublicIncidents returns a page's incidents matching f, most recently
+// started first, each with its updates and affected components.
+func (s *Store) PublicIncidents(ctx context.Context, orgID, pageID int64, f IncidentFilter) ([]PublicIncident, error) {
+	where := []string{"org_id = ?", "page_id = ?"}
+	args := []any{orgID, pageID}
+	if f.ID != 0 {
+		where, args = append(where, "id = ?"), append(args, f.ID)
+	}
+	if f.Unresolved {
+		where = append(where, "resolved_at IS NULL")
+	}
+	if !f.StartedFrom.IsZero() {
+		where, args = append(where, "started_at >= ?"), append(args, f.StartedFrom.UTC())
+	}
+	if !f.StartedBefore.IsZero() {
+		where, args = append(where, "started_at < ?"), append(args, f.StartedBefore.UTC())
+	}
+	if !f.OpenSince.IsZero() {
+		where, args = append(where, "(resolved_at IS NULL OR resolved_at >= ?)"), append(args, f.OpenSince.UTC())
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > maxPublicIncidents {
+		limit = maxPublicIncidents
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, page_id, name, status, impact, postmortem, started_at, monitoring_at,
+		resolved_at, created_at, updated_at FROM incidents WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY started_at DESC, id DESC LIMIT ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: public incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []PublicIncident
+	for rows.Next() {
+		var in PublicIncident
+		var mon, res sql.NullTime
+		if err := rows.Scan(&in.ID, &in.PageID, &in.Name, &in.Status, &in.Impact, &in.Postmortem, &in.StartedAt,
+			&mon, &res, &in.CreatedAt, &in.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("store: public incidents: %w", err)
+		}
+		in.StartedAt, in.CreatedAt, in.UpdatedAt = in.StartedAt.UTC(), in.CreatedAt.UTC(), in.UpdatedAt.UTC()
+		in.MonitoringAt, in.ResolvedAt = nullTime(mon), nullTime(res)
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: public incidents: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	if err := s.attachIncidentDetails(ctx, orgID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PublicIncident returns one incident of the page, or ErrNotFound.
+func (s *Store) PublicIncident(ctx context.Context, orgID, pageID, id int64) (PublicIncident, error) {
+	list, err := s.PublicIncidents(ctx, orgID, pageID, IncidentFilter{ID: id, Limit: 1})
+	if err != nil {
+		return PublicIncident{}, err
+	}
+	if len(list) == 0 {
+		return PublicIncident{}, fmt.Errorf("store: incident %d: %w", id, ErrNotFound)
+	}
+	return list[0], nil
+}
+
+// attachIncidentDetails loads the updates and component links of incidents.
+func (s *Store) attachIncidentDetails(ctx context.Context, orgID int64, incidents []PublicIncident) error {
+	index := make(map[int64]int, len(incidents))
+	ids := make([]int64, len(incidents))
+	for i, in := range incidents {
+		index[in.ID], ids[i] = i, in.ID
+	}
+	in := placeholders(len(ids))
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, incident_id, status, body, deliver_notifications, display_at,
+		created_at, updated_at FROM incident_updates WHERE org_id = ? AND incident_id IN (`+in+`)
+		ORDER BY display_at DESC, id DESC`), orgArgs(orgID, ids)...)
+	if err != nil {
+		return fmt.Errorf("store: incident updates: %w", err)
+	}
+	defer rows.Close()
+	updateAt := map[int64][2]int{} // update id → incident index, update index
+	for rows.Next() {
+		var u IncidentUpdate
+		if err := rows.Scan(&u.ID, &u.IncidentID, &u.Status, &u.Body, &u.DeliverNotifications, &u.DisplayAt,
+			&u.CreatedAt, &u.UpdatedAt); err != nil {
+			return fmt.Errorf("store: incident updates: %w", err)
+		}
+		u.DisplayAt, u.CreatedAt, u.UpdatedAt = u.DisplayAt.UTC(), u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+		i := index[u.IncidentID]
+		incidents[i].Updates = append(incidents[i].Updates, u)
+		updateAt[u.ID] = [2]int{i, len(incidents[i].Updates) - 1}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: incident updates: %w", err)
+	}
+	rows.Close()
+
+	crows, err := s.db.QueryContext(ctx, s.q(`SELECT ic.incident_id, ic.update_id, ic.component_id, c.name, ic.old_status, ic.new_status
+		FROM incident_components ic JOIN components c ON c.id = ic.component_id AND c.org_id = ic.org_id
+		WHERE ic.org_id = ? AND ic.incident_id IN (`+in+`) ORDER BY c.position, c.id`), orgArgs(orgID, ids)...)
+	if err != nil {
+		return fmt.Errorf("store: incident components: %w", err)
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var incidentID int64
+		var updateID sql.NullInt64
+		var a AffectedComponent
+		if err := crows.Scan(&incidentID, &updateID, &a.ComponentID, &a.Name, &a.OldStatus, &a.NewStatus); err != nil {
+			return fmt.Errorf("store: incident components: %w", err)
+		}
+		a.UpdateID = updateID.Int64
+		i := index[incidentID]
+		incidents[i].Components = append(incidents[i].Components, a)
+		if at, ok := updateAt[a.UpdateID]; ok {
+			u := &incidents[at[0]].Updates[at[1]]
+			u.Affected = append(u.Affected, a)
+		}
+	}
+	if err := crows.Err(); err != nil {
+		return fmt.Errorf("store: incident components: %w", err)
+	}
+	return nil
+}
+
+// IncidentsStartedBefore reports whether the page has an incident that
+// started before t (history pagination).
+func (s *Store) IncidentsStartedBefore(ctx context.Context, orgID, pageID int64, t time.Time) (bool, error) {
+	var exists bool
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT EXISTS (SELECT 1 FROM incidents
+		WHERE org_id = ? AND page_id = ? AND started_at < ?)`), orgID, pageID, t.UTC()).Scan(&exists)
+	if err != nil {
+		return false, fmt.Errorf("store: incidents before %s: %w", t.Format(time.RFC3339), err)
+	}
+	return exists, nil
+}
+
+// PublicMaintenance lists a page's maintenance windows by name, each with
+// the ids of its components.
+func (s *Store) PublicMaintenance(ctx context.Context, orgID, pageID int64) ([]MaintenanceWindow, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, org_id, page_id, name, body, schedule, duration_seconds, time_zone,
+		starts_at, ends_at, status, created_at, updated_at FROM maintenance_windows
+		WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("store: public maintenance: %w", err)
+	}
+	defer rows.Close()
+	var out []MaintenanceWindow
+	index := map[int64]int{}
+	for rows.Next() {
+		var w MaintenanceWindow
+		var secs int64
+		var starts, ends sql.NullTime
+		if err := rows.Scan(&w.ID, &w.OrgID, &w.PageID, &w.Name, &w.Body, &w.Schedule, &secs, &w.TimeZone,
+			&starts, &ends, &w.Status, &w.CreatedAt, &w.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("store: public maintenance: %w", err)
+		}
+		w.Duration, w.StartsAt, w.EndsAt = secondsDuration(secs), nullTime(starts), nullTime(ends)
+		w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
+		index[w.ID] = len(out)
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: public maintenance: %w", err)
+	}
+	rows.Close()
+	if len(out) == 0 {
+		return out, nil
+	}
+	crows, err := s.db.QueryContext(ctx, s.q(`SELECT mc.maintenance_id, mc.component_id FROM maintenance_components mc
+		JOIN components c ON c.id = mc.component_id AND c.org_id = mc.org_id
+		WHERE mc.org_id = ? AND c.page_id = ? ORDER BY c.position, c.id`), orgID, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("store: public maintenance components: %w", err)
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var mid, cid int64
+		if err := crows.Scan(&mid, &cid); err != nil {
+			return nil, fmt.Errorf("store: public maintenance components: %w", err)
+		}
+		if i, ok := index[mid]; ok {
+			out[i].ComponentIDs = append(out[i].ComponentIDs, cid)
+		}
+	}
+	if err := crows.Err(); err != nil {
+		return nil, fmt.Errorf("store: public maintenance components: %w", err)
+	}
+	return out, nil
+}
