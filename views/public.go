@@ -1,0 +1,178 @@
+package views
+
+import (
+	"context"
+	"html"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+)
+
+// View models of the public status page. Times are UTC; the page script
+// shows them in the viewer's zone.
+
+// PublicFrame is what every public page's frame needs.
+type PublicFrame struct {
+	PageTitle string // the status page's title, e.g. "ACME status"
+	Title     string // this document's title
+	Base      string // link prefix: "/p/acme", or "" on the page's own domain
+	Live      bool   // the page script may follow /events
+	Stale     bool   // the database did not answer: this is the last good data
+	UpdatedAt time.Time
+	Now       time.Time
+}
+
+// StatusView is the overall status, in Statuspage's words.
+type StatusView struct {
+	Indicator   string // none, minor, major, critical, maintenance
+	Description string // e.g. "All Systems Operational"
+}
+
+// PublicPage is the status page itself.
+type PublicPage struct {
+	Frame       PublicFrame
+	Status      StatusView
+	Incidents   []IncidentView    // unresolved, newest first, latest update only
+	Maintenance []MaintenanceView // in progress, then upcoming
+	Groups      []GroupView       // display order; a group with no name holds ungrouped components
+	Days        int               // length of the uptime bars
+}
+
+// GroupView is a component group (or, unnamed, the ungrouped components).
+type GroupView struct {
+	Name       string
+	Status     string
+	StatusText string
+	Components []ComponentView
+}
+
+// ComponentView is one component row.
+type ComponentView struct {
+	ID          int64
+	Name        string
+	Description string
+	Status      string // Statuspage component status
+	StatusText  string // e.g. "Partial outage"
+	ShowBar     bool
+	UptimeText  string // e.g. "99.98 % uptime"
+	Days        []DayView
+}
+
+// DayView is one day of an uptime bar.
+type DayView struct {
+	// Level is "" (fine), "w" (degraded), "p" (partial), "m" (major) or
+	// "n" (no data).
+	Level string
+	Text  string // e.g. "21 Nov 2026: 99.95 % uptime, 1 incident: API errors"
+}
+
+// IncidentView is an incident as pages show it.
+type IncidentView struct {
+	ID         int64
+	URL        string
+	Name       string
+	Status     string
+	StatusText string
+	Impact     string
+	StartedAt  time.Time
+	ResolvedAt *time.Time
+	Updates    []UpdateView // newest first
+	Components []string
+	Postmortem string // sanitised HTML, "" when none
+}
+
+// UpdateView is one update of an incident's timeline.
+type UpdateView struct {
+	Status     string
+	StatusText string
+	BodyHTML   string // sanitised HTML rendered from Markdown
+	At         time.Time
+}
+
+// MaintenanceView is one maintenance (an occurrence of a recurring window).
+type MaintenanceView struct {
+	Name       string
+	Status     string // scheduled, in_progress, verifying, completed
+	StatusText string
+	From       time.Time
+	Until      time.Time
+	BodyHTML   string
+	Components []string
+}
+
+// IncidentPage shows one incident's timeline.
+type IncidentPage struct {
+	Frame    PublicFrame
+	Incident IncidentView
+}
+
+// HistoryPage lists past incidents and maintenance by month.
+type HistoryPage struct {
+	Frame    PublicFrame
+	Months   []MonthView
+	NewerURL string // "" on the first page
+	OlderURL string // "" when nothing is older
+}
+
+// MonthView is one month of history.
+type MonthView struct {
+	Label       string // "November 2026"
+	Incidents   []IncidentView
+	Maintenance []MaintenanceView
+}
+
+// SubscribePage tells visitors how to follow the page.
+type SubscribePage struct {
+	Frame PublicFrame
+}
+
+// uptimeBar writes a component's days as one compact list: a 90-day bar on
+// a 20-component page is 1,800 items, so the markup is written by hand with
+// optional end tags omitted, which keeps the page under its weight budget.
+// The last day is the bar's keyboard entry point; the page script moves
+// focus between days with the arrow keys (roving tabindex).
+func uptimeBar(c ComponentView) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		var b strings.Builder
+		b.Grow(len(c.Days) * 24)
+		b.WriteString(`<ol class="bar" aria-label="`)
+		b.WriteString(html.EscapeString(c.Name))
+		b.WriteString(`, daily uptime" data-testid="uptime-bar">`)
+		for i, d := range c.Days {
+			b.WriteString("<li")
+			if d.Level != "" {
+				b.WriteString(" class=")
+				b.WriteString(d.Level)
+			}
+			if i == len(c.Days)-1 {
+				b.WriteString(" tabindex=0")
+			}
+			b.WriteByte('>')
+			b.WriteString(html.EscapeString(d.Text))
+		}
+		b.WriteString("</ol>")
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+}
+
+// utc formats a time for the HTML; the script rewrites it in local time.
+func utc(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func href(base, path string) templ.SafeURL { return templ.SafeURL(base + path) }
+
+func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+func days(n int) string {
+	if n == 1 {
+		return "day"
+	}
+	return strconv.Itoa(n) + " days"
+}
+
+func joinNames(names []string) string { return strings.Join(names, ", ") }
