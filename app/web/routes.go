@@ -66,6 +66,9 @@ func (s *Server) routes() {
 	e.GET("/api/v1/checks/:id", s.apiCheck, token(viewer)...)
 	e.POST("/api/v1/checks/:id/enabled", s.apiSetCheckEnabled, token(editor)...)
 	e.POST("/api/v1/apply", s.apiApply, token(editor)...)
+
+	// Public status pages: public.go.
+	s.publicRoutes()
 }
 
 func isAPIPath(p string) bool { return len(p) > 5 && p[:5] == "/api/" }

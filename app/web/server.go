@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"pharos/app/bus"
 	"pharos/app/store"
 )
 
@@ -27,7 +28,10 @@ type Options struct {
 	SecretKey     string
 	SecureCookies bool
 	Store         *store.Store
-	Logger        *slog.Logger
+	// Bus carries the pages' live events to the public pages (nil: no live
+	// updates; the pages still work and refresh on a short TTL).
+	Bus    bus.Events
+	Logger *slog.Logger
 	// Registry receives the server's metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
 	// ShutdownTimeout bounds how long in-flight requests may run after a
@@ -54,6 +58,8 @@ type Server struct {
 	e       *echo.Echo
 	reg     *prometheus.Registry
 	metrics *httpMetrics
+	// pub is the public status page's cache and live-event state.
+	pub *publicState
 	// ready is closed once the listener is bound (tests use Addr after it).
 	ready chan struct{}
 	addr  net.Addr
@@ -111,6 +117,7 @@ func New(opts Options) (*Server, error) {
 
 		secret: secret,
 		logins: newLimiter(opts.LoginAttempts, opts.LoginWindow, time.Now),
+		pub:    newPublicState(),
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {
@@ -129,6 +136,8 @@ func New(opts Options) (*Server, error) {
 	s.e.Server.WriteTimeout = 60 * time.Second
 	s.e.Server.IdleTimeout = 120 * time.Second
 	s.e.Server.MaxHeaderBytes = 64 << 10
+	// Shutdown waits for active connections; event streams end themselves.
+	s.e.Server.RegisterOnShutdown(s.pub.stopLive)
 	s.routes()
 	return s, nil
 }
