@@ -61,8 +61,12 @@ func (t *term) run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			err := context.Cause(ctx)
+			if errors.Is(err, errLeaseLost) {
+				return err // another leader may be writing the watermark now
+			}
 			t.stop()
-			if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
+			if !errors.Is(err, context.Canceled) {
 				return err
 			}
 			return nil
