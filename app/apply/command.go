@@ -72,7 +72,6 @@ func Command(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 	return 0
 }
 
-
 // readConfig reads the file (or standard input for "-") and returns the
 // directory relative file names in it are read from.
 func readConfig(name string, stdin io.Reader) (data []byte, baseDir string, err error) {
