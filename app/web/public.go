@@ -64,7 +64,7 @@ func (s *Server) publicRoutes() {
 	get("/feed.rss", s.publicRSS)
 	get("/badge.svg", s.publicBadge)
 	e.GET("/p/:slug/events", s.publicEvents)
-	for _, name := range apiEndpoints {
+	for _, name := range apiEndpoints() {
 		get("/api/v2/"+name, s.publicAPI(name))
 	}
 }

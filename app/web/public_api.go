@@ -15,9 +15,12 @@ import (
 // names, status values and nulls as Statuspage, so existing clients and
 // aggregators read Pharos pages unchanged. Ids are strings, as there.
 
-var apiEndpoints = []string{
-	"summary.json", "status.json", "components.json", "incidents.json", "incidents/unresolved.json",
-	"scheduled-maintenances.json", "scheduled-maintenances/upcoming.json", "scheduled-maintenances/active.json",
+// apiEndpoints lists the documents under /api/v2/.
+func apiEndpoints() []string {
+	return []string{
+		"summary.json", "status.json", "components.json", "incidents.json", "incidents/unresolved.json",
+		"scheduled-maintenances.json", "scheduled-maintenances/upcoming.json", "scheduled-maintenances/active.json",
+	}
 }
 
 // statuspageTime is Statuspage's timestamp format: RFC 3339 with

@@ -13,31 +13,32 @@ import (
 
 // Building the view models of the public pages from a snapshot: pure, no I/O.
 
-var componentStatusText = map[string]string{
-	store.StatusOperational:         "Operational",
-	store.StatusDegradedPerformance: "Degraded performance",
-	store.StatusPartialOutage:       "Partial outage",
-	store.StatusMajorOutage:         "Major outage",
-	store.StatusUnderMaintenance:    "Under maintenance",
-}
-
-var incidentStatusText = map[string]string{
-	store.IncidentInvestigating: "Investigating",
-	store.IncidentIdentified:    "Identified",
-	store.IncidentMonitoring:    "Monitoring",
-	store.IncidentResolved:      "Resolved",
-	store.IncidentPostmortem:    "Postmortem",
-	"scheduled":                 "Scheduled",
-	"in_progress":               "In progress",
-	"verifying":                 "Verifying",
-	"completed":                 "Completed",
-}
-
-func textOr(m map[string]string, k string) string {
-	if t, ok := m[k]; ok {
-		return t
+// componentStatusText words a component status for people.
+func componentStatusText(status string) string {
+	switch status {
+	case store.StatusOperational:
+		return "Operational"
+	case store.StatusDegradedPerformance:
+		return "Degraded performance"
+	case store.StatusPartialOutage:
+		return "Partial outage"
+	case store.StatusMajorOutage:
+		return "Major outage"
+	case store.StatusUnderMaintenance:
+		return "Under maintenance"
 	}
-	return k
+	return status
+}
+
+// incidentStatusText words an incident or maintenance status for people.
+func incidentStatusText(status string) string {
+	switch status {
+	case "in_progress":
+		return "In progress"
+	case "":
+		return ""
+	}
+	return strings.ToUpper(status[:1]) + status[1:]
 }
 
 // statusRank orders component statuses by severity.
@@ -53,13 +54,32 @@ func statusRank(s string) int {
 	return 0
 }
 
-var impactIndicator = map[string]incident.Indicator{
-	"minor":    {Indicator: "minor", Description: "Minor Service Outage"},
-	"major":    {Indicator: "major", Description: "Partial System Outage"},
-	"critical": {Indicator: "critical", Description: "Major System Outage"},
+// impactIndicator is the page status an unresolved incident's impact
+// implies, in Statuspage's words.
+func impactIndicator(impact string) (incident.Indicator, bool) {
+	switch impact {
+	case "minor":
+		return incident.Indicator{Indicator: "minor", Description: "Minor Service Outage"}, true
+	case "major":
+		return incident.Indicator{Indicator: "major", Description: "Partial System Outage"}, true
+	case "critical":
+		return incident.Indicator{Indicator: "critical", Description: "Major System Outage"}, true
+	}
+	return incident.Indicator{}, false
 }
 
-var indicatorRank = map[string]int{"none": 0, "maintenance": 0, "minor": 1, "major": 2, "critical": 3}
+// indicatorRank orders indicators by severity (maintenance ranks with none).
+func indicatorRank(indicator string) int {
+	switch indicator {
+	case "minor":
+		return 1
+	case "major":
+		return 2
+	case "critical":
+		return 3
+	}
+	return 0
+}
 
 // overallStatus is Statuspage's page status: the worst of the components'
 // statuses and the unresolved incidents' impacts.
@@ -70,7 +90,7 @@ func (sn *snapshot) overallStatus() incident.Indicator {
 	}
 	ind := incident.PageIndicator(statuses)
 	for _, in := range sn.unresolved() {
-		if alt, ok := impactIndicator[in.Impact]; ok && indicatorRank[alt.Indicator] > indicatorRank[ind.Indicator] {
+		if alt, ok := impactIndicator(in.Impact); ok && indicatorRank(alt.Indicator) > indicatorRank(ind.Indicator) {
 			ind = alt
 		}
 	}
@@ -122,7 +142,7 @@ func (s *Server) pageView(sn *snapshot, base string, stale bool) views.PublicPag
 				worst = c.Status
 			}
 		}
-		p.Groups = append(p.Groups, views.GroupView{Name: g.Name, Status: worst, StatusText: textOr(componentStatusText, worst), Components: cs})
+		p.Groups = append(p.Groups, views.GroupView{Name: g.Name, Status: worst, StatusText: componentStatusText(worst), Components: cs})
 	}
 	return p
 }
@@ -146,7 +166,7 @@ func (sn *snapshot) incidentsByComponent() map[int64][]store.PublicIncident {
 // componentView builds a component row with its uptime bar.
 func (sn *snapshot) componentView(c store.PublicComponent, incidents []store.PublicIncident) views.ComponentView {
 	cv := views.ComponentView{ID: c.ID, Name: c.Name, Description: c.Description, Status: c.Status,
-		StatusText: textOr(componentStatusText, c.Status), ShowBar: c.Showcase}
+		StatusText: componentStatusText(c.Status), ShowBar: c.Showcase}
 	if !c.Showcase {
 		return cv
 	}
@@ -185,8 +205,31 @@ func incidentsOn(day time.Time, incidents []store.PublicIncident, now time.Time)
 	return out
 }
 
-var impactLevel = map[string]string{"minor": "w", "major": "p", "critical": "m"}
-var levelRank = map[string]int{"": 0, "n": 0, "w": 1, "p": 2, "m": 3}
+// impactLevel is the bar level of a day with an incident of this impact.
+func impactLevel(impact string) string {
+	switch impact {
+	case "minor":
+		return "w"
+	case "major":
+		return "p"
+	case "critical":
+		return "m"
+	}
+	return ""
+}
+
+// levelRank orders bar levels by severity.
+func levelRank(level string) int {
+	switch level {
+	case "w":
+		return 1
+	case "p":
+		return 2
+	case "m":
+		return 3
+	}
+	return 0
+}
 
 // dayView is one day of a bar: its level and its tooltip text.
 func dayView(day time.Time, d store.ComponentDay, incidents []store.PublicIncident) views.DayView {
@@ -211,7 +254,7 @@ func dayView(day time.Time, d store.ComponentDay, incidents []store.PublicIncide
 		b.WriteString(percent(u))
 	}
 	for _, in := range incidents {
-		if l := impactLevel[in.Impact]; levelRank[l] > levelRank[v.Level] {
+		if l := impactLevel(in.Impact); l != "" && levelRank(l) > levelRank(v.Level) {
 			v.Level = l
 		}
 	}
@@ -246,10 +289,10 @@ func percent(u float64) string {
 // incidentView builds an incident with its whole timeline.
 func (s *Server) incidentView(in store.PublicIncident, base string) views.IncidentView {
 	v := views.IncidentView{ID: in.ID, URL: base + "/incidents/" + strconv.FormatInt(in.ID, 10), Name: in.Name,
-		Status: in.Status, StatusText: textOr(incidentStatusText, in.Status), Impact: in.Impact,
+		Status: in.Status, StatusText: incidentStatusText(in.Status), Impact: in.Impact,
 		StartedAt: in.StartedAt, ResolvedAt: in.ResolvedAt, Postmortem: s.pub.md.HTML(in.Postmortem)}
 	for _, u := range in.Updates {
-		v.Updates = append(v.Updates, views.UpdateView{Status: u.Status, StatusText: textOr(incidentStatusText, u.Status),
+		v.Updates = append(v.Updates, views.UpdateView{Status: u.Status, StatusText: incidentStatusText(u.Status),
 			BodyHTML: s.pub.md.HTML(u.Body), At: u.DisplayAt})
 	}
 	for _, c := range in.Components {
@@ -259,7 +302,7 @@ func (s *Server) incidentView(in store.PublicIncident, base string) views.Incide
 }
 
 func (s *Server) maintenanceView(sn *snapshot, o occurrence) views.MaintenanceView {
-	v := views.MaintenanceView{Name: o.window.Name, Status: o.status, StatusText: textOr(incidentStatusText, o.status),
+	v := views.MaintenanceView{Name: o.window.Name, Status: o.status, StatusText: incidentStatusText(o.status),
 		From: o.from, Until: o.until, BodyHTML: s.pub.md.HTML(o.window.Body)}
 	for _, c := range sn.componentsByID(o.window.ComponentIDs) {
 		v.Components = append(v.Components, c.Name)
