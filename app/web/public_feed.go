@@ -76,7 +76,7 @@ type rssGUID struct {
 func (s *Server) feedHTML(in store.PublicIncident) string {
 	var b strings.Builder
 	for _, u := range in.Updates {
-		fmt.Fprintf(&b, "<p><strong>%s</strong> · %s</p>%s", html.EscapeString(textOr(incidentStatusText, u.Status)),
+		fmt.Fprintf(&b, "<p><strong>%s</strong> · %s</p>%s", html.EscapeString(incidentStatusText(u.Status)),
 			u.DisplayAt.UTC().Format("2 Jan 2006 15:04 UTC"), s.pub.md.HTML(u.Body))
 	}
 	return b.String()
