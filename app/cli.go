@@ -31,6 +31,7 @@ const usage = `usage: pharos [command] [flags]
 commands:
   run       everything in one process (default): web, scheduler, aggregator, notifier, local probe
   serve     the web and control-plane roles (--roles web,scheduler,aggregator,notifier)
+  probe     a probe worker for one region (pharos probe --region fra); needs only Redis
   check     probe one URL from the command line (pharos check --help)
   apply     apply a configuration file (pharos apply -f pharos.yaml [--dry-run])
   migrate   apply database migrations and exit
@@ -52,6 +53,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return checkcmd.Main(ctx, args, env.Stdout, env.Stderr)
 	case "run", "serve":
 		return runServer(ctx, cmd, args, env)
+	case "probe":
+		return probeCommand(ctx, args, env)
 	case "migrate":
 		return withStore(ctx, "migrate", args, env, nil, func(ctx context.Context, _ config.Config, st *store.Store, _ []string) error {
 			fmt.Fprintln(env.Stdout, "migrate: database is up to date")

@@ -17,8 +17,10 @@ import (
 	"pharos/app/bus"
 	"pharos/app/config"
 	"pharos/app/housekeep"
+	"pharos/app/schedule"
 	"pharos/app/store"
 	"pharos/app/web"
+	"pharos/app/worker"
 )
 
 // Role is one long-running part of Pharos.
@@ -26,14 +28,15 @@ type Role interface {
 	Run(ctx context.Context) error
 }
 
-// knownRoles are the roles `pharos serve --roles` accepts, in start order.
-var knownRoles = []string{"web", "aggregator", "housekeeping"}
+// serveRoles are the roles `pharos serve --roles` accepts, all by default.
+// `pharos run` adds a probe worker for the local region.
+var serveRoles = []string{"web", "scheduler", "aggregator", "housekeeping"}
 
 func runServer(ctx context.Context, cmd string, args []string, env Env) int {
-	roleList := strings.Join(knownRoles, ",")
+	roleList := strings.Join(serveRoles, ",")
 	cfg, _, err := loadConfig(cmd, args, env, func(fs *flag.FlagSet) {
 		if cmd == "serve" {
-			fs.StringVar(&roleList, "roles", roleList, "comma-separated roles to run: "+strings.Join(knownRoles, ","))
+			fs.StringVar(&roleList, "roles", roleList, "comma-separated roles to run: "+strings.Join(serveRoles, ","))
 		}
 	})
 	if errors.Is(err, flag.ErrHelp) {
@@ -51,6 +54,9 @@ func runServer(ctx context.Context, cmd string, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "pharos %s: %v\n", cmd, err)
 		return 2
 	}
+	if cmd == "run" {
+		roles["probe"] = true
+	}
 	log := newLogger(env)
 	if err := serve(ctx, cfg, roles, env, log); err != nil {
 		log.Error("pharos stopped", slog.Any("error", err))
@@ -67,11 +73,11 @@ func parseRoles(list string) (map[string]bool, error) {
 			continue
 		}
 		ok := false
-		for _, k := range knownRoles {
+		for _, k := range serveRoles {
 			ok = ok || k == r
 		}
 		if !ok {
-			return nil, fmt.Errorf("--roles: unknown role %q (available: %s)", r, strings.Join(knownRoles, ","))
+			return nil, fmt.Errorf("--roles: unknown role %q (available: %s)", r, strings.Join(serveRoles, ","))
 		}
 		out[r] = true
 	}
@@ -108,6 +114,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			SecretKey:     cfg.SecretKey,
 			SecureCookies: cfg.SecureCookies(),
 			Store:         st,
+			Bus:           b,
 			Logger:        log,
 			Registry:      reg,
 		})
@@ -116,6 +123,23 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		}
 		run = append(run, srv)
 		go announce(ctx, srv, cfg, st, env, log)
+	}
+	if roles["scheduler"] {
+		sch, err := schedule.New(st, b, schedule.Options{Logger: log, Registerer: reg})
+		if err != nil {
+			return err
+		}
+		run = append(run, sch)
+	}
+	if roles["probe"] {
+		w, err := worker.New(b, worker.Options{
+			Region: cfg.Region, Shards: ResultShards, AllowPrivate: cfg.AllowPrivateTargets,
+			Logger: log, Registerer: reg,
+		})
+		if err != nil {
+			return err
+		}
+		run = append(run, w)
 	}
 	if roles["aggregator"] {
 		agg, err := aggregate.New(st, b, aggregate.Options{Shards: ResultShards, Logger: log, Registerer: reg})

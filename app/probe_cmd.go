@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"pharos/app/config"
+	"pharos/app/worker"
+)
+
+// probeCommand runs `pharos probe --region R`: a probe worker that needs
+// only Redis and never touches the database. It serves /healthz and
+// /metrics on PHAROS_LISTEN for the platform's health checks and Prometheus.
+func probeCommand(ctx context.Context, args []string, env Env) int {
+	concurrency := worker.DefaultConcurrency
+	cfg, _, err := loadConfig("probe", args, env, func(fs *flag.FlagSet) {
+		fs.IntVar(&concurrency, "concurrency", concurrency, "probes running at once")
+	})
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err == nil && cfg.RedisURL == "" {
+		err = errors.New("PHAROS_REDIS_URL is not set: a probe worker receives its jobs through Redis (run `pharos` alone for the all-in-one mode)")
+	}
+	if err == nil && concurrency < 1 {
+		err = fmt.Errorf("--concurrency=%d: want at least 1", concurrency)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "pharos probe: %v\n", err)
+		return 2
+	}
+	log := newLogger(env).With(slog.String("region", cfg.Region))
+	if err := runProbe(ctx, cfg, worker.Options{
+		Region: cfg.Region, Shards: ResultShards, Concurrency: concurrency,
+		AllowPrivate: cfg.AllowPrivateTargets, Logger: log,
+	}, log); err != nil {
+		log.Error("probe worker stopped", slog.Any("error", err))
+		return 1
+	}
+	return 0
+}
+
+func runProbe(ctx context.Context, cfg config.Config, opts worker.Options, log *slog.Logger) error {
+	b, err := openBus(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts.Registerer = reg
+	w, err := worker.New(b, opts)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("probe: listen %s: %w", cfg.Listen, err)
+	}
+	log.Info("probe worker listening", slog.String("addr", ln.Addr().String()))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return w.Run(gctx) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("probe: health listener: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	})
+	return g.Wait()
+}
