@@ -109,14 +109,15 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	var run []Role
 	if roles["web"] {
 		srv, err := web.New(web.Options{
-			Listen:        cfg.Listen,
-			BaseURL:       cfg.BaseURL,
-			SecretKey:     cfg.SecretKey,
-			SecureCookies: cfg.SecureCookies(),
-			Store:         st,
-			Bus:           b,
-			Logger:        log,
-			Registry:      reg,
+			Listen:         cfg.Listen,
+			BaseURL:        cfg.BaseURL,
+			SecretKey:      cfg.SecretKey,
+			SecureCookies:  cfg.SecureCookies(),
+			Store:          st,
+			Bus:            b,
+			TrustedProxies: cfg.TrustedProxies,
+			Logger:         log,
+			Registry:       reg,
 		})
 		if err != nil {
 			return err

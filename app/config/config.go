@@ -30,6 +30,9 @@ type Config struct {
 	BaseURL             string // PHAROS_BASE_URL, public URL used in emails and links
 	SecretKey           string // PHAROS_SECRET_KEY
 	AllowPrivateTargets bool   // PHAROS_ALLOW_PRIVATE_TARGETS
+	// TrustedProxies (PHAROS_TRUSTED_PROXIES, comma-separated CIDRs or
+	// addresses) are reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
 }
 
 // Defaults.
@@ -60,7 +63,43 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.AllowPrivateTargets = b
 	}
+	if v := getenv("PHAROS_TRUSTED_PROXIES"); v != "" {
+		nets, err := ParseNetworks(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: PHAROS_TRUSTED_PROXIES=%q: %w", v, err)
+		}
+		c.TrustedProxies = nets
+	}
 	return c, nil
+}
+
+// ParseNetworks reads a comma-separated list of CIDRs or single addresses.
+func ParseNetworks(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is neither an address nor a CIDR", f)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // RegisterFlags adds the flags that override the environment to fs, writing

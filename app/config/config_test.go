@@ -114,3 +114,17 @@ func TestEnsureSecretKeyGeneratesOnceInEmbeddedMode(t *testing.T) {
 		t.Errorf("postgres without key: got %v, want an error naming PHAROS_SECRET_KEY", err)
 	}
 }
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(env(map[string]string{"PHAROS_TRUSTED_PROXIES": "10.0.0.0/8, 172.16.5.4 ,fdaa::/16"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "172.16.5.4/32" {
+		t.Errorf("got %v", c.TrustedProxies)
+	}
+	if _, err := Load(env(map[string]string{"PHAROS_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"})); err == nil ||
+		!strings.Contains(err.Error(), `PHAROS_TRUSTED_PROXIES="10.0.0.0/8,proxy.internal"`) {
+		t.Errorf("bad entry: got %v", err)
+	}
+}

@@ -37,6 +37,10 @@ type Options struct {
 	// ShutdownTimeout bounds how long in-flight requests may run after a
 	// shutdown signal (default 15s).
 	ShutdownTimeout time.Duration
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For is believed (PHAROS_TRUSTED_PROXIES). Empty: the
+	// client is the connection's peer.
+	TrustedProxies []*net.IPNet
 
 	// PasswordCost is the bcrypt cost for new passwords (0 means
 	// store.DefaultPasswordCost; tests use bcrypt.MinCost).
@@ -127,9 +131,7 @@ func New(opts Options) (*Server, error) {
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
-	// The client address is the connection's: X-Forwarded-For is trivially
-	// forged, and login rate limiting keys on this address.
-	s.e.IPExtractor = echo.ExtractIPDirect()
+	s.e.IPExtractor = clientIP(opts.TrustedProxies)
 	s.e.Server.ReadHeaderTimeout = 10 * time.Second
 	s.e.Server.ReadTimeout = 30 * time.Second
 	// SSE streams hold the response open; they reset their own write deadline.
@@ -181,4 +183,19 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("web stopped")
 	return nil
+}
+
+// clientIP decides who the client is; login rate limiting keys on it.
+// X-Forwarded-For is trivially forged, so it is read only when the
+// connection comes from a configured proxy, and then only the hops those
+// proxies appended.
+func clientIP(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
