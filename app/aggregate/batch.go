@@ -201,11 +201,7 @@ func (a *Aggregator) committed(out *outcome, started, at time.Time) {
 
 // resultRow turns a result into its check_results row.
 func resultRow(r pipeline.Result, received time.Time) (store.ResultRow, error) {
-	problems := r.Result.Problems
-	if problems == nil {
-		problems = []probes.Problem{}
-	}
-	pj, err := json.Marshal(problems)
+	pj, err := problemsJSON(r.Result.Problems)
 	if err != nil {
 		return store.ResultRow{}, fmt.Errorf("aggregate: encode problems of result %s: %w", r.ID, err)
 	}

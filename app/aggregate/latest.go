@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sort"
 	"time"
 
 	"pharos/app/incident"
@@ -14,83 +13,47 @@ import (
 	"pharos/probes"
 )
 
-type latestKey struct {
-	check  int64
-	region string
-	node   string
-}
-
 // updateLatest applies the stored results, in order, to the latest state
-// per check × region × node, counting streaks with incident.NextStreak. An
-// older result arriving after a newer one is stored but does not move the
-// latest state back. It returns every region's whole-check row (node "")
-// of the touched checks, by check.
+// per check × region × node (tx.AdvanceLatest counts the streaks with
+// incident.NextStreak's rule). An older result arriving after a newer one
+// is stored but does not move the latest state back. It returns every
+// region's whole-check row (node "") of the touched checks, by check.
 func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pipeline.Result) (map[int64][]store.Latest, error) {
-	prev, err := tx.LatestForChecks(ctx, orgChecks(stored))
-	if err != nil {
-		return nil, err
-	}
-	cur := make(map[latestKey]store.Latest, len(prev)+len(stored))
-	for _, l := range prev {
-		cur[latestKey{l.CheckID, l.Region, l.Node}] = l
-	}
-	dirty := map[latestKey]bool{}
-	set := func(r pipeline.Result, node string, state probes.State, problems []probes.Problem) error {
-		k := latestKey{r.CheckID, r.Region, node}
-		at := checkedAt(r)
-		old, ok := cur[k]
-		if ok && at.Before(old.CheckedAt) {
-			return nil
-		}
-		streak := 1
-		if ok {
-			streak = incident.NextStreak(incident.State(old.State), old.Streak, incident.State(state))
-		}
-		if problems == nil {
-			problems = []probes.Problem{}
-		}
-		pj, err := json.Marshal(problems)
+	writes := make([]store.LatestWrite, 0, 2*len(stored))
+	add := func(r pipeline.Result, node string, state probes.State, problems []probes.Problem) error {
+		pj, err := problemsJSON(problems)
 		if err != nil {
 			return fmt.Errorf("aggregate: encode problems of result %s: %w", r.ID, err)
 		}
 		if state == "" {
 			state = probes.StateUnknown
 		}
-		cur[k] = store.Latest{OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, Node: node,
-			State: string(state), ResultID: r.ID, Streak: streak, CheckedAt: at, Problems: pj}
-		dirty[k] = true
+		writes = append(writes, store.LatestWrite{OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, Node: node,
+			State: string(state), ResultID: r.ID, CheckedAt: checkedAt(r), Problems: pj})
 		return nil
 	}
-	for _, r := range stored {
-		if err := set(r, "", r.Result.State, r.Result.Problems); err != nil {
+	for _, r := range stored { // ordered by check, region and time (prepare)
+		if err := add(r, "", r.Result.State, r.Result.Problems); err != nil {
 			return nil, err
 		}
 		for _, n := range r.Result.Nodes {
 			if n.Address == "" {
 				continue
 			}
-			if err := set(r, n.Address, n.State, n.Problems); err != nil {
+			if err := add(r, n.Address, n.State, n.Problems); err != nil {
 				return nil, err
 			}
 		}
 	}
-	rows := make([]store.Latest, 0, len(dirty))
-	for k := range dirty {
-		rows = append(rows, cur[k])
+	return tx.AdvanceLatest(ctx, writes)
+}
+
+// problemsJSON encodes problems as a JSON array; none is "[]".
+func problemsJSON(problems []probes.Problem) ([]byte, error) {
+	if len(problems) == 0 {
+		return []byte("[]"), nil
 	}
-	if err := tx.UpsertLatest(ctx, rows); err != nil {
-		return nil, err
-	}
-	byCheck := map[int64][]store.Latest{}
-	for k, l := range cur {
-		if k.node == "" {
-			byCheck[k.check] = append(byCheck[k.check], l)
-		}
-	}
-	for _, ls := range byCheck {
-		sort.Slice(ls, func(i, j int) bool { return ls[i].Region < ls[j].Region })
-	}
-	return byCheck, nil
+	return json.Marshal(problems)
 }
 
 // healthEntry is one organisation's region health as last judged.

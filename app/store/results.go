@@ -87,9 +87,10 @@ func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (
 	out := map[int64]CheckInfo{}
 	cols := "c." + strings.ReplaceAll(checkColumns, ", ", ", c.")
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
+		in, args := tx.s.anyOf("c.id", orgID, chunk)
 		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+cols+`, c.state_changed_at, co.name, co.status, p.slug
 			FROM checks c JOIN components co ON co.id = c.component_id JOIN pages p ON p.id = c.page_id
-			WHERE c.org_id = ? AND c.id IN (`+placeholders(len(chunk))+`)`), orgArgs(orgID, chunk)...)
+			WHERE c.org_id = ? AND `+in), args...)
 		if err != nil {
 			return err
 		}
@@ -121,88 +122,6 @@ type scanExtra struct {
 }
 
 func (s scanExtra) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra...)...) }
-
-// Latest is the latest word on one check in one region, for the check as a
-// whole (Node "") or for one node.
-type Latest struct {
-	OrgID     int64
-	CheckID   int64
-	Region    string
-	Node      string
-	State     string
-	ResultID  string
-	Streak    int
-	CheckedAt time.Time
-	Problems  []byte // JSON array
-}
-
-// LatestForChecks returns every latest row of the given checks
-// (organisation id → check ids).
-func (tx *Tx) LatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Latest, error) {
-	var out []Latest
-	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
-		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT org_id, check_id, region, node, state, result_id, streak, checked_at, problems
-			FROM check_latest WHERE org_id = ? AND check_id IN (`+placeholders(len(chunk))+`)`), orgArgs(orgID, chunk)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var l Latest
-			var problems string
-			if err := rows.Scan(&l.OrgID, &l.CheckID, &l.Region, &l.Node, &l.State, &l.ResultID, &l.Streak, &l.CheckedAt, &problems); err != nil {
-				return err
-			}
-			l.CheckedAt, l.Problems = l.CheckedAt.UTC(), []byte(problems)
-			out = append(out, l)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: latest states: %w", err)
-	}
-	return out, nil
-}
-
-// UpsertLatest writes latest rows, replacing the row of the same check,
-// region and node. The caller computes streaks (incident.NextStreak) and
-// passes at most one row per key.
-func (tx *Tx) UpsertLatest(ctx context.Context, rows []Latest) error {
-	sort.Slice(rows, func(i, j int) bool { // a stable lock order between concurrent batches
-		a, b := rows[i], rows[j]
-		if a.CheckID != b.CheckID {
-			return a.CheckID < b.CheckID
-		}
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		return a.Node < b.Node
-	})
-	if tx.s.dialect == Postgres {
-		return tx.upsertLatestPG(ctx, rows)
-	}
-	const cols = 9
-	for start := 0; start < len(rows); {
-		end := min(len(rows), start+maxBulkParams/cols)
-		chunk := rows[start:end]
-		args := make([]any, 0, len(chunk)*cols)
-		for _, l := range chunk {
-			problems := l.Problems
-			if len(problems) == 0 {
-				problems = []byte("[]")
-			}
-			args = append(args, l.OrgID, l.CheckID, l.Region, l.Node, l.State, l.ResultID, l.Streak, l.CheckedAt.UTC(), string(problems))
-		}
-		query := tx.s.bulk(`INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems) VALUES `,
-			cols, len(chunk), ` ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state,
-			result_id = excluded.result_id, streak = excluded.streak, checked_at = excluded.checked_at, problems = excluded.problems`)
-		if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
-			return fmt.Errorf("store: upsert latest states: %w", err)
-		}
-		start = end
-	}
-	return nil
-}
 
 // RegionObservation is one region's latest whole-check state for one check.
 type RegionObservation struct {
@@ -288,6 +207,17 @@ func placeholders(n int) string {
 		return ""
 	}
 	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// anyOf returns the condition "col is one of ids" and its arguments,
+// orgID first (for the "org_id = ? AND" that precedes it). On PostgreSQL
+// the ids travel as one array parameter, so the statement text is the same
+// whatever their number and is parsed and planned once per connection.
+func (s *Store) anyOf(col string, orgID int64, ids []int64) (string, []any) {
+	if s.dialect == Postgres {
+		return col + " = ANY(?)", []any{orgID, ids}
+	}
+	return col + " IN (" + placeholders(len(ids)) + ")", orgArgs(orgID, ids)
 }
 
 // orgArgs returns orgID followed by ids, the arguments of

@@ -49,8 +49,9 @@ type CertSeen struct {
 func (tx *Tx) LastCertificates(ctx context.Context, ids map[int64][]int64) (map[CertKey]CertSeen, error) {
 	latest := map[CertKey]CertSeen{}
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
+		in, args := tx.s.anyOf("check_id", orgID, chunk)
 		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
-			WHERE org_id = ? AND check_id IN (`+placeholders(len(chunk))+`)`), orgArgs(orgID, chunk)...)
+			WHERE org_id = ? AND `+in), args...)
 		if err != nil {
 			return err
 		}

@@ -33,25 +33,117 @@ func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, 
 	return inserted, nil
 }
 
-func (tx *Tx) upsertLatestPG(ctx context.Context, rows []Latest) error {
-	n := len(rows)
-	orgs, checks, streaks := make([]int64, n), make([]int64, n), make([]int64, n)
-	regions, nodes, states, results, problems := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	checked := make([]time.Time, n)
-	for i, l := range rows {
-		orgs[i], checks[i], regions[i], nodes[i], states[i] = l.OrgID, l.CheckID, l.Region, l.Node, l.State
-		results[i], streaks[i], checked[i], problems[i] = l.ResultID, int64(l.Streak), l.CheckedAt.UTC(), jsonOr(l.Problems, "[]")
-	}
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-			$8::timestamptz[], $9::text[])
+// advanceLatestSQL applies one wave of writes (each key at most once) to
+// the rows that exist and are not newer, in one statement, computing the
+// streak from the old row in place (no separate read). It returns the
+// whole-check rows (node ”) of the touched checks: those it wrote
+// (flagged), and all of them as they were before it (the statement's
+// snapshot), which the written ones supersede; and, on every row, how many
+// rows it wrote in all, so the caller knows whether some keys are new.
+const advanceLatestSQL = `WITH u AS (
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+			$7::timestamptz[], $8::text[]) AS u(org_id, check_id, region, node, state, result_id, checked_at, problems)
+	), upd AS (
+		UPDATE check_latest l SET state = u.state, result_id = u.result_id,
+			streak = CASE WHEN l.state = u.state AND l.streak > 0 THEN l.streak + 1 ELSE 1 END,
+			checked_at = u.checked_at, problems = u.problems
+		FROM u
+		WHERE l.check_id = u.check_id AND l.region = u.region AND l.node = u.node AND l.org_id = u.org_id
+			AND l.checked_at <= u.checked_at
+		RETURNING l.org_id, l.check_id, l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems
+	), n AS (SELECT count(*) AS n FROM upd)
+	SELECT n.n, TRUE, org_id, check_id, region, state, result_id, streak, checked_at, problems FROM upd, n WHERE node = ''
+	UNION ALL
+	SELECT n.n, FALSE, l.org_id, l.check_id, l.region, l.state, l.result_id, l.streak, l.checked_at, l.problems
+	FROM check_latest l, n
+	WHERE l.node = '' AND (l.org_id, l.check_id) IN (SELECT DISTINCT org_id, check_id FROM u)`
+
+// insertLatestSQL applies one wave of writes whatever exists: new keys are
+// inserted, and rows not written yet by the same result and not newer are
+// updated as advanceLatestSQL does (so running it after advanceLatestSQL
+// writes only what that left out). It returns the whole-check rows it
+// wrote, flagged, in advanceLatestSQL's columns.
+const insertLatestSQL = `WITH w AS (
+		INSERT INTO check_latest AS l (org_id, check_id, region, node, state, result_id, checked_at, problems, streak)
+		SELECT u.*, 1 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+				$7::timestamptz[], $8::text[]) AS u(org_id, check_id, region, node, state, result_id, checked_at, problems)
 		ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state, result_id = excluded.result_id,
-			streak = excluded.streak, checked_at = excluded.checked_at, problems = excluded.problems`,
-		orgs, checks, regions, nodes, states, results, streaks, checked, problems)
-	if err != nil {
-		return fmt.Errorf("store: upsert latest states: %w", err)
+			streak = CASE WHEN l.state = excluded.state AND l.streak > 0 THEN l.streak + 1 ELSE 1 END,
+			checked_at = excluded.checked_at, problems = excluded.problems
+			WHERE l.checked_at <= excluded.checked_at AND l.result_id <> excluded.result_id AND l.org_id = excluded.org_id
+		RETURNING l.*
+	)
+	SELECT 0::bigint, TRUE, org_id, check_id, region, state, result_id, streak, checked_at, problems FROM w WHERE node = ''`
+
+// advanceLatestPG applies the writes wave by wave (see waves) and returns
+// the whole-check rows of the touched checks after the last wave.
+func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) ([]Latest, error) {
+	cur := map[latestKey]Latest{}
+	empty := []byte("[]")
+	for _, wave := range waves(writes) {
+		n := len(wave)
+		orgs, checks := make([]int64, n), make([]int64, n)
+		regions, nodes, states, results := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		checked, problems := make([]time.Time, n), make([][]byte, n)
+		for i, w := range wave {
+			orgs[i], checks[i], regions[i], nodes[i], states[i], results[i] = w.OrgID, w.CheckID, w.Region, w.Node, w.State, w.ResultID
+			checked[i], problems[i] = w.CheckedAt.UTC(), w.Problems
+			if len(w.Problems) == 0 {
+				problems[i] = empty
+			}
+		}
+		args := []any{orgs, checks, regions, nodes, states, results, checked, problems}
+		wrote := map[latestKey]bool{} // written by this wave: its snapshot rows are stale
+		merge := func(written bool, l Latest) {
+			k := latestKey{l.CheckID, l.Region, ""}
+			switch {
+			case written:
+				cur[k], wrote[k] = l, true
+			case !wrote[k]: // a later wave's snapshot includes the earlier waves
+				cur[k] = l
+			}
+		}
+		updated, err := tx.scanLatest(ctx, advanceLatestSQL, args, merge)
+		if err != nil {
+			return nil, err
+		}
+		if updated == n {
+			continue
+		}
+		// New keys (or late writes, which the statement leaves alone).
+		if _, err := tx.scanLatest(ctx, insertLatestSQL, args, merge); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	out := make([]Latest, 0, len(cur))
+	for _, l := range cur {
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// scanLatest runs one of the latest-state statements and passes fn its
+// rows; it returns the count of rows written that they carry.
+func (tx *Tx) scanLatest(ctx context.Context, query string, args []any, fn func(written bool, l Latest)) (int, error) {
+	rows, err := tx.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	written := 0
+	for rows.Next() {
+		var l Latest
+		var problems string
+		var n int64
+		var w bool
+		if err := rows.Scan(&n, &w, &l.OrgID, &l.CheckID, &l.Region, &l.State, &l.ResultID, &l.Streak, &l.CheckedAt, &problems); err != nil {
+			return 0, err
+		}
+		written = int(n)
+		l.CheckedAt, l.Problems = l.CheckedAt.UTC(), []byte(problems)
+		fn(w, l)
+	}
+	return written, rows.Err()
 }
 
 func jsonOr(b []byte, empty string) string {

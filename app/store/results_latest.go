@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// The latest state per check × region × node (node "" is the check as a
+// whole), advanced by the aggregator's batches.
+
+// Latest is the latest word on one check in one region, for the check as a
+// whole (Node "") or for one node.
+type Latest struct {
+	OrgID     int64
+	CheckID   int64
+	Region    string
+	Node      string
+	State     string
+	ResultID  string
+	Streak    int
+	CheckedAt time.Time
+	Problems  []byte // JSON array
+}
+
+// LatestWrite is one result's word on one check × region × node: what
+// AdvanceLatest applies to the latest row of that key.
+type LatestWrite struct {
+	OrgID     int64
+	CheckID   int64
+	Region    string
+	Node      string
+	State     string
+	ResultID  string
+	CheckedAt time.Time
+	Problems  []byte // JSON array
+}
+
+type latestKey struct {
+	check  int64
+	region string
+	node   string
+}
+
+// AdvanceLatest applies writes, in the order given, to the latest rows: a
+// write older than its key's latest row is ignored (a late result does not
+// move the state back); otherwise it replaces the row, and the streak
+// follows incident.NextStreak's rule (one more when the state repeats, 1
+// when it changes or the key is new). Writes of one key must come in
+// ascending CheckedAt order.
+//
+// It returns every region's whole-check row (node "") of the checks the
+// writes touched, after the writes, by check id and sorted by region.
+func (tx *Tx) AdvanceLatest(ctx context.Context, writes []LatestWrite) (map[int64][]Latest, error) {
+	if len(writes) == 0 {
+		return map[int64][]Latest{}, nil
+	}
+	var rows []Latest
+	var err error
+	if tx.s.dialect == Postgres {
+		rows, err = tx.advanceLatestPG(ctx, writes)
+	} else {
+		rows, err = tx.advanceLatestInGo(ctx, writes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: advance latest states: %w", err)
+	}
+	byCheck := map[int64][]Latest{}
+	for _, l := range rows {
+		byCheck[l.CheckID] = append(byCheck[l.CheckID], l)
+	}
+	for _, ls := range byCheck {
+		sort.Slice(ls, func(i, j int) bool { return ls[i].Region < ls[j].Region })
+	}
+	return byCheck, nil
+}
+
+// waves splits writes so that no key occurs twice in one wave: wave k holds
+// the k-th write of each key, so applying the waves in turn applies every
+// key's writes in order, and one statement never touches a row twice.
+func waves(writes []LatestWrite) [][]LatestWrite {
+	seen := make(map[latestKey]int, len(writes))
+	var out [][]LatestWrite
+	for _, w := range writes {
+		k := latestKey{w.CheckID, w.Region, w.Node}
+		i := seen[k]
+		seen[k] = i + 1
+		if i == len(out) {
+			out = append(out, make([]LatestWrite, 0, len(writes)/(i+1)))
+		}
+		out[i] = append(out[i], w)
+	}
+	return out
+}
+
+// nextStreak is incident.NextStreak's rule, for the SQLite path (the
+// PostgreSQL path computes it in SQL).
+func nextStreak(prevState string, prevStreak int, state string) int {
+	if prevState == state && prevStreak > 0 {
+		return prevStreak + 1
+	}
+	return 1
+}
+
+// advanceLatestInGo reads the touched checks' rows, applies the writes in
+// memory and upserts the rows that changed.
+func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) ([]Latest, error) {
+	ids := map[int64][]int64{}
+	seenCheck := map[int64]bool{}
+	for _, w := range writes {
+		if !seenCheck[w.CheckID] {
+			seenCheck[w.CheckID] = true
+			ids[w.OrgID] = append(ids[w.OrgID], w.CheckID)
+		}
+	}
+	prev, err := tx.LatestForChecks(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	cur := make(map[latestKey]Latest, len(prev)+len(writes))
+	for _, l := range prev {
+		cur[latestKey{l.CheckID, l.Region, l.Node}] = l
+	}
+	dirty := map[latestKey]bool{}
+	for _, w := range writes {
+		k := latestKey{w.CheckID, w.Region, w.Node}
+		old, ok := cur[k]
+		if ok && w.CheckedAt.Before(old.CheckedAt) {
+			continue
+		}
+		streak := 1
+		if ok {
+			streak = nextStreak(old.State, old.Streak, w.State)
+		}
+		cur[k] = Latest{OrgID: w.OrgID, CheckID: w.CheckID, Region: w.Region, Node: w.Node, State: w.State,
+			ResultID: w.ResultID, Streak: streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems}
+		dirty[k] = true
+	}
+	changed := make([]Latest, 0, len(dirty))
+	for k := range dirty {
+		changed = append(changed, cur[k])
+	}
+	if err := tx.upsertLatest(ctx, changed); err != nil {
+		return nil, err
+	}
+	var out []Latest
+	for k, l := range cur {
+		if k.node == "" {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// LatestForChecks returns every latest row of the given checks
+// (organisation id → check ids).
+func (tx *Tx) LatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Latest, error) {
+	var out []Latest
+	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
+		in, args := tx.s.anyOf("check_id", orgID, chunk)
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT org_id, check_id, region, node, state, result_id, streak, checked_at, problems
+			FROM check_latest WHERE org_id = ? AND `+in), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l Latest
+			var problems string
+			if err := rows.Scan(&l.OrgID, &l.CheckID, &l.Region, &l.Node, &l.State, &l.ResultID, &l.Streak, &l.CheckedAt, &problems); err != nil {
+				return err
+			}
+			l.CheckedAt, l.Problems = l.CheckedAt.UTC(), []byte(problems)
+			out = append(out, l)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: latest states: %w", err)
+	}
+	return out, nil
+}
+
+// upsertLatest writes latest rows, replacing the row of the same check,
+// region and node, in key order (a stable lock order between concurrent
+// batches).
+func (tx *Tx) upsertLatest(ctx context.Context, rows []Latest) error {
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.CheckID != b.CheckID {
+			return a.CheckID < b.CheckID
+		}
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return a.Node < b.Node
+	})
+	const cols = 9
+	for start := 0; start < len(rows); {
+		end := min(len(rows), start+maxBulkParams/cols)
+		chunk := rows[start:end]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, l := range chunk {
+			args = append(args, l.OrgID, l.CheckID, l.Region, l.Node, l.State, l.ResultID, l.Streak, l.CheckedAt.UTC(),
+				jsonOr(l.Problems, "[]"))
+		}
+		query := tx.s.bulk(`INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems) VALUES `,
+			cols, len(chunk), ` ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state,
+			result_id = excluded.result_id, streak = excluded.streak, checked_at = excluded.checked_at, problems = excluded.problems`)
+		if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("upsert: %w", err)
+		}
+		start = end
+	}
+	return nil
+}
