@@ -85,6 +85,10 @@ type Options struct {
 	// alert-repeat settings are reused before being read again (default
 	// 10s). Negative: read them for every batch (tests).
 	RefreshEvery time.Duration
+	// LatestCache, when set, receives the latest states of every committed
+	// batch (DESIGN §3 step 2): NewRedisLatest with a Redis bus,
+	// NewMemoryLatest or nothing in the in-process mode.
+	LatestCache LatestCache
 	// Logger receives the role's log lines (default slog.Default()).
 	Logger *slog.Logger
 	// Registerer receives the role's metrics (default: none registered).

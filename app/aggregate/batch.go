@@ -29,6 +29,7 @@ type outcome struct {
 	events      map[string]*pageEvent // page slug → event
 	actions     map[incident.Action]int
 	issuerNotes map[string][]store.OutboxEvent // result id → cert_issuer_changed events
+	latest      []store.Latest                 // latest rows written, for the cache
 }
 
 // ProcessBatch stores and judges results in one transaction (DESIGN §3
@@ -58,6 +59,7 @@ func (a *Aggregator) ProcessBatch(ctx context.Context, results []pipeline.Result
 	}
 	committed := a.opts.Now()
 	a.committed(out, started, committed)
+	a.cacheLatest(ctx, out.latest)
 	if a.afterCommit != nil {
 		a.afterCommit(ctx, out.stored)
 	}
@@ -152,7 +154,7 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err := tx.RecordCertificates(ctx, sightings(out.stored, certsBefore)); err != nil {
 		return err
 	}
-	latest, err := a.updateLatest(ctx, tx, out.stored)
+	latest, err := a.updateLatest(ctx, tx, out.stored, out)
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,9 @@ import (
 // per check × region × node (tx.AdvanceLatest counts the streaks with
 // incident.NextStreak's rule). An older result arriving after a newer one
 // is stored but does not move the latest state back. It returns every
-// region's whole-check row (node "") of the touched checks, by check.
-func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pipeline.Result) (map[int64][]store.Latest, error) {
+// region's whole-check row (node "") of the touched checks, by check, and
+// keeps the rows it wrote in out for the cache.
+func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pipeline.Result, out *outcome) (map[int64][]store.Latest, error) {
 	writes := make([]store.LatestWrite, 0, 2*len(stored))
 	add := func(r pipeline.Result, node string, state probes.State, problems []probes.Problem) error {
 		pj, err := problemsJSON(problems)
@@ -45,7 +46,12 @@ func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pi
 			}
 		}
 	}
-	return tx.AdvanceLatest(ctx, writes)
+	after, err := tx.AdvanceLatest(ctx, writes)
+	if err != nil {
+		return nil, err
+	}
+	out.latest = after.Written
+	return after.Whole, nil
 }
 
 // problemsJSON encodes problems as a JSON array; none is "[]".

@@ -43,37 +43,44 @@ type latestKey struct {
 	node   string
 }
 
+// LatestAfter is what AdvanceLatest leaves behind.
+type LatestAfter struct {
+	// Whole holds every region's whole-check row (node "") of the checks
+	// the writes touched, after the writes, by check id and sorted by
+	// region: what a check is judged on.
+	Whole map[int64][]Latest
+	// Written holds the rows the writes changed, once per key, as stored.
+	Written []Latest
+}
+
 // AdvanceLatest applies writes, in the order given, to the latest rows: a
 // write older than its key's latest row is ignored (a late result does not
 // move the state back); otherwise it replaces the row, and the streak
 // follows incident.NextStreak's rule (one more when the state repeats, 1
 // when it changes or the key is new). Writes of one key must come in
 // ascending CheckedAt order.
-//
-// It returns every region's whole-check row (node "") of the checks the
-// writes touched, after the writes, by check id and sorted by region.
-func (tx *Tx) AdvanceLatest(ctx context.Context, writes []LatestWrite) (map[int64][]Latest, error) {
+func (tx *Tx) AdvanceLatest(ctx context.Context, writes []LatestWrite) (LatestAfter, error) {
+	after := LatestAfter{Whole: map[int64][]Latest{}}
 	if len(writes) == 0 {
-		return map[int64][]Latest{}, nil
+		return after, nil
 	}
-	var rows []Latest
+	var whole []Latest
 	var err error
 	if tx.s.dialect == Postgres {
-		rows, err = tx.advanceLatestPG(ctx, writes)
+		whole, after.Written, err = tx.advanceLatestPG(ctx, writes)
 	} else {
-		rows, err = tx.advanceLatestInGo(ctx, writes)
+		whole, after.Written, err = tx.advanceLatestInGo(ctx, writes)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: advance latest states: %w", err)
+		return LatestAfter{}, fmt.Errorf("store: advance latest states: %w", err)
 	}
-	byCheck := map[int64][]Latest{}
-	for _, l := range rows {
-		byCheck[l.CheckID] = append(byCheck[l.CheckID], l)
+	for _, l := range whole {
+		after.Whole[l.CheckID] = append(after.Whole[l.CheckID], l)
 	}
-	for _, ls := range byCheck {
+	for _, ls := range after.Whole {
 		sort.Slice(ls, func(i, j int) bool { return ls[i].Region < ls[j].Region })
 	}
-	return byCheck, nil
+	return after, nil
 }
 
 // waves splits writes so that no key occurs twice in one wave: wave k holds
@@ -105,7 +112,7 @@ func nextStreak(prevState string, prevStreak int, state string) int {
 
 // advanceLatestInGo reads the touched checks' rows, applies the writes in
 // memory and upserts the rows that changed.
-func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) ([]Latest, error) {
+func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whole, written []Latest, err error) {
 	ids := map[int64][]int64{}
 	seenCheck := map[int64]bool{}
 	for _, w := range writes {
@@ -116,7 +123,7 @@ func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) ([]La
 	}
 	prev, err := tx.LatestForChecks(ctx, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cur := make(map[latestKey]Latest, len(prev)+len(writes))
 	for _, l := range prev {
@@ -137,20 +144,19 @@ func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) ([]La
 			ResultID: w.ResultID, Streak: streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems}
 		dirty[k] = true
 	}
-	changed := make([]Latest, 0, len(dirty))
+	written = make([]Latest, 0, len(dirty))
 	for k := range dirty {
-		changed = append(changed, cur[k])
+		written = append(written, cur[k])
 	}
-	if err := tx.upsertLatest(ctx, changed); err != nil {
-		return nil, err
+	if err := tx.upsertLatest(ctx, written); err != nil {
+		return nil, nil, err
 	}
-	var out []Latest
 	for k, l := range cur {
 		if k.node == "" {
-			out = append(out, l)
+			whole = append(whole, l)
 		}
 	}
-	return out, nil
+	return whole, written, nil
 }
 
 // LatestForChecks returns every latest row of the given checks

@@ -33,8 +33,8 @@ func TestAdvanceLatest(t *testing.T) {
 			t.Helper()
 			var out []got
 			err := s.InTx(context.Background(), func(tx *store.Tx) error {
-				byCheck, err := tx.AdvanceLatest(context.Background(), writes)
-				for _, l := range byCheck[check] {
+				after, err := tx.AdvanceLatest(context.Background(), writes)
+				for _, l := range after.Whole[check] {
 					out = append(out, got{l.Region, l.State, l.Streak, int(l.CheckedAt.Sub(base) / time.Minute)})
 				}
 				return err

@@ -52,17 +52,17 @@ const advanceLatestSQL = `WITH u AS (
 			AND l.checked_at <= u.checked_at
 		RETURNING l.org_id, l.check_id, l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems
 	), n AS (SELECT count(*) AS n FROM upd)
-	SELECT n.n, TRUE, org_id, check_id, region, state, result_id, streak, checked_at, problems FROM upd, n WHERE node = ''
+	SELECT n.n, TRUE, org_id, check_id, region, node, state, result_id, streak, checked_at, problems FROM upd, n
 	UNION ALL
-	SELECT n.n, FALSE, l.org_id, l.check_id, l.region, l.state, l.result_id, l.streak, l.checked_at, l.problems
+	SELECT n.n, FALSE, l.org_id, l.check_id, l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems
 	FROM check_latest l, n
 	WHERE l.node = '' AND (l.org_id, l.check_id) IN (SELECT DISTINCT org_id, check_id FROM u)`
 
 // insertLatestSQL applies one wave of writes whatever exists: new keys are
 // inserted, and rows not written yet by the same result and not newer are
 // updated as advanceLatestSQL does (so running it after advanceLatestSQL
-// writes only what that left out). It returns the whole-check rows it
-// wrote, flagged, in advanceLatestSQL's columns.
+// writes only what that left out). It returns the rows it wrote, flagged,
+// in advanceLatestSQL's columns.
 const insertLatestSQL = `WITH w AS (
 		INSERT INTO check_latest AS l (org_id, check_id, region, node, state, result_id, checked_at, problems, streak)
 		SELECT u.*, 1 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -73,12 +73,12 @@ const insertLatestSQL = `WITH w AS (
 			WHERE l.checked_at <= excluded.checked_at AND l.result_id <> excluded.result_id AND l.org_id = excluded.org_id
 		RETURNING l.*
 	)
-	SELECT 0::bigint, TRUE, org_id, check_id, region, state, result_id, streak, checked_at, problems FROM w WHERE node = ''`
+	SELECT 0::bigint, TRUE, org_id, check_id, region, node, state, result_id, streak, checked_at, problems FROM w`
 
-// advanceLatestPG applies the writes wave by wave (see waves) and returns
-// the whole-check rows of the touched checks after the last wave.
-func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) ([]Latest, error) {
-	cur := map[latestKey]Latest{}
+// advanceLatestPG applies the writes wave by wave (see waves).
+func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole, written []Latest, err error) {
+	cur := map[latestKey]Latest{}  // whole-check rows after the waves so far
+	done := map[latestKey]Latest{} // rows written
 	empty := []byte("[]")
 	for _, wave := range waves(writes) {
 		n := len(wave)
@@ -94,32 +94,39 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) ([]Late
 		}
 		args := []any{orgs, checks, regions, nodes, states, results, checked, problems}
 		wrote := map[latestKey]bool{} // written by this wave: its snapshot rows are stale
-		merge := func(written bool, l Latest) {
-			k := latestKey{l.CheckID, l.Region, ""}
+		merge := func(isWrite bool, l Latest) {
+			k := latestKey{l.CheckID, l.Region, l.Node}
 			switch {
-			case written:
-				cur[k], wrote[k] = l, true
+			case isWrite:
+				done[k], wrote[k] = l, true
+				if l.Node == "" {
+					cur[k] = l
+				}
 			case !wrote[k]: // a later wave's snapshot includes the earlier waves
 				cur[k] = l
 			}
 		}
 		updated, err := tx.scanLatest(ctx, advanceLatestSQL, args, merge)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if updated == n {
 			continue
 		}
 		// New keys (or late writes, which the statement leaves alone).
 		if _, err := tx.scanLatest(ctx, insertLatestSQL, args, merge); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	out := make([]Latest, 0, len(cur))
+	whole = make([]Latest, 0, len(cur))
 	for _, l := range cur {
-		out = append(out, l)
+		whole = append(whole, l)
 	}
-	return out, nil
+	written = make([]Latest, 0, len(done))
+	for _, l := range done {
+		written = append(written, l)
+	}
+	return whole, written, nil
 }
 
 // scanLatest runs one of the latest-state statements and passes fn its
@@ -136,7 +143,7 @@ func (tx *Tx) scanLatest(ctx context.Context, query string, args []any, fn func(
 		var problems string
 		var n int64
 		var w bool
-		if err := rows.Scan(&n, &w, &l.OrgID, &l.CheckID, &l.Region, &l.State, &l.ResultID, &l.Streak, &l.CheckedAt, &problems); err != nil {
+		if err := rows.Scan(&n, &w, &l.OrgID, &l.CheckID, &l.Region, &l.Node, &l.State, &l.ResultID, &l.Streak, &l.CheckedAt, &problems); err != nil {
 			return 0, err
 		}
 		written = int(n)
