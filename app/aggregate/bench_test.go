@@ -2,7 +2,8 @@ package aggregate
 
 import (
 	"context"
-	"sort"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,50 +16,62 @@ import (
 )
 
 // BenchmarkAggregate measures results per second stored and judged through
-// ProcessBatch (steady state: every check up, one node with a certificate),
-// 3,000 results per round (1,000 checks × 3 regions), either as one batch or
-// split into four shards' batches processed in parallel, as Run does. It
-// also reports the lag from a result's production to its commit.
+// ProcessBatch in the steady state (every check up, one node with a
+// certificate), one round of checks × 3 regions per iteration, the batches
+// cut as the consumer sees them: results in arrival order (regions
+// interleaved), split into DefaultShards shards by pipeline.Shard, at most
+// DefaultBatchSize per batch. consumers=1 processes every batch in turn;
+// consumers=8 runs one goroutine per shard, as Run does. It also reports
+// the lag from a result's production (the start of its round) to its
+// commit.
 //
-//	go test -run '^$' -bench Aggregate -benchmem ./app/aggregate/
+//	go test -run '^$' -bench 'Aggregate$' -benchmem ./app/aggregate/
 func BenchmarkAggregate(b *testing.B) {
 	for _, backend := range []struct {
 		name string
 		open func(testing.TB) *store.Store
 	}{{"postgres", storetest.Postgres}, {"sqlite", storetest.SQLite}} {
-		for _, parallel := range []int{1, 4} {
-			b.Run(backend.name+"/shards="+itoa(parallel), func(b *testing.B) {
-				benchAggregate(b, backend.open(b), parallel)
-			})
+		for _, checks := range []int{1000, 10000} {
+			for _, consumers := range []int{1, DefaultShards} {
+				name := backend.name + "/checks=" + strconv.Itoa(checks) + "/consumers=" + strconv.Itoa(consumers)
+				b.Run(name, func(b *testing.B) {
+					benchAggregate(b, backend.open(b), checks, consumers)
+				})
+			}
 		}
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func benchAggregate(b *testing.B, s *store.Store, parallel int) {
-	const checks = 1000
+func benchAggregate(b *testing.B, s *store.Store, checks, consumers int) {
 	f := newFixture(b, s, checks)
-	a := f.aggregator(Options{RefreshEvery: 10 * time.Second})
+	a := f.aggregator(Options{RefreshEvery: DefaultRefreshEvery})
 	ids := make([]int, checks)
 	for i := range ids {
 		ids[i] = i
 	}
-	// One batch per shard per iteration, results split as pipeline.Shard does.
-	round := 0
-	next := func() [][]pipeline.Result {
-		round++
+	rng := rand.New(rand.NewPCG(1, 2))
+	// shardBatches returns a round's batches per shard, as consumed.
+	shardBatches := func(round int) [][][]pipeline.Result {
 		rs := f.round(round, all(probes.StateUp), ids...)
+		rng.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
 		produced := time.Now()
-		shards := make([][]pipeline.Result, parallel)
+		shards := make([][]pipeline.Result, DefaultShards)
 		for _, r := range rs {
 			r.Produced = produced
-			i := pipeline.Shard(r.CheckID, parallel)
+			i := pipeline.Shard(r.CheckID, DefaultShards)
 			shards[i] = append(shards[i], r)
 		}
-		return shards
+		out := make([][][]pipeline.Result, DefaultShards)
+		for i, rs := range shards {
+			out[i] = slices.Collect(slices.Chunk(rs, DefaultBatchSize))
+		}
+		return out
 	}
-	process(b, a, f.round(0, all(probes.StateUp), ids...)) // warm: checks known, latest rows exist
+	for _, batches := range shardBatches(0) { // warm: latest rows and certificates exist
+		for _, batch := range batches {
+			process(b, a, batch)
+		}
+	}
 	var lags []time.Duration
 	var mu sync.Mutex
 	a.afterCommit = func(_ context.Context, stored []storedResult) {
@@ -69,17 +82,28 @@ func benchAggregate(b *testing.B, s *store.Store, parallel int) {
 		}
 		mu.Unlock()
 	}
-	b.ResetTimer()
 	total := 0
-	for range b.N {
+	b.ResetTimer()
+	for round := 1; round <= b.N; round++ {
 		b.StopTimer()
-		shards := next()
+		shards := shardBatches(round)
 		b.StartTimer()
 		var wg sync.WaitGroup
-		errs := make([]error, len(shards))
-		for i, batch := range shards {
-			total += len(batch)
-			wg.Go(func() { errs[i] = a.ProcessBatch(context.Background(), batch) })
+		errs := make([]error, consumers)
+		for c := range consumers {
+			mine := shards
+			if consumers > 1 {
+				mine = shards[c*len(shards)/consumers : (c+1)*len(shards)/consumers]
+			}
+			wg.Go(func() {
+				for _, batches := range mine {
+					for _, batch := range batches {
+						if err := a.ProcessBatch(context.Background(), batch); err != nil && errs[c] == nil {
+							errs[c] = err
+						}
+					}
+				}
+			})
 		}
 		wg.Wait()
 		for _, err := range errs {
@@ -87,12 +111,18 @@ func benchAggregate(b *testing.B, s *store.Store, parallel int) {
 				b.Fatal(err)
 			}
 		}
+		total += checks * 3
 	}
-	elapsed := b.Elapsed()
-	b.ReportMetric(float64(total)/elapsed.Seconds(), "results/s")
-	if len(lags) > 0 {
-		sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
-		b.ReportMetric(float64(lags[len(lags)/2].Milliseconds()), "lag_p50_ms")
-		b.ReportMetric(float64(lags[len(lags)*99/100].Milliseconds()), "lag_p99_ms")
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "results/s")
+	reportLags(b, lags)
+}
+
+// reportLags reports the median and 99th percentile of lags.
+func reportLags(b *testing.B, lags []time.Duration) {
+	if len(lags) == 0 {
+		return
 	}
+	slices.Sort(lags)
+	b.ReportMetric(float64(lags[len(lags)/2].Milliseconds()), "lag_p50_ms")
+	b.ReportMetric(float64(lags[len(lags)*99/100].Milliseconds()), "lag_p99_ms")
 }

@@ -56,7 +56,8 @@ const advanceLatestSQL = `WITH u AS (
 	UNION ALL
 	SELECT n.n, FALSE, l.org_id, l.check_id, l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems
 	FROM check_latest l, n
-	WHERE l.node = '' AND (l.org_id, l.check_id) IN (SELECT DISTINCT org_id, check_id FROM u)`
+	WHERE l.node = '' AND (l.org_id, l.check_id) IN (SELECT DISTINCT org_id, check_id FROM u)
+		AND (l.check_id, l.region) NOT IN (SELECT check_id, region FROM upd WHERE node = '')`
 
 // insertLatestSQL applies one wave of writes whatever exists: new keys are
 // inserted, and rows not written yet by the same result and not newer are
