@@ -2,8 +2,6 @@ package aggregate
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -136,15 +134,8 @@ func TestRunMemoryBus(t *testing.T) {
 }
 
 func TestRunRedisBus(t *testing.T) {
-	url := os.Getenv("PHAROS_TEST_REDIS_URL")
-	if url == "" {
-		storetest.SkipOrFail(t, "PHAROS_TEST_REDIS_URL is not set: skipping the Redis bus")
-	}
-	var p [6]byte
-	if _, err := rand.Read(p[:]); err != nil {
-		t.Fatal(err)
-	}
-	b, err := bus.NewRedis(t.Context(), url, bus.Options{Prefix: "pharos-test-" + hex.EncodeToString(p[:]) + ":"})
+	_, prefix := testRedisClient(t) // skips without Redis; deletes the prefix's keys at the end
+	b, err := bus.NewRedis(t.Context(), os.Getenv("PHAROS_TEST_REDIS_URL"), bus.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
