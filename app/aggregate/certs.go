@@ -36,7 +36,16 @@ func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, result
 	if len(withTLS) == 0 {
 		return nil, nil
 	}
-	before, err := tx.LastCertificates(ctx, orgChecks(withTLS))
+	places := map[int64][]store.CheckRegion{}
+	seen := map[store.CheckRegion]bool{}
+	for _, r := range withTLS {
+		p := store.CheckRegion{CheckID: r.CheckID, Region: r.Region}
+		if !seen[p] {
+			seen[p] = true
+			places[r.OrgID] = append(places[r.OrgID], p)
+		}
+	}
+	before, err := tx.LastCertificates(ctx, places)
 	if err != nil {
 		return nil, err
 	}

@@ -19,11 +19,16 @@ import (
 func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []verdict, components map[int64]string, out *outcome) error {
 	ids := map[int64][]int64{}
 	for _, v := range verdicts {
-		ids[v.info.OrgID] = append(ids[v.info.OrgID], v.info.ID)
+		if v.info.IncidentOpen { // only automatic incidents are opened here, by the check's shard owner
+			ids[v.info.OrgID] = append(ids[v.info.OrgID], v.info.ID)
+		}
 	}
-	open, err := tx.OpenAutomaticIncidents(ctx, ids)
-	if err != nil {
-		return err
+	open := map[int64]store.OpenIncident{}
+	var err error
+	if len(ids) > 0 {
+		if open, err = tx.OpenAutomaticIncidents(ctx, ids); err != nil {
+			return err
+		}
 	}
 	for _, v := range verdicts {
 		in, isOpen := open[v.info.ID]

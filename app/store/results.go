@@ -78,6 +78,10 @@ type CheckInfo struct {
 	ComponentName   string
 	ComponentStatus string
 	PageSlug        string
+	// IncidentOpen reports whether the check has an open automatic
+	// incident (OpenAutomaticIncidents has its details), so a steady batch
+	// need not look incidents up at all.
+	IncidentOpen bool
 }
 
 // ChecksForAggregation returns the checks named in ids (organisation id →
@@ -88,7 +92,8 @@ func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (
 	cols := "c." + strings.ReplaceAll(checkColumns, ", ", ", c.")
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
 		in, args := tx.s.anyOf("c.id", orgID, chunk)
-		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+cols+`, c.state_changed_at, co.name, co.status, p.slug
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+cols+`, c.state_changed_at, co.name, co.status, p.slug,
+				EXISTS (SELECT 1 FROM incidents i WHERE i.check_id = c.id AND i.automatic AND i.resolved_at IS NULL)
 			FROM checks c JOIN components co ON co.id = c.component_id JOIN pages p ON p.id = c.page_id
 			WHERE c.org_id = ? AND `+in), args...)
 		if err != nil {
@@ -98,7 +103,7 @@ func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (
 		for rows.Next() {
 			var ci CheckInfo
 			var changed sql.NullTime
-			var extra = []any{&changed, &ci.ComponentName, &ci.ComponentStatus, &ci.PageSlug}
+			var extra = []any{&changed, &ci.ComponentName, &ci.ComponentStatus, &ci.PageSlug, &ci.IncidentOpen}
 			c, err := scanCheck(scanExtra{rows, extra})
 			if err != nil {
 				return err

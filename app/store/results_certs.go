@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"time"
@@ -42,19 +43,31 @@ type CertSeen struct {
 	LastSeen time.Time
 }
 
-// LastCertificates returns, for every node of the given checks
-// (organisation id → check ids) that has been observed, the certificate
-// seen there most recently: what a new sighting is compared with to report
+// CheckRegion names one check as seen from one region.
+type CheckRegion struct {
+	CheckID int64
+	Region  string
+}
+
+// LastCertificates returns, for every node observed at the given places
+// (organisation id → check × region), the certificate seen there most
+// recently: what a new sighting is compared with to report
 // cert_issuer_changed.
-func (tx *Tx) LastCertificates(ctx context.Context, ids map[int64][]int64) (map[CertKey]CertSeen, error) {
+func (tx *Tx) LastCertificates(ctx context.Context, places map[int64][]CheckRegion) (map[CertKey]CertSeen, error) {
 	latest := map[CertKey]CertSeen{}
-	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
-		in, args := tx.s.anyOf("check_id", orgID, chunk)
-		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
-			WHERE org_id = ? AND `+in), args...)
-		if err != nil {
-			return err
+	wanted := map[CheckRegion]bool{}
+	ids := map[int64][]int64{}
+	for org, ps := range places {
+		seen := map[int64]bool{}
+		for _, p := range ps {
+			wanted[p] = true
+			if !seen[p.CheckID] {
+				seen[p.CheckID] = true
+				ids[org] = append(ids[org], p.CheckID)
+			}
 		}
+	}
+	scan := func(rows *sql.Rows) error {
 		defer rows.Close()
 		for rows.Next() {
 			var k CertKey
@@ -62,17 +75,55 @@ func (tx *Tx) LastCertificates(ctx context.Context, ids map[int64][]int64) (map[
 			if err := rows.Scan(&k.CheckID, &k.Region, &k.Node, &c.SHA256, &c.Issuer, &c.LastSeen); err != nil {
 				return err
 			}
+			if !wanted[CheckRegion{k.CheckID, k.Region}] {
+				continue
+			}
 			c.LastSeen = c.LastSeen.UTC()
 			if cur, ok := latest[k]; !ok || c.LastSeen.After(cur.LastSeen) {
 				latest[k] = c
 			}
 		}
 		return rows.Err()
-	})
+	}
+	var err error
+	if tx.s.dialect == Postgres {
+		err = tx.lastCertificatesPG(ctx, places, scan)
+	} else {
+		err = forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
+			in, args := tx.s.anyOf("check_id", orgID, chunk)
+			rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
+				WHERE org_id = ? AND `+in), args...)
+			if err != nil {
+				return err
+			}
+			return scan(rows)
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: last certificates: %w", err)
 	}
 	return latest, nil
+}
+
+// lastCertificatesPG reads only the observations of the given check ×
+// region pairs: a batch holds results of many checks from one region or
+// two, and the other regions' rows would be read for nothing.
+func (tx *Tx) lastCertificatesPG(ctx context.Context, places map[int64][]CheckRegion, scan func(*sql.Rows) error) error {
+	for org, ps := range places {
+		checks, regions := make([]int64, len(ps)), make([]string, len(ps))
+		for i, p := range ps {
+			checks[i], regions[i] = p.CheckID, p.Region
+		}
+		rows, err := tx.tx.QueryContext(ctx, `SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
+			WHERE org_id = $1 AND (check_id, region) IN (SELECT * FROM unnest($2::bigint[], $3::text[]))`, org, checks, regions)
+		if err != nil {
+			return err
+		}
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RecordCertificates adds the sighted certificates to the inventory (once
