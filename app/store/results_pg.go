@@ -50,9 +50,9 @@ const advanceLatestSQL = `WITH u AS (
 		FROM u
 		WHERE l.check_id = u.check_id AND l.region = u.region AND l.node = u.node AND l.org_id = u.org_id
 			AND l.checked_at <= u.checked_at
-		RETURNING l.org_id, l.check_id, l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems
+		RETURNING l.check_id, l.region, l.node, l.streak
 	), n AS (SELECT count(*) AS n FROM upd)
-	SELECT n.n, TRUE, org_id, check_id, region, node, state, result_id, streak, checked_at, problems FROM upd, n
+	SELECT n.n, TRUE, 0::bigint, check_id, region, node, '', '', streak, 'epoch'::timestamptz, '' FROM upd, n
 	UNION ALL
 	SELECT n.n, FALSE, l.org_id, l.check_id, l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems
 	FROM check_latest l, n
@@ -62,8 +62,8 @@ const advanceLatestSQL = `WITH u AS (
 // insertLatestSQL applies one wave of writes whatever exists: new keys are
 // inserted, and rows not written yet by the same result and not newer are
 // updated as advanceLatestSQL does (so running it after advanceLatestSQL
-// writes only what that left out). It returns the rows it wrote, flagged,
-// in advanceLatestSQL's columns.
+// writes only what that left out). It returns the keys it wrote with their
+// streak, flagged, in advanceLatestSQL's columns.
 const insertLatestSQL = `WITH w AS (
 		INSERT INTO check_latest AS l (org_id, check_id, region, node, state, result_id, checked_at, problems, streak)
 		SELECT u.*, 1 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -72,9 +72,9 @@ const insertLatestSQL = `WITH w AS (
 			streak = CASE WHEN l.state = excluded.state AND l.streak > 0 THEN l.streak + 1 ELSE 1 END,
 			checked_at = excluded.checked_at, problems = excluded.problems
 			WHERE l.checked_at <= excluded.checked_at AND l.result_id <> excluded.result_id AND l.org_id = excluded.org_id
-		RETURNING l.*
+		RETURNING l.check_id, l.region, l.node, l.streak
 	)
-	SELECT 0::bigint, TRUE, org_id, check_id, region, node, state, result_id, streak, checked_at, problems FROM w`
+	SELECT 0::bigint, TRUE, 0::bigint, check_id, region, node, '', '', streak, 'epoch'::timestamptz, '' FROM w`
 
 // advanceLatestPG applies the writes wave by wave (see waves).
 func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole, written []Latest, err error) {
@@ -95,8 +95,20 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole,
 		}
 		args := []any{orgs, checks, regions, nodes, states, results, checked, problems}
 		wrote := map[latestKey]bool{} // written by this wave: its snapshot rows are stale
+		byKey := make(map[latestKey]LatestWrite, n)
+		for _, w := range wave {
+			byKey[latestKey{w.CheckID, w.Region, w.Node}] = w
+		}
 		merge := func(isWrite bool, l Latest) {
 			k := latestKey{l.CheckID, l.Region, l.Node}
+			if isWrite { // the row is the write, with the streak the database counted
+				w := byKey[k]
+				l = Latest{OrgID: w.OrgID, CheckID: w.CheckID, Region: w.Region, Node: w.Node, State: w.State,
+					ResultID: w.ResultID, Streak: l.Streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems}
+				if len(l.Problems) == 0 {
+					l.Problems = empty
+				}
+			}
 			switch {
 			case isWrite:
 				done[k], wrote[k] = l, true
