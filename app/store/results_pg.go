@@ -13,13 +13,20 @@ import (
 
 func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, error) {
 	n := len(rows)
-	ids, regions, states, problems, results := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ids, regions, states := make([]string, n), make([]string, n), make([]string, n)
+	problems, results := make([][]byte, n), make([][]byte, n) // JSON text as is, not copied into strings
 	orgs, checks, durations := make([]int64, n), make([]int64, n), make([]int64, n)
 	checked, received := make([]time.Time, n), make([]time.Time, n)
 	for i, r := range rows {
 		ids[i], orgs[i], checks[i], regions[i], states[i] = r.ID, r.OrgID, r.CheckID, r.Region, r.State
 		checked[i], durations[i], received[i] = r.CheckedAt.UTC(), r.DurationMS, r.ReceivedAt.UTC()
-		problems[i], results[i] = jsonOr(r.Problems, "[]"), jsonOr(r.Result, "{}")
+		problems[i], results[i] = r.Problems, r.Result
+		if len(problems[i]) == 0 {
+			problems[i] = []byte("[]")
+		}
+		if len(results[i]) == 0 {
+			results[i] = []byte("{}")
+		}
 	}
 	inserted, err := tx.queryStrings(ctx, `INSERT INTO check_results (id, org_id, check_id, region, state, checked_at,
 		duration_ms, problems, result, received_at)
