@@ -143,7 +143,13 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		run = append(run, w)
 	}
 	if roles["aggregator"] {
-		agg, err := aggregate.New(st, b, aggregate.Options{Shards: ResultShards, Logger: log, Registerer: reg})
+		aggOpts := aggregate.Options{Shards: ResultShards, Logger: log, Registerer: reg}
+		if rb, ok := b.(*bus.RedisBus); ok {
+			// Latest state per check × region × node, for readers that
+			// should not query the database (DESIGN §3 step 2).
+			aggOpts.LatestCache = aggregate.NewRedisLatest(rb.Client(), rb.Prefix())
+		}
+		agg, err := aggregate.New(st, b, aggOpts)
 		if err != nil {
 			return err
 		}

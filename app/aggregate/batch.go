@@ -216,7 +216,7 @@ func resultRow(r pipeline.Result, received time.Time) (store.ResultRow, error) {
 		state = string(probes.StateUnknown)
 	}
 	return store.ResultRow{
-		ID: r.ID, OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, State: state,
+		ID: r.ID, JobID: r.JobID, OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, State: state,
 		CheckedAt: checkedAt(r), DurationMS: r.Result.DurationMS, Problems: pj, Result: rj, ReceivedAt: received,
 	}, nil
 }

@@ -145,6 +145,13 @@ func setTimeouts(dial, read, write *time.Duration) {
 
 func (b *RedisBus) key(name string) string { return b.opts.Prefix + name }
 
+// Client is the bus's Redis connection, for roles that keep other data in
+// the same Redis (the aggregator's latest-state cache). The bus owns it.
+func (b *RedisBus) Client() redis.UniversalClient { return b.client }
+
+// Prefix is the key prefix of everything the bus writes.
+func (b *RedisBus) Prefix() string { return b.opts.Prefix }
+
 // Publish implements Streams.Publish with XADD MAXLEN ~.
 func (b *RedisBus) Publish(ctx context.Context, stream string, payload []byte) (string, error) {
 	if b.closed.Load() {

@@ -24,6 +24,7 @@ const maxBulkParams = 16_000
 // ResultRow is one raw probe result as stored in check_results.
 type ResultRow struct {
 	ID         string // the worker's UUIDv7
+	JobID      string // the job it answers; "" for none (a second result for a job is skipped)
 	OrgID      int64
 	CheckID    int64
 	Region     string
@@ -35,14 +36,15 @@ type ResultRow struct {
 	ReceivedAt time.Time
 }
 
-// InsertResults stores rows, skipping those whose id is already stored, and
-// returns the ids that were new, so the caller applies each result's effects
-// exactly once however often it is delivered.
+// InsertResults stores rows, skipping those whose id is already stored (a
+// redelivered result) or whose job already has a result (a job run twice),
+// and returns the ids that were new, so the caller applies each result's
+// effects exactly once however often it is delivered or run.
 func (tx *Tx) InsertResults(ctx context.Context, rows []ResultRow) (inserted []string, err error) {
 	if tx.s.dialect == Postgres {
 		return tx.insertResultsPG(ctx, rows)
 	}
-	const cols = 10
+	const cols = 11
 	for start := 0; start < len(rows); {
 		end := min(len(rows), start+maxBulkParams/cols)
 		chunk := rows[start:end]
@@ -55,11 +57,12 @@ func (tx *Tx) InsertResults(ctx context.Context, rows []ResultRow) (inserted []s
 			if len(result) == 0 {
 				result = []byte("{}")
 			}
-			args = append(args, r.ID, r.OrgID, r.CheckID, r.Region, r.State, r.CheckedAt.UTC(), r.DurationMS,
+			args = append(args, r.ID, nullString(r.JobID), r.OrgID, r.CheckID, r.Region, r.State, r.CheckedAt.UTC(), r.DurationMS,
 				string(problems), string(result), r.ReceivedAt.UTC())
 		}
-		query := tx.s.bulk(`INSERT INTO check_results (id, org_id, check_id, region, state, checked_at, duration_ms,
-			problems, result, received_at) VALUES `, cols, len(chunk), ` ON CONFLICT (id) DO NOTHING RETURNING id`)
+		// No conflict target: a duplicate id and a duplicate job are both skipped.
+		query := tx.s.bulk(`INSERT INTO check_results (id, job_id, org_id, check_id, region, state, checked_at, duration_ms,
+			problems, result, received_at) VALUES `, cols, len(chunk), ` ON CONFLICT DO NOTHING RETURNING id`)
 		ids, err := tx.queryStrings(ctx, query, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: insert results: %w", err)
@@ -264,4 +267,12 @@ func jsonText(v any) (string, error) {
 		return "", fmt.Errorf("store: encode %T: %w", v, err)
 	}
 	return string(b), nil
+}
+
+// nullString stores "" as NULL, for nullable unique columns.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

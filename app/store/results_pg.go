@@ -14,6 +14,7 @@ import (
 func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, error) {
 	n := len(rows)
 	ids, regions, states := make([]string, n), make([]string, n), make([]string, n)
+	jobs := make([]*string, n)                                // NULL for rows without a job
 	problems, results := make([][]byte, n), make([][]byte, n) // JSON text as is, not copied into strings
 	orgs, checks, durations := make([]int64, n), make([]int64, n), make([]int64, n)
 	checked, received := make([]time.Time, n), make([]time.Time, n)
@@ -21,6 +22,9 @@ func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, 
 		ids[i], orgs[i], checks[i], regions[i], states[i] = r.ID, r.OrgID, r.CheckID, r.Region, r.State
 		checked[i], durations[i], received[i] = r.CheckedAt.UTC(), r.DurationMS, r.ReceivedAt.UTC()
 		problems[i], results[i] = r.Problems, r.Result
+		if r.JobID != "" {
+			jobs[i] = &rows[i].JobID
+		}
 		if len(problems[i]) == 0 {
 			problems[i] = []byte("[]")
 		}
@@ -28,12 +32,13 @@ func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, 
 			results[i] = []byte("{}")
 		}
 	}
+	// No conflict target: a duplicate id and a duplicate job are both skipped.
 	inserted, err := tx.queryStrings(ctx, `INSERT INTO check_results (id, org_id, check_id, region, state, checked_at,
-		duration_ms, problems, result, received_at)
+		duration_ms, problems, result, received_at, job_id)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[],
-			$7::bigint[], $8::text[], $9::text[], $10::timestamptz[])
-		ON CONFLICT (id) DO NOTHING RETURNING id`,
-		ids, orgs, checks, regions, states, checked, durations, problems, results, received)
+			$7::bigint[], $8::text[], $9::text[], $10::timestamptz[], $11::text[])
+		ON CONFLICT DO NOTHING RETURNING id`,
+		ids, orgs, checks, regions, states, checked, durations, problems, results, received, jobs)
 	if err != nil {
 		return nil, fmt.Errorf("store: insert results: %w", err)
 	}
