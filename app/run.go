@@ -106,6 +106,15 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Every process with a bus can queue "Run now" jobs; only the scheduler
+	// role runs the schedule.
+	var sch *schedule.Scheduler
+	if roles["scheduler"] || roles["web"] {
+		if sch, err = schedule.New(st, b, schedule.Options{Logger: log, Registerer: reg}); err != nil {
+			return err
+		}
+	}
+
 	var run []Role
 	if roles["web"] {
 		srv, err := web.New(web.Options{
@@ -116,6 +125,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			Store:          st,
 			Bus:            b,
 			TrustedProxies: cfg.TrustedProxies,
+			RunNow:         sch.RunNow,
 			Logger:         log,
 			Registry:       reg,
 		})
@@ -126,10 +136,6 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		go announce(ctx, srv, cfg, st, env, log)
 	}
 	if roles["scheduler"] {
-		sch, err := schedule.New(st, b, schedule.Options{Logger: log, Registerer: reg})
-		if err != nil {
-			return err
-		}
 		run = append(run, sch)
 	}
 	if roles["probe"] {

@@ -51,6 +51,7 @@ type AdminCheck struct {
 	Interval      string
 	Enabled       bool
 	State         string
+	Queued        bool // a "Run now" was just queued
 }
 
 // AdminToken is an API token as the console lists it (never the secret).
@@ -89,6 +90,9 @@ func componentURL(id int64) templ.SafeURL {
 	return templ.SafeURL(fmt.Sprintf("/admin/components/%d", id))
 }
 func checkURL(id int64) templ.SafeURL { return templ.SafeURL(fmt.Sprintf("/admin/checks/%d", id)) }
+func checkRunURL(id int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/admin/checks/%d/run", id))
+}
 func checkEnabledURL(id int64) templ.SafeURL {
 	return templ.SafeURL(fmt.Sprintf("/admin/checks/%d/enabled", id))
 }

@@ -158,7 +158,9 @@ func (s *Server) adminCheck(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.AdminCheckView(s.layout(c, ch.Name), adminNav(p), adminCheck(ch, pg, comp.Name)))
+	v := adminCheck(ch, pg, comp.Name)
+	v.Queued = c.QueryParam("queued") == "1"
+	return s.render(c, http.StatusOK, views.AdminCheckView(s.layout(c, ch.Name), adminNav(p), v))
 }
 
 // adminSetCheckEnabled pauses or resumes a check from the console.

@@ -56,6 +56,7 @@ func (s *Server) routes() {
 	e.GET("/admin/components/:id", s.adminComponent, session(viewer)...)
 	e.GET("/admin/checks/:id", s.adminCheck, session(viewer)...)
 	e.POST("/admin/checks/:id/enabled", s.adminSetCheckEnabled, session(editor)...)
+	e.POST("/admin/checks/:id/run", s.adminRunCheck, session(editor)...)
 	e.POST("/admin/tokens", s.adminCreateToken, session(owner)...)
 	e.POST("/admin/tokens/:id/revoke", s.adminRevokeToken, session(owner)...)
 
@@ -65,6 +66,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/components/:id", s.apiComponent, token(viewer)...)
 	e.GET("/api/v1/checks/:id", s.apiCheck, token(viewer)...)
 	e.POST("/api/v1/checks/:id/enabled", s.apiSetCheckEnabled, token(editor)...)
+	e.POST("/api/v1/checks/:id/run", s.apiRunCheck, token(editor)...)
 	e.POST("/api/v1/apply", s.apiApply, token(editor)...)
 
 	// Public status pages: public.go.

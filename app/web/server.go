@@ -37,6 +37,9 @@ type Options struct {
 	// ShutdownTimeout bounds how long in-flight requests may run after a
 	// shutdown signal (default 15s).
 	ShutdownTimeout time.Duration
+	// RunNow queues an immediate probe of a check ("Run now"); nil when
+	// this process has no bus.
+	RunNow RunNowFunc
 	// TrustedProxies are the networks of reverse proxies whose
 	// X-Forwarded-For is believed (PHAROS_TRUSTED_PROXIES). Empty: the
 	// client is the connection's peer.
