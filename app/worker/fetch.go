@@ -110,6 +110,10 @@ func (w *Worker) handle(ctx context.Context, m bus.Message) {
 		w.ackNow(ctx, m)
 		return
 	}
+	// Only the operator opens the SSRF guard (Options.AllowPrivate, from
+	// PHAROS_ALLOW_PRIVATE_TARGETS). A job's spec comes from tenant-written
+	// configuration, so its own switch is ignored.
+	job.Spec.AllowPrivate = false
 	w.metrics.inFlight.Inc()
 	// A probe in flight when the worker stops is finished, bounded by its
 	// own timeout (and MaxProbeTime), rather than thrown away.
