@@ -70,6 +70,22 @@ type Streams interface {
 	// (delivered, not acknowledged) in group, for metrics. A missing stream
 	// or group reports zeros.
 	Stats(ctx context.Context, stream, group string) (length, pending int64, err error)
+
+	// PruneConsumers deletes the consumers of group that have been idle
+	// for longer than idle and hold no pending entries, and returns their
+	// names. Consumers of dead processes would otherwise stay in the group
+	// forever. A consumer with pending entries is always kept, however
+	// long idle: deleting it would drop its entries from the group's
+	// pending list, and they would never be delivered again; once Consume
+	// has reclaimed them for a live consumer it goes on the next call.
+	//
+	// Idle counts from the consumer's last Consume call; on Redis before
+	// 7.2, which does not note reads that return nothing, from the last
+	// entry it received or reclaimed. A live consumer removed that way
+	// (or any pruned consumer that calls Consume again) simply reappears
+	// with its next entry; nothing is lost. A missing stream or group has
+	// nothing to prune.
+	PruneConsumers(ctx context.Context, stream, group string, idle time.Duration) (removed []string, err error)
 }
 
 // Events is fire-and-forget fan-out for live page updates: a subscriber

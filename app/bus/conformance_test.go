@@ -33,6 +33,8 @@ func runConformance(t *testing.T, newBus newBusFunc) {
 		{"DeadLetter", testDeadLetter},
 		{"MaxLenTrims", testMaxLen},
 		{"BlockingConsume", testBlockingConsume},
+		{"PruneConsumers", testPruneConsumers},
+		{"PruneMissing", testPruneMissing},
 		{"EventsFanOut", testEventsFanOut},
 		{"SlowSubscriberDropsOldest", testSlowSubscriber},
 		{"LockExclusive", testLockExclusive},

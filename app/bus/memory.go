@@ -61,6 +61,9 @@ type memEntry struct {
 type memGroup struct {
 	lastDelivered streamID
 	pending       map[streamID]*memPending
+	// seen is when each consumer last called Consume, as Redis 7.2 counts idle
+	// time (PruneConsumers).
+	seen map[string]time.Time
 }
 
 type memPending struct {
@@ -84,7 +87,7 @@ func (s *memStream) group(name string) *memGroup {
 	if !ok {
 		// New groups start at 0: nothing published before the first
 		// consumer arrived is lost.
-		g = &memGroup{pending: make(map[streamID]*memPending)}
+		g = &memGroup{pending: make(map[streamID]*memPending), seen: make(map[string]time.Time)}
 		s.groups[name] = g
 	}
 	return g
@@ -164,6 +167,7 @@ func (m *MemoryBus) Consume(ctx context.Context, stream, group, consumer string,
 		s := m.stream(stream)
 		g := s.group(group)
 		now := time.Now()
+		g.seen[consumer] = now
 		var msgs []Message
 		if first {
 			msgs = m.reclaim(stream, s, g, consumer, count, now)

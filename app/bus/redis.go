@@ -48,6 +48,7 @@ type RedisBus struct {
 
 	renewScript   *redis.Script
 	releaseScript *redis.Script
+	pruneScript   *redis.Script
 }
 
 var _ Bus = (*RedisBus)(nil)
@@ -92,6 +93,7 @@ func NewRedisClient(ctx context.Context, client redis.UniversalClient, opts Opti
 		done:          make(chan struct{}),
 		renewScript:   redis.NewScript(renewLua),
 		releaseScript: redis.NewScript(releaseLua),
+		pruneScript:   redis.NewScript(pruneLua),
 	}, nil
 }
 

@@ -17,6 +17,10 @@ type metrics struct {
 	leader        prometheus.Gauge
 	publishErrors prometheus.Counter
 	loadErrors    prometheus.Counter
+
+	consumersPruned *prometheus.CounterVec // stream_kind
+	jobsLength      *prometheus.GaugeVec   // region
+	jobsPending     *prometheus.GaugeVec   // region
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -54,13 +58,25 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "pharos_scheduler_load_errors_total",
 			Help: "Failed catalogue reads and checks that could not be scheduled.",
 		}),
+		consumersPruned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pharos_consumers_pruned_total",
+			Help: "Consumers of dead workers, aggregators or schedulers removed from their consumer groups, by stream kind (jobs, run_now, results, watermark).",
+		}, []string{"stream_kind"}),
+		jobsLength: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pharos_jobs_stream_length",
+			Help: "Entries in a region's job and run-now streams (trimmed to the bus's MaxLen), sampled by the leader.",
+		}, []string{"region"}),
+		jobsPending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pharos_jobs_stream_pending",
+			Help: "Jobs of a region's job and run-now streams delivered to its workers and not acknowledged yet (in flight), sampled by the leader.",
+		}, []string{"region"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	var errs []error
 	for _, c := range []prometheus.Collector{m.scheduled, m.skippedLate, m.runNow, m.lag, m.checks, m.leader,
-		m.publishErrors, m.loadErrors} {
+		m.publishErrors, m.loadErrors, m.consumersPruned, m.jobsLength, m.jobsPending} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}

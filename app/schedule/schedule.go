@@ -43,6 +43,10 @@ const (
 	DefaultRefresh        = 2 * time.Second
 	DefaultPublishers     = 16
 	DefaultPublishTimeout = 5 * time.Second
+	DefaultShards         = 8
+	DefaultPruneInterval  = time.Minute
+	DefaultConsumerIdle   = 10 * time.Minute
+	DefaultStatsInterval  = 5 * time.Second
 )
 
 // lockName is the bus lock the leader holds.
@@ -80,6 +84,23 @@ type Options struct {
 	Publishers int
 	// PublishTimeout bounds every bus call (default 5s).
 	PublishTimeout time.Duration
+	// Shards is the number of result shards (pipeline.Shard's n, default
+	// 8), whose aggregator consumers the leader prunes.
+	Shards int
+	// PruneInterval is how often the leader removes the consumers of dead
+	// workers and aggregators from the job and result streams (default
+	// 1m; see housekeep.go).
+	PruneInterval time.Duration
+	// ConsumerIdle is how long a consumer may go without reading before it
+	// counts as dead and is removed, if it holds no pending entries
+	// (default 10m). On Redis before 7.2 it counts from the last entry
+	// the consumer received, so a live one of a quiet stream may go too;
+	// that is harmless (it comes back with its next entry), but keeping
+	// ConsumerIdle above the longest check interval makes it rare.
+	ConsumerIdle time.Duration
+	// StatsInterval is how often the leader samples the job streams'
+	// length and pending entries for metrics (default 5s).
+	StatsInterval time.Duration
 	// Name identifies this scheduler in logs and in the watermark's
 	// consumer group (default hostname-pid-random).
 	Name string
@@ -140,6 +161,18 @@ func withDefaults(o Options) Options {
 	}
 	if o.PublishTimeout <= 0 {
 		o.PublishTimeout = DefaultPublishTimeout
+	}
+	if o.Shards <= 0 {
+		o.Shards = DefaultShards
+	}
+	if o.PruneInterval <= 0 {
+		o.PruneInterval = DefaultPruneInterval
+	}
+	if o.ConsumerIdle <= 0 {
+		o.ConsumerIdle = DefaultConsumerIdle
+	}
+	if o.StatsInterval <= 0 {
+		o.StatsInterval = DefaultStatsInterval
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -29,6 +29,9 @@ type term struct {
 	until   time.Time // every round due at or before until is enqueued
 	wm      *watermark
 	version string
+	// regions are the regions of the plan's checks, sorted, for the
+	// housekeeping goroutine (apply stores them).
+	regions atomic.Pointer[[]string]
 }
 
 func newTerm(s *Scheduler, lease bus.Lease, acquired time.Time) *term {
@@ -54,6 +57,7 @@ func (t *term) run(ctx context.Context) error {
 	}
 	loaded := make(chan []store.Check, 1)
 	wg.Go(func() { t.loadLoop(ctx, loaded) })
+	wg.Go(func() { t.housekeep(ctx) })
 
 	tick := time.NewTicker(t.s.opts.Tick)
 	defer tick.Stop()
@@ -248,6 +252,7 @@ func (t *term) apply(checks []store.Check, now time.Time) {
 		}
 	}
 	t.s.metrics.checks.Set(float64(len(t.checks)))
+	t.storeRegions()
 }
 
 func (t *term) remove(e *entry) {
