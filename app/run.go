@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	// role runs the schedule.
 	var sch *schedule.Scheduler
 	if roles["scheduler"] || roles["web"] {
-		if sch, err = schedule.New(st, b, schedule.Options{Logger: log, Registerer: reg}); err != nil {
+		if sch, err = schedule.New(st, b, schedule.Options{Shards: ResultShards, Logger: log, Registerer: reg}); err != nil {
 			return err
 		}
 	}
