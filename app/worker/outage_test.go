@@ -22,11 +22,12 @@ import (
 // The outage is a proxy the test cuts, so the shared Redis is untouched.
 func TestWorkerBuffersResultsWhileRedisIsUnreachable(t *testing.T) {
 	direct := redisURL(t)
-	// Probe i answers after 400ms + i×25ms, so results come in a known order.
+	// Probe i answers after 400ms + i×60ms, so results come in a known order
+	// (wide enough that scheduling delays on a loaded machine cannot swap two).
 	target := httpTarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		i, _ := strconv.Atoi(r.URL.Query().Get("i"))
 		if i > 0 {
-			time.Sleep(400*time.Millisecond + time.Duration(i)*25*time.Millisecond)
+			time.Sleep(400*time.Millisecond + time.Duration(i)*60*time.Millisecond)
 		}
 	}))
 	u, err := url.Parse(direct)
