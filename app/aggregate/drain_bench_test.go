@@ -44,6 +44,7 @@ const drainChecks = 10000
 //	PHAROS_BENCH_ROUNDS=7 go test -run '^$' -bench AggregateDrain -benchtime 1x ./app/aggregate/
 //
 // PHAROS_BENCH_BATCH sets Options.BatchSize (default DefaultBatchSize).
+// With -benchtime Nx the figures are over all N drains, each also logged.
 // PHAROS_BENCH_CPUPROFILE=file writes a CPU profile of the drain alone (the
 // fixture and the pre-fill excluded). It reports results/s and, when the
 // drain did not finish within PHAROS_BENCH_LIMIT seconds (default 180),
@@ -60,15 +61,37 @@ func BenchmarkAggregateDrain(b *testing.B) {
 	}{{"postgres", storetest.Postgres}, {"sqlite", storetest.SQLite}} {
 		for _, mode := range []string{"memory", "redis"} {
 			b.Run(backend.name+"/"+mode, func(b *testing.B) {
+				var sum drainSum
 				for range b.N {
-					benchDrain(b, backend.open(b), mode, rounds, limit)
+					benchDrain(b, backend.open(b), mode, rounds, limit, &sum)
 				}
+				sum.report(b)
 			})
 		}
 	}
 }
 
-func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit time.Duration) {
+// drainSum adds up the drains of one sub-benchmark's iterations.
+type drainSum struct {
+	stored, total, bytes, backlog int64
+	elapsed, cpu                  time.Duration
+	boxTicks, boxIdle             int64
+}
+
+// report reports the figures over all iterations.
+func (d *drainSum) report(b *testing.B) {
+	b.ReportMetric(float64(d.stored)/d.elapsed.Seconds(), "results/s")
+	b.ReportMetric(float64(d.bytes)/float64(max(1, d.total)), "B/msg")
+	b.ReportMetric(float64(d.cpu.Microseconds())/float64(max(1, d.stored)), "cpu_µs/result")
+	if d.boxTicks > 0 {
+		b.ReportMetric(100*float64(d.boxIdle)/float64(d.boxTicks), "box_idle_%")
+	}
+	if d.backlog > 0 {
+		b.ReportMetric(float64(d.backlog), "backlog")
+	}
+}
+
+func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit time.Duration, sum *drainSum) {
 	b.StopTimer()
 	ctx := context.Background()
 	f := newFixture(b, s, drainChecks)
@@ -130,14 +153,16 @@ func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit tim
 	if err := <-done; err != nil {
 		b.Errorf("Run: %v", err)
 	}
-	b.ReportMetric(float64(stored.Load())/elapsed.Seconds(), "results/s")
-	b.ReportMetric(float64(bytes)/float64(total), "B/msg")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(max(1, stored.Load())), "cpu_µs/result")
-	if box0 != nil && box1 != nil && box1[0] > box0[0] {
-		b.ReportMetric(100*float64(box1[1]-box0[1])/float64(box1[0]-box0[0]), "box_idle_%")
+	n := stored.Load()
+	b.Logf("%d results in %v: %.0f/s, %.1f µs CPU each", n, elapsed.Round(time.Millisecond),
+		float64(n)/elapsed.Seconds(), float64(cpu.Microseconds())/float64(max(1, n)))
+	sum.stored, sum.total, sum.bytes = sum.stored+n, sum.total+int64(total), sum.bytes+bytes
+	sum.elapsed, sum.cpu = sum.elapsed+elapsed, sum.cpu+cpu
+	if box0 != nil && box1 != nil {
+		sum.boxTicks, sum.boxIdle = sum.boxTicks+box1[0]-box0[0], sum.boxIdle+box1[1]-box0[1]
 	}
 	if !drained {
-		b.ReportMetric(float64(int64(total)-stored.Load()), "backlog")
+		sum.backlog += int64(total) - n
 	}
 }
 
