@@ -8,61 +8,63 @@ import (
 
 const maintenanceColumns = `id, org_id, page_id, name, body, schedule, duration_seconds, time_zone, starts_at, ends_at, status, created_at, updated_at`
 
+// scanMaintenance reads a row of maintenanceColumns.
+func scanMaintenance(row rowScanner) (MaintenanceWindow, error) {
+	var w MaintenanceWindow
+	var durationSeconds int64
+	var startsAt, endsAt sql.NullTime
+	if err := row.Scan(&w.ID, &w.OrgID, &w.PageID, &w.Name, &w.Body, &w.Schedule, &durationSeconds, &w.TimeZone,
+		&startsAt, &endsAt, &w.Status, &w.CreatedAt, &w.UpdatedAt); err != nil {
+		return MaintenanceWindow{}, err
+	}
+	w.Duration = secondsDuration(durationSeconds)
+	w.StartsAt, w.EndsAt = nullTime(startsAt), nullTime(endsAt)
+	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
+	return w, nil
+}
+
+// attachMaintenanceComponents runs query, which selects (maintenance_id,
+// component_id) pairs in the order the ids should be listed, and appends
+// each component id to its window in ws.
+func attachMaintenanceComponents(ctx context.Context, q querier, ws []MaintenanceWindow, query string, args ...any) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	links, err := collect(ctx, q, "maintenance components", func(row rowScanner) ([2]int64, error) {
+		var l [2]int64
+		err := row.Scan(&l[0], &l[1])
+		return l, err
+	}, query, args...)
+	if err != nil {
+		return err
+	}
+	index := make(map[int64]int, len(ws))
+	for i, w := range ws {
+		index[w.ID] = i
+	}
+	for _, l := range links {
+		if i, ok := index[l[0]]; ok {
+			ws[i].ComponentIDs = append(ws[i].ComponentIDs, l[1])
+		}
+	}
+	return nil
+}
+
 // MaintenanceWindows lists a page's maintenance windows by name, each with
 // the ids of the components it covers (ascending).
 func (tx *Tx) MaintenanceWindows(ctx context.Context, orgID, pageID int64) ([]MaintenanceWindow, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+maintenanceColumns+` FROM maintenance_windows
-		WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
+	ws, err := collect(ctx, tx.tx, "maintenance windows", scanMaintenance, tx.s.q(`SELECT `+maintenanceColumns+`
+		FROM maintenance_windows WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
 	if err != nil {
-		return nil, fmt.Errorf("store: list maintenance windows: %w", err)
-	}
-	defer rows.Close()
-	var out []MaintenanceWindow
-	index := map[int64]int{}
-	for rows.Next() {
-		var w MaintenanceWindow
-		var durationSeconds int64
-		var startsAt, endsAt sql.NullTime
-		if err := rows.Scan(&w.ID, &w.OrgID, &w.PageID, &w.Name, &w.Body, &w.Schedule, &durationSeconds, &w.TimeZone,
-			&startsAt, &endsAt, &w.Status, &w.CreatedAt, &w.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("store: list maintenance windows: %w", err)
-		}
-		w.Duration = secondsDuration(durationSeconds)
-		w.StartsAt, w.EndsAt = nullTime(startsAt), nullTime(endsAt)
-		w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
-		index[w.ID] = len(out)
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list maintenance windows: %w", err)
-	}
-	if err := tx.attachMaintenanceComponents(ctx, orgID, pageID, out, index); err != nil {
 		return nil, err
 	}
-	return out, nil
-}
-
-func (tx *Tx) attachMaintenanceComponents(ctx context.Context, orgID, pageID int64, ws []MaintenanceWindow, index map[int64]int) error {
-	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT mc.maintenance_id, mc.component_id
+	err = attachMaintenanceComponents(ctx, tx.tx, ws, tx.s.q(`SELECT mc.maintenance_id, mc.component_id
 		FROM maintenance_components mc JOIN maintenance_windows w ON w.id = mc.maintenance_id
 		WHERE mc.org_id = ? AND w.org_id = ? AND w.page_id = ? ORDER BY mc.maintenance_id, mc.component_id`), orgID, orgID, pageID)
 	if err != nil {
-		return fmt.Errorf("store: list maintenance components: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var wid, cid int64
-		if err := rows.Scan(&wid, &cid); err != nil {
-			return fmt.Errorf("store: list maintenance components: %w", err)
-		}
-		if i, ok := index[wid]; ok {
-			ws[i].ComponentIDs = append(ws[i].ComponentIDs, cid)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: list maintenance components: %w", err)
-	}
-	return nil
+	return ws, nil
 }
 
 // CreateMaintenanceWindow inserts w (status scheduled) with its component

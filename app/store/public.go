@@ -102,56 +102,36 @@ func (s *Store) PublicComponents(ctx context.Context, orgID, pageID int64) ([]Pu
 	if s.dialect == Postgres {
 		startCol = "to_char(start_date, 'YYYY-MM-DD')"
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+componentColumns+`, `+startCol+` FROM components
-		WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
+	return collect(ctx, s.db, "public components", scanPublicComponent, s.q(`SELECT `+componentColumns+`, `+startCol+`
+		FROM components WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
+}
+
+func scanPublicComponent(row rowScanner) (PublicComponent, error) {
+	var start any
+	c, err := scanComponent(scanExtra{rows: row, extra: []any{&start}})
 	if err != nil {
-		return nil, fmt.Errorf("store: public components: %w", err)
+		return PublicComponent{}, err
 	}
-	defer rows.Close()
-	var out []PublicComponent
-	for rows.Next() {
-		var start any
-		c, err := scanComponent(scanExtra{rows: rows, extra: []any{&start}})
+	pc := PublicComponent{Component: c}
+	if start != nil {
+		d, err := parseDay(start)
 		if err != nil {
-			return nil, fmt.Errorf("store: public components: %w", err)
+			return PublicComponent{}, fmt.Errorf("component %d start date: %w", c.ID, err)
 		}
-		pc := PublicComponent{Component: c}
-		if start != nil {
-			d, err := parseDay(start)
-			if err != nil {
-				return nil, fmt.Errorf("store: component %d start date: %w", c.ID, err)
-			}
-			pc.StartDate = &d
-		}
-		out = append(out, pc)
+		pc.StartDate = &d
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: public components: %w", err)
-	}
-	return out, nil
+	return pc, nil
 }
 
 // PublicGroups lists a page's component groups in display order.
 func (s *Store) PublicGroups(ctx context.Context, orgID, pageID int64) ([]PublicGroup, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, org_id, page_id, name, position, created_at, updated_at
-		FROM component_groups WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
-	if err != nil {
-		return nil, fmt.Errorf("store: public groups: %w", err)
-	}
-	defer rows.Close()
-	var out []PublicGroup
-	for rows.Next() {
+	return collect(ctx, s.db, "public groups", func(row rowScanner) (PublicGroup, error) {
 		var g PublicGroup
-		if err := rows.Scan(&g.ID, &g.OrgID, &g.PageID, &g.Name, &g.Position, &g.CreatedAt, &g.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("store: public groups: %w", err)
-		}
+		err := row.Scan(&g.ID, &g.OrgID, &g.PageID, &g.Name, &g.Position, &g.CreatedAt, &g.UpdatedAt)
 		g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: public groups: %w", err)
-	}
-	return out, nil
+		return g, err
+	}, s.q(`SELECT id, org_id, page_id, name, position, created_at, updated_at
+		FROM component_groups WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
 }
 
 // ComponentDays sums the daily rollups of each component's checks for the
@@ -215,27 +195,19 @@ func (s *Store) PublicIncidents(ctx context.Context, orgID, pageID int64, f Inci
 		limit = maxPublicIncidents
 	}
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, page_id, name, status, impact, postmortem, started_at, monitoring_at,
+	out, err := collect(ctx, s.db, "public incidents", func(row rowScanner) (PublicIncident, error) {
+		var in PublicIncident
+		var mon, res sql.NullTime
+		err := row.Scan(&in.ID, &in.PageID, &in.Name, &in.Status, &in.Impact, &in.Postmortem, &in.StartedAt,
+			&mon, &res, &in.CreatedAt, &in.UpdatedAt)
+		in.StartedAt, in.CreatedAt, in.UpdatedAt = in.StartedAt.UTC(), in.CreatedAt.UTC(), in.UpdatedAt.UTC()
+		in.MonitoringAt, in.ResolvedAt = nullTime(mon), nullTime(res)
+		return in, err
+	}, s.q(`SELECT id, page_id, name, status, impact, postmortem, started_at, monitoring_at,
 		resolved_at, created_at, updated_at FROM incidents WHERE `+strings.Join(where, " AND ")+`
 		ORDER BY started_at DESC, id DESC LIMIT ?`), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: public incidents: %w", err)
-	}
-	defer rows.Close()
-	var out []PublicIncident
-	for rows.Next() {
-		var in PublicIncident
-		var mon, res sql.NullTime
-		if err := rows.Scan(&in.ID, &in.PageID, &in.Name, &in.Status, &in.Impact, &in.Postmortem, &in.StartedAt,
-			&mon, &res, &in.CreatedAt, &in.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("store: public incidents: %w", err)
-		}
-		in.StartedAt, in.CreatedAt, in.UpdatedAt = in.StartedAt.UTC(), in.CreatedAt.UTC(), in.UpdatedAt.UTC()
-		in.MonitoringAt, in.ResolvedAt = nullTime(mon), nullTime(res)
-		out = append(out, in)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: public incidents: %w", err)
+		return nil, err
 	}
 	if len(out) == 0 {
 		return out, nil
@@ -331,55 +303,18 @@ func (s *Store) IncidentsStartedBefore(ctx context.Context, orgID, pageID int64,
 }
 
 // PublicMaintenance lists a page's maintenance windows by name, each with
-// the ids of its components.
+// the ids of its components in display order.
 func (s *Store) PublicMaintenance(ctx context.Context, orgID, pageID int64) ([]MaintenanceWindow, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, org_id, page_id, name, body, schedule, duration_seconds, time_zone,
-		starts_at, ends_at, status, created_at, updated_at FROM maintenance_windows
-		WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
+	ws, err := collect(ctx, s.db, "public maintenance", scanMaintenance, s.q(`SELECT `+maintenanceColumns+`
+		FROM maintenance_windows WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
 	if err != nil {
-		return nil, fmt.Errorf("store: public maintenance: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []MaintenanceWindow
-	index := map[int64]int{}
-	for rows.Next() {
-		var w MaintenanceWindow
-		var secs int64
-		var starts, ends sql.NullTime
-		if err := rows.Scan(&w.ID, &w.OrgID, &w.PageID, &w.Name, &w.Body, &w.Schedule, &secs, &w.TimeZone,
-			&starts, &ends, &w.Status, &w.CreatedAt, &w.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("store: public maintenance: %w", err)
-		}
-		w.Duration, w.StartsAt, w.EndsAt = secondsDuration(secs), nullTime(starts), nullTime(ends)
-		w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
-		index[w.ID] = len(out)
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: public maintenance: %w", err)
-	}
-	rows.Close()
-	if len(out) == 0 {
-		return out, nil
-	}
-	crows, err := s.db.QueryContext(ctx, s.q(`SELECT mc.maintenance_id, mc.component_id FROM maintenance_components mc
+	err = attachMaintenanceComponents(ctx, s.db, ws, s.q(`SELECT mc.maintenance_id, mc.component_id FROM maintenance_components mc
 		JOIN components c ON c.id = mc.component_id AND c.org_id = mc.org_id
 		WHERE mc.org_id = ? AND c.page_id = ? ORDER BY c.position, c.id`), orgID, pageID)
 	if err != nil {
-		return nil, fmt.Errorf("store: public maintenance components: %w", err)
+		return nil, err
 	}
-	defer crows.Close()
-	for crows.Next() {
-		var mid, cid int64
-		if err := crows.Scan(&mid, &cid); err != nil {
-			return nil, fmt.Errorf("store: public maintenance components: %w", err)
-		}
-		if i, ok := index[mid]; ok {
-			out[i].ComponentIDs = append(out[i].ComponentIDs, cid)
-		}
-	}
-	if err := crows.Err(); err != nil {
-		return nil, fmt.Errorf("store: public maintenance components: %w", err)
-	}
-	return out, nil
+	return ws, nil
 }

@@ -125,7 +125,7 @@ func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (
 // scanExtra lets scanCheck read a row that has more columns after the
 // check's own.
 type scanExtra struct {
-	rows  *sql.Rows
+	rows  rowScanner
 	extra []any
 }
 
