@@ -37,12 +37,7 @@ type ComponentDay struct {
 
 // Uptime is the share of results that were not down, in percent (100 for a
 // day without results).
-func (d ComponentDay) Uptime() float64 {
-	if d.Total == 0 {
-		return 100
-	}
-	return 100 * float64(d.Total-d.Down) / float64(d.Total)
-}
+func (d ComponentDay) Uptime() float64 { return uptime(d.Total, d.Down) }
 
 // PublicIncident is an incident with its updates (newest first) and the
 // components it affected.

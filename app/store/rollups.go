@@ -30,11 +30,15 @@ type Rollup struct {
 
 // Uptime is the share of results that were not down, in percent (100 for a
 // day without results).
-func (r Rollup) Uptime() float64 {
-	if r.Total == 0 {
+func (r Rollup) Uptime() float64 { return uptime(r.Total, r.Down) }
+
+// uptime is the share of total results that were not down, in percent; 100
+// when there were none.
+func uptime(total, down int) float64 {
+	if total == 0 {
 		return 100
 	}
-	return 100 * float64(r.Total-r.Down) / float64(r.Total)
+	return 100 * float64(total-down) / float64(total)
 }
 
 const dayLayout = "2006-01-02"
