@@ -17,14 +17,19 @@ import (
 // This file holds the admin console's handlers. Every read goes through the
 // principal's organisation: another organisation's id is simply not found.
 
-// idParam parses the :id path parameter; a malformed id is not found, like
-// an id of another organisation.
-func idParam(c echo.Context) (int64, error) {
+// principalAndID returns the principal of an authenticated route and its
+// :id path parameter; a malformed id is not found, like an id of another
+// organisation.
+func principalAndID(c echo.Context) (*principal, int64, error) {
+	p, err := mustPrincipal(c)
+	if err != nil {
+		return nil, 0, err
+	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("web: id %q: %w", c.Param("id"), store.ErrNotFound)
+		return nil, 0, fmt.Errorf("web: id %q: %w", c.Param("id"), store.ErrNotFound)
 	}
-	return id, nil
+	return p, id, nil
 }
 
 func (s *Server) adminHome(c echo.Context) error {
@@ -86,11 +91,7 @@ func (s *Server) adminPageView(ctx context.Context, orgID int64, pg store.Page) 
 }
 
 func (s *Server) adminPage(c echo.Context) error {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return err
 	}
@@ -106,11 +107,7 @@ func (s *Server) adminPage(c echo.Context) error {
 }
 
 func (s *Server) adminComponent(c echo.Context) error {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return err
 	}
@@ -137,11 +134,7 @@ func (s *Server) adminComponent(c echo.Context) error {
 }
 
 func (s *Server) adminCheck(c echo.Context) error {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return err
 	}
@@ -165,11 +158,7 @@ func (s *Server) adminCheck(c echo.Context) error {
 
 // adminSetCheckEnabled pauses or resumes a check from the console.
 func (s *Server) adminSetCheckEnabled(c echo.Context) error {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return err
 	}
@@ -248,11 +237,7 @@ func (s *Server) adminCreateToken(c echo.Context) error {
 }
 
 func (s *Server) adminRevokeToken(c echo.Context) error {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return err
 	}

@@ -102,11 +102,7 @@ func (s *Server) apiPages(c echo.Context) error {
 }
 
 func (s *Server) apiPage(c echo.Context) error {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return err
 	}
@@ -134,11 +130,7 @@ func (s *Server) apiPage(c echo.Context) error {
 }
 
 func (s *Server) apiComponent(c echo.Context) error {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return err
 	}
@@ -150,11 +142,7 @@ func (s *Server) apiComponent(c echo.Context) error {
 }
 
 func (s *Server) apiCheck(c echo.Context) error {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return err
 	}
@@ -167,11 +155,7 @@ func (s *Server) apiCheck(c echo.Context) error {
 
 // apiSetCheckEnabled pauses or resumes a check: {"enabled": false}.
 func (s *Server) apiSetCheckEnabled(c echo.Context) error {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return err
 	}

@@ -33,11 +33,7 @@ func (s *Server) apiRunCheck(c echo.Context) error {
 }
 
 func (s *Server) runCheck(c echo.Context) (int64, error) {
-	p, err := mustPrincipal(c)
-	if err != nil {
-		return 0, err
-	}
-	id, err := idParam(c)
+	p, id, err := principalAndID(c)
 	if err != nil {
 		return 0, err
 	}
