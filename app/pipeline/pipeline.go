@@ -55,6 +55,11 @@ type Result struct {
 // JobsStream is the stream of one region's jobs.
 func JobsStream(region string) string { return "jobs:" + region }
 
+// RunNowStream is the stream of one region's "run now" jobs. Workers read it
+// before the region's scheduled jobs, so an operator's request jumps the
+// queue.
+func RunNowStream(region string) string { return JobsStream(region) + ":now" }
+
 // ResultsStream is the stream of one result shard.
 func ResultsStream(shard int) string { return "results:" + strconv.Itoa(shard) }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"pharos/app/pipeline"
-	"pharos/app/worker"
 )
 
 // Housekeeping of the streams, done by the leader only (one process does
@@ -95,7 +94,7 @@ func (t *term) sampleJobs(ctx context.Context, sampled map[string]bool) {
 		current[region] = true
 		var length, pending int64
 		ok := true
-		for _, stream := range []string{pipeline.JobsStream(region), worker.RunNowStream(region)} {
+		for _, stream := range []string{pipeline.JobsStream(region), pipeline.RunNowStream(region)} {
 			sctx, cancel := context.WithTimeout(ctx, t.s.opts.PublishTimeout)
 			l, p, err := t.s.bus.Stats(sctx, stream, pipeline.ProbersGroup)
 			cancel()
@@ -131,7 +130,7 @@ func (t *term) pruneGroups() []groupRef {
 	for _, r := range regions {
 		groups = append(groups,
 			groupRef{pipeline.JobsStream(r), pipeline.ProbersGroup, kindJobs},
-			groupRef{worker.RunNowStream(r), pipeline.ProbersGroup, kindRunNow})
+			groupRef{pipeline.RunNowStream(r), pipeline.ProbersGroup, kindRunNow})
 	}
 	for shard := range t.s.opts.Shards {
 		groups = append(groups, groupRef{pipeline.ResultsStream(shard), pipeline.AggregatorsGroup, kindResults})

@@ -12,7 +12,6 @@ import (
 	"pharos/app/bus"
 	"pharos/app/pipeline"
 	"pharos/app/store/storetest"
-	"pharos/app/worker"
 )
 
 // The leader removes a dead worker's consumer once a live worker has
@@ -43,7 +42,7 @@ func TestLeaderPrunesDeadConsumersAndSamplesJobStreams(t *testing.T) {
 			// region to the known backlog (counted by its metric).
 			f.add(t, "api", "https://api.example/", time.Hour, "fra", "sin")
 			ctx := t.Context()
-			fra, sin, sinNow := pipeline.JobsStream("fra"), pipeline.JobsStream("sin"), worker.RunNowStream("sin")
+			fra, sin, sinNow := pipeline.JobsStream("fra"), pipeline.JobsStream("sin"), pipeline.RunNowStream("sin")
 
 			// A worker of fra took two jobs and died.
 			publishN(t, b, fra, 3)

@@ -6,11 +6,10 @@ import (
 	"time"
 
 	"pharos/app/pipeline"
-	"pharos/app/worker"
 )
 
 // RunNow enqueues one job for every region of the organisation's check on
-// the regions' run-now streams (worker.RunNowStream), which workers read
+// the regions' run-now streams (pipeline.RunNowStream), which workers read
 // before their scheduled jobs. It works on any scheduler, leader or not,
 // and on a disabled check too: the operator asked. It returns an error
 // wrapping store.ErrNotFound when the check is not the organisation's.
@@ -39,7 +38,7 @@ func (s *Scheduler) RunNow(ctx context.Context, orgID, checkID int64) error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.bus.Publish(ctx, worker.RunNowStream(t.region), payload); err != nil {
+		if _, err := s.bus.Publish(ctx, pipeline.RunNowStream(t.region), payload); err != nil {
 			return fmt.Errorf("schedule: run now check %d in %s: %w", c.ID, t.region, err)
 		}
 		s.metrics.runNow.WithLabelValues(t.region).Inc()

@@ -11,7 +11,6 @@ import (
 	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
-	"pharos/app/worker"
 	"pharos/probes"
 )
 
@@ -190,7 +189,7 @@ func TestRunNow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, region := range []string{"fra", "iad"} {
-		msgs, err := b.Consume(t.Context(), worker.RunNowStream(region), "test", "reader", 10, 0)
+		msgs, err := b.Consume(t.Context(), pipeline.RunNowStream(region), "test", "reader", 10, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,12 +18,9 @@ package worker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -137,7 +134,7 @@ func New(b bus.Streams, opts Options) (*Worker, error) {
 		prober:  pr,
 		log:     opts.Logger.With(slog.String("region", opts.Region), slog.String("consumer", opts.Consumer)),
 		metrics: m,
-		streams: []string{RunNowStream(opts.Region), pipeline.JobsStream(opts.Region)},
+		streams: []string{pipeline.RunNowStream(opts.Region), pipeline.JobsStream(opts.Region)},
 	}
 	w.out = newOutbox(opts.BufferSize, m)
 	return w, nil

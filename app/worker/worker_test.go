@@ -239,7 +239,7 @@ func TestWorkerPrefersRunNowJobs(t *testing.T) {
 	for i := range 30 {
 		publishJob(t, b, pipeline.JobsStream("fra"), pipeline.Job{OrgID: 1, CheckID: int64(100 + i), Region: "fra", Spec: probes.Spec{URL: u}})
 	}
-	publishJob(t, b, worker.RunNowStream("fra"), pipeline.Job{OrgID: 1, CheckID: 1, Region: "fra", RunNow: true, Spec: probes.Spec{URL: u}})
+	publishJob(t, b, pipeline.RunNowStream("fra"), pipeline.Job{OrgID: 1, CheckID: 1, Region: "fra", RunNow: true, Spec: probes.Spec{URL: u}})
 	w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Concurrency: 1, Prober: loopbackProber()})
 	if err != nil {
 		t.Fatal(err)
