@@ -42,11 +42,6 @@ const (
 	DefaultMaxProbeTime = 2 * time.Minute
 )
 
-// RunNowStream is the stream of one region's "run now" jobs. Workers read it
-// before the region's scheduled jobs, so an operator's request jumps the
-// queue.
-func RunNowStream(region string) string { return pipeline.JobsStream(region) + ":now" }
-
 // Prober runs one probe; *probes.Prober implements it. Tests inject their
 // own, e.g. one whose dialer refuses every connection (a region outage).
 type Prober interface {
@@ -114,11 +109,7 @@ func New(b bus.Streams, opts Options) (*Worker, error) {
 	}
 	opts = withDefaults(opts)
 	if opts.Consumer == "" {
-		name, err := consumerName()
-		if err != nil {
-			return nil, err
-		}
-		opts.Consumer = name
+		opts.Consumer = bus.ConsumerName("worker")
 	}
 	m, err := newMetrics(opts.Registerer, opts.Region)
 	if err != nil {
@@ -166,19 +157,6 @@ func withDefaults(o Options) Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
-}
-
-// consumerName is hostname-pid-random: unique across restarts and hosts.
-func consumerName() (string, error) {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "worker"
-	}
-	var raw [4]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", fmt.Errorf("worker: consumer name: %w", err)
-	}
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(raw[:])), nil
 }
 
 // Consumer is the worker's name in the consumer group.
