@@ -74,29 +74,17 @@ func (s *Store) AuditLog(ctx context.Context, orgID int64, limit int) ([]AuditEn
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, org_id, actor_user_id, actor_token_id, actor, action, target, detail, created_at
-		FROM audit_log WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`), orgID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit log: %w", err)
-	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
+	return collect(ctx, s.db, "audit log", func(row rowScanner) (AuditEntry, error) {
 		var e AuditEntry
 		var userID, tokenID sql.NullInt64
 		var detail string
-		if err := rows.Scan(&e.ID, &e.OrgID, &userID, &tokenID, &e.Actor, &e.Action, &e.Target, &detail, &e.CreatedAt); err != nil {
-			return nil, fmt.Errorf("store: audit log: %w", err)
-		}
+		err := row.Scan(&e.ID, &e.OrgID, &userID, &tokenID, &e.Actor, &e.Action, &e.Target, &detail, &e.CreatedAt)
 		e.UserID, e.TokenID = userID.Int64, tokenID.Int64
 		e.Detail = json.RawMessage(detail)
 		e.CreatedAt = e.CreatedAt.UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: audit log: %w", err)
-	}
-	return out, nil
+		return e, err
+	}, s.q(`SELECT id, org_id, actor_user_id, actor_token_id, actor, action, target, detail, created_at
+		FROM audit_log WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`), orgID, limit)
 }
 
 // nullID stores 0 as NULL for optional references.

@@ -141,24 +141,12 @@ type RegionObservation struct {
 // RecentRegionStates returns the organisation's latest whole-check states
 // (node "") observed since since: the window region health is judged on.
 func (tx *Tx) RecentRegionStates(ctx context.Context, orgID int64, since time.Time) ([]RegionObservation, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT region, check_id, state FROM check_latest
-		WHERE org_id = ? AND checked_at >= ? AND node = ''`), orgID, since.UTC())
-	if err != nil {
-		return nil, fmt.Errorf("store: recent region states: %w", err)
-	}
-	defer rows.Close()
-	var out []RegionObservation
-	for rows.Next() {
+	return collect(ctx, tx.tx, "recent region states", func(row rowScanner) (RegionObservation, error) {
 		var o RegionObservation
-		if err := rows.Scan(&o.Region, &o.CheckID, &o.State); err != nil {
-			return nil, fmt.Errorf("store: recent region states: %w", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: recent region states: %w", err)
-	}
-	return out, nil
+		err := row.Scan(&o.Region, &o.CheckID, &o.State)
+		return o, err
+	}, tx.s.q(`SELECT region, check_id, state FROM check_latest
+		WHERE org_id = ? AND checked_at >= ? AND node = ''`), orgID, since.UTC())
 }
 
 // bulk builds a multi-row INSERT: prefix, then n groups of cols

@@ -84,23 +84,11 @@ func (tx *Tx) SetComponentStatuses(ctx context.Context, changes []StateChange) (
 // UnhealthyRegions returns the organisation's regions currently recorded as
 // unhealthy.
 func (tx *Tx) UnhealthyRegions(ctx context.Context, orgID int64) ([]string, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT region FROM region_health WHERE org_id = ? AND NOT healthy ORDER BY region`), orgID)
+	regions, err := tx.queryStrings(ctx, tx.s.q(`SELECT region FROM region_health WHERE org_id = ? AND NOT healthy ORDER BY region`), orgID)
 	if err != nil {
 		return nil, fmt.Errorf("store: unhealthy regions: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
-			return nil, fmt.Errorf("store: unhealthy regions: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: unhealthy regions: %w", err)
-	}
-	return out, nil
+	return regions, nil
 }
 
 // SetRegionHealth records whether a region is healthy for the organisation

@@ -144,29 +144,18 @@ func (s *Store) Rollups(ctx context.Context, orgID, checkID int64, from, to time
 	if s.dialect == Postgres {
 		dayCol = "to_char(day, 'YYYY-MM-DD')"
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+dayCol+`, total, up, degraded, down, p50_ms, p95_ms FROM daily_rollups
-		WHERE org_id = ? AND check_id = ? AND day >= ? AND day <= ? ORDER BY day`),
-		orgID, checkID, from.UTC().Format(dayLayout), to.UTC().Format(dayLayout))
-	if err != nil {
-		return nil, fmt.Errorf("store: rollups of check %d: %w", checkID, err)
-	}
-	defer rows.Close()
-	var out []Rollup
-	for rows.Next() {
+	return collect(ctx, s.db, fmt.Sprintf("rollups of check %d", checkID), func(row rowScanner) (Rollup, error) {
 		r := Rollup{OrgID: orgID, CheckID: checkID}
 		var day any
-		if err := rows.Scan(&day, &r.Total, &r.Up, &r.Degraded, &r.Down, &r.P50MS, &r.P95MS); err != nil {
-			return nil, fmt.Errorf("store: rollups of check %d: %w", checkID, err)
+		if err := row.Scan(&day, &r.Total, &r.Up, &r.Degraded, &r.Down, &r.P50MS, &r.P95MS); err != nil {
+			return Rollup{}, err
 		}
-		if r.Day, err = parseDay(day); err != nil {
-			return nil, fmt.Errorf("store: rollups of check %d: %w", checkID, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: rollups of check %d: %w", checkID, err)
-	}
-	return out, nil
+		var err error
+		r.Day, err = parseDay(day)
+		return r, err
+	}, s.q(`SELECT `+dayCol+`, total, up, degraded, down, p50_ms, p95_ms FROM daily_rollups
+		WHERE org_id = ? AND check_id = ? AND day >= ? AND day <= ? ORDER BY day`),
+		orgID, checkID, from.UTC().Format(dayLayout), to.UTC().Format(dayLayout))
 }
 
 // parseDay reads a DATE column, which the drivers return as text or time.

@@ -71,7 +71,7 @@ func createToken(ctx context.Context, q querier, s *Store, orgID int64, name str
 
 const tokenColumns = `id, org_id, name, prefix, role, created_by, created_at, last_used_at, revoked_at`
 
-func scanToken(row interface{ Scan(...any) error }) (APIToken, error) {
+func scanToken(row rowScanner) (APIToken, error) {
 	var t APIToken
 	var role string
 	var createdBy sql.NullInt64
@@ -109,23 +109,7 @@ func (s *Store) TokenByRaw(ctx context.Context, raw string) (APIToken, error) {
 // Tokens lists the organisation's API tokens, newest first, revoked ones
 // included (they show when they were revoked).
 func (s *Store) Tokens(ctx context.Context, orgID int64) ([]APIToken, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+tokenColumns+` FROM api_tokens WHERE org_id = ? ORDER BY id DESC`), orgID)
-	if err != nil {
-		return nil, fmt.Errorf("store: list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []APIToken
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list tokens: %w", err)
-	}
-	return out, nil
+	return collect(ctx, s.db, "tokens", scanToken, s.q(`SELECT `+tokenColumns+` FROM api_tokens WHERE org_id = ? ORDER BY id DESC`), orgID)
 }
 
 // Token returns one of the organisation's tokens.

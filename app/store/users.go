@@ -154,27 +154,15 @@ func (s *Store) MemberRole(ctx context.Context, orgID, userID int64) (Role, erro
 // Memberships lists the organisations a user belongs to, oldest membership
 // first: signing in picks the first.
 func (s *Store) Memberships(ctx context.Context, userID int64) ([]Membership, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT m.org_id, o.name, o.slug, m.user_id, m.role
-		FROM memberships m JOIN orgs o ON o.id = m.org_id
-		WHERE m.user_id = ? ORDER BY m.created_at, m.org_id`), userID)
-	if err != nil {
-		return nil, fmt.Errorf("store: memberships of user %d: %w", userID, err)
-	}
-	defer rows.Close()
-	var out []Membership
-	for rows.Next() {
+	return collect(ctx, s.db, fmt.Sprintf("memberships of user %d", userID), func(row rowScanner) (Membership, error) {
 		var m Membership
 		var role string
-		if err := rows.Scan(&m.OrgID, &m.OrgName, &m.OrgSlug, &m.UserID, &role); err != nil {
-			return nil, fmt.Errorf("store: memberships of user %d: %w", userID, err)
-		}
+		err := row.Scan(&m.OrgID, &m.OrgName, &m.OrgSlug, &m.UserID, &role)
 		m.Role = Role(role)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: memberships of user %d: %w", userID, err)
-	}
-	return out, nil
+		return m, err
+	}, s.q(`SELECT m.org_id, o.name, o.slug, m.user_id, m.role
+		FROM memberships m JOIN orgs o ON o.id = m.org_id
+		WHERE m.user_id = ? ORDER BY m.created_at, m.org_id`), userID)
 }
 
 // SetupParams is what the first-run setup creates: the organisation and its
