@@ -220,9 +220,7 @@ func (sn *snapshot) apiComponents() []spComponent {
 		ids := make([]string, 0, len(cs))
 		for _, c := range cs {
 			ids = append(ids, idString(c.ID))
-			if statusRank(c.Status) > statusRank(worst) || (worst == store.StatusOperational && c.Status == store.StatusUnderMaintenance) {
-				worst = c.Status
-			}
+			worst = worseStatus(worst, c.Status)
 		}
 		out = append(out, spComponent{ID: groupID(g.ID), Name: g.Name, Status: worst, CreatedAt: apiTime(g.CreatedAt),
 			UpdatedAt: apiTime(g.UpdatedAt), Position: g.Position, PageID: idString(g.PageID), Group: true, Components: ids})

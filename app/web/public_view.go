@@ -54,31 +54,27 @@ func statusRank(s string) int {
 	return 0
 }
 
-// impactIndicator is the page status an unresolved incident's impact
-// implies, in Statuspage's words.
-func impactIndicator(impact string) (incident.Indicator, bool) {
-	switch impact {
-	case "minor":
-		return incident.Indicator{Indicator: "minor", Description: "Minor Service Outage"}, true
-	case "major":
-		return incident.Indicator{Indicator: "major", Description: "Partial System Outage"}, true
-	case "critical":
-		return incident.Indicator{Indicator: "critical", Description: "Major System Outage"}, true
+// worseStatus returns the more severe of two component statuses; under
+// maintenance only outranks operational.
+func worseStatus(a, b string) string {
+	if statusRank(b) > statusRank(a) || (a == store.StatusOperational && b == store.StatusUnderMaintenance) {
+		return b
 	}
-	return incident.Indicator{}, false
+	return a
 }
 
-// indicatorRank orders indicators by severity (maintenance ranks with none).
-func indicatorRank(indicator string) int {
-	switch indicator {
+// impactStatus is the component status whose page indicator matches an
+// unresolved incident's impact, so incident.PageIndicator words both.
+func impactStatus(impact string) (string, bool) {
+	switch impact {
 	case "minor":
-		return 1
+		return store.StatusDegradedPerformance, true
 	case "major":
-		return 2
+		return store.StatusPartialOutage, true
 	case "critical":
-		return 3
+		return store.StatusMajorOutage, true
 	}
-	return 0
+	return "", false
 }
 
 // overallStatus is Statuspage's page status: the worst of the components'
@@ -88,13 +84,12 @@ func (sn *snapshot) overallStatus() incident.Indicator {
 	for _, c := range sn.components {
 		statuses = append(statuses, c.Status)
 	}
-	ind := incident.PageIndicator(statuses)
 	for _, in := range sn.unresolved() {
-		if alt, ok := impactIndicator(in.Impact); ok && indicatorRank(alt.Indicator) > indicatorRank(ind.Indicator) {
-			ind = alt
+		if s, ok := impactStatus(in.Impact); ok {
+			statuses = append(statuses, s)
 		}
 	}
-	return ind
+	return incident.PageIndicator(statuses)
 }
 
 // pageView builds the status page.
@@ -109,7 +104,7 @@ func (s *Server) pageView(sn *snapshot, base string, stale bool) views.PublicPag
 		p.Incidents = append(p.Incidents, s.incidentView(in, base))
 	}
 	for _, o := range sn.occurrences() {
-		if o.status == "completed" || (o.status == "scheduled" && o.from.After(sn.loadedAt.Add(7*24*time.Hour))) {
+		if o.status == maintCompleted || (o.status == maintScheduled && o.from.After(sn.loadedAt.Add(7*24*time.Hour))) {
 			continue
 		}
 		p.Maintenance = append(p.Maintenance, s.maintenanceView(sn, o))
@@ -138,9 +133,7 @@ func (s *Server) pageView(sn *snapshot, base string, stale bool) views.PublicPag
 		}
 		worst := store.StatusOperational
 		for _, c := range cs {
-			if statusRank(c.Status) > statusRank(worst) || (worst == store.StatusOperational && c.Status == store.StatusUnderMaintenance) {
-				worst = c.Status
-			}
+			worst = worseStatus(worst, c.Status)
 		}
 		p.Groups = append(p.Groups, views.GroupView{Name: g.Name, Status: worst, StatusText: componentStatusText(worst), Components: cs})
 	}
