@@ -87,11 +87,7 @@ func (s *Store) InsertIncident(ctx context.Context, r IncidentRecord) (int64, er
 func (s *Store) PutRollups(ctx context.Context, rollups []Rollup) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		for _, r := range rollups {
-			if _, err := tx.tx.ExecContext(ctx, s.q(`INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (check_id, day) DO UPDATE SET total = excluded.total, up = excluded.up, degraded = excluded.degraded,
-					down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms`),
-				r.OrgID, r.CheckID, r.Day.UTC().Format(dayLayout), r.Total, r.Up, r.Degraded, r.Down, r.P50MS, r.P95MS); err != nil {
+			if err := s.putRollup(ctx, tx.tx, r); err != nil {
 				return fmt.Errorf("store: put rollup of check %d on %s: %w", r.CheckID, r.Day.Format(dayLayout), err)
 			}
 		}

@@ -116,15 +116,21 @@ func (s *Store) rollupDayInGo(ctx context.Context, orgID int64, from, to time.Ti
 		r, d := byCheck[id], durations[id]
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		r.P50MS, r.P95MS = nearestRank(d, 0.5), nearestRank(d, 0.95)
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (check_id, day) DO UPDATE SET total = excluded.total, up = excluded.up, degraded = excluded.degraded,
-				down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms`,
-			orgID, id, from.Format(dayLayout), r.Total, r.Up, r.Degraded, r.Down, r.P50MS, r.P95MS); err != nil {
+		if err := s.putRollup(ctx, s.db, *r); err != nil {
 			return 0, fmt.Errorf("store: roll up check %d on %s: %w", id, from.Format(dayLayout), err)
 		}
 	}
 	return len(order), nil
+}
+
+// putRollup writes one check's day, replacing what an earlier run wrote.
+func (s *Store) putRollup(ctx context.Context, q querier, r Rollup) error {
+	_, err := q.ExecContext(ctx, s.q(`INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (check_id, day) DO UPDATE SET total = excluded.total, up = excluded.up, degraded = excluded.degraded,
+			down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms`),
+		r.OrgID, r.CheckID, r.Day.UTC().Format(dayLayout), r.Total, r.Up, r.Degraded, r.Down, r.P50MS, r.P95MS)
+	return err
 }
 
 // nearestRank is the p-th percentile of sorted values by the nearest-rank

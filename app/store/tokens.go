@@ -112,12 +112,6 @@ func (s *Store) Tokens(ctx context.Context, orgID int64) ([]APIToken, error) {
 	return collect(ctx, s.db, "tokens", scanToken, s.q(`SELECT `+tokenColumns+` FROM api_tokens WHERE org_id = ? ORDER BY id DESC`), orgID)
 }
 
-// Token returns one of the organisation's tokens.
-func (s *Store) Token(ctx context.Context, orgID, id int64) (APIToken, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, s.q(`SELECT `+tokenColumns+` FROM api_tokens WHERE org_id = ? AND id = ?`), orgID, id))
-	return t, notFound(err, "token", id)
-}
-
 // RevokeToken revokes one of the organisation's tokens inside the
 // transaction. Revoking a revoked token is not an error; another
 // organisation's token is ErrNotFound.
