@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -117,15 +116,20 @@ func (s *Server) servePublic(c echo.Context, name string, build buildFunc) error
 
 // renderHTML renders a page component into a cacheable response.
 func renderHTML(ctx context.Context, comp templ.Component, stale bool) (*rendered, error) {
-	var buf bytes.Buffer
-	if err := comp.Render(ctx, &buf); err != nil {
+	body, err := renderBytes(ctx, comp)
+	if err != nil {
 		return nil, err
 	}
-	cc := publicCacheControl
+	return newRendered(body, "text/html; charset=utf-8", pageCacheControl(stale)), nil
+}
+
+// pageCacheControl is the Cache-Control of a page or API document: stale
+// data is cached only briefly, so recovery shows quickly.
+func pageCacheControl(stale bool) string {
 	if stale {
-		cc = staleCacheControl
+		return staleCacheControl
 	}
-	return newRendered(buf.Bytes(), "text/html; charset=utf-8", cc), nil
+	return publicCacheControl
 }
 
 func (s *Server) publicPage(c echo.Context) error {

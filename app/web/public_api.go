@@ -117,11 +117,7 @@ func (s *Server) publicAPI(name string) echo.HandlerFunc {
 			if err != nil {
 				return nil, err
 			}
-			cc := publicCacheControl
-			if st.stale {
-				cc = staleCacheControl
-			}
-			return newRendered(body, "application/json", cc), nil
+			return newRendered(body, "application/json", pageCacheControl(st.stale)), nil
 		})
 	}
 }

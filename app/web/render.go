@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -13,11 +14,20 @@ import (
 // render writes a templ component as a complete HTML response. It renders to
 // a buffer first so a failing template yields a clean 500, not half a page.
 func (s *Server) render(c echo.Context, code int, comp templ.Component) error {
-	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	body, err := renderBytes(c.Request().Context(), comp)
+	if err != nil {
 		return err
 	}
-	return c.HTMLBlob(code, buf.Bytes())
+	return c.HTMLBlob(code, body)
+}
+
+// renderBytes renders a templ component to memory.
+func renderBytes(ctx context.Context, comp templ.Component) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := comp.Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // layout builds the frame's view model for the current request: signed-in
