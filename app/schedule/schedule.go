@@ -22,12 +22,9 @@ package schedule
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -127,11 +124,7 @@ func New(catalog Catalog, b Bus, opts Options) (*Scheduler, error) {
 	}
 	opts = withDefaults(opts)
 	if opts.Name == "" {
-		name, err := uniqueName()
-		if err != nil {
-			return nil, err
-		}
-		opts.Name = name
+		opts.Name = bus.ConsumerName("scheduler")
 	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
@@ -178,18 +171,6 @@ func withDefaults(o Options) Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
-}
-
-func uniqueName() (string, error) {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "scheduler"
-	}
-	var raw [4]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", fmt.Errorf("schedule: name: %w", err)
-	}
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(raw[:])), nil
 }
 
 // Run competes for leadership until ctx ends, scheduling while it leads.
