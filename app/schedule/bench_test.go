@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/store"
 )
 
@@ -73,5 +74,5 @@ func BenchmarkIntervalMemory(b *testing.B) {
 }
 
 func BenchmarkIntervalRedis(b *testing.B) {
-	benchInterval(b, redisBus(b, bus.Options{Prefix: randomPrefix(b)}))
+	benchInterval(b, bustest.Redis(b, bus.Options{}))
 }

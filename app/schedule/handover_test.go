@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/pipeline"
 	"pharos/app/store/storetest"
 )
@@ -16,7 +17,7 @@ import (
 // within two lock TTLs, and over the handover every check × region round
 // is enqueued once: none missing, none twice.
 func TestLeaderHandoverOnRedis(t *testing.T) {
-	redisURL(t)
+	bustest.RedisURL(t)
 	for _, tc := range []struct {
 		name  string
 		crash bool // the leader dies without releasing or saving
@@ -36,13 +37,13 @@ func TestLeaderHandoverOnRedis(t *testing.T) {
 				c := f.add(t, "check-"+string(rune('a'+i)), "https://x.example/", time.Second, "fra", "iad")
 				checks = append(checks, c.ID)
 			}
-			opts := bus.Options{Prefix: randomPrefix(t)}
-			observer := redisBus(t, opts)
+			opts := bus.Options{Prefix: bustest.Prefix(t)}
+			observer := bustest.Redis(t, opts)
 			r := readJobs(t, observer, pipeline.JobsStream("fra"), pipeline.JobsStream("iad"))
 
 			const ttl = 300 * time.Millisecond
 			newScheduler := func(name string) (*Scheduler, *cutBus, *prometheus.Registry) {
-				cb := &cutBus{Bus: redisBus(t, opts)}
+				cb := &cutBus{Bus: bustest.Redis(t, opts)}
 				reg := prometheus.NewRegistry()
 				sch, err := New(s, cb, Options{Name: name, LockTTL: ttl, Tick: 20 * time.Millisecond,
 					Refresh: 100 * time.Millisecond, Registerer: reg})

@@ -2,83 +2,19 @@ package schedule
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"pharos/app/bus"
 	"pharos/app/pipeline"
 	"pharos/app/store"
 )
-
-const (
-	envRedisURL        = "PHAROS_TEST_REDIS_URL"
-	envRequireServices = "PHAROS_TEST_REQUIRE_SERVICES"
-)
-
-func redisURL(t testing.TB) string {
-	t.Helper()
-	if u := os.Getenv(envRedisURL); u != "" {
-		return u
-	}
-	msg := envRedisURL + " is not set: skipping the Redis bus (e.g. redis://127.0.0.1:6379/15)"
-	if v := strings.ToLower(os.Getenv(envRequireServices)); v == "1" || v == "true" {
-		t.Fatalf("%s (and %s=1)", msg, envRequireServices)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-func randomPrefix(t testing.TB) string {
-	var raw [6]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		t.Fatal(err)
-	}
-	return "pharos-test:" + hex.EncodeToString(raw[:]) + ":"
-}
-
-// redisBus connects with opts (Prefix set); the prefix's keys are deleted
-// when the test ends.
-func redisBus(t testing.TB, opts bus.Options) *bus.RedisBus {
-	t.Helper()
-	rawURL := redisURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	b, err := bus.NewRedis(ctx, rawURL, opts)
-	if err != nil {
-		t.Fatalf("connect to redis: %v", err)
-	}
-	t.Cleanup(func() {
-		b.Close()
-		o, err := redis.ParseURL(rawURL)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		c := redis.NewClient(o)
-		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		keys, err := c.Keys(ctx, opts.Prefix+"*").Result()
-		if err == nil && len(keys) > 0 {
-			err = c.Del(ctx, keys...).Err()
-		}
-		if err != nil {
-			t.Errorf("delete test keys: %v", err)
-		}
-	})
-	return b
-}
 
 // fixture is an organisation with one page and component in a real store.
 type fixture struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/pipeline"
 	"pharos/app/store/storetest"
 )
@@ -30,7 +31,7 @@ func TestLeaderPrunesDeadConsumersAndSamplesJobStreams(t *testing.T) {
 			return b
 		}},
 		{"redis", func(t *testing.T) Bus {
-			return redisBus(t, bus.Options{Prefix: randomPrefix(t), ClaimIdle: claimIdle})
+			return bustest.Redis(t, bus.Options{ClaimIdle: claimIdle})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
