@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/pipeline"
 	"pharos/app/worker"
 	"pharos/probes"
@@ -45,8 +46,7 @@ func BenchmarkWorker10kJobsRedis(b *testing.B) {
 	ln := probetest.Listeners(b, "127.0.0.1")[0]
 	probetest.ServeHTTP(b, ln, probetest.Text(200, "application/json", `{"status":"ok"}`))
 	url := "http://127.0.0.1:" + probetest.Port(ln) + "/health"
-	opts := bus.Options{Prefix: randomPrefix(b)}
-	bs := redisBus(b, redisURL(b), opts)
+	bs := bustest.Redis(b, bus.Options{})
 	ctx := context.Background()
 	for b.Loop() {
 		for i := range jobs {

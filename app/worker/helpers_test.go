@@ -3,11 +3,8 @@ package worker_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,75 +12,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/redis/go-redis/v9"
 
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/pipeline"
 	"pharos/probes"
 )
-
-const (
-	envRedisURL        = "PHAROS_TEST_REDIS_URL"
-	envRequireServices = "PHAROS_TEST_REQUIRE_SERVICES"
-)
-
-// redisURL returns the test Redis, or skips (fails in CI) without one.
-func redisURL(t testing.TB) string {
-	t.Helper()
-	if u := os.Getenv(envRedisURL); u != "" {
-		return u
-	}
-	msg := envRedisURL + " is not set: skipping the Redis bus (e.g. redis://127.0.0.1:6379/15)"
-	if v := strings.ToLower(os.Getenv(envRequireServices)); v == "1" || v == "true" {
-		t.Fatalf("%s (and %s=1)", msg, envRequireServices)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-func randomPrefix(t testing.TB) string {
-	var raw [6]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		t.Fatal(err)
-	}
-	return "pharos-test:" + hex.EncodeToString(raw[:]) + ":"
-}
-
-// redisBus connects to rawURL with opts (whose Prefix must be set); the
-// prefix's keys are deleted when the test ends.
-func redisBus(t testing.TB, rawURL string, opts bus.Options) *bus.RedisBus {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	b, err := bus.NewRedis(ctx, rawURL, opts)
-	if err != nil {
-		t.Fatalf("connect to redis: %v", err)
-	}
-	t.Cleanup(func() {
-		b.Close()
-		deleteKeys(t, redisURL(t), opts.Prefix)
-	})
-	return b
-}
-
-func deleteKeys(t testing.TB, rawURL, prefix string) {
-	o, err := redis.ParseURL(rawURL)
-	if err != nil {
-		t.Errorf("parse redis url: %v", err)
-		return
-	}
-	c := redis.NewClient(o)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	keys, err := c.Keys(ctx, prefix+"*").Result()
-	if err == nil && len(keys) > 0 {
-		err = c.Del(ctx, keys...).Err()
-	}
-	if err != nil {
-		t.Errorf("delete test keys: %v", err)
-	}
-}
 
 // busCase is one bus implementation under test: newBus returns a fresh
 // bus; peer returns another connection to the same bus.
@@ -100,9 +34,8 @@ func buses() []busCase {
 			return b, func() bus.Bus { return b }
 		}},
 		{"redis", func(t *testing.T, opts bus.Options) (bus.Bus, func() bus.Bus) {
-			u := redisURL(t)
-			opts.Prefix = randomPrefix(t)
-			return redisBus(t, u, opts), func() bus.Bus { return redisBus(t, u, opts) }
+			opts.Prefix = bustest.Prefix(t)
+			return bustest.Redis(t, opts), func() bus.Bus { return bustest.Redis(t, opts) }
 		}},
 	}
 }
@@ -141,7 +74,7 @@ func (c *cutBus) Ack(ctx context.Context, stream, group string, ids ...string) e
 func publishJob(t *testing.T, b bus.Streams, stream string, j pipeline.Job) {
 	t.Helper()
 	if j.ID == "" {
-		j.ID = randomPrefix(t)
+		j.ID = rand.Text()
 	}
 	if j.Due.IsZero() {
 		j.Due = time.Now().UTC()

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/pipeline"
 	"pharos/app/worker"
 	"pharos/probes"
@@ -21,7 +22,7 @@ import (
 // published in order, none lost, none twice, and every job acknowledged.
 // The outage is a proxy the test cuts, so the shared Redis is untouched.
 func TestWorkerBuffersResultsWhileRedisIsUnreachable(t *testing.T) {
-	direct := redisURL(t)
+	direct := bustest.RedisURL(t)
 	// Probe i answers after 400ms + i×60ms, so results come in a known order
 	// (wide enough that scheduling delays on a loaded machine cannot swap two).
 	target := httpTarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -38,9 +39,9 @@ func TestWorkerBuffersResultsWhileRedisIsUnreachable(t *testing.T) {
 	u.Host = p.addr()
 	u.RawQuery = "dial_timeout=300ms&read_timeout=500ms&write_timeout=500ms"
 
-	opts := bus.Options{Prefix: randomPrefix(t)}
-	b := redisBus(t, direct, opts)
-	wb := redisBus(t, u.String(), opts)
+	opts := bus.Options{Prefix: bustest.Prefix(t)}
+	b := bustest.Connect(t, direct, opts)
+	wb := bustest.Connect(t, u.String(), opts)
 	reg := prometheus.NewRegistry()
 	w, err := worker.New(wb, worker.Options{Region: "fra", Shards: 1, Concurrency: 32, Prober: loopbackProber(),
 		Registerer: reg, BusTimeout: time.Second})
