@@ -61,12 +61,16 @@ type apiCheck struct {
 	UpdatedAt       time.Time `json:"updated_at"`
 }
 
-func toAPIPage(p store.Page) apiPage {
-	regions := p.Regions
-	if regions == nil {
-		regions = []string{}
+// orEmpty makes a nil list encode as [] rather than null.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	return apiPage{ID: p.ID, Slug: p.Slug, Title: p.Title, Domain: p.Domain, TimeZone: p.TimeZone, Regions: regions,
+	return s
+}
+
+func toAPIPage(p store.Page) apiPage {
+	return apiPage{ID: p.ID, Slug: p.Slug, Title: p.Title, Domain: p.Domain, TimeZone: p.TimeZone, Regions: orEmpty(p.Regions),
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
@@ -76,11 +80,7 @@ func toAPIComponent(c store.Component) apiComponent {
 }
 
 func toAPICheck(c store.Check) apiCheck {
-	regions := c.Regions
-	if regions == nil {
-		regions = []string{}
-	}
-	return apiCheck{ID: c.ID, PageID: c.PageID, ComponentID: c.ComponentID, Name: c.Name, URL: c.URL, Regions: regions,
+	return apiCheck{ID: c.ID, PageID: c.PageID, ComponentID: c.ComponentID, Name: c.Name, URL: c.URL, Regions: orEmpty(c.Regions),
 		IntervalSeconds: int64(c.Interval / time.Second), Quorum: c.Quorum, ConfirmRounds: c.ConfirmRounds,
 		Enabled: c.Enabled, State: c.State, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
@@ -209,12 +209,8 @@ func (s *Server) apiApply(c echo.Context) error {
 			return err
 		}
 	}
-	lines := rep.Lines
-	if lines == nil {
-		lines = []string{}
-	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"created": rep.Created, "changed": rep.Changed, "removed": rep.Removed,
-		"dry_run": rep.DryRun, "lines": lines, "summary": rep.Summary(),
+		"dry_run": rep.DryRun, "lines": orEmpty(rep.Lines), "summary": rep.Summary(),
 	})
 }
