@@ -112,19 +112,7 @@ func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit tim
 	opts := Options{Shards: DefaultShards, Consumer: "bench", RefreshEvery: DefaultRefreshEvery,
 		BatchSize:  envInt(b, "PHAROS_BENCH_BATCH", DefaultBatchSize),
 		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	busOpts := bus.Options{MaxLen: int64(2 * total)}
-	var bb bus.Bus
-	if mode == "redis" {
-		client, prefix := testRedisClient(b)
-		busOpts.Prefix = prefix
-		rb, err := bus.NewRedis(ctx, os.Getenv("PHAROS_TEST_REDIS_URL"), busOpts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		bb, opts.LatestCache = rb, NewRedisLatest(client, prefix)
-	} else {
-		bb, opts.LatestCache = bus.NewMemory(busOpts), NewMemoryLatest()
-	}
+	bb := benchBus(b, mode, bus.Options{MaxLen: int64(2 * total)}, &opts)
 	defer bb.Close()
 	bytes := prefill(b, f, bb, rounds)
 

@@ -63,25 +63,30 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
+// benchBus opens the bus a benchmark runs on, Redis or in-process by mode,
+// and sets opts.LatestCache to the matching latest-state cache.
+func benchBus(b *testing.B, mode string, busOpts bus.Options, opts *Options) bus.Bus {
+	if mode != "redis" {
+		opts.LatestCache = NewMemoryLatest()
+		return bus.NewMemory(busOpts)
+	}
+	client, prefix := testRedisClient(b)
+	busOpts.Prefix = prefix
+	rb, err := bus.NewRedis(context.Background(), os.Getenv("PHAROS_TEST_REDIS_URL"), busOpts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts.LatestCache = NewRedisLatest(client, prefix)
+	return rb
+}
+
 func benchLag(b *testing.B, s *store.Store, mode string, rate int, duration time.Duration) {
 	const checks = 10000
 	b.StopTimer()
 	f := newFixture(b, s, checks)
 	opts := Options{Shards: DefaultShards, Consumer: "bench", RefreshEvery: DefaultRefreshEvery,
 		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	busOpts := bus.Options{MaxLen: 1_000_000}
-	var b0 bus.Bus
-	if mode == "redis" {
-		client, prefix := testRedisClient(b)
-		busOpts.Prefix = prefix
-		rb, err := bus.NewRedis(context.Background(), os.Getenv("PHAROS_TEST_REDIS_URL"), busOpts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b0, opts.LatestCache = rb, NewRedisLatest(client, prefix)
-	} else {
-		b0, opts.LatestCache = bus.NewMemory(busOpts), NewMemoryLatest()
-	}
+	b0 := benchBus(b, mode, bus.Options{MaxLen: 1_000_000}, &opts)
 	defer b0.Close()
 	a, err := New(f.s, b0, opts)
 	if err != nil {
