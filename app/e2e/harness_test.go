@@ -2,21 +2,18 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"pharos/app"
 	"pharos/app/aggregate"
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/schedule"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
@@ -25,20 +22,16 @@ import (
 	"pharos/probes/probetest"
 )
 
-// envRedisURL names the Redis server the tests use.
-const envRedisURL = "PHAROS_TEST_REDIS_URL"
-
 // harness is one pipeline under test: a fresh PostgreSQL schema holding one
 // organisation, page and component, a Redis key prefix of its own, a test
 // CA for the targets, and the roles the test starts. Everything it starts
 // is stopped, and every key under its prefix deleted, when the test ends.
 type harness struct {
-	t        *testing.T
-	st       *store.Store
-	redisURL string
-	prefix   string
-	log      *slog.Logger
-	ca       *probetest.CA
+	t      *testing.T
+	st     *store.Store
+	prefix string
+	log    *slog.Logger
+	ca     *probetest.CA
 
 	org  int64
 	page store.Page
@@ -47,25 +40,13 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	redisURL := os.Getenv(envRedisURL)
-	if redisURL == "" {
-		storetest.SkipOrFail(t, envRedisURL+" is not set: skipping the multi-region pipeline (e.g. redis://127.0.0.1:6379/15)")
-	}
-	var raw [6]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		t.Fatal(err)
-	}
 	h := &harness{
-		t:        t,
-		st:       storetest.Postgres(t),
-		redisURL: redisURL,
-		prefix:   "pharos-e2e:" + hex.EncodeToString(raw[:]) + ":",
-		log:      testLogger(t),
-		ca:       probetest.NewRoot(probetest.CertOptions{CommonName: "Pharos E2E Root", Organization: "Pharos E2E"}),
+		t:      t,
+		prefix: bustest.Prefix(t), // its keys are deleted after every role stopped
+		st:     storetest.Postgres(t),
+		log:    testLogger(t),
+		ca:     probetest.NewRoot(probetest.CertOptions{CommonName: "Pharos E2E Root", Organization: "Pharos E2E"}),
 	}
-	// Registered before any role starts, so it runs after they all stopped.
-	t.Cleanup(h.deleteKeys)
-
 	ctx := t.Context()
 	err := h.st.InTx(ctx, func(tx *store.Tx) error {
 		org, err := tx.CreateOrg(ctx, "E2E", "e2e")
@@ -99,45 +80,7 @@ func testLogger(t *testing.T) *slog.Logger {
 func (h *harness) bus(opts bus.Options) *bus.RedisBus {
 	h.t.Helper()
 	opts.Prefix, opts.Logger = h.prefix, h.log
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	b, err := bus.NewRedis(ctx, h.redisURL, opts)
-	if err != nil {
-		h.t.Fatalf("connect to %s: %v", envRedisURL, err)
-	}
-	h.t.Cleanup(func() {
-		if err := b.Close(); err != nil {
-			h.t.Errorf("close bus: %v", err)
-		}
-	})
-	return b
-}
-
-// deleteKeys removes every key under the test's prefix, and nothing else.
-func (h *harness) deleteKeys() {
-	o, err := redis.ParseURL(h.redisURL)
-	if err != nil {
-		h.t.Errorf("parse %s: %v", envRedisURL, err)
-		return
-	}
-	c := redis.NewClient(o)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	iter := c.Scan(ctx, 0, h.prefix+"*", 500).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		h.t.Errorf("scan test keys: %v", err)
-		return
-	}
-	if len(keys) > 0 {
-		if err := c.Del(ctx, keys...).Err(); err != nil {
-			h.t.Errorf("delete test keys: %v", err)
-		}
-	}
+	return bustest.Redis(h.t, opts)
 }
 
 // role is what every Pharos role is.
