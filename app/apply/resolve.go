@@ -32,38 +32,25 @@ func (c *config) resolveChecks(r *reader) {
 // matched by name across the whole page) and maintenance windows naming
 // components the file does not define.
 func (c *config) crossCheck(r *reader) {
-	components := map[string]int{}
-	checks := map[string]int{}
+	components := firstLines{}
+	checks := firstLines{}
 	for i, comp := range c.components {
 		path := fmt.Sprintf("components[%d]", i)
-		if comp.name != "" {
-			if first, dup := components[comp.name]; dup {
-				r.errs.add(comp.line, path+".name", "component %q repeated (first on line %d)", comp.name, first)
-			} else {
-				components[comp.name] = comp.line
-			}
+		if first, dup := components.note(comp.name, comp.line); dup {
+			r.errs.add(comp.line, path+".name", "component %q repeated (first on line %d)", comp.name, first)
 		}
 		for j, ch := range comp.checks {
-			if ch.name == "" {
-				continue
-			}
-			if first, dup := checks[ch.name]; dup {
+			if first, dup := checks.note(ch.name, ch.line); dup {
 				r.errs.add(ch.line, fmt.Sprintf("%s.checks[%d].name", path, j),
 					"check %q repeated (first on line %d): check names are unique on the page", ch.name, first)
-			} else {
-				checks[ch.name] = ch.line
 			}
 		}
 	}
-	windows := map[string]int{}
+	windows := firstLines{}
 	for i, m := range c.maintenance {
 		path := fmt.Sprintf("maintenance[%d]", i)
-		if m.name != "" {
-			if first, dup := windows[m.name]; dup {
-				r.errs.add(m.line, path+".name", "maintenance window %q repeated (first on line %d)", m.name, first)
-			} else {
-				windows[m.name] = m.line
-			}
+		if first, dup := windows.note(m.name, m.line); dup {
+			r.errs.add(m.line, path+".name", "maintenance window %q repeated (first on line %d)", m.name, first)
 		}
 		seen := map[string]bool{}
 		for j, name := range m.components {
@@ -78,4 +65,20 @@ func (c *config) crossCheck(r *reader) {
 			seen[name] = true
 		}
 	}
+}
+
+// firstLines maps each name to the line it was first seen on.
+type firstLines map[string]int
+
+// note records that name appears on line and, when it appeared before,
+// reports the line it first did. Empty names are not recorded: a missing
+// name is reported elsewhere.
+func (f firstLines) note(name string, line int) (first int, dup bool) {
+	if name == "" {
+		return 0, false
+	}
+	if first, dup = f[name]; !dup {
+		f[name] = line
+	}
+	return first, dup
 }
