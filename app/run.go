@@ -103,8 +103,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	}
 	defer b.Close()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newRegistry()
 
 	// Every process with a bus can queue "Run now" jobs; only the scheduler
 	// role runs the schedule.
@@ -202,6 +201,14 @@ func announce(ctx context.Context, srv *web.Server, cfg config.Config, st *store
 // ResultShards is the number of result streams. Workers and aggregators
 // must agree on it, so it is a constant of the deployment, not a setting.
 const ResultShards = 8
+
+// newRegistry returns the process's metrics registry: the Go runtime and
+// process collectors, to which each role adds its own series.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
 
 // openBus connects to Redis when PHAROS_REDIS_URL is set, else builds the
 // in-process bus of the embedded mode.
