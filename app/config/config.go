@@ -64,7 +64,7 @@ func Load(getenv func(string) string) (Config, error) {
 		c.AllowPrivateTargets = b
 	}
 	if v := getenv("PHAROS_TRUSTED_PROXIES"); v != "" {
-		nets, err := ParseNetworks(v)
+		nets, err := parseNetworks(v)
 		if err != nil {
 			return Config{}, fmt.Errorf("config: PHAROS_TRUSTED_PROXIES=%q: %w", v, err)
 		}
@@ -73,8 +73,8 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// ParseNetworks reads a comma-separated list of CIDRs or single addresses.
-func ParseNetworks(list string) ([]*net.IPNet, error) {
+// parseNetworks reads a comma-separated list of CIDRs or single addresses.
+func parseNetworks(list string) ([]*net.IPNet, error) {
 	var out []*net.IPNet
 	for _, f := range strings.Split(list, ",") {
 		f = strings.TrimSpace(f)
