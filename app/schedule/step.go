@@ -3,11 +3,16 @@ package schedule
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// errSkipped marks a job not attempted because an earlier one failed.
+var errSkipped = errors.New("schedule: not attempted after an earlier failure")
 
 // outJob is one job of a tick on its way to the bus.
 type outJob struct {
@@ -54,11 +59,13 @@ func (t *term) step(ctx context.Context, now time.Time) int {
 		cancel()
 	}
 	published, failed := 0, 0
-	var firstErr error
+	var cause error // a real failure, not one of the jobs skipped after it
 	for _, j := range jobs {
 		if j.err != nil {
 			failed++
-			firstErr = j.err
+			if cause == nil && !errors.Is(j.err, errSkipped) {
+				cause = j.err
+			}
 			continue
 		}
 		published++
@@ -68,10 +75,10 @@ func (t *term) step(ctx context.Context, now time.Time) int {
 	}
 	if failed > 0 {
 		t.s.metrics.publishErrors.Add(float64(failed))
-		t.s.log.Warn("publish jobs; retrying next tick", slog.Int("failed", failed), slog.Any("error", firstErr))
+		t.s.log.Warn("publish jobs; retrying next tick", slog.Int("failed", failed), slog.Any("error", cause))
 	}
 	for _, e := range batch {
-		if allDone(e.done) {
+		if !slices.Contains(e.done, false) {
 			e.round++
 			e.due = e.due.Add(e.interval)
 			clear(e.done)
@@ -86,15 +93,6 @@ func (t *term) step(ctx context.Context, now time.Time) int {
 		t.until = until
 	}
 	return published
-}
-
-func allDone(done []bool) bool {
-	for _, d := range done {
-		if !d {
-			return false
-		}
-	}
-	return true
 }
 
 // publishAll publishes jobs with Options.Publishers goroutines, setting

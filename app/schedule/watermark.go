@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -28,9 +27,6 @@ const (
 	watermarkGroup  = "scheduler"
 	watermarkBatch  = 256
 )
-
-// errSkipped marks a job not attempted because an earlier one failed.
-var errSkipped = errors.New("schedule: not attempted after an earlier failure")
 
 type watermark struct {
 	bus      bus.Streams
