@@ -14,37 +14,21 @@ import (
 	"pharos/app/store/storetest"
 )
 
+// seed creates a check (storetest.SeedCheck) with one up result from fra
+// at each of times.
 func seed(t *testing.T, s *store.Store, times []time.Time) (orgID, checkID int64) {
 	t.Helper()
+	orgID, checkID = storetest.SeedCheck(t, s)
+	var rows []store.ResultRow
+	for i, at := range times {
+		rows = append(rows, store.ResultRow{ID: fmt.Sprint("r", i), OrgID: orgID, CheckID: checkID, Region: "fra",
+			State: "up", DurationMS: int64(10 * (i + 1)), CheckedAt: at, ReceivedAt: at})
+	}
 	ctx := context.Background()
-	err := s.InTx(ctx, func(tx *store.Tx) error {
-		org, err := tx.CreateOrg(ctx, "ACME", "acme")
-		if err != nil {
-			return err
-		}
-		p, err := tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: "acme", Title: "ACME", TimeZone: "UTC"})
-		if err != nil {
-			return err
-		}
-		c, err := tx.CreateComponent(ctx, store.Component{OrgID: org.ID, PageID: p.ID, Name: "API"})
-		if err != nil {
-			return err
-		}
-		ch, err := tx.CreateCheck(ctx, store.Check{OrgID: org.ID, PageID: p.ID, ComponentID: c.ID, Name: "api",
-			URL: "https://api.example/", Spec: []byte(`{}`), Interval: time.Minute})
-		if err != nil {
-			return err
-		}
-		orgID, checkID = org.ID, ch.ID
-		var rows []store.ResultRow
-		for i, at := range times {
-			rows = append(rows, store.ResultRow{ID: fmt.Sprint("r", i), OrgID: org.ID, CheckID: ch.ID, Region: "fra",
-				State: "up", DurationMS: int64(10 * (i + 1)), CheckedAt: at, ReceivedAt: at})
-		}
-		_, err = tx.InsertResults(ctx, rows)
+	if err := s.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.InsertResults(ctx, rows)
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return orgID, checkID

@@ -15,7 +15,7 @@ import (
 // results with different ids; only the first is stored.
 func TestInsertResultsStoresOneResultPerJob(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		org, check := seedCheck(t, s)
+		org, check := storetest.SeedCheck(t, s)
 		at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 		row := func(id, job string) store.ResultRow {
 			return store.ResultRow{ID: id, JobID: job, OrgID: org, CheckID: check, Region: "fra", State: "up",

@@ -17,7 +17,7 @@ import (
 // whole-check rows returned, on both backends.
 func TestAdvanceLatest(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		org, check := seedCheck(t, s)
+		org, check := storetest.SeedCheck(t, s)
 		base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 		w := func(region, node, state string, minute int) store.LatestWrite {
 			return store.LatestWrite{OrgID: org, CheckID: check, Region: region, Node: node, State: state,

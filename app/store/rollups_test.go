@@ -11,34 +11,6 @@ import (
 	"pharos/app/store/storetest"
 )
 
-// seedCheck creates an organisation, page, component and check.
-func seedCheck(t *testing.T, s *store.Store) (orgID, checkID int64) {
-	t.Helper()
-	ctx := context.Background()
-	err := s.InTx(ctx, func(tx *store.Tx) error {
-		org, err := tx.CreateOrg(ctx, "ACME", "acme")
-		if err != nil {
-			return err
-		}
-		p, err := tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: "acme", Title: "ACME", TimeZone: "UTC"})
-		if err != nil {
-			return err
-		}
-		c, err := tx.CreateComponent(ctx, store.Component{OrgID: org.ID, PageID: p.ID, Name: "API"})
-		if err != nil {
-			return err
-		}
-		ch, err := tx.CreateCheck(ctx, store.Check{OrgID: org.ID, PageID: p.ID, ComponentID: c.ID, Name: "api",
-			URL: "https://api.example/", Spec: []byte(`{}`), Interval: time.Minute})
-		orgID, checkID = org.ID, ch.ID
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return orgID, checkID
-}
-
 func insert(t *testing.T, s *store.Store, rows []store.ResultRow) []string {
 	t.Helper()
 	var ids []string
@@ -55,7 +27,7 @@ func insert(t *testing.T, s *store.Store, rows []store.ResultRow) []string {
 
 func TestInsertResultsIsIdempotent(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		org, check := seedCheck(t, s)
+		org, check := storetest.SeedCheck(t, s)
 		at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 		var rows []store.ResultRow
 		for i := range 3 {
@@ -74,7 +46,7 @@ func TestInsertResultsIsIdempotent(t *testing.T) {
 func TestRollupDay(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		org, check := seedCheck(t, s)
+		org, check := storetest.SeedCheck(t, s)
 		day := time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC) // a DST day in Europe: days stay UTC
 		var rows []store.ResultRow
 		// 100 results: 90 up with 1..90 ms, 5 degraded at 1000 ms, 5 down at 10000 ms.
@@ -125,7 +97,7 @@ func TestRollupDay(t *testing.T) {
 
 func TestDeleteResultsBefore(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		org, check := seedCheck(t, s)
+		org, check := storetest.SeedCheck(t, s)
 		cutoff := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
 		var rows []store.ResultRow
 		for i := range 25 {

@@ -113,3 +113,33 @@ func SkipOrFail(t testing.TB, msg string) {
 	}
 	t.Skip(msg)
 }
+
+// SeedCheck creates the organisation "acme" with one page, one component
+// and one check (https://api.example/, every minute) and returns the ids
+// of the organisation and the check.
+func SeedCheck(t testing.TB, s *store.Store) (orgID, checkID int64) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		org, err := tx.CreateOrg(ctx, "ACME", "acme")
+		if err != nil {
+			return err
+		}
+		p, err := tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: "acme", Title: "ACME", TimeZone: "UTC"})
+		if err != nil {
+			return err
+		}
+		c, err := tx.CreateComponent(ctx, store.Component{OrgID: org.ID, PageID: p.ID, Name: "API"})
+		if err != nil {
+			return err
+		}
+		ch, err := tx.CreateCheck(ctx, store.Check{OrgID: org.ID, PageID: p.ID, ComponentID: c.ID, Name: "api",
+			URL: "https://api.example/", Spec: []byte(`{}`), Interval: time.Minute})
+		orgID, checkID = org.ID, ch.ID
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return orgID, checkID
+}
