@@ -2,7 +2,6 @@ package worker_test
 
 import (
 	"testing"
-	"time"
 
 	"pharos/app/bus"
 	"pharos/app/pipeline"
@@ -33,11 +32,7 @@ func TestJobCannotAllowPrivateTargets(t *testing.T) {
 			publishJob(t, b, pipeline.JobsStream("fra"), pipeline.Job{OrgID: 1, CheckID: 9, Region: "fra",
 				Spec: probes.Spec{URL: u, AllowPrivate: true}})
 			stop := runWorker(t, w.Run)
-			var got []pipeline.Result
-			waitFor(t, 10*time.Second, "a result", func() bool {
-				got = append(got, results(t, b, pipeline.ResultsStream(0))...)
-				return len(got) == 1
-			})
+			got := awaitResults(t, b, 1, "a result")
 			stop()
 			r := got[0].Result
 			if r.State != tt.want {

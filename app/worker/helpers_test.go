@@ -116,6 +116,18 @@ func results(t *testing.T, b bus.Streams, stream string) []pipeline.Result {
 	}
 }
 
+// awaitResults collects the results on shard 0 until there are exactly n,
+// failing the test after 10s.
+func awaitResults(t *testing.T, b bus.Streams, n int, what string) []pipeline.Result {
+	t.Helper()
+	var got []pipeline.Result
+	waitFor(t, 10*time.Second, what, func() bool {
+		got = append(got, results(t, b, pipeline.ResultsStream(0))...)
+		return len(got) == n
+	})
+	return got
+}
+
 // waitFor polls cond every 20ms until it holds or timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()

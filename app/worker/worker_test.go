@@ -133,11 +133,7 @@ func TestWorkerBoundsConcurrency(t *testing.T) {
 		publishJob(t, b, pipeline.JobsStream("fra"), pipeline.Job{OrgID: 1, CheckID: int64(i + 1), Region: "fra", Spec: probes.Spec{URL: u}})
 	}
 	stop := runWorker(t, w.Run)
-	var got []pipeline.Result
-	waitFor(t, 10*time.Second, "12 results", func() bool {
-		got = append(got, results(t, b, pipeline.ResultsStream(0))...)
-		return len(got) == 12
-	})
+	awaitResults(t, b, 12, "12 results")
 	stop()
 	if p := peak.Load(); p != 3 {
 		t.Errorf("peak concurrent probes: got %d, want 3", p)
@@ -213,11 +209,7 @@ func TestWorkerWithRefusingDialer(t *testing.T) {
 	}
 	publishJob(t, b, pipeline.JobsStream("sin"), pipeline.Job{OrgID: 1, CheckID: 3, Region: "sin", Spec: probes.Spec{URL: u}})
 	stop := runWorker(t, w.Run)
-	var got []pipeline.Result
-	waitFor(t, 10*time.Second, "a result", func() bool {
-		got = append(got, results(t, b, pipeline.ResultsStream(0))...)
-		return len(got) == 1
-	})
+	got := awaitResults(t, b, 1, "a result")
 	stop()
 	r := got[0].Result
 	if r.State != probes.StateDown || len(r.Problems) == 0 || r.Problems[0].Code != "connection_failed" {
@@ -245,11 +237,7 @@ func TestWorkerPrefersRunNowJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := runWorker(t, w.Run)
-	var got []pipeline.Result
-	waitFor(t, 10*time.Second, "31 results", func() bool {
-		got = append(got, results(t, b, pipeline.ResultsStream(0))...)
-		return len(got) == 31
-	})
+	got := awaitResults(t, b, 31, "31 results")
 	stop()
 	if got[0].CheckID != 1 {
 		t.Errorf("first result is of check %d, want the run-now check 1", got[0].CheckID)
