@@ -63,7 +63,7 @@ func (a *Aggregator) handle(ctx context.Context, stream string, msgs []bus.Messa
 	ids := make([]string, 0, len(msgs))
 	var bad []string
 	for _, m := range msgs {
-		r, err := decodeResult(m.Payload)
+		r, err := pipeline.DecodeResult(m.Payload)
 		if err != nil {
 			a.log.Error("malformed result dropped", slog.String("stream", stream), slog.String("entry_id", m.ID), slog.Any("error", err))
 			bad = append(bad, m.ID)

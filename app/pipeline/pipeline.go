@@ -7,10 +7,13 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
 	"time"
+
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"pharos/probes"
 )
@@ -119,14 +122,23 @@ func Marshal(v any) ([]byte, error) {
 	return b, nil
 }
 
+// Decoding runs on every job a worker takes and every result an
+// aggregator stores, so it uses the encoding/json-compatible API of
+// github.com/go-json-experiment/json/v1: what encoding/json becomes with
+// GOEXPERIMENT=jsonv2, with the same semantics (case-insensitive names, the
+// last of duplicate names, invalid UTF-8 replaced, the same time and number
+// handling), about twice as fast with a quarter of the allocations on a
+// realistic result (BenchmarkDecodeResult). TestDecodeMatchesEncodingJSON holds it to
+// encoding/json; only error texts differ.
+
 // DecodeJob decodes a job, refusing one without its identity.
 func DecodeJob(b []byte) (Job, error) {
 	var j Job
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := jsonv1.Unmarshal(b, &j); err != nil {
 		return Job{}, fmt.Errorf("pipeline: decode job: %w", err)
 	}
 	if j.ID == "" || j.CheckID == 0 || j.Region == "" {
-		return Job{}, fmt.Errorf("pipeline: job without id, check or region")
+		return Job{}, errors.New("pipeline: job without id, check or region")
 	}
 	return j, nil
 }
@@ -134,11 +146,11 @@ func DecodeJob(b []byte) (Job, error) {
 // DecodeResult decodes a result, refusing one without its identity.
 func DecodeResult(b []byte) (Result, error) {
 	var r Result
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := jsonv1.Unmarshal(b, &r); err != nil {
 		return Result{}, fmt.Errorf("pipeline: decode result: %w", err)
 	}
 	if r.ID == "" || r.CheckID == 0 || r.Region == "" {
-		return Result{}, fmt.Errorf("pipeline: result without id, check or region")
+		return Result{}, errors.New("pipeline: result without id, check or region")
 	}
 	return r, nil
 }

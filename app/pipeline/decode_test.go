@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"pharos/probes"
+)
+
+// referenceDecode is DecodeResult on encoding/json: the semantics the fast
+// engine must keep.
+func referenceDecode(b []byte) (Result, error) {
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Result{}, err
+	}
+	if r.ID == "" || r.CheckID == 0 || r.Region == "" {
+		return Result{}, errors.New("without identity")
+	}
+	return r, nil
+}
+
+// realisticResult is what a worker sends for a TLS check of one node.
+func realisticResult(i int, state probes.State) Result {
+	at := time.Date(2026, 11, 21, 10, 0, i%60, 0, time.UTC)
+	leaf := probes.CertInfo{Subject: "CN=media.example.org", Issuer: "CN=R11,O=Let's Encrypt,C=US", Serial: "04ab3f",
+		SHA256: strings.Repeat("9f", 32), DNSNames: []string{"media.example.org", "www.media.example.org"},
+		NotBefore: at.AddDate(0, -1, 0), NotAfter: at.AddDate(0, 2, 0), DaysLeft: 61}
+	node := probes.NodeResult{Address: "203.0.113.7:443", State: state, StatusCode: 200,
+		Timings: probes.Timings{DNS: 3, Connect: 12, TLS: 40, TTFB: 61, Total: 70},
+		TLS: &probes.TLSInfo{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ChainTrusted: true, Leaf: leaf,
+			Chain: []probes.CertInfo{leaf, {Subject: "CN=R11,O=Let's Encrypt,C=US", Issuer: "CN=ISRG Root X1", Source: "presented"}}},
+		Problems: []probes.Problem{}}
+	res := probes.Result{URL: "https://media.example.org/logo.png", State: state, CheckedAt: at, DurationMS: 182,
+		Problems: []probes.Problem{}, Nodes: []probes.NodeResult{node}}
+	if state == probes.StateDown {
+		p := probes.Problem{Code: "cert_expired", Severity: "critical", Node: node.Address,
+			Message: "certificate for media.example.org expired 2026-11-20 03:07 UTC (1 day ago) on 203.0.113.7:443"}
+		res.Problems, res.Nodes[0].Problems = []probes.Problem{p}, []probes.Problem{p}
+	}
+	return Result{ID: "0190f3a2-7c1e-7b3d-9a55-1c2d3e4f5a6b", JobID: "0190f3a2-7c1e-7b3d-9a55-000000000001",
+		OrgID: 1, CheckID: int64(1 + i), Region: "fra", Round: 29_000_000 + int64(i), Worker: "probe-fra-1-ab12",
+		Produced: at.Add(70 * time.Millisecond), Result: res}
+}
+
+// TestDecodeMatchesEncodingJSON holds the fast engine to encoding/json: the
+// same result, or an error from both, for what workers send and for the odd
+// inputs where JSON decoders tend to differ.
+func TestDecodeMatchesEncodingJSON(t *testing.T) {
+	var inputs []string
+	for i, state := range []probes.State{probes.StateUp, probes.StateDown, probes.StateDegraded} {
+		b, err := Marshal(realisticResult(i, state))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, string(b))
+	}
+	const id = `"id":"a","check_id":1,"region":"fra"`
+	inputs = append(inputs,
+		`{`+id+`}`, ` {`+id+`} `, `{`+id+`} x`, `{`+id+`}{}`, `{`+id, ``, `null`, `[]`, `"x"`, `{}`, `1`,
+		`{"ID":"a","CHECK_ID":1,"Region":"fra"}`, `{"Id":"a","checkId":1,"region":"fra"}`, `{"id":"a","check-id":1,"region":"fra"}`,
+		`{"id":"a","id":"b","check_id":1,"check_id":2,"region":"fra","ID":"c"}`,
+		`{`+id+`,"worker":"w\xffx","job_id":"\ud800","round":"2"}`, `{`+id+`,"worker":"\u00e9\n\"\\"}`,
+		`{"id":"a","check_id":1e30,"region":"fra"}`, `{"id":"a","check_id":1.5,"region":"fra"}`, `{"id":"a","check_id":"1","region":"fra"}`,
+		`{"id":"a","check_id":-1,"region":"fra","org_id":null,"round":9223372036854775807}`,
+		`{`+id+`,"produced":"2026-01-02T03:04:05.123456789+02:00"}`, `{`+id+`,"produced":"yesterday"}`, `{`+id+`,"produced":null}`,
+		`{`+id+`,"produced":"2026-01-02T03:04:05Z","unknown":{"deep":[1,2,{"x":null}]}}`,
+		`{`+id+`,"result":{"state":"up","problems":null,"nodes":[{"tls":null,"timings_ms":{"total":5}}]}}`,
+		`{`+id+`,"result":{"state":7}}`, `{`+id+`,"result":{"nodes":{}}}`, `{`+id+`,"result":[]}`,
+		`{`+id+`,"result":{"checked_at":"2026-13-01T00:00:00Z"}}`, `{`+id+`,"result":{"duration_ms":1e3}}`,
+		`{"id":"","check_id":1,"region":"fra"}`, `{"id":"a","check_id":0,"region":"fra"}`, `{"id":"a","check_id":1}`,
+		strings.Repeat(`[`, 20000)+strings.Repeat(`]`, 20000),
+	)
+	for _, in := range inputs {
+		want, wantErr := referenceDecode([]byte(in))
+		got, gotErr := DecodeResult([]byte(in))
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Errorf("%.120q: encoding/json error %v, DecodeResult error %v", in, wantErr, gotErr)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%.120q: DecodeResult differs (-encoding/json +DecodeResult):\n%s", in, diff)
+		}
+	}
+}
+
+// BenchmarkDecodeResult compares the engine with encoding/json on a
+// realistic result.
+func BenchmarkDecodeResult(b *testing.B) {
+	payload, err := Marshal(realisticResult(1, probes.StateUp))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name   string
+		decode func([]byte) (Result, error)
+	}{{"encoding_json", referenceDecode}, {"pipeline", DecodeResult}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(payload)))
+			for b.Loop() {
+				if _, err := bc.decode(payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
