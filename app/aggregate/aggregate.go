@@ -15,8 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -68,7 +66,7 @@ type Options struct {
 	// all): with several aggregators, lower it so the others get some.
 	MaxShards int
 	// Consumer names this aggregator in the consumer group (default
-	// hostname-pid).
+	// hostname-pid-random, bus.ConsumerName).
 	Consumer string
 	// BatchSize and BatchWait bound a batch: up to BatchSize results, or
 	// what arrived within BatchWait of the first (defaults 500 and 50ms).
@@ -105,11 +103,7 @@ func (o Options) withDefaults() Options {
 		o.MaxShards = o.Shards
 	}
 	if o.Consumer == "" {
-		host, err := os.Hostname()
-		if err != nil || host == "" {
-			host = "aggregator"
-		}
-		o.Consumer = host + "-" + strconv.Itoa(os.Getpid())
+		o.Consumer = bus.ConsumerName("aggregator")
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBatchSize
