@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
+	"pharos/app/config"
 	"pharos/probes"
 )
 
@@ -103,8 +103,13 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(&o.jsonPaths, "json-path", "'PATH=VALUE': the JSON body at PATH must equal VALUE (repeatable)")
 	fs.BoolVar(&o.expectImage, "expect-image", false, "the body must decode as an image")
 	fs.DurationVar(&o.timeout, "timeout", probes.DefaultTimeout, "time allowed for each node")
-	allowDefault, _ := strconv.ParseBool(os.Getenv("PHAROS_ALLOW_PRIVATE_TARGETS"))
-	fs.BoolVar(&o.allowPrivate, "allow-private", allowDefault, "allow private, loopback and link-local targets (default $PHAROS_ALLOW_PRIVATE_TARGETS)")
+	// The environment is read by the one configuration parser, which
+	// refuses a bad value with the variable named.
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	fs.BoolVar(&o.allowPrivate, "allow-private", cfg.AllowPrivateTargets, "allow private, loopback and link-local targets (default $PHAROS_ALLOW_PRIVATE_TARGETS)")
 
 	// Go's flag package stops at the first non-flag; accept flags after the
 	// URL too by parsing again from there.
