@@ -50,32 +50,42 @@ type Indicator struct {
 }
 
 // PageIndicator summarises a page's component statuses the way Statuspage
-// does.
+// does: by the worst of them.
 func PageIndicator(statuses []string) Indicator {
-	worst := 0
-	maintenance := false
+	worst := Operational
 	for _, s := range statuses {
-		switch s {
-		case DegradedPerformance:
-			worst = max(worst, 1)
-		case PartialOutage:
-			worst = max(worst, 2)
-		case MajorOutage:
-			worst = max(worst, 3)
-		case UnderMaintenance:
-			maintenance = true
-		}
+		worst = WorseStatus(worst, s)
 	}
 	switch worst {
-	case 3:
+	case MajorOutage:
 		return Indicator{"critical", "Major System Outage"}
-	case 2:
+	case PartialOutage:
 		return Indicator{"major", "Partial System Outage"}
-	case 1:
+	case DegradedPerformance:
 		return Indicator{"minor", "Minor Service Outage"}
-	}
-	if maintenance {
+	case UnderMaintenance:
 		return Indicator{"maintenance", "Service Under Maintenance"}
 	}
 	return Indicator{"none", "All Systems Operational"}
+}
+
+// WorseStatus returns the more severe of two component statuses; under
+// maintenance outranks only operational, and any outage outranks it.
+func WorseStatus(a, b string) string {
+	if statusRank(b) > statusRank(a) || (a == Operational && b == UnderMaintenance) {
+		return b
+	}
+	return a
+}
+
+func statusRank(s string) int {
+	switch s {
+	case DegradedPerformance:
+		return 1
+	case PartialOutage:
+		return 2
+	case MajorOutage:
+		return 3
+	}
+	return 0
 }

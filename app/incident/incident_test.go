@@ -264,3 +264,20 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestWorseStatus(t *testing.T) {
+	tests := []struct{ a, b, want string }{
+		{Operational, DegradedPerformance, DegradedPerformance},
+		{PartialOutage, DegradedPerformance, PartialOutage},
+		{PartialOutage, MajorOutage, MajorOutage},
+		{Operational, UnderMaintenance, UnderMaintenance},
+		{UnderMaintenance, DegradedPerformance, DegradedPerformance},
+		{DegradedPerformance, UnderMaintenance, DegradedPerformance},
+		{UnderMaintenance, Operational, UnderMaintenance},
+	}
+	for _, tt := range tests {
+		if got := WorseStatus(tt.a, tt.b); got != tt.want {
+			t.Errorf("WorseStatus(%s, %s) = %s, want %s", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

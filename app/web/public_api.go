@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"pharos/app/incident"
 	"pharos/app/store"
 )
 
@@ -216,7 +217,7 @@ func (sn *snapshot) apiComponents() []spComponent {
 		ids := make([]string, 0, len(cs))
 		for _, c := range cs {
 			ids = append(ids, idString(c.ID))
-			worst = worseStatus(worst, c.Status)
+			worst = incident.WorseStatus(worst, c.Status)
 		}
 		out = append(out, spComponent{ID: groupID(g.ID), Name: g.Name, Status: worst, CreatedAt: apiTime(g.CreatedAt),
 			UpdatedAt: apiTime(g.UpdatedAt), Position: g.Position, PageID: idString(g.PageID), Group: true, Components: ids})

@@ -41,28 +41,6 @@ func incidentStatusText(status string) string {
 	return strings.ToUpper(status[:1]) + status[1:]
 }
 
-// statusRank orders component statuses by severity.
-func statusRank(s string) int {
-	switch s {
-	case store.StatusDegradedPerformance:
-		return 1
-	case store.StatusPartialOutage:
-		return 2
-	case store.StatusMajorOutage:
-		return 3
-	}
-	return 0
-}
-
-// worseStatus returns the more severe of two component statuses; under
-// maintenance only outranks operational.
-func worseStatus(a, b string) string {
-	if statusRank(b) > statusRank(a) || (a == store.StatusOperational && b == store.StatusUnderMaintenance) {
-		return b
-	}
-	return a
-}
-
 // impactStatus is the component status whose page indicator matches an
 // unresolved incident's impact, so incident.PageIndicator words both.
 func impactStatus(impact string) (string, bool) {
@@ -133,7 +111,7 @@ func (s *Server) pageView(sn *snapshot, base string, stale bool) views.PublicPag
 		}
 		worst := store.StatusOperational
 		for _, c := range cs {
-			worst = worseStatus(worst, c.Status)
+			worst = incident.WorseStatus(worst, c.Status)
 		}
 		p.Groups = append(p.Groups, views.GroupView{Name: g.Name, Status: worst, StatusText: componentStatusText(worst), Components: cs})
 	}
