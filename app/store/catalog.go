@@ -31,15 +31,6 @@ type ComponentGroup struct {
 	Position int
 }
 
-// Component statuses, in Statuspage's vocabulary.
-const (
-	StatusOperational         = "operational"
-	StatusDegradedPerformance = "degraded_performance"
-	StatusPartialOutage       = "partial_outage"
-	StatusMajorOutage         = "major_outage"
-	StatusUnderMaintenance    = "under_maintenance"
-)
-
 // Component is one thing on a status page whose health users care about.
 type Component struct {
 	ID                 int64
@@ -49,7 +40,7 @@ type Component struct {
 	Name               string
 	Description        string
 	Position           int
-	Status             string
+	Status             string // incident.Operational, … (Statuspage vocabulary)
 	Showcase           bool
 	OnlyShowIfDegraded bool
 	CreatedAt          time.Time

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"pharos/app/incident"
 )
 
 // This file holds the transactional reads and writes of the catalogue
@@ -127,7 +129,7 @@ func (tx *Tx) CreateComponent(ctx context.Context, c Component) (Component, erro
 	}
 	c.CreatedAt = now()
 	c.UpdatedAt = c.CreatedAt
-	c.Status, c.Showcase = StatusOperational, true
+	c.Status, c.Showcase = incident.Operational, true
 	err := tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO components (org_id, page_id, group_id, name, description, position, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		c.OrgID, c.PageID, optInt64(c.GroupID), c.Name, c.Description, c.Position, c.CreatedAt, c.UpdatedAt).Scan(&c.ID)

@@ -213,7 +213,7 @@ func (sn *snapshot) apiComponents() []spComponent {
 	}
 	for _, g := range sn.groups {
 		cs := members[g.ID]
-		worst := store.StatusOperational
+		worst := incident.Operational
 		ids := make([]string, 0, len(cs))
 		for _, c := range cs {
 			ids = append(ids, idString(c.ID))

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"pharos/app/store"
+	"pharos/app/incident"
 	"pharos/app/store/storetest"
 )
 
@@ -73,7 +73,7 @@ func TestBenchSSEFanout(t *testing.T) {
 		t.Fatalf("open stream: %v", err)
 	}
 	sent := time.Now()
-	publish(t, b, "bench", f.components[0].ID, store.StatusMajorOutage)
+	publish(t, b, "bench", f.components[0].ID, incident.MajorOutage)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"pharos/app/bus"
+	"pharos/app/incident"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
 	"pharos/app/web"
@@ -108,9 +109,9 @@ func TestBrowserStatusPage(t *testing.T) {
 
 	do(t, ctx, chromedp.Navigate(base+"/p/acme/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="component"]`)))
 	components := eval[int](t, ctx, `document.querySelectorAll('[data-testid="component"]').length`)
-	incident := eval[string](t, ctx, `document.querySelector('[data-testid="incidents"]').innerText`)
-	if components != 20 || !strings.Contains(incident, "Image CDN errors") {
-		t.Errorf("got %d components and incidents %q; want 20 and the CDN incident", components, incident)
+	incidentText := eval[string](t, ctx, `document.querySelector('[data-testid="incidents"]').innerText`)
+	if components != 20 || !strings.Contains(incidentText, "Image CDN errors") {
+		t.Errorf("got %d components and incidents %q; want 20 and the CDN incident", components, incidentText)
 	}
 	shot := screenshotPath(t, "status-1280.png")
 	fullScreenshot(t, ctx, shot)
@@ -120,11 +121,11 @@ func TestBrowserStatusPage(t *testing.T) {
 	target := f.components[3]
 	eval[bool](t, ctx, `window.__noReload = true`)
 	time.Sleep(300 * time.Millisecond) // the EventSource connects after load
-	if err := st.SetComponentStatus(context.Background(), f.org.ID, target.ID, store.StatusMajorOutage, time.Now()); err != nil {
+	if err := st.SetComponentStatus(context.Background(), f.org.ID, target.ID, incident.MajorOutage, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	published := time.Now()
-	publish(t, b, "acme", target.ID, store.StatusMajorOutage)
+	publish(t, b, "acme", target.ID, incident.MajorOutage)
 	sel := fmt.Sprintf(`[data-component="%d"][data-status="major_outage"]`, target.ID)
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel)))

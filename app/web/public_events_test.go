@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"pharos/app/bus"
+	"pharos/app/incident"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
 	"pharos/app/web"
@@ -66,7 +67,7 @@ func TestPublicEventsStream(t *testing.T) {
 		}
 	}
 	expect(": connected")
-	publish(t, b, "acme", f.components[0].ID, store.StatusMajorOutage)
+	publish(t, b, "acme", f.components[0].ID, incident.MajorOutage)
 	if l := expect("data: "); !strings.Contains(l, `"major_outage"`) {
 		t.Errorf("got %q, want the event's payload", l)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"pharos/app/incident"
 	"pharos/app/store"
 )
 
@@ -101,7 +102,7 @@ func seedPublicPage(t testing.TB, st *store.Store, o fixtureOptions) publicFixtu
 		started := now.Add(-time.Duration(i*5+1) * time.Hour)
 		rec := store.IncidentRecord{OrgID: org.ID, PageID: f.page.ID, Name: fmt.Sprintf("Incident %d", i+1), Impact: "minor",
 			StartedAt: started, Components: []store.AffectedComponent{{ComponentID: f.components[i%len(f.components)].ID,
-				OldStatus: store.StatusOperational, NewStatus: store.StatusDegradedPerformance}},
+				OldStatus: incident.Operational, NewStatus: incident.DegradedPerformance}},
 			Updates: []store.UpdateRecord{{Status: store.IncidentInvestigating, Body: "We are looking into *slow* responses.", DisplayAt: started}}}
 		if i == 0 {
 			rec.Name, rec.Status, rec.Impact = "Image CDN errors", store.IncidentIdentified, "major"
@@ -118,7 +119,7 @@ func seedPublicPage(t testing.TB, st *store.Store, o fixtureOptions) publicFixtu
 		f.incidents = append(f.incidents, id)
 	}
 	if len(f.components) > 0 && o.incidents > 0 {
-		if err := st.SetComponentStatus(ctx, org.ID, f.components[0].ID, store.StatusPartialOutage, now); err != nil {
+		if err := st.SetComponentStatus(ctx, org.ID, f.components[0].ID, incident.PartialOutage, now); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"pharos/app/bus"
+	"pharos/app/incident"
 	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
@@ -172,10 +173,10 @@ func TestPublicCache(t *testing.T) {
 			t.Fatalf("status before: %s", before.Body)
 		}
 		ctx := context.Background()
-		if err := st.SetComponentStatus(ctx, f.org.ID, f.components[1].ID, store.StatusMajorOutage, time.Now()); err != nil {
+		if err := st.SetComponentStatus(ctx, f.org.ID, f.components[1].ID, incident.MajorOutage, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		publish(t, b, "acme", f.components[1].ID, store.StatusMajorOutage)
+		publish(t, b, "acme", f.components[1].ID, incident.MajorOutage)
 		after := br.get("/p/acme/api/v2/status.json")
 		if !strings.Contains(after.Body, `"indicator":"critical"`) {
 			t.Errorf("status after the event: got %s, want indicator critical", after.Body)
@@ -234,7 +235,7 @@ func TestPublicStaleWhenDatabaseIsAway(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	publish(t, b, "acme", f.components[0].ID, store.StatusOperational) // forces a reload, which fails
+	publish(t, b, "acme", f.components[0].ID, incident.Operational) // forces a reload, which fails
 	res := br.get("/p/acme/")
 	if res.Code != http.StatusOK || !strings.Contains(res.Body, "Data may be stale") || !strings.Contains(res.Body, "Image CDN errors") {
 		t.Errorf("page with the database away: got %d, stale note %v; want 200 with the last data and the note",

@@ -16,15 +16,15 @@ import (
 // componentStatusText words a component status for people.
 func componentStatusText(status string) string {
 	switch status {
-	case store.StatusOperational:
+	case incident.Operational:
 		return "Operational"
-	case store.StatusDegradedPerformance:
+	case incident.DegradedPerformance:
 		return "Degraded performance"
-	case store.StatusPartialOutage:
+	case incident.PartialOutage:
 		return "Partial outage"
-	case store.StatusMajorOutage:
+	case incident.MajorOutage:
 		return "Major outage"
-	case store.StatusUnderMaintenance:
+	case incident.UnderMaintenance:
 		return "Under maintenance"
 	}
 	return status
@@ -46,11 +46,11 @@ func incidentStatusText(status string) string {
 func impactStatus(impact string) (string, bool) {
 	switch impact {
 	case "minor":
-		return store.StatusDegradedPerformance, true
+		return incident.DegradedPerformance, true
 	case "major":
-		return store.StatusPartialOutage, true
+		return incident.PartialOutage, true
 	case "critical":
-		return store.StatusMajorOutage, true
+		return incident.MajorOutage, true
 	}
 	return "", false
 }
@@ -91,7 +91,7 @@ func (s *Server) pageView(sn *snapshot, base string, stale bool) views.PublicPag
 	byGroup := map[int64][]views.ComponentView{}
 	var ungrouped []views.ComponentView
 	for _, c := range sn.components {
-		if c.OnlyShowIfDegraded && c.Status == store.StatusOperational {
+		if c.OnlyShowIfDegraded && c.Status == incident.Operational {
 			continue
 		}
 		cv := sn.componentView(c, perComponent[c.ID])
@@ -109,7 +109,7 @@ func (s *Server) pageView(sn *snapshot, base string, stale bool) views.PublicPag
 		if len(cs) == 0 {
 			continue
 		}
-		worst := store.StatusOperational
+		worst := incident.Operational
 		for _, c := range cs {
 			worst = incident.WorseStatus(worst, c.Status)
 		}
