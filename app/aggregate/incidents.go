@@ -37,7 +37,7 @@ func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []ver
 			IncidentOpen: isOpen, At: v.at,
 		}
 		if isOpen {
-			s.Prev = impactState(in.Impact)
+			s.Prev = incident.ImpactState(in.Impact)
 			s.Acknowledged = in.AcknowledgedAt != nil
 			if in.LastAlertAt != nil {
 				s.LastAlert = *in.LastAlertAt
@@ -110,16 +110,6 @@ func (a *Aggregator) act(ctx context.Context, tx *store.Tx, action incident.Acti
 
 func broken(s incident.State) bool { return s == incident.Down || s == incident.Degraded }
 
-// impactState is the state an open automatic incident stands for.
-func impactState(impact string) incident.State {
-	switch impact {
-	case "major", "critical":
-		return incident.Down
-	case "minor":
-		return incident.Degraded
-	}
-	return incident.Up
-}
 
 // troubleRegions are the healthy regions behind the verdict: the confirmed
 // down votes for a down check, every region seeing trouble otherwise.

@@ -281,3 +281,14 @@ func TestWorseStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestImpactStateInvertsImpact(t *testing.T) {
+	for _, s := range []State{Up, Degraded, Down} {
+		if got := ImpactState(Impact(s)); got != s {
+			t.Errorf("ImpactState(Impact(%s)) = %s", s, got)
+		}
+	}
+	if got := ImpactState("critical"); got != Down {
+		t.Errorf("critical: got %s, want down", got)
+	}
+}

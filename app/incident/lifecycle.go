@@ -70,3 +70,15 @@ func Impact(s State) string {
 	}
 	return "none"
 }
+
+// ImpactState is the inverse of Impact: the check state an automatic
+// incident of that impact stands for (an open incident's previous state).
+func ImpactState(impact string) State {
+	switch impact {
+	case "major", "critical":
+		return Down
+	case "minor":
+		return Degraded
+	}
+	return Up
+}
