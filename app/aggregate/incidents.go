@@ -110,7 +110,6 @@ func (a *Aggregator) act(ctx context.Context, tx *store.Tx, action incident.Acti
 
 func broken(s incident.State) bool { return s == incident.Down || s == incident.Degraded }
 
-
 // troubleRegions are the healthy regions behind the verdict: the confirmed
 // down votes for a down check, every region seeing trouble otherwise.
 func troubleRegions(v verdict) []string {
