@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
@@ -70,9 +71,9 @@ func benchBus(b *testing.B, mode string, busOpts bus.Options, opts *Options) bus
 		opts.LatestCache = NewMemoryLatest()
 		return bus.NewMemory(busOpts)
 	}
-	client, prefix := testRedisClient(b)
+	client, prefix := bustest.Client(b), bustest.Prefix(b)
 	busOpts.Prefix = prefix
-	rb, err := bus.NewRedis(context.Background(), os.Getenv("PHAROS_TEST_REDIS_URL"), busOpts)
+	rb, err := bus.NewRedis(context.Background(), bustest.RedisURL(b), busOpts)
 	if err != nil {
 		b.Fatal(err)
 	}

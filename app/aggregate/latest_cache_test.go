@@ -2,15 +2,12 @@ package aggregate
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
+	"pharos/app/bus/bustest"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
 	"pharos/probes"
@@ -20,40 +17,6 @@ import (
 type latestReader interface {
 	LatestCache
 	Latest(ctx context.Context, checkID int64) ([]store.Latest, error)
-}
-
-// testRedisClient connects to PHAROS_TEST_REDIS_URL and returns a fresh
-// key prefix; the prefix's keys are deleted when the test ends.
-func testRedisClient(t testing.TB) (*redis.Client, string) {
-	t.Helper()
-	url := os.Getenv("PHAROS_TEST_REDIS_URL")
-	if url == "" {
-		storetest.SkipOrFail(t, "PHAROS_TEST_REDIS_URL is not set: skipping Redis")
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("parse PHAROS_TEST_REDIS_URL: %v", err)
-	}
-	client := redis.NewClient(opts)
-	var p [6]byte
-	if _, err := rand.Read(p[:]); err != nil {
-		t.Fatal(err)
-	}
-	prefix := "pharos-test-" + hex.EncodeToString(p[:]) + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			if err := client.Del(ctx, iter.Val()).Err(); err != nil {
-				t.Errorf("delete %s: %v", iter.Val(), err)
-			}
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("scan %s*: %v", prefix, err)
-		}
-		client.Close()
-	})
-	return client, prefix
 }
 
 // TestLatestCache runs batches through an aggregator with each cache, on
@@ -66,7 +29,7 @@ func TestLatestCache(t *testing.T) {
 	}{
 		{"memory", func(*testing.T) latestReader { return NewMemoryLatest() }},
 		{"redis", func(t *testing.T) latestReader {
-			client, prefix := testRedisClient(t)
+			client, prefix := bustest.Client(t), bustest.Prefix(t)
 			return NewRedisLatest(client, prefix)
 		}},
 	}

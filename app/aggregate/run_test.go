@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
@@ -134,12 +135,7 @@ func TestRunMemoryBus(t *testing.T) {
 }
 
 func TestRunRedisBus(t *testing.T) {
-	_, prefix := testRedisClient(t) // skips without Redis; deletes the prefix's keys at the end
-	b, err := bus.NewRedis(t.Context(), os.Getenv("PHAROS_TEST_REDIS_URL"), bus.Options{Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := bustest.Redis(t, bus.Options{}) // skips without Redis; deletes its keys at the end
 	runPipeline(t, storetest.SQLite(t), b)
 }
 
