@@ -159,6 +159,19 @@ func (s *Store) Components(ctx context.Context, orgID, pageID int64) ([]Componen
 
 const checkColumns = `id, org_id, page_id, component_id, name, url, spec, regions, interval_seconds, quorum, confirm_rounds, enabled, state, created_at, updated_at`
 
+// OrgComponents lists every component of the organisation, by page and
+// display order (the console lists all pages at once).
+func (s *Store) OrgComponents(ctx context.Context, orgID int64) ([]Component, error) {
+	return collect(ctx, s.db, "components", scanComponent, s.q(`SELECT `+componentColumns+` FROM components
+		WHERE org_id = ? ORDER BY page_id, position, id`), orgID)
+}
+
+// OrgChecks lists every check of the organisation, by page and name.
+func (s *Store) OrgChecks(ctx context.Context, orgID int64) ([]Check, error) {
+	return collect(ctx, s.db, "checks", scanCheck, s.q(`SELECT `+checkColumns+` FROM checks
+		WHERE org_id = ? ORDER BY page_id, name`), orgID)
+}
+
 // checksQuery lists a page's checks by name.
 const checksQuery = `SELECT ` + checkColumns + ` FROM checks WHERE org_id = ? AND page_id = ? ORDER BY name`
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -43,16 +42,21 @@ func (s *Server) adminHome(c echo.Context) error {
 // renderAdminHome renders the start page with h's token messages.
 func (s *Server) renderAdminHome(c echo.Context, p *principal, code int, h views.AdminHomeData) error {
 	ctx := c.Request().Context()
+	// Three queries for the whole organisation, not two per page.
 	pages, err := s.st.Pages(ctx, p.OrgID)
 	if err != nil {
 		return err
 	}
+	comps, err := s.st.OrgComponents(ctx, p.OrgID)
+	if err != nil {
+		return err
+	}
+	checks, err := s.st.OrgChecks(ctx, p.OrgID)
+	if err != nil {
+		return err
+	}
 	for _, pg := range pages {
-		v, err := s.adminPageView(ctx, p.OrgID, pg)
-		if err != nil {
-			return err
-		}
-		h.Pages = append(h.Pages, v)
+		h.Pages = append(h.Pages, adminPageView(pg, comps, checks))
 	}
 	if p.Role.Allows(store.RoleOwner) {
 		toks, err := s.st.Tokens(ctx, p.OrgID)
@@ -67,27 +71,24 @@ func (s *Server) renderAdminHome(c echo.Context, p *principal, code int, h views
 	return s.render(c, code, views.AdminHome(s.layout(c, "Console"), h))
 }
 
-// adminPageView loads a page's components and checks into its view model.
-func (s *Server) adminPageView(ctx context.Context, orgID int64, pg store.Page) (views.AdminPage, error) {
-	comps, err := s.st.Components(ctx, orgID, pg.ID)
-	if err != nil {
-		return views.AdminPage{}, err
-	}
-	checks, err := s.st.Checks(ctx, orgID, pg.ID)
-	if err != nil {
-		return views.AdminPage{}, err
-	}
+// adminPageView builds a page's view model from its components and
+// checks; rows of other pages are skipped.
+func adminPageView(pg store.Page, comps []store.Component, checks []store.Check) views.AdminPage {
 	v := views.AdminPage{ID: pg.ID, Slug: pg.Slug, Title: pg.Title, Domain: pg.Domain, TimeZone: pg.TimeZone,
 		Regions: strings.Join(pg.Regions, ", ")}
 	names := map[int64]string{}
 	for _, c := range comps {
-		names[c.ID] = c.Name
-		v.Components = append(v.Components, adminComponent(c, pg))
+		if c.PageID == pg.ID {
+			names[c.ID] = c.Name
+			v.Components = append(v.Components, adminComponent(c, pg))
+		}
 	}
 	for _, ch := range checks {
-		v.Checks = append(v.Checks, adminCheck(ch, pg, names[ch.ComponentID]))
+		if ch.PageID == pg.ID {
+			v.Checks = append(v.Checks, adminCheck(ch, pg, names[ch.ComponentID]))
+		}
 	}
-	return v, nil
+	return v
 }
 
 func (s *Server) adminPage(c echo.Context) error {
@@ -95,15 +96,20 @@ func (s *Server) adminPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, err := s.st.Page(c.Request().Context(), p.OrgID, id)
+	ctx := c.Request().Context()
+	pg, err := s.st.Page(ctx, p.OrgID, id)
 	if err != nil {
 		return err
 	}
-	v, err := s.adminPageView(c.Request().Context(), p.OrgID, pg)
+	comps, err := s.st.Components(ctx, p.OrgID, pg.ID)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.AdminPageView(s.layout(c, pg.Title), adminNav(p), v))
+	checks, err := s.st.Checks(ctx, p.OrgID, pg.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.AdminPageView(s.layout(c, pg.Title), adminNav(p), adminPageView(pg, comps, checks)))
 }
 
 func (s *Server) adminComponent(c echo.Context) error {
