@@ -28,3 +28,16 @@ func (tx *Tx) SetCheckEnabled(ctx context.Context, orgID, id int64, enabled bool
 	}
 	return false, nil
 }
+
+// SetCheckEnabledBy pauses or resumes a check and records who did it, in
+// one transaction; it reports whether anything changed (an unchanged check
+// is not audited).
+func (s *Store) SetCheckEnabledBy(ctx context.Context, orgID int64, actor Actor, id int64, enabled bool) (changed bool, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if changed, err = tx.SetCheckEnabled(ctx, orgID, id, enabled); err != nil || !changed {
+			return err
+		}
+		return tx.Audit(ctx, orgID, actor, "check.enabled", fmt.Sprintf("check %d", id), map[string]bool{"enabled": enabled})
+	})
+	return changed, err
+}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"pharos/app/web/public"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -91,5 +93,17 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 // exhaust memory.
 func bodyLimit() echo.MiddlewareFunc { return middleware.BodyLimit("2M") }
 
-// timeout bounds handlers that do not stream.
-const handlerTimeout = 30 * time.Second
+// handlerTimeout bounds the request context of every handler that does not
+// stream, so a stuck database query ends the request instead of holding it.
+func handlerTimeout(pages []public.Route) echo.MiddlewareFunc {
+	streams := map[string]bool{}
+	for _, r := range pages {
+		if r.Stream {
+			streams["/p/:slug"+r.Path] = true
+		}
+	}
+	return middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
+		Timeout: 30 * time.Second,
+		Skipper: func(c echo.Context) bool { return streams[c.Path()] },
+	})
+}

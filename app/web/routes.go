@@ -7,16 +7,23 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"pharos/app/store"
+	"pharos/app/web/auth"
+	"pharos/app/web/public"
 	"pharos/static"
 )
 
-// routes lists every route of the server.
+// routes lists every route of the server; nothing else installs one.
 func (s *Server) routes() {
 	e := s.e
+	pages := s.publicRoutes()
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{
 		Skipper: func(c echo.Context) bool { return !isAPIPath(c.Request().URL.Path) },
 	}))
+	e.Pre(s.site.CustomDomain(pages))
 	e.Use(middleware.RequestID())
+	// Outside the logger, whose error handling renders with the request's
+	// context: that context must still be live then.
+	e.Use(handlerTimeout(pages))
 	e.Use(s.requestLogger())
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
@@ -31,46 +38,77 @@ func (s *Server) routes() {
 	// Authentication runs per route rather than per group, so an unknown
 	// path is a plain 404 for everyone.
 	session := func(need store.Role) []echo.MiddlewareFunc {
-		return []echo.MiddlewareFunc{s.requireSession, requireRole(need)}
+		return []echo.MiddlewareFunc{s.auth.RequireSession, auth.RequireRole(need)}
 	}
 	token := func(need store.Role) []echo.MiddlewareFunc {
-		return []echo.MiddlewareFunc{s.requireToken, requireRole(need)}
+		return []echo.MiddlewareFunc{s.auth.RequireToken, auth.RequireRole(need)}
 	}
 	const viewer, editor, owner = store.RoleViewer, store.RoleEditor, store.RoleOwner
 
 	// Accounts. Setup and login have no session yet: their forms carry a
 	// signed double-submit CSRF token instead.
-	e.GET("/", s.root)
-	e.GET("/setup", s.setupForm)
-	e.POST("/setup", s.setupSubmit)
-	e.GET("/login", s.loginForm)
-	e.POST("/login", s.loginSubmit)
-	e.POST("/logout", s.logout, session(viewer)...)
+	con := s.console
+	e.GET("/", con.Root)
+	e.GET("/setup", con.SetupForm)
+	e.POST("/setup", con.SetupSubmit)
+	e.GET("/login", con.LoginForm)
+	e.POST("/login", con.LoginSubmit)
+	e.POST("/logout", con.Logout, session(viewer)...)
 
 	// Admin console: session cookie, CSRF token on every POST, a role on
 	// every route.
 	e.GET("/admin", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/admin/") })
-	e.GET("/admin/", s.adminHome, session(viewer)...)
-	e.GET("/admin/audit", s.adminAudit, session(viewer)...)
-	e.GET("/admin/pages/:id", s.adminPage, session(viewer)...)
-	e.GET("/admin/components/:id", s.adminComponent, session(viewer)...)
-	e.GET("/admin/checks/:id", s.adminCheck, session(viewer)...)
-	e.POST("/admin/checks/:id/enabled", s.adminSetCheckEnabled, session(editor)...)
-	e.POST("/admin/checks/:id/run", s.adminRunCheck, session(editor)...)
-	e.POST("/admin/tokens", s.adminCreateToken, session(owner)...)
-	e.POST("/admin/tokens/:id/revoke", s.adminRevokeToken, session(owner)...)
+	e.GET("/admin/", con.Home, session(viewer)...)
+	e.GET("/admin/audit", con.AuditLog, session(viewer)...)
+	e.GET("/admin/pages/:id", con.Page, session(viewer)...)
+	e.GET("/admin/components/:id", con.Component, session(viewer)...)
+	e.GET("/admin/checks/:id", con.Check, session(viewer)...)
+	e.POST("/admin/checks/:id/enabled", con.SetCheckEnabled, session(editor)...)
+	e.POST("/admin/checks/:id/run", con.RunCheck, session(editor)...)
+	e.POST("/admin/tokens", con.CreateToken, session(owner)...)
+	e.POST("/admin/tokens/:id/revoke", con.RevokeToken, session(owner)...)
 
 	// Admin API: bearer tokens only, JSON.
-	e.GET("/api/v1/pages", s.apiPages, token(viewer)...)
-	e.GET("/api/v1/pages/:id", s.apiPage, token(viewer)...)
-	e.GET("/api/v1/components/:id", s.apiComponent, token(viewer)...)
-	e.GET("/api/v1/checks/:id", s.apiCheck, token(viewer)...)
-	e.POST("/api/v1/checks/:id/enabled", s.apiSetCheckEnabled, token(editor)...)
-	e.POST("/api/v1/checks/:id/run", s.apiRunCheck, token(editor)...)
-	e.POST("/api/v1/apply", s.apiApply, token(editor)...)
+	a := s.api
+	e.GET("/api/v1/pages", a.Pages, token(viewer)...)
+	e.GET("/api/v1/pages/:id", a.Page, token(viewer)...)
+	e.GET("/api/v1/components/:id", a.Component, token(viewer)...)
+	e.GET("/api/v1/checks/:id", a.Check, token(viewer)...)
+	e.POST("/api/v1/checks/:id/enabled", a.SetCheckEnabled, token(editor)...)
+	e.POST("/api/v1/checks/:id/run", a.RunCheck, token(editor)...)
+	e.POST("/api/v1/apply", a.Apply, token(editor)...)
 
-	// Public status pages: public.go.
-	s.publicRoutes()
+	// Public status pages: each path under /p/{slug}, and at / on the
+	// page's custom domain (CustomDomain above reads the same table).
+	e.GET("/p/:slug", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, "/p/"+c.Param("slug")+"/")
+	})
+	for _, r := range pages {
+		if r.Stream {
+			e.GET("/p/:slug"+r.Path, r.Handler)
+			continue
+		}
+		e.Match([]string{http.MethodGet, http.MethodHead}, "/p/:slug"+r.Path, r.Handler)
+	}
+}
+
+// publicRoutes is the table of a status page's paths.
+func (s *Server) publicRoutes() []public.Route {
+	site := s.site
+	rs := []public.Route{
+		{Path: "/", Handler: site.Page},
+		{Path: "/incidents/:id", Handler: site.Incident},
+		{Path: "/history", Handler: site.History},
+		{Path: "/subscribe", Handler: site.Subscribe},
+		{Path: "/feed.atom", Handler: site.Atom},
+		{Path: "/feed.rss", Handler: site.RSS},
+		{Path: "/badge.svg", Handler: site.Badge},
+		{Path: "/events", Handler: site.Events, Stream: true},
+	}
+	for _, name := range public.Documents() {
+		rs = append(rs, public.Route{Path: "/api/v2/" + name, Handler: site.API(name)})
+	}
+	return rs
 }
 
 func isAPIPath(p string) bool { return len(p) > 5 && p[:5] == "/api/" }

@@ -1,6 +1,8 @@
-// Package web is Pharos's HTTP surface on echo: the public pages, the admin
-// console, the admin API and the operational endpoints. routes.go lists every
-// route; handlers return errors and errors.go turns them into responses.
+// Package web is the HTTP shell: the echo server, its listener, middleware,
+// metrics, health endpoints and graceful shutdown, and routes.go, the one
+// table of every route. The audiences' handlers live in public (status
+// pages), console (admin HTML) and api (/api/v1); auth decides who a request
+// acts as and respond turns handlers' results and errors into responses.
 package web
 
 import (
@@ -10,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,6 +20,11 @@ import (
 
 	"pharos/app/bus"
 	"pharos/app/store"
+	"pharos/app/web/api"
+	"pharos/app/web/auth"
+	"pharos/app/web/console"
+	"pharos/app/web/public"
+	"pharos/app/web/respond"
 )
 
 // Options configures a Server.
@@ -39,7 +45,7 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// RunNow queues an immediate probe of a check ("Run now"); nil when
 	// this process has no bus.
-	RunNow RunNowFunc
+	RunNow func(ctx context.Context, orgID, checkID int64) error
 	// TrustedProxies are the networks of reverse proxies whose
 	// X-Forwarded-For is believed (PHAROS_TRUSTED_PROXIES). Empty: the
 	// client is the connection's peer.
@@ -65,24 +71,15 @@ type Server struct {
 	e       *echo.Echo
 	reg     *prometheus.Registry
 	metrics *httpMetrics
-	// pub is the public status page's cache and live-event state.
-	pub *publicState
 	// ready is closed once the listener is bound (tests use Addr after it).
 	ready chan struct{}
 	addr  net.Addr
 
-	// secret signs the pre-session CSRF tokens of the login and setup forms.
-	secret []byte
-	// logins limits sign-in attempts per account and per client address.
-	logins *limiter
-	// dummy is verified against when an email is unknown, so a failed
-	// sign-in takes as long whether or not the account exists. It is made on
-	// first use: hashing at production cost would slow every start.
-	dummy struct {
-		once sync.Once
-		hash store.PasswordHash
-		err  error
-	}
+	// The audiences.
+	auth    *auth.Auth
+	site    *public.Site
+	console *console.Console
+	api     *api.API
 }
 
 // New builds the server and its routes.
@@ -96,16 +93,11 @@ func New(opts Options) (*Server, error) {
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 15 * time.Second
 	}
-	if opts.CheckPassword == nil {
-		opts.CheckPassword = store.CheckPassword
-	}
-	if opts.LoginAttempts == 0 {
-		opts.LoginAttempts = 10
-	}
-	if opts.LoginWindow == 0 {
-		opts.LoginWindow = time.Minute
-	}
-	secret, err := secretKey(opts.SecretKey)
+	au, err := auth.New(auth.Options{
+		Store: opts.Store, Logger: opts.Logger, SecretKey: opts.SecretKey, SecureCookies: opts.SecureCookies,
+		PasswordCost: opts.PasswordCost, CheckPassword: opts.CheckPassword,
+		LoginAttempts: opts.LoginAttempts, LoginWindow: opts.LoginWindow,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -122,9 +114,10 @@ func New(opts Options) (*Server, error) {
 		reg:   reg,
 		ready: make(chan struct{}),
 
-		secret: secret,
-		logins: newLimiter(opts.LoginAttempts, opts.LoginWindow, time.Now),
-		pub:    newPublicState(),
+		auth:    au,
+		site:    public.New(public.Options{Store: opts.Store, Bus: opts.Bus, BaseURL: opts.BaseURL, Logger: opts.Logger}),
+		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Logger: opts.Logger}),
+		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Logger: opts.Logger}),
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {
@@ -133,7 +126,7 @@ func New(opts Options) (*Server, error) {
 	s.metrics = m
 	s.e.HideBanner = true
 	s.e.HidePort = true
-	s.e.HTTPErrorHandler = s.handleError
+	s.e.HTTPErrorHandler = respond.ErrorHandler(opts.Logger)
 	s.e.IPExtractor = clientIP(opts.TrustedProxies)
 	s.e.Server.ReadHeaderTimeout = 10 * time.Second
 	s.e.Server.ReadTimeout = 30 * time.Second
@@ -142,7 +135,7 @@ func New(opts Options) (*Server, error) {
 	s.e.Server.IdleTimeout = 120 * time.Second
 	s.e.Server.MaxHeaderBytes = 64 << 10
 	// Shutdown waits for active connections; event streams end themselves.
-	s.e.Server.RegisterOnShutdown(s.pub.stopLive)
+	s.e.Server.RegisterOnShutdown(s.site.Stop)
 	s.routes()
 	return s, nil
 }

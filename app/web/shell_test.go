@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,5 +114,24 @@ func TestPanicsBecome500(t *testing.T) {
 	rec := get(t, srv.Handler(), "/test-panic")
 	if rec.Code != http.StatusInternalServerError {
 		t.Errorf("panic: got %d, want 500", rec.Code)
+	}
+}
+
+// TestHandlersHaveADeadlineButStreamsDoNot: every handler's context ends
+// after handlerTimeout, except the event streams, which run for as long as
+// the client listens.
+func TestHandlersHaveADeadlineButStreamsDoNot(t *testing.T) {
+	srv := newShell(t)
+	deadline := func(c echo.Context) error {
+		_, ok := c.Request().Context().Deadline()
+		return c.String(http.StatusOK, strconv.FormatBool(ok))
+	}
+	srv.e.GET("/test-deadline", deadline)
+	srv.e.GET("/p/:slug/events", deadline) // replaces the stream for this test
+	if got := get(t, srv.Handler(), "/test-deadline").Body.String(); got != "true" {
+		t.Errorf("handler context has a deadline: got %s, want true", got)
+	}
+	if got := get(t, srv.Handler(), "/p/acme/events").Body.String(); got != "false" {
+		t.Errorf("event stream context has a deadline: got %s, want false", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"pharos/app/store"
 	"pharos/app/store/storetest"
+	"pharos/app/web/webtest"
 )
 
 // TestOtherOrganisationsRowsAreNotFound: organisation B's session and B's
@@ -19,50 +20,50 @@ import (
 // API, while A gets them.
 func TestOtherOrganisationsRowsAreNotFound(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		a := seedTenant(t, st, "a")
-		b := seedTenant(t, st, "b")
-		h := newServer(t, st, nil).Handler()
-		browserA, browserB := newBrowser(t, h), newBrowser(t, h)
-		browserA.login(a.viewer, testPassword)
-		csrfB := browserB.login(b.owner, testPassword)
+		a := webtest.SeedTenant(t, st, "a")
+		b := webtest.SeedTenant(t, st, "b")
+		h := webtest.NewServer(t, st, nil).Handler()
+		browserA, browserB := webtest.NewBrowser(t, h), webtest.NewBrowser(t, h)
+		browserA.Login(a.Viewer, webtest.TestPassword)
+		csrfB := browserB.Login(b.Owner, webtest.TestPassword)
 
-		paths := []string{"/pages/" + id(a.pageID), "/components/" + id(a.compID), "/checks/" + id(a.checkID)}
+		paths := []string{"/pages/" + webtest.ID(a.PageID), "/components/" + webtest.ID(a.CompID), "/checks/" + webtest.ID(a.CheckID)}
 		for _, p := range paths {
-			if res := browserA.get("/admin" + p); res.Code != http.StatusOK {
+			if res := browserA.Get("/admin" + p); res.Code != http.StatusOK {
 				t.Errorf("A's console %s: got %d, want 200", p, res.Code)
 			}
-			if res := browserB.get("/admin" + p); res.Code != http.StatusNotFound {
+			if res := browserB.Get("/admin" + p); res.Code != http.StatusNotFound {
 				t.Errorf("B's console %s: got %d, want 404", p, res.Code)
 			}
-			if res := browserB.do(http.MethodGet, "/api/v1"+p, nil, bearer(a.viewTk)); res.Code != http.StatusOK {
+			if res := browserB.Do(http.MethodGet, "/api/v1"+p, nil, webtest.Bearer(a.ViewTok)); res.Code != http.StatusOK {
 				t.Errorf("A's token %s: got %d, want 200", p, res.Code)
 			}
-			res := browserB.do(http.MethodGet, "/api/v1"+p, nil, bearer(b.ownerTok))
+			res := browserB.Do(http.MethodGet, "/api/v1"+p, nil, webtest.Bearer(b.OwnerTok))
 			if res.Code != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 				t.Errorf("B's token %s: got %d %q, want 404 JSON", p, res.Code, res.Header.Get("Content-Type"))
 			}
 		}
 
 		// Mutations of A's rows by B's owner are not found either, and change nothing.
-		checkPath := "/checks/" + id(a.checkID) + "/enabled"
-		if res := browserB.post("/admin"+checkPath, url.Values{"enabled": {"false"}, "csrf_token": {csrfB}}); res.Code != http.StatusNotFound {
+		checkPath := "/checks/" + webtest.ID(a.CheckID) + "/enabled"
+		if res := browserB.Post("/admin"+checkPath, url.Values{"enabled": {"false"}, "csrf_token": {csrfB}}); res.Code != http.StatusNotFound {
 			t.Errorf("B pausing A's check (console): got %d, want 404", res.Code)
 		}
-		if res := browserB.do(http.MethodPost, "/api/v1"+checkPath, `{"enabled":false}`, bearer(b.ownerTok)); res.Code != http.StatusNotFound {
+		if res := browserB.Do(http.MethodPost, "/api/v1"+checkPath, `{"enabled":false}`, webtest.Bearer(b.OwnerTok)); res.Code != http.StatusNotFound {
 			t.Errorf("B pausing A's check (API): got %d, want 404", res.Code)
 		}
-		if res := browserB.post("/admin/tokens/"+id(a.ownerTokID)+"/revoke", url.Values{"csrf_token": {csrfB}}); res.Code != http.StatusNotFound {
+		if res := browserB.Post("/admin/tokens/"+webtest.ID(a.OwnerTokID)+"/revoke", url.Values{"csrf_token": {csrfB}}); res.Code != http.StatusNotFound {
 			t.Errorf("B revoking A's token: got %d, want 404", res.Code)
 		}
-		if c, err := st.Check(context.Background(), a.org.ID, a.checkID); err != nil || !c.Enabled {
+		if c, err := st.Check(context.Background(), a.Org.ID, a.CheckID); err != nil || !c.Enabled {
 			t.Errorf("A's check after B's attempts = %+v, %v; want unchanged", c, err)
 		}
-		if _, err := st.TokenByRaw(context.Background(), a.ownerTok); err != nil {
+		if _, err := st.TokenByRaw(context.Background(), a.OwnerTok); err != nil {
 			t.Errorf("A's token after B's revoke attempt: %v", err)
 		}
 
 		// Lists show only the caller's rows.
-		res := browserB.do(http.MethodGet, "/api/v1/pages", nil, bearer(b.viewTk))
+		res := browserB.Do(http.MethodGet, "/api/v1/pages", nil, webtest.Bearer(b.ViewTok))
 		var list struct {
 			Pages []struct {
 				ID int64 `json:"id"`
@@ -71,10 +72,10 @@ func TestOtherOrganisationsRowsAreNotFound(t *testing.T) {
 		if err := json.Unmarshal([]byte(res.Body), &list); err != nil {
 			t.Fatal(err)
 		}
-		if len(list.Pages) != 1 || list.Pages[0].ID != b.pageID {
-			t.Errorf("B's page list = %s, want only B's page %d", res.Body, b.pageID)
+		if len(list.Pages) != 1 || list.Pages[0].ID != b.PageID {
+			t.Errorf("B's page list = %s, want only B's page %d", res.Body, b.PageID)
 		}
-		home := browserB.get("/admin/")
+		home := browserB.Get("/admin/")
 		if strings.Contains(home.Body, "A status") || strings.Contains(home.Body, "a health") {
 			t.Error("B's console lists A's catalogue")
 		}
@@ -86,11 +87,11 @@ func TestOtherOrganisationsRowsAreNotFound(t *testing.T) {
 // here.
 func TestViewerCannotChangeAnything(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		a := seedTenant(t, st, "a")
-		srv := newServer(t, st, nil)
-		b := newBrowser(t, srv.Handler())
-		csrf := b.login(a.viewer, testPassword)
-		ids := strings.NewReplacer(":id", id(a.checkID))
+		a := webtest.SeedTenant(t, st, "a")
+		srv := webtest.NewServer(t, st, nil)
+		b := webtest.NewBrowser(t, srv.Handler())
+		csrf := b.Login(a.Viewer, webtest.TestPassword)
+		ids := strings.NewReplacer(":id", webtest.ID(a.CheckID))
 
 		tested := map[string]bool{}
 		for _, r := range srv.Handler().(*echo.Echo).Routes() {
@@ -102,14 +103,14 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 			case strings.HasPrefix(path, "/admin/"):
 				p := path
 				if strings.HasPrefix(p, "/admin/tokens/") {
-					p = strings.ReplaceAll(p, ":id", id(a.ownerTokID))
+					p = strings.ReplaceAll(p, ":id", webtest.ID(a.OwnerTokID))
 				}
-				res := b.do(r.Method, ids.Replace(p), url.Values{"csrf_token": {csrf}, "enabled": {"false"}, "name": {"x"}, "role": {"owner"}}, nil)
+				res := b.Do(r.Method, ids.Replace(p), url.Values{"csrf_token": {csrf}, "enabled": {"false"}, "name": {"x"}, "role": {"owner"}}, nil)
 				if res.Code != http.StatusForbidden {
 					t.Errorf("viewer session %s %s: got %d, want 403", r.Method, path, res.Code)
 				}
 			case strings.HasPrefix(path, "/api/v1/"):
-				res := b.do(r.Method, ids.Replace(path), `{"enabled":false}`, bearer(a.viewTk))
+				res := b.Do(r.Method, ids.Replace(path), `{"enabled":false}`, webtest.Bearer(a.ViewTok))
 				if res.Code != http.StatusForbidden {
 					t.Errorf("viewer token %s %s: got %d, want 403", r.Method, path, res.Code)
 				}
@@ -126,26 +127,26 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 		}
 
 		ctx := context.Background()
-		if c, _ := st.Check(ctx, a.org.ID, a.checkID); !c.Enabled {
+		if c, _ := st.Check(ctx, a.Org.ID, a.CheckID); !c.Enabled {
 			t.Error("a viewer paused a check")
 		}
-		if toks, _ := st.Tokens(ctx, a.org.ID); len(toks) != 3 {
+		if toks, _ := st.Tokens(ctx, a.Org.ID); len(toks) != 3 {
 			t.Errorf("tokens after the viewer's attempts = %d, want the 3 seeded", len(toks))
 		}
-		if _, err := st.TokenByRaw(ctx, a.ownerTok); err != nil {
+		if _, err := st.TokenByRaw(ctx, a.OwnerTok); err != nil {
 			t.Errorf("a viewer revoked a token: %v", err)
 		}
-		if pages, _ := st.Pages(ctx, a.org.ID); len(pages) != 1 {
+		if pages, _ := st.Pages(ctx, a.Org.ID); len(pages) != 1 {
 			t.Errorf("pages after the viewer's attempts = %d, want 1", len(pages))
 		}
 
 		// Editors change configuration but not tokens.
-		eb := newBrowser(t, srv.Handler())
-		ecsrf := eb.login(a.editor, testPassword)
-		if res := eb.post("/admin/tokens", url.Values{"csrf_token": {ecsrf}, "name": {"x"}, "role": {"owner"}}); res.Code != http.StatusForbidden {
+		eb := webtest.NewBrowser(t, srv.Handler())
+		ecsrf := eb.Login(a.Editor, webtest.TestPassword)
+		if res := eb.Post("/admin/tokens", url.Values{"csrf_token": {ecsrf}, "name": {"x"}, "role": {"owner"}}); res.Code != http.StatusForbidden {
 			t.Errorf("editor creating a token: got %d, want 403", res.Code)
 		}
-		if res := eb.do(http.MethodPost, "/api/v1/checks/"+id(a.checkID)+"/enabled", `{"enabled":false}`, bearer(a.editTok)); res.Code != http.StatusOK {
+		if res := eb.Do(http.MethodPost, "/api/v1/checks/"+webtest.ID(a.CheckID)+"/enabled", `{"enabled":false}`, webtest.Bearer(a.EditTok)); res.Code != http.StatusOK {
 			t.Errorf("editor token pausing a check: got %d, want 200\n%s", res.Code, res.Body)
 		}
 	})
@@ -161,22 +162,22 @@ func isMutation(method string) bool {
 
 func TestAPIIsBearerOnly(t *testing.T) {
 	st := storetest.SQLite(t)
-	a := seedTenant(t, st, "a")
-	b := newBrowser(t, newServer(t, st, nil).Handler())
-	csrf := b.login(a.owner, testPassword)
+	a := webtest.SeedTenant(t, st, "a")
+	b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
+	csrf := b.Login(a.Owner, webtest.TestPassword)
 
 	for name, hdr := range map[string]map[string]string{
 		"session cookie only":   nil,
 		"cookie and CSRF token": {"X-CSRF-Token": csrf},
-		"unknown token":         bearer("phr_nope"),
+		"unknown token":         webtest.Bearer("phr_nope"),
 		"basic auth":            {"Authorization": "Basic b3duZXI6cHc="},
 	} {
-		res := b.do(http.MethodGet, "/api/v1/pages", nil, hdr)
+		res := b.Do(http.MethodGet, "/api/v1/pages", nil, hdr)
 		if res.Code != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") == "" {
 			t.Errorf("%s: got %d (WWW-Authenticate %q), want 401 with a challenge", name, res.Code, res.Header.Get("WWW-Authenticate"))
 		}
 	}
-	if res := b.do(http.MethodGet, "/api/v1/pages", nil, bearer(a.viewTk)); res.Code != http.StatusOK {
+	if res := b.Do(http.MethodGet, "/api/v1/pages", nil, webtest.Bearer(a.ViewTok)); res.Code != http.StatusOK {
 		t.Errorf("viewer token: got %d, want 200", res.Code)
 	}
 }
@@ -185,11 +186,11 @@ func TestAPIIsBearerOnly(t *testing.T) {
 // uses it on the API and revokes it; each step is audited.
 func TestConsoleTokens(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		a := seedTenant(t, st, "a")
-		b := newBrowser(t, newServer(t, st, nil).Handler())
-		csrf := b.login(a.owner, testPassword)
+		a := webtest.SeedTenant(t, st, "a")
+		b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
+		csrf := b.Login(a.Owner, webtest.TestPassword)
 
-		res := b.post("/admin/tokens", url.Values{"csrf_token": {csrf}, "name": {"deploy"}, "role": {"editor"}})
+		res := b.Post("/admin/tokens", url.Values{"csrf_token": {csrf}, "name": {"deploy"}, "role": {"editor"}})
 		if res.Code != http.StatusOK {
 			t.Fatalf("create token: got %d, want 200\n%s", res.Code, res.Body)
 		}
@@ -202,24 +203,24 @@ func TestConsoleTokens(t *testing.T) {
 		if !strings.HasPrefix(raw, "phr_") {
 			t.Fatalf("shown token %q, want phr_…", raw)
 		}
-		if home := b.get("/admin/"); strings.Contains(home.Body, raw) || !strings.Contains(home.Body, raw[:12]) {
+		if home := b.Get("/admin/"); strings.Contains(home.Body, raw) || !strings.Contains(home.Body, raw[:12]) {
 			t.Error("the console shows the token again (or not even its prefix) after creating it")
 		}
-		if res := b.do(http.MethodGet, "/api/v1/pages", nil, bearer(raw)); res.Code != http.StatusOK {
+		if res := b.Do(http.MethodGet, "/api/v1/pages", nil, webtest.Bearer(raw)); res.Code != http.StatusOK {
 			t.Errorf("new token on the API: got %d, want 200", res.Code)
 		}
 		var tokID int64
-		if err := st.DB().QueryRowContext(context.Background(), rebind(st, `SELECT id FROM api_tokens WHERE name = ?`), "deploy").Scan(&tokID); err != nil {
+		if err := st.DB().QueryRowContext(context.Background(), webtest.Rebind(st, `SELECT id FROM api_tokens WHERE name = ?`), "deploy").Scan(&tokID); err != nil {
 			t.Fatal(err)
 		}
-		if res := b.post("/admin/tokens/"+id(tokID)+"/revoke", url.Values{"csrf_token": {csrf}}); res.Code != http.StatusSeeOther {
+		if res := b.Post("/admin/tokens/"+webtest.ID(tokID)+"/revoke", url.Values{"csrf_token": {csrf}}); res.Code != http.StatusSeeOther {
 			t.Errorf("revoke: got %d, want 303", res.Code)
 		}
-		if res := b.do(http.MethodGet, "/api/v1/pages", nil, bearer(raw)); res.Code != http.StatusUnauthorized {
+		if res := b.Do(http.MethodGet, "/api/v1/pages", nil, webtest.Bearer(raw)); res.Code != http.StatusUnauthorized {
 			t.Errorf("revoked token on the API: got %d, want 401", res.Code)
 		}
 
-		audit := b.get("/admin/audit")
+		audit := b.Get("/admin/audit")
 		for _, want := range []string{"token.create", "token.revoke", "login", "user:owner@a.example"} {
 			if !strings.Contains(audit.Body, want) {
 				t.Errorf("audit log page lacks %q", want)

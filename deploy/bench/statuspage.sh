@@ -42,7 +42,7 @@ echo "== build"
 timeout 300 go build -o "$work/pharos" .
 
 echo "== seed: 20 components, 90 days of rollups, 5 incidents"
-PHAROS_BENCH_SEED="sqlite://$work/bench.db" timeout 120 go test -count=1 -run '^TestSeedBenchPage$' ./app/web/ >/dev/null
+PHAROS_BENCH_SEED="sqlite://$work/bench.db" timeout 120 go test -count=1 -run '^TestSeedBenchPage$' ./app/web/public/ >/dev/null
 
 echo "== start pharos serve --roles web on 127.0.0.1:$PORT"
 PHAROS_DATABASE_URL="sqlite://$work/bench.db" PHAROS_LISTEN="127.0.0.1:$PORT" \
@@ -75,7 +75,7 @@ run_wrk "summary.json" "$base/api/v2/summary.json"
 
 echo "== $SSE_CLIENTS SSE streams receiving one page event"
 ulimit -n 16384 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-PHAROS_BENCH_SSE="$SSE_CLIENTS" timeout 180 go test -count=1 -run '^TestBenchSSEFanout$' -v ./app/web/ \
+PHAROS_BENCH_SSE="$SSE_CLIENTS" timeout 180 go test -count=1 -run '^TestBenchSSEFanout$' -v ./app/web/public/ \
   | grep -E 'RESULT|streams open' | sed 's/^ *public_bench_test.go:[0-9]*: //' | tee -a "$work/results"
 
 echo "== summary"

@@ -1,0 +1,79 @@
+// Package console is the admin HTML: the console's screens and forms, and
+// the setup and sign-in forms. Every handler reads and writes within the
+// signed-in principal's organisation.
+package console
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"pharos/app/store"
+	"pharos/app/web/auth"
+	"pharos/views"
+)
+
+// RunNowFunc queues an immediate probe of a check in each of its regions;
+// it returns store.ErrNotFound for a check outside the organisation.
+type RunNowFunc func(ctx context.Context, orgID, checkID int64) error
+
+// Options configures a Console.
+type Options struct {
+	Store *store.Store
+	Auth  *auth.Auth
+	// RunNow queues "Run now" probes; nil when this process has no bus.
+	RunNow RunNowFunc
+	Logger *slog.Logger
+}
+
+// Console serves the admin HTML.
+type Console struct {
+	st     *store.Store
+	auth   *auth.Auth
+	runNow RunNowFunc
+	log    *slog.Logger
+}
+
+// New builds a Console.
+func New(opts Options) *Console {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Console{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, log: opts.Logger}
+}
+
+// RunCheck is the console's "Run now" button.
+func (s *Console) RunCheck(c echo.Context) error {
+	p, id, err := auth.PrincipalAndID(c)
+	if err != nil {
+		return err
+	}
+	if s.runNow == nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "this process cannot queue probes (no bus)")
+	}
+	ctx := c.Request().Context()
+	if _, err := s.st.Check(ctx, p.OrgID, id); err != nil {
+		return err
+	}
+	if err := s.runNow(ctx, p.OrgID, id); err != nil {
+		return fmt.Errorf("console: run check %d now: %w", id, err)
+	}
+	if err := s.st.Audit(ctx, p.OrgID, p.Actor(), "check.run_now", fmt.Sprintf("check %d", id), nil); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/checks/%d?queued=1", id))
+}
+
+// adminNav builds the console header's view model.
+func adminNav(p *auth.Principal) views.AdminNav {
+	return views.AdminNav{
+		OrgName: p.OrgName, Role: string(p.Role), CSRF: p.CSRF,
+		CanEdit: p.Role.Allows(store.RoleEditor), IsOwner: p.Role.Allows(store.RoleOwner),
+	}
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }

@@ -1,0 +1,220 @@
+package public_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"pharos/app/bus"
+	"pharos/app/incident"
+	"pharos/app/store"
+	"pharos/app/store/storetest"
+	"pharos/app/web"
+	"pharos/app/web/webtest"
+)
+
+// Real-browser tests of the public page with Chromium through chromedp.
+// They skip without Chromium on PATH, and fail instead when
+// PHAROS_TEST_REQUIRE_SERVICES=1. PHAROS_SCREENSHOT_DIR keeps the
+// screenshots somewhere that outlives the test.
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	storetest.SkipOrFail(t, "chromium is not on PATH: skipping the browser tests (apt-get install -y chromium)")
+	return ""
+}
+
+// browserCtx starts a headless Chromium with a fresh profile.
+func browserCtx(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// liveServer runs a real server with an in-process bus on a loopback port.
+func liveServer(t *testing.T, st *store.Store) (string, *bus.MemoryBus) {
+	t.Helper()
+	b := bus.NewMemory(bus.Options{})
+	srv := webtest.NewServer(t, st, func(o *web.Options) { o.Bus, o.Listen = b, "127.0.0.1:0" })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		b.Close()
+	})
+	return "http://" + srv.Addr().String(), b
+}
+
+func screenshotPath(t *testing.T, name string) string {
+	dir := os.Getenv("PHAROS_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	return filepath.Join(dir, name)
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserStatusPage: the page renders its components and incident; a
+// status change published on the bus shows without a reload within 2 s;
+// Tab reaches an uptime bar day whose tooltip tells its date and uptime,
+// and the arrow keys move between days; full-page screenshots at 1280 and
+// 320 px.
+func TestBrowserStatusPage(t *testing.T) {
+	ctx := browserCtx(t, 1280, 900)
+	st := storetest.SQLite(t)
+	f := seedPublicPage(t, st, fixtureOptions{components: 20, incidents: 5, days: 90})
+	base, b := liveServer(t, st)
+
+	do(t, ctx, chromedp.Navigate(base+"/p/acme/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="component"]`)))
+	components := eval[int](t, ctx, `document.querySelectorAll('[data-testid="component"]').length`)
+	incidentText := eval[string](t, ctx, `document.querySelector('[data-testid="incidents"]').innerText`)
+	if components != 20 || !strings.Contains(incidentText, "Image CDN errors") {
+		t.Errorf("got %d components and incidents %q; want 20 and the CDN incident", components, incidentText)
+	}
+	shot := screenshotPath(t, "status-1280.png")
+	fullScreenshot(t, ctx, shot)
+	t.Logf("screenshot at 1280 px: %s", shot)
+
+	// Live update without reload. The marker proves the document stayed.
+	target := f.components[3]
+	eval[bool](t, ctx, `window.__noReload = true`)
+	time.Sleep(300 * time.Millisecond) // the EventSource connects after load
+	if err := st.SetComponentStatus(context.Background(), f.org.ID, target.ID, incident.MajorOutage, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	published := time.Now()
+	publish(t, b, "acme", target.ID, incident.MajorOutage)
+	sel := fmt.Sprintf(`[data-component="%d"][data-status="major_outage"]`, target.ID)
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel)))
+	cancel()
+	if err != nil {
+		t.Fatalf("the status change did not appear within 2s: %v", err)
+	}
+	t.Logf("status change visible %s after publishing", time.Since(published).Round(time.Millisecond))
+	same := eval[bool](t, ctx, `window.__noReload === true`)
+	banner := eval[string](t, ctx, `document.querySelector('[data-testid="status"]').innerText`)
+	if !same || !strings.Contains(banner, "Major System Outage") {
+		t.Errorf("after the event: same document %v, banner %q; want true and Major System Outage", same, banner)
+	}
+
+	// Keyboard: Tab until a bar day has focus; its tooltip names date and uptime.
+	isDay := false
+	for i := 0; i < 40 && !isDay; i++ {
+		do(t, ctx, chromedp.KeyEvent(kb.Tab))
+		isDay = eval[bool](t, ctx, `!!document.activeElement.closest('ol.bar')`)
+	}
+	if !isDay {
+		t.Fatal("Tab never reached an uptime bar day")
+	}
+	read := func() (tip, day, described string, visible bool) {
+		return eval[string](t, ctx, `document.querySelector('[data-testid="uptime-tooltip"]').textContent`),
+			eval[string](t, ctx, `document.activeElement.textContent`),
+			eval[string](t, ctx, `document.activeElement.getAttribute('aria-describedby') || ''`),
+			eval[bool](t, ctx, `(function(){var t=document.querySelector('[data-testid="uptime-tooltip"]');return !t.hidden && t.offsetHeight > 0})()`)
+	}
+	tip, day, described, visible := read()
+	today := time.Now().UTC().Format("2 Jan")
+	if !visible || tip != day || !strings.HasPrefix(tip, today) || !strings.Contains(tip, "%") || described != "uptime-tip" {
+		t.Errorf("focused day: tooltip %q (visible %v, describedby %q), day %q; want a visible tooltip starting %q with an uptime",
+			tip, visible, described, day, today)
+	}
+	do(t, ctx, chromedp.KeyEvent(kb.ArrowLeft))
+	tip, day, _, _ = read()
+	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format("2 Jan")
+	if !strings.HasPrefix(tip, yesterday) || tip != day {
+		t.Errorf("after ArrowLeft: tooltip %q, focused day %q; want the day before (%s)", tip, day, yesterday)
+	}
+	t.Logf("keyboard tooltip: %q", tip)
+
+	// Narrow screen.
+	do(t, ctx, chromedp.EmulateViewport(320, 800), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="component"]`)))
+	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 320 {
+		t.Errorf("at 320 px the page is %d px wide: it scrolls sideways", w)
+	}
+	shot = screenshotPath(t, "status-320.png")
+	fullScreenshot(t, ctx, shot)
+	t.Logf("screenshot at 320 px: %s", shot)
+}
+
+func fullScreenshot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserWithoutJavaScript: with scripts disabled the page is complete:
+// status, components, incident, maintenance and every bar day's text.
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	ctx := browserCtx(t, 1280, 900)
+	st := storetest.SQLite(t)
+	seedPublicPage(t, st, fixtureOptions{components: 3, incidents: 2, days: 90})
+	base, _ := liveServer(t, st)
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Navigate(base+"/p/acme/"), chromedp.WaitReady(chromedp.CSS(`footer`)))
+	if eval[bool](t, ctx, `typeof document.getElementById('uptime-tip') === 'object' && document.getElementById('uptime-tip') !== null`) {
+		t.Error("the page script ran although scripts are disabled")
+	}
+	main := eval[string](t, ctx, `document.querySelector('main').innerText`)
+	for _, want := range []string{"Partial System Outage", "Media", "Partial outage", "Image CDN errors", "Database upgrade", "UTC"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("without JavaScript the page lacks %q", want)
+		}
+	}
+	if days := eval[int](t, ctx, `document.querySelectorAll('ol.bar li').length`); days != 3*90 {
+		t.Errorf("got %d bar days, want %d", days, 3*90)
+	}
+	if text := eval[string](t, ctx, `document.querySelector('ol.bar li:last-child').textContent`); !strings.Contains(text, "%") {
+		t.Errorf("a bar day's text is %q, want its date and uptime", text)
+	}
+}

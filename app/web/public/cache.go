@@ -1,0 +1,273 @@
+package public
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"github.com/labstack/echo/v4"
+
+	"pharos/app/store"
+)
+
+// The public pages are served from a per-page render cache. A page's data
+// (its snapshot) is loaded once and every response of the page is rendered
+// from it at most once; a page event from the bus marks the page dirty, so
+// the next request reloads: no page is served older than the last event
+// this process received. A short TTL covers changes that publish no event.
+// When the database does not answer, the last good snapshot is served with a
+// visible "data may be stale" note.
+
+const (
+	publicTTL        = 10 * time.Second // safety net for changes without an event
+	publicRetry      = 2 * time.Second  // how long a stale page is served before the database is tried again
+	publicLoadBudget = 3 * time.Second  // a snapshot load that takes longer counts as a failure
+	maxRendersPerKey = 512              // rendered variants kept per page (incident ids, history pages, hosts)
+)
+
+// publicCache holds the pages' entries. Entries exist only for pages that
+// were found, so unknown slugs cost a lookup, not memory.
+type publicCache struct {
+	mu      sync.RWMutex
+	entries map[string]*pageEntry
+}
+
+type pageEntry struct {
+	dirty atomic.Bool // a page event arrived after the current state was loaded
+	mu    sync.Mutex  // one reload at a time; other requests wait for it
+	state atomic.Pointer[pageState]
+}
+
+// pageState is one loaded snapshot and what has been rendered from it.
+type pageState struct {
+	snap    *snapshot
+	stale   bool // snap is the last good one; the reload failed
+	expires time.Time
+
+	mu       sync.Mutex
+	renders  map[string]*rendered
+	fallback map[string]*rendered // the previous state's renders, for stale pages
+}
+
+func newPublicCache() *publicCache { return &publicCache{entries: map[string]*pageEntry{}} }
+
+func (pc *publicCache) entry(slug string) *pageEntry {
+	pc.mu.RLock()
+	e := pc.entries[slug]
+	pc.mu.RUnlock()
+	if e != nil {
+		return e
+	}
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if e = pc.entries[slug]; e == nil {
+		e = &pageEntry{}
+		pc.entries[slug] = e
+	}
+	return e
+}
+
+func (pc *publicCache) drop(slug string) {
+	pc.mu.Lock()
+	delete(pc.entries, slug)
+	pc.mu.Unlock()
+}
+
+// invalidate marks a page dirty after a page event.
+func (pc *publicCache) invalidate(slug string) {
+	pc.mu.RLock()
+	e := pc.entries[slug]
+	pc.mu.RUnlock()
+	if e != nil {
+		e.dirty.Store(true)
+	}
+}
+
+func (st *pageState) usable(now time.Time, dirty bool) bool {
+	return st != nil && !dirty && now.Before(st.expires)
+}
+
+// pageState returns the page's current state, reloading it when an event
+// or the TTL says so.
+func (s *Site) pageState(ctx context.Context, slug string) (*pageState, error) {
+	e := s.cache.entry(slug)
+	if st := e.state.Load(); st.usable(time.Now(), e.dirty.Load()) {
+		return st, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := e.state.Load()
+	if old.usable(time.Now(), e.dirty.Load()) {
+		return old, nil // another request reloaded it while we waited
+	}
+	// Clear the flag before reading: an event that arrives during the load
+	// sets it again and forces the next request to reload.
+	e.dirty.Store(false)
+	loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publicLoadBudget)
+	snap, err := s.loadSnapshot(loadCtx, slug)
+	cancel()
+	now := time.Now()
+	switch {
+	case err == nil:
+		st := &pageState{snap: snap, expires: now.Add(publicTTL), renders: map[string]*rendered{}}
+		e.state.Store(st)
+		return st, nil
+	case errors.Is(err, store.ErrNotFound):
+		s.cache.drop(slug)
+		return nil, err
+	case old == nil:
+		return nil, err
+	}
+	s.log.WarnContext(ctx, "public page: serving last good data", slog.String("page", slug), slog.Any("error", err))
+	st := &pageState{snap: old.snap, stale: true, expires: now.Add(publicRetry), renders: map[string]*rendered{},
+		fallback: old.renders}
+	if old.stale {
+		st.fallback = old.fallback
+	}
+	e.state.Store(st)
+	return st, nil
+}
+
+// rendered is one cached response body with its validators.
+type rendered struct {
+	body         []byte
+	contentType  string
+	etag         string // strong, quoted, for the identity encoding
+	cacheControl string
+
+	gzOnce, brOnce sync.Once
+	gz, br         []byte
+}
+
+func newRendered(body []byte, contentType, cacheControl string) *rendered {
+	sum := sha256.Sum256(body)
+	return &rendered{body: body, contentType: contentType, cacheControl: cacheControl,
+		etag: `"` + hex.EncodeToString(sum[:10]) + `"`}
+}
+
+// render returns the response for key, building it from the state at most
+// once. A build that fails on a stale page falls back to the last good
+// render of the same key.
+func (st *pageState) render(ctx context.Context, key string, build func(context.Context, *pageState) (*rendered, error)) (*rendered, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if r, ok := st.renders[key]; ok {
+		return r, nil
+	}
+	r, err := build(ctx, st)
+	if err != nil {
+		if fb, ok := st.fallback[key]; ok && st.stale && !errors.Is(err, store.ErrNotFound) {
+			return fb, nil
+		}
+		return nil, err
+	}
+	if len(st.renders) < maxRendersPerKey {
+		st.renders[key] = r
+	}
+	return r, nil
+}
+
+func (r *rendered) gzipped() []byte {
+	r.gzOnce.Do(func() {
+		var b bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // the level is valid
+		if _, err := w.Write(r.body); err == nil && w.Close() == nil {
+			r.gz = b.Bytes()
+		}
+	})
+	return r.gz
+}
+
+func (r *rendered) brotli() []byte {
+	r.brOnce.Do(func() {
+		var b bytes.Buffer
+		w := brotli.NewWriterLevel(&b, 6)
+		if _, err := w.Write(r.body); err == nil && w.Close() == nil {
+			r.br = b.Bytes()
+		}
+	})
+	return r.br
+}
+
+// write sends r with its validators: 304 when If-None-Match matches, the
+// best encoding the client accepts otherwise.
+func (r *rendered) write(c echo.Context) error {
+	req, h := c.Request(), c.Response().Header()
+	h.Set("Cache-Control", r.cacheControl)
+	h.Set("Vary", "Accept-Encoding")
+	body, etag := r.body, r.etag
+	switch enc := pickEncoding(req.Header.Get("Accept-Encoding")); {
+	case enc == "br" && r.brotli() != nil:
+		body, etag = r.br, strings.TrimSuffix(r.etag, `"`)+`-br"`
+		h.Set("Content-Encoding", "br")
+	case enc == "gzip" && r.gzipped() != nil:
+		body, etag = r.gz, strings.TrimSuffix(r.etag, `"`)+`-gz"`
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", etag)
+	if etagMatches(req.Header.Get("If-None-Match"), r.etag) {
+		h.Del("Content-Encoding")
+		return c.NoContent(http.StatusNotModified)
+	}
+	if req.Method == http.MethodHead {
+		h.Set("Content-Type", r.contentType)
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Blob(http.StatusOK, r.contentType, body)
+}
+
+// etagMatches compares an If-None-Match list with a representation's tag,
+// ignoring weakness and encoding suffixes (every encoding has the same
+// content).
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	base := strings.Trim(etag, `"`)
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" {
+			return true
+		}
+		t = strings.TrimSuffix(strings.TrimSuffix(strings.Trim(t, `"`), "-br"), "-gz")
+		if t == base {
+			return true
+		}
+	}
+	return false
+}
+
+// pickEncoding chooses br, gzip or "" (identity) from Accept-Encoding,
+// honouring q=0.
+func pickEncoding(accept string) string {
+	var br, gz bool
+	for _, part := range strings.Split(accept, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if q := strings.ReplaceAll(strings.TrimSpace(params), " ", ""); q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000" {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "br":
+			br = true
+		case "gzip", "x-gzip":
+			gz = true
+		}
+	}
+	switch {
+	case br:
+		return "br"
+	case gz:
+		return "gzip"
+	}
+	return ""
+}

@@ -1,0 +1,142 @@
+package public
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"pharos/app/store"
+)
+
+// ctxCustomDomain marks a request that arrived on a page's own domain.
+const ctxCustomDomain = "public_custom_domain"
+
+const (
+	domainTTL     = 30 * time.Second
+	maxDomainKeys = 1024 // the Host header is the client's to choose
+)
+
+// domainCache remembers which host names are pages' custom domains (and
+// which are not), so the Host check costs no query per request.
+type domainCache struct {
+	mu      sync.Mutex
+	entries map[string]domainEntry
+}
+
+type domainEntry struct {
+	slug    string // "" when the host is no page's domain
+	expires time.Time
+}
+
+func newDomainCache() *domainCache { return &domainCache{entries: map[string]domainEntry{}} }
+
+// Route is one public path, served under /p/{slug} and, on a page's custom
+// domain, at the root. The shell's route table lists them; CustomDomain
+// rewrites exactly these paths.
+type Route struct {
+	// Path is an echo path relative to the page, e.g. "/incidents/:id".
+	Path    string
+	Handler echo.HandlerFunc
+	// Stream marks a long-lived response (server-sent events), answered
+	// to GET only; every other route also answers HEAD.
+	Stream bool
+}
+
+// matches reports whether the request path p matches the route's path,
+// where a ":name" segment matches any one non-empty segment.
+func (r Route) matches(p string) bool {
+	want, got := strings.Split(r.Path, "/"), strings.Split(p, "/")
+	if len(want) != len(got) {
+		return false
+	}
+	for i, w := range want {
+		if strings.HasPrefix(w, ":") {
+			if got[i] == "" {
+				return false
+			}
+			continue
+		}
+		if w != got[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// CustomDomain serves the routes at / when the request's Host is a page's
+// custom domain, by rewriting the path to /p/{slug}/…. Other hosts (the
+// service's own name, addresses) are untouched, so / still leads to setup
+// or the console there.
+func (s *Site) CustomDomain(routes []Route) echo.MiddlewareFunc {
+	ownHost := ""
+	if u, err := url.Parse(s.baseURL); err == nil {
+		ownHost = strings.ToLower(u.Hostname())
+	}
+	isPublic := func(p string) bool {
+		for _, r := range routes {
+			if r.matches(p) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if !isPublic(r.URL.Path) {
+				return next(c)
+			}
+			host := strings.ToLower(r.Host)
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			if host == "" || host == ownHost || host == "localhost" || net.ParseIP(strings.Trim(host, "[]")) != nil {
+				return next(c)
+			}
+			slug := s.domainSlug(c, host)
+			if slug == "" {
+				return next(c)
+			}
+			c.Set(ctxCustomDomain, true)
+			r.URL.Path = "/p/" + slug + r.URL.Path
+			r.URL.RawPath = ""
+			return next(c)
+		}
+	}
+}
+
+// domainSlug is the slug of the page whose custom domain host is, or "".
+func (s *Site) domainSlug(c echo.Context, host string) string {
+	d := s.domains
+	now := time.Now()
+	d.mu.Lock()
+	e, ok := d.entries[host]
+	d.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.slug
+	}
+	page, err := s.st.PageByDomain(c.Request().Context(), host)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		page = store.Page{}
+	case err != nil:
+		if ok {
+			return e.slug // keep serving what we knew while the database is away
+		}
+		s.log.Warn("custom domain lookup", slog.String("host", host), slog.Any("error", err))
+		return ""
+	}
+	d.mu.Lock()
+	if len(d.entries) >= maxDomainKeys {
+		clear(d.entries)
+	}
+	d.entries[host] = domainEntry{slug: page.Slug, expires: now.Add(domainTTL)}
+	d.mu.Unlock()
+	return page.Slug
+}

@@ -1,0 +1,154 @@
+package public
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"pharos/app/store"
+)
+
+// Atom and RSS feeds of the recent incidents (one entry per incident, its
+// updates in the content, newest first) and the status badge.
+
+type atomFeed struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	ID      string      `xml:"id"`
+	Title   string      `xml:"title"`
+	Updated string      `xml:"updated"`
+	Links   []atomLink  `xml:"link"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomLink struct {
+	Rel  string `xml:"rel,attr,omitempty"`
+	Type string `xml:"type,attr,omitempty"`
+	Href string `xml:"href,attr"`
+}
+
+type atomEntry struct {
+	ID        string   `xml:"id"`
+	Title     string   `xml:"title"`
+	Published string   `xml:"published"`
+	Updated   string   `xml:"updated"`
+	Link      atomLink `xml:"link"`
+	Content   atomText `xml:"content"`
+}
+
+type atomText struct {
+	Type string `xml:"type,attr"`
+	Body string `xml:",chardata"`
+}
+
+type rssFeed struct {
+	XMLName xml.Name   `xml:"rss"`
+	Version string     `xml:"version,attr"`
+	Channel rssChannel `xml:"channel"`
+}
+
+type rssChannel struct {
+	Title       string    `xml:"title"`
+	Link        string    `xml:"link"`
+	Description string    `xml:"description"`
+	LastBuild   string    `xml:"lastBuildDate"`
+	Items       []rssItem `xml:"item"`
+}
+
+type rssItem struct {
+	Title       string  `xml:"title"`
+	Link        string  `xml:"link"`
+	GUID        rssGUID `xml:"guid"`
+	PubDate     string  `xml:"pubDate"`
+	Description string  `xml:"description"`
+}
+
+type rssGUID struct {
+	IsPermaLink bool   `xml:"isPermaLink,attr"`
+	Body        string `xml:",chardata"`
+}
+
+// feedHTML is an incident's timeline as (sanitised) HTML for feed readers.
+func (s *Site) feedHTML(in store.PublicIncident) string {
+	var b strings.Builder
+	for _, u := range in.Updates {
+		fmt.Fprintf(&b, "<p><strong>%s</strong> · %s</p>%s", html.EscapeString(incidentStatusText(u.Status)),
+			u.DisplayAt.UTC().Format("2 Jan 2006 15:04 UTC"), s.md.HTML(u.Body))
+	}
+	return b.String()
+}
+
+// Atom serves the incident feed as Atom.
+func (s *Site) Atom(c echo.Context) error {
+	return s.servePublic(c, "atom", func(_ context.Context, st *pageState, pr publicReq) (*rendered, error) {
+		sn := st.snap
+		f := atomFeed{ID: pr.root + "/", Title: sn.page.Title + " incidents", Updated: sn.updatedAt().Format(time.RFC3339),
+			Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: pr.root + "/"},
+				{Rel: "self", Type: "application/atom+xml", Href: pr.root + "/feed.atom"}}}
+		for _, in := range sn.recent() {
+			link := pr.root + "/incidents/" + idString(in.ID)
+			f.Entries = append(f.Entries, atomEntry{ID: link, Title: in.Name, Published: in.StartedAt.Format(time.RFC3339),
+				Updated: in.UpdatedAt.Format(time.RFC3339), Link: atomLink{Rel: "alternate", Type: "text/html", Href: link},
+				Content: atomText{Type: "html", Body: s.feedHTML(in)}})
+		}
+		return marshalFeed(f, "application/atom+xml; charset=utf-8")
+	})
+}
+
+// RSS serves the incident feed as RSS.
+func (s *Site) RSS(c echo.Context) error {
+	return s.servePublic(c, "rss", func(_ context.Context, st *pageState, pr publicReq) (*rendered, error) {
+		sn := st.snap
+		f := rssFeed{Version: "2.0", Channel: rssChannel{Title: sn.page.Title + " incidents", Link: pr.root + "/",
+			Description: "Incidents and their updates on " + sn.page.Title, LastBuild: sn.updatedAt().Format(time.RFC1123Z)}}
+		for _, in := range sn.recent() {
+			link := pr.root + "/incidents/" + idString(in.ID)
+			f.Channel.Items = append(f.Channel.Items, rssItem{Title: in.Name, Link: link, GUID: rssGUID{IsPermaLink: true, Body: link},
+				PubDate: in.StartedAt.Format(time.RFC1123Z), Description: s.feedHTML(in)})
+		}
+		return marshalFeed(f, "application/rss+xml; charset=utf-8")
+	})
+}
+
+func marshalFeed(v any, contentType string) (*rendered, error) {
+	body, err := xml.MarshalIndent(v, "", " ")
+	if err != nil {
+		return nil, err
+	}
+	return newRendered(append([]byte(xml.Header), body...), contentType, feedCacheControl), nil
+}
+
+// badge texts and colours by indicator (the colours have AA contrast with
+// white text).
+func badgeFor(indicator string) (text, colour string) {
+	switch indicator {
+	case "minor":
+		return "degraded", "#8a5a00"
+	case "major":
+		return "partial outage", "#b03f00"
+	case "critical":
+		return "major outage", "#b71c1c"
+	case "maintenance":
+		return "maintenance", "#2b54a8"
+	}
+	return "operational", "#17733a"
+}
+
+// Badge serves the status badge.
+func (s *Site) Badge(c echo.Context) error {
+	return s.servePublic(c, "badge", func(_ context.Context, st *pageState, _ publicReq) (*rendered, error) {
+		text, colour := badgeFor(st.snap.overallStatus().Indicator)
+		const label = "status"
+		lw, tw := 7*len(label)+12, 7*len(text)+12
+		svg := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%[1]d" height="20" role="img" aria-label="%[3]s: %[4]s">`+
+			`<title>%[3]s: %[4]s</title><rect width="%[2]d" height="20" fill="#4a5261"/><rect x="%[2]d" width="%[5]d" height="20" fill="%[6]s"/>`+
+			`<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">`+
+			`<text x="%[7]d" y="14">%[3]s</text><text x="%[8]d" y="14">%[4]s</text></g></svg>`,
+			lw+tw, lw, label, html.EscapeString(text), tw, colour, lw/2, lw+tw/2)
+		return newRendered([]byte(svg), "image/svg+xml", badgeCacheControl), nil
+	})
+}

@@ -1,0 +1,90 @@
+package public
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"pharos/app/incident"
+	"pharos/app/store"
+)
+
+// occurrence is one maintenance as the public sees it: a one-off window, or
+// one run of a recurring one.
+type occurrence struct {
+	window store.MaintenanceWindow
+	id     string
+	status string // scheduled, in_progress, verifying, completed
+	from   time.Time
+	until  time.Time
+}
+
+// Maintenance statuses (Statuspage's vocabulary).
+const (
+	maintScheduled  = "scheduled"
+	maintInProgress = "in_progress"
+	maintVerifying  = "verifying"
+	maintCompleted  = "completed"
+)
+
+// occurrences lists the snapshot's maintenances at its load time: in
+// progress first, then by start.
+func (sn *snapshot) occurrences() []occurrence {
+	return maintenanceOccurrences(sn.maintenance, sn.loadedAt)
+}
+
+// maintenanceOccurrences computes, at now, each one-off window and the
+// current (or next) run of each recurring window plus the run after it.
+// A one-off window's stored status wins once an operator moved it on
+// (verifying, completed); otherwise the clock decides.
+func maintenanceOccurrences(ws []store.MaintenanceWindow, now time.Time) []occurrence {
+	var out []occurrence
+	for _, w := range ws {
+		if w.Schedule == "" {
+			if w.StartsAt == nil || w.EndsAt == nil {
+				continue
+			}
+			o := occurrence{window: w, id: "m" + strconv.FormatInt(w.ID, 10), status: w.Status, from: *w.StartsAt, until: *w.EndsAt}
+			if o.status == maintScheduled || o.status == maintInProgress {
+				switch {
+				case !now.Before(o.until):
+					o.status = maintCompleted
+				case !now.Before(o.from):
+					o.status = maintInProgress
+				default:
+					o.status = maintScheduled
+				}
+			}
+			out = append(out, o)
+			continue
+		}
+		rw, err := incident.ParseWindow(w.Schedule, w.Duration, w.TimeZone)
+		if err != nil {
+			continue // apply validates windows; a bad one shows nothing rather than breaking the page
+		}
+		start, end, active := rw.Active(now)
+		status := maintScheduled
+		if active {
+			status = maintInProgress
+		}
+		out = append(out, recurring(w, start, end, status))
+		next, nextEnd := rw.Next(end)
+		if next.Equal(start) { // Next(end) can return the same run when it is still in progress at end
+			next, nextEnd = rw.Next(end.Add(time.Second))
+		}
+		out = append(out, recurring(w, next, nextEnd, maintScheduled))
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		ai, aj := out[i].status == maintInProgress || out[i].status == maintVerifying, out[j].status == maintInProgress || out[j].status == maintVerifying
+		if ai != aj {
+			return ai
+		}
+		return out[i].from.Before(out[j].from)
+	})
+	return out
+}
+
+func recurring(w store.MaintenanceWindow, from, until time.Time, status string) occurrence {
+	return occurrence{window: w, id: "m" + strconv.FormatInt(w.ID, 10) + "-" + strconv.FormatInt(from.Unix(), 10),
+		status: status, from: from, until: until}
+}

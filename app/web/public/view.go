@@ -1,0 +1,294 @@
+package public
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"pharos/app/incident"
+	"pharos/app/store"
+	"pharos/views"
+)
+
+// Building the view models of the public pages from a snapshot: pure, no I/O.
+
+// componentStatusText words a component status for people.
+func componentStatusText(status string) string {
+	switch status {
+	case incident.Operational:
+		return "Operational"
+	case incident.DegradedPerformance:
+		return "Degraded performance"
+	case incident.PartialOutage:
+		return "Partial outage"
+	case incident.MajorOutage:
+		return "Major outage"
+	case incident.UnderMaintenance:
+		return "Under maintenance"
+	}
+	return status
+}
+
+// incidentStatusText words an incident or maintenance status for people.
+func incidentStatusText(status string) string {
+	switch status {
+	case "in_progress":
+		return "In progress"
+	case "":
+		return ""
+	}
+	return strings.ToUpper(status[:1]) + status[1:]
+}
+
+// impactStatus is the component status whose page indicator matches an
+// unresolved incident's impact, so incident.PageIndicator words both.
+func impactStatus(impact string) (string, bool) {
+	switch impact {
+	case "minor":
+		return incident.DegradedPerformance, true
+	case "major":
+		return incident.PartialOutage, true
+	case "critical":
+		return incident.MajorOutage, true
+	}
+	return "", false
+}
+
+// overallStatus is Statuspage's page status: the worst of the components'
+// statuses and the unresolved incidents' impacts.
+func (sn *snapshot) overallStatus() incident.Indicator {
+	statuses := make([]string, 0, len(sn.components))
+	for _, c := range sn.components {
+		statuses = append(statuses, c.Status)
+	}
+	for _, in := range sn.unresolved() {
+		if s, ok := impactStatus(in.Impact); ok {
+			statuses = append(statuses, s)
+		}
+	}
+	return incident.PageIndicator(statuses)
+}
+
+// pageView builds the status page.
+func (s *Site) pageView(sn *snapshot, base string, stale bool) views.PublicPage {
+	ind := sn.overallStatus()
+	p := views.PublicPage{
+		Frame:  s.frame(sn, base, sn.page.Title, stale),
+		Status: views.StatusView{Indicator: ind.Indicator, Description: ind.Description},
+		Days:   barDays,
+	}
+	for _, in := range sn.unresolved() {
+		p.Incidents = append(p.Incidents, s.incidentView(in, base))
+	}
+	for _, o := range sn.occurrences() {
+		if o.status == maintCompleted || (o.status == maintScheduled && o.from.After(sn.loadedAt.Add(7*24*time.Hour))) {
+			continue
+		}
+		p.Maintenance = append(p.Maintenance, s.maintenanceView(sn, o))
+	}
+	perComponent := sn.incidentsByComponent()
+	byGroup := map[int64][]views.ComponentView{}
+	var ungrouped []views.ComponentView
+	for _, c := range sn.components {
+		if c.OnlyShowIfDegraded && c.Status == incident.Operational {
+			continue
+		}
+		cv := sn.componentView(c, perComponent[c.ID])
+		if c.GroupID == nil {
+			ungrouped = append(ungrouped, cv)
+		} else {
+			byGroup[*c.GroupID] = append(byGroup[*c.GroupID], cv)
+		}
+	}
+	if len(ungrouped) > 0 {
+		p.Groups = append(p.Groups, views.GroupView{Components: ungrouped})
+	}
+	for _, g := range sn.groups {
+		cs := byGroup[g.ID]
+		if len(cs) == 0 {
+			continue
+		}
+		worst := incident.Operational
+		for _, c := range cs {
+			worst = incident.WorseStatus(worst, c.Status)
+		}
+		p.Groups = append(p.Groups, views.GroupView{Name: g.Name, Status: worst, StatusText: componentStatusText(worst), Components: cs})
+	}
+	return p
+}
+
+func (s *Site) frame(sn *snapshot, base, title string, stale bool) views.PublicFrame {
+	return views.PublicFrame{PageTitle: sn.page.Title, Title: title, Base: base, Live: s.bus != nil,
+		Stale: stale, UpdatedAt: sn.updatedAt(), Now: sn.loadedAt}
+}
+
+// incidentsByComponent lists, per component, the incidents that affected it.
+func (sn *snapshot) incidentsByComponent() map[int64][]store.PublicIncident {
+	out := map[int64][]store.PublicIncident{}
+	for _, in := range sn.incidents {
+		for _, c := range in.Components {
+			out[c.ComponentID] = append(out[c.ComponentID], in)
+		}
+	}
+	return out
+}
+
+// componentView builds a component row with its uptime bar.
+func (sn *snapshot) componentView(c store.PublicComponent, incidents []store.PublicIncident) views.ComponentView {
+	cv := views.ComponentView{ID: c.ID, Name: c.Name, Description: c.Description, Status: c.Status,
+		StatusText: componentStatusText(c.Status), ShowBar: c.Showcase}
+	if !c.Showcase {
+		return cv
+	}
+	byDay := map[time.Time]store.ComponentDay{}
+	var total, down int
+	for _, d := range sn.days[c.ID] {
+		byDay[d.Day] = d
+		total, down = total+d.Total, down+d.Down
+	}
+	first := sn.today.AddDate(0, 0, -(barDays - 1))
+	cv.Days = make([]views.DayView, 0, barDays)
+	for day := first; !day.After(sn.today); day = day.AddDate(0, 0, 1) {
+		cv.Days = append(cv.Days, dayView(day, byDay[day], incidentsOn(day, incidents, sn.loadedAt)))
+	}
+	if total == 0 {
+		cv.UptimeText = "No data yet"
+	} else {
+		cv.UptimeText = percent(100*float64(total-down)/float64(total)) + " uptime over the last " + strconv.Itoa(barDays) + " days"
+	}
+	return cv
+}
+
+// incidentsOn returns the incidents that were open during day.
+func incidentsOn(day time.Time, incidents []store.PublicIncident, now time.Time) []store.PublicIncident {
+	end := day.AddDate(0, 0, 1)
+	var out []store.PublicIncident
+	for _, in := range incidents {
+		until := now
+		if in.ResolvedAt != nil {
+			until = *in.ResolvedAt
+		}
+		if in.StartedAt.Before(end) && !until.Before(day) {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// impactLevel is the bar level of a day with an incident of this impact.
+func impactLevel(impact string) string {
+	switch impact {
+	case "minor":
+		return "w"
+	case "major":
+		return "p"
+	case "critical":
+		return "m"
+	}
+	return ""
+}
+
+// levelRank orders bar levels by severity.
+func levelRank(level string) int {
+	switch level {
+	case "w":
+		return 1
+	case "p":
+		return 2
+	case "m":
+		return 3
+	}
+	return 0
+}
+
+// dayView is one day of a bar: its level and its tooltip text.
+func dayView(day time.Time, d store.ComponentDay, incidents []store.PublicIncident) views.DayView {
+	var v views.DayView
+	var b strings.Builder
+	b.WriteString(day.Format("2 Jan"))
+	if d.Total == 0 {
+		v.Level = "n"
+		b.WriteString(" no data")
+	} else {
+		u := d.Uptime()
+		switch {
+		case u >= 100:
+		case u >= 99:
+			v.Level = "w"
+		case u >= 95:
+			v.Level = "p"
+		default:
+			v.Level = "m"
+		}
+		b.WriteByte(' ')
+		b.WriteString(percent(u))
+	}
+	for _, in := range incidents {
+		if l := impactLevel(in.Impact); l != "" && levelRank(l) > levelRank(v.Level) {
+			v.Level = l
+		}
+	}
+	switch len(incidents) {
+	case 0:
+	case 1:
+		fmt.Fprintf(&b, ", 1 incident: %s", incidents[0].Name)
+	default:
+		names := make([]string, 0, len(incidents))
+		for _, in := range incidents {
+			names = append(names, in.Name)
+		}
+		fmt.Fprintf(&b, ", %d incidents: %s", len(incidents), strings.Join(names, "; "))
+	}
+	v.Text = b.String()
+	return v
+}
+
+// percent formats an uptime without ever rounding a bad day up to 100%.
+func percent(u float64) string {
+	if u >= 100 {
+		return "100%"
+	}
+	s := strconv.FormatFloat(u, 'f', 2, 64)
+	if s == "100.00" {
+		s = "99.99"
+	}
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s + "%"
+}
+
+// incidentView builds an incident with its whole timeline.
+func (s *Site) incidentView(in store.PublicIncident, base string) views.IncidentView {
+	v := views.IncidentView{ID: in.ID, URL: base + "/incidents/" + strconv.FormatInt(in.ID, 10), Name: in.Name,
+		Status: in.Status, StatusText: incidentStatusText(in.Status), Impact: in.Impact,
+		StartedAt: in.StartedAt, ResolvedAt: in.ResolvedAt, Postmortem: s.md.HTML(in.Postmortem)}
+	for _, u := range in.Updates {
+		v.Updates = append(v.Updates, views.UpdateView{Status: u.Status, StatusText: incidentStatusText(u.Status),
+			BodyHTML: s.md.HTML(u.Body), At: u.DisplayAt})
+	}
+	for _, c := range in.Components {
+		v.Components = append(v.Components, c.Name)
+	}
+	return v
+}
+
+func (s *Site) maintenanceView(sn *snapshot, o occurrence) views.MaintenanceView {
+	v := views.MaintenanceView{Name: o.window.Name, Status: o.status, StatusText: incidentStatusText(o.status),
+		From: o.from, Until: o.until, BodyHTML: s.md.HTML(o.window.Body)}
+	for _, c := range sn.componentsByID(o.window.ComponentIDs) {
+		v.Components = append(v.Components, c.Name)
+	}
+	return v
+}
+
+func (sn *snapshot) componentsByID(ids []int64) []store.PublicComponent {
+	var out []store.PublicComponent
+	for _, id := range ids {
+		for _, c := range sn.components {
+			if c.ID == id {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
