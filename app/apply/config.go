@@ -3,8 +3,11 @@ package apply
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"pharos/app/store"
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
@@ -20,6 +23,7 @@ type config struct {
 
 type pageConfig struct {
 	slug, title, domain, timeZone string
+	autoIncidents, publicDetail   string
 	regions                       []string
 	slugLine, domainLine          int
 }
@@ -92,9 +96,10 @@ func parseConfig(data []byte, baseDir string) (*config, errorList) {
 }
 
 func (r *reader) page(n *yaml.Node) pageConfig {
-	p := pageConfig{timeZone: "UTC"}
+	p := pageConfig{timeZone: "UTC", autoIncidents: store.AutoPublish, publicDetail: store.DetailPlain}
 	has := map[string]bool{}
-	ok := r.fields(n, "page", []string{"slug", "title", "domain", "timezone"}, func(key string, v *yaml.Node) {
+	keys := []string{"slug", "title", "domain", "timezone", "auto_incidents", "public_detail"}
+	ok := r.fields(n, "page", keys, func(key string, v *yaml.Node) {
 		has[key] = true
 		path := "page." + key
 		s, ok := r.str(v, path)
@@ -120,12 +125,25 @@ func (r *reader) page(n *yaml.Node) pageConfig {
 		case "timezone":
 			p.timeZone = s
 			r.timeZone(v, path, s)
+		case "auto_incidents":
+			p.autoIncidents = s
+			r.oneOf(v, path, s, store.AutoPublish, store.AutoDraft, store.AutoOff)
+		case "public_detail":
+			p.publicDetail = s
+			r.oneOf(v, path, s, store.DetailPlain, store.DetailTechnical)
 		}
 	})
 	if ok {
 		r.require(n, "page", has, "slug", "title")
 	}
 	return p
+}
+
+// oneOf refuses a value outside allowed, naming them.
+func (r *reader) oneOf(n *yaml.Node, path, s string, allowed ...string) {
+	if !slices.Contains(allowed, s) {
+		r.errorf(n, path, "%q is not one of %s", s, strings.Join(allowed, ", "))
+	}
 }
 
 func (r *reader) regions(n *yaml.Node, path string) []string {

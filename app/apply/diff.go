@@ -29,7 +29,7 @@ func diff(orgID int64, c *config, cur state) (*plan, error) {
 
 func diffPage(p *plan, orgID int64, c *config, cur state) {
 	want := store.Page{OrgID: orgID, Slug: c.page.slug, Title: c.page.title, Domain: c.page.domain,
-		TimeZone: c.page.timeZone, Regions: c.page.regions}
+		TimeZone: c.page.timeZone, Regions: c.page.regions, AutoIncidents: c.page.autoIncidents, PublicDetail: c.page.publicDetail}
 	if cur.page == nil {
 		p.add(op{kind: opCreate, what: "page", name: want.Slug, run: func(ctx context.Context, tx *store.Tx, m *ids) error {
 			created, err := tx.CreatePage(ctx, want)
@@ -44,6 +44,8 @@ func diffPage(p *plan, orgID int64, c *config, cur state) {
 	ch.text("domain", old.Domain, want.Domain)
 	ch.text("timezone", old.TimeZone, want.TimeZone)
 	ch.list("regions", old.Regions, want.Regions)
+	ch.text("auto_incidents", old.AutoIncidents, want.AutoIncidents)
+	ch.text("public_detail", old.PublicDetail, want.PublicDetail)
 	if len(ch) == 0 {
 		return
 	}

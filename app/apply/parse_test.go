@@ -52,6 +52,8 @@ func TestParseMistakes(t *testing.T) {
 		{"unknown maintenance component", head + "maintenance:\n  - name: w\n    components: [Media, Billing]\n    schedule: '@daily'\n    duration: 1h\n", 9, `no component named "Billing"`},
 		{"duplicate maintenance", head + "maintenance:\n  - {name: w, components: [Media], schedule: '@daily', duration: 1h}\n  - {name: w, components: [Media], schedule: '@weekly', duration: 1h}\n", 9, `maintenance window "w" repeated`},
 		{"bad slug", "page: {slug: ACME!, title: x}\n", 1, "not a valid slug"},
+		{"bad auto_incidents", "page:\n  slug: a\n  title: a\n  auto_incidents: sometimes\n", 4, `"sometimes" is not one of publish, draft, off`},
+		{"bad public_detail", "page:\n  slug: a\n  title: a\n  public_detail: full\n", 4, `"full" is not one of plain, technical`},
 		{"missing page", "regions: [fra]\n", 1, "page: missing"},
 		{"bad region", "page: {slug: a, title: a}\nregions: [fra, 'New York']\n", 2, "not a region name"},
 		{"YAML syntax", head + "    checks: [\n", 7, "YAML syntax"},

@@ -11,16 +11,31 @@ import (
 
 // Page is a public status page.
 type Page struct {
-	ID        int64
-	OrgID     int64
-	Slug      string
-	Title     string
-	Domain    string // "" when the page has no custom domain
-	TimeZone  string
-	Regions   []string // default regions for the page's checks
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID       int64
+	OrgID    int64
+	Slug     string
+	Title    string
+	Domain   string // "" when the page has no custom domain
+	TimeZone string
+	Regions  []string // default regions for the page's checks
+	// AutoIncidents is what automatic incidents do: AutoPublish, AutoDraft
+	// (an editor publishes or discards them) or AutoOff.
+	AutoIncidents string
+	// PublicDetail is DetailPlain (public incident text never names nodes,
+	// URLs, checks or problem codes) or DetailTechnical.
+	PublicDetail string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
+
+// Page settings (config keys page.auto_incidents and page.public_detail).
+const (
+	AutoPublish     = "publish"
+	AutoDraft       = "draft"
+	AutoOff         = "off"
+	DetailPlain     = "plain"
+	DetailTechnical = "technical"
+)
 
 // ComponentGroup groups components on a page.
 type ComponentGroup struct {
@@ -86,13 +101,14 @@ type MaintenanceWindow struct {
 	UpdatedAt    time.Time
 }
 
-const pageColumns = `id, org_id, slug, title, domain, time_zone, regions, created_at, updated_at`
+const pageColumns = `id, org_id, slug, title, domain, time_zone, regions, auto_incidents, public_detail, created_at, updated_at`
 
 func scanPage(row rowScanner) (Page, error) {
 	var p Page
 	var domain sql.NullString
 	var regions string
-	if err := row.Scan(&p.ID, &p.OrgID, &p.Slug, &p.Title, &domain, &p.TimeZone, &regions, &p.CreatedAt, &p.UpdatedAt); err != nil {
+	if err := row.Scan(&p.ID, &p.OrgID, &p.Slug, &p.Title, &domain, &p.TimeZone, &regions, &p.AutoIncidents, &p.PublicDetail,
+		&p.CreatedAt, &p.UpdatedAt); err != nil {
 		return Page{}, err
 	}
 	p.Domain = domain.String

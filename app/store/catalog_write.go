@@ -46,9 +46,12 @@ func (tx *Tx) CreatePage(ctx context.Context, p Page) (Page, error) {
 	}
 	p.CreatedAt = now()
 	p.UpdatedAt = p.CreatedAt
-	err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO pages (org_id, slug, title, domain, time_zone, regions, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		p.OrgID, p.Slug, p.Title, optString(p.Domain), p.TimeZone, regions, p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
+	p.AutoIncidents, p.PublicDetail = pageSettings(p)
+	err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO pages (org_id, slug, title, domain, time_zone, regions,
+		auto_incidents, public_detail, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		p.OrgID, p.Slug, p.Title, optString(p.Domain), p.TimeZone, regions, p.AutoIncidents, p.PublicDetail,
+		p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
 	if isUniqueViolation(err) {
 		return Page{}, fmt.Errorf("store: page %q: %w", p.Slug, ErrConflict)
 	}
@@ -58,18 +61,32 @@ func (tx *Tx) CreatePage(ctx context.Context, p Page) (Page, error) {
 	return p, nil
 }
 
-// UpdatePage writes p's title, domain, time zone and regions.
+// UpdatePage writes p's title, domain, time zone, regions and settings.
 func (tx *Tx) UpdatePage(ctx context.Context, p Page) error {
 	regions, err := encodeList(p.Regions)
 	if err != nil {
 		return err
 	}
-	res, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE pages SET title = ?, domain = ?, time_zone = ?, regions = ?, updated_at = ?
-		WHERE org_id = ? AND id = ?`), p.Title, optString(p.Domain), p.TimeZone, regions, now(), p.OrgID, p.ID)
+	auto, detail := pageSettings(p)
+	res, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE pages SET title = ?, domain = ?, time_zone = ?, regions = ?,
+		auto_incidents = ?, public_detail = ?, updated_at = ?
+		WHERE org_id = ? AND id = ?`), p.Title, optString(p.Domain), p.TimeZone, regions, auto, detail, now(), p.OrgID, p.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("store: page %q: %w", p.Slug, ErrConflict)
 	}
 	return oneRowAffected(res, err, "update page", p.ID)
+}
+
+// pageSettings are p's settings with the defaults filled in.
+func pageSettings(p Page) (auto, detail string) {
+	auto, detail = p.AutoIncidents, p.PublicDetail
+	if auto == "" {
+		auto = AutoPublish
+	}
+	if detail == "" {
+		detail = DetailPlain
+	}
+	return auto, detail
 }
 
 // ComponentGroups lists a page's component groups in display order.
