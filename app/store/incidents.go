@@ -134,15 +134,35 @@ func (tx *Tx) ApplyIncidentChange(ctx context.Context, c IncidentChange) (incide
 	if c.ComponentID == 0 {
 		return incidentID, updateID, nil
 	}
-	// One row per incident and component: the old status is the one before
-	// the incident, the new one follows the latest update.
+	a := AffectedComponent{ComponentID: c.ComponentID, OldStatus: c.OldComponentStatus, NewStatus: c.NewComponentStatus}
+	if err := tx.linkComponent(ctx, c.OrgID, incidentID, updateID, a); err != nil {
+		return 0, 0, err
+	}
+	return incidentID, updateID, nil
+}
+
+// linkComponent records what an update did to a component: for ever in
+// incident_update_components, and as the incident's current link in
+// incident_components (whose old status stays the one before the
+// incident). updateID 0 links the incident alone.
+func (tx *Tx) linkComponent(ctx context.Context, orgID, incidentID, updateID int64, a AffectedComponent) error {
+	update := sql.NullInt64{Int64: updateID, Valid: updateID != 0}
 	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO incident_components (org_id, incident_id, update_id, component_id,
 		old_status, new_status) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (incident_id, component_id) DO UPDATE SET update_id = excluded.update_id, new_status = excluded.new_status`),
-		c.OrgID, incidentID, updateID, c.ComponentID, c.OldComponentStatus, c.NewComponentStatus); err != nil {
-		return 0, 0, fmt.Errorf("store: link incident %d to component %d: %w", incidentID, c.ComponentID, err)
+		orgID, incidentID, update, a.ComponentID, a.OldStatus, a.NewStatus); err != nil {
+		return fmt.Errorf("store: link incident %d to component %d: %w", incidentID, a.ComponentID, err)
 	}
-	return incidentID, updateID, nil
+	if updateID == 0 {
+		return nil
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO incident_update_components (org_id, update_id, component_id,
+		old_status, new_status) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (update_id, component_id) DO UPDATE SET old_status = excluded.old_status, new_status = excluded.new_status`),
+		orgID, updateID, a.ComponentID, a.OldStatus, a.NewStatus); err != nil {
+		return fmt.Errorf("store: record update %d of component %d: %w", updateID, a.ComponentID, err)
+	}
+	return nil
 }
 
 // OutboxEvent is a notification-worthy event for the notifier, written in

@@ -55,6 +55,10 @@ type PublicIncident struct {
 	UpdatedAt    time.Time
 	Updates      []IncidentUpdate
 	Components   []AffectedComponent
+	// Automatic incidents were opened by the aggregator; a Draft one is not
+	// public until an editor publishes it (read only with Console).
+	Automatic bool
+	Draft     bool
 }
 
 // IncidentUpdate is one entry of an incident's timeline.
@@ -67,7 +71,11 @@ type IncidentUpdate struct {
 	DisplayAt            time.Time
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+	EditedAt             *time.Time          // when its text was last edited
 	Affected             []AffectedComponent // the component changes this update recorded
+	// Technical is the console-only detail of an automatic update (codes,
+	// nodes, regions, raw messages); read only with IncidentFilter.Console.
+	Technical string
 }
 
 // AffectedComponent records what an incident did to a component.
@@ -87,6 +95,9 @@ type IncidentFilter struct {
 	StartedBefore time.Time // started_at < StartedBefore
 	OpenSince     time.Time // unresolved, or resolved at or after OpenSince
 	Limit         int       // default and maximum 500
+	// Console includes drafts and the updates' technical detail, which
+	// the public never sees.
+	Console bool
 }
 
 const maxPublicIncidents = 500
@@ -176,6 +187,9 @@ func (s *Store) PublicIncidents(ctx context.Context, orgID, pageID int64, f Inci
 	if f.Unresolved {
 		where = append(where, "resolved_at IS NULL")
 	}
+	if !f.Console {
+		where = append(where, "NOT draft")
+	}
 	if !f.StartedFrom.IsZero() {
 		where, args = append(where, "started_at >= ?"), append(args, f.StartedFrom.UTC())
 	}
@@ -194,12 +208,12 @@ func (s *Store) PublicIncidents(ctx context.Context, orgID, pageID int64, f Inci
 		var in PublicIncident
 		var mon, res sql.NullTime
 		err := row.Scan(&in.ID, &in.PageID, &in.Name, &in.Status, &in.Impact, &in.Postmortem, &in.StartedAt,
-			&mon, &res, &in.CreatedAt, &in.UpdatedAt)
+			&mon, &res, &in.CreatedAt, &in.UpdatedAt, &in.Automatic, &in.Draft)
 		in.StartedAt, in.CreatedAt, in.UpdatedAt = in.StartedAt.UTC(), in.CreatedAt.UTC(), in.UpdatedAt.UTC()
 		in.MonitoringAt, in.ResolvedAt = nullTime(mon), nullTime(res)
 		return in, err
 	}, s.q(`SELECT id, page_id, name, status, impact, postmortem, started_at, monitoring_at,
-		resolved_at, created_at, updated_at FROM incidents WHERE `+strings.Join(where, " AND ")+`
+		resolved_at, created_at, updated_at, automatic, draft FROM incidents WHERE `+strings.Join(where, " AND ")+`
 		ORDER BY started_at DESC, id DESC LIMIT ?`), args...)
 	if err != nil {
 		return nil, err
@@ -207,7 +221,7 @@ func (s *Store) PublicIncidents(ctx context.Context, orgID, pageID int64, f Inci
 	if len(out) == 0 {
 		return out, nil
 	}
-	if err := s.attachIncidentDetails(ctx, orgID, out); err != nil {
+	if err := s.attachIncidentDetails(ctx, orgID, out, f.Console); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -225,16 +239,21 @@ func (s *Store) PublicIncident(ctx context.Context, orgID, pageID, id int64) (Pu
 	return list[0], nil
 }
 
-// attachIncidentDetails loads the updates and component links of incidents.
-func (s *Store) attachIncidentDetails(ctx context.Context, orgID int64, incidents []PublicIncident) error {
+// attachIncidentDetails loads the updates and component links of
+// incidents, and the updates' technical detail for the console.
+func (s *Store) attachIncidentDetails(ctx context.Context, orgID int64, incidents []PublicIncident, console bool) error {
 	index := make(map[int64]int, len(incidents))
 	ids := make([]int64, len(incidents))
 	for i, in := range incidents {
 		index[in.ID], ids[i] = i, in.ID
 	}
 	in := placeholders(len(ids))
+	technical := "''"
+	if console {
+		technical = "technical"
+	}
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, incident_id, status, body, deliver_notifications, display_at,
-		created_at, updated_at FROM incident_updates WHERE org_id = ? AND incident_id IN (`+in+`)
+		created_at, updated_at, edited_at, `+technical+` FROM incident_updates WHERE org_id = ? AND incident_id IN (`+in+`)
 		ORDER BY display_at DESC, id DESC`), orgArgs(orgID, ids)...)
 	if err != nil {
 		return fmt.Errorf("store: incident updates: %w", err)
@@ -243,11 +262,13 @@ func (s *Store) attachIncidentDetails(ctx context.Context, orgID int64, incident
 	updateAt := map[int64][2]int{} // update id → incident index, update index
 	for rows.Next() {
 		var u IncidentUpdate
+		var edited sql.NullTime
 		if err := rows.Scan(&u.ID, &u.IncidentID, &u.Status, &u.Body, &u.DeliverNotifications, &u.DisplayAt,
-			&u.CreatedAt, &u.UpdatedAt); err != nil {
+			&u.CreatedAt, &u.UpdatedAt, &edited, &u.Technical); err != nil {
 			return fmt.Errorf("store: incident updates: %w", err)
 		}
 		u.DisplayAt, u.CreatedAt, u.UpdatedAt = u.DisplayAt.UTC(), u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+		u.EditedAt = nullTime(edited)
 		i := index[u.IncidentID]
 		incidents[i].Updates = append(incidents[i].Updates, u)
 		updateAt[u.ID] = [2]int{i, len(incidents[i].Updates) - 1}
@@ -257,6 +278,8 @@ func (s *Store) attachIncidentDetails(ctx context.Context, orgID int64, incident
 	}
 	rows.Close()
 
+	// The incident's components as they stand now, then what each update
+	// recorded: the second survives later updates and the resolve.
 	crows, err := s.db.QueryContext(ctx, s.q(`SELECT ic.incident_id, ic.update_id, ic.component_id, c.name, ic.old_status, ic.new_status
 		FROM incident_components ic JOIN components c ON c.id = ic.component_id AND c.org_id = ic.org_id
 		WHERE ic.org_id = ? AND ic.incident_id IN (`+in+`) ORDER BY c.position, c.id`), orgArgs(orgID, ids)...)
@@ -274,13 +297,33 @@ func (s *Store) attachIncidentDetails(ctx context.Context, orgID int64, incident
 		a.UpdateID = updateID.Int64
 		i := index[incidentID]
 		incidents[i].Components = append(incidents[i].Components, a)
+	}
+	if err := crows.Err(); err != nil {
+		return fmt.Errorf("store: incident components: %w", err)
+	}
+	crows.Close()
+
+	urows, err := s.db.QueryContext(ctx, s.q(`SELECT uc.update_id, uc.component_id, c.name, uc.old_status, uc.new_status
+		FROM incident_update_components uc
+		JOIN incident_updates u ON u.id = uc.update_id AND u.org_id = uc.org_id
+		JOIN components c ON c.id = uc.component_id AND c.org_id = uc.org_id
+		WHERE uc.org_id = ? AND u.incident_id IN (`+in+`) ORDER BY c.position, c.id`), orgArgs(orgID, ids)...)
+	if err != nil {
+		return fmt.Errorf("store: update components: %w", err)
+	}
+	defer urows.Close()
+	for urows.Next() {
+		var a AffectedComponent
+		if err := urows.Scan(&a.UpdateID, &a.ComponentID, &a.Name, &a.OldStatus, &a.NewStatus); err != nil {
+			return fmt.Errorf("store: update components: %w", err)
+		}
 		if at, ok := updateAt[a.UpdateID]; ok {
 			u := &incidents[at[0]].Updates[at[1]]
 			u.Affected = append(u.Affected, a)
 		}
 	}
-	if err := crows.Err(); err != nil {
-		return fmt.Errorf("store: incident components: %w", err)
+	if err := urows.Err(); err != nil {
+		return fmt.Errorf("store: update components: %w", err)
 	}
 	return nil
 }
@@ -290,7 +333,7 @@ func (s *Store) attachIncidentDetails(ctx context.Context, orgID int64, incident
 func (s *Store) IncidentsStartedBefore(ctx context.Context, orgID, pageID int64, t time.Time) (bool, error) {
 	var exists bool
 	err := s.db.QueryRowContext(ctx, s.q(`SELECT EXISTS (SELECT 1 FROM incidents
-		WHERE org_id = ? AND page_id = ? AND started_at < ?)`), orgID, pageID, t.UTC()).Scan(&exists)
+		WHERE org_id = ? AND page_id = ? AND started_at < ? AND NOT draft)`), orgID, pageID, t.UTC()).Scan(&exists)
 	if err != nil {
 		return false, fmt.Errorf("store: incidents before %s: %w", t.Format(time.RFC3339), err)
 	}

@@ -71,10 +71,8 @@ func (s *Store) InsertIncident(ctx context.Context, r IncidentRecord) (int64, er
 			if err := tx.owned(ctx, "components", r.OrgID, r.PageID, c.ComponentID); err != nil {
 				return err
 			}
-			if _, err := tx.tx.ExecContext(ctx, s.q(`INSERT INTO incident_components (org_id, incident_id, update_id,
-				component_id, old_status, new_status) VALUES (?, ?, ?, ?, ?, ?)`),
-				r.OrgID, id, last, c.ComponentID, c.OldStatus, c.NewStatus); err != nil {
-				return fmt.Errorf("store: link incident %d to component %d: %w", id, c.ComponentID, err)
+			if err := tx.linkComponent(ctx, r.OrgID, id, last.Int64, c); err != nil {
+				return err
 			}
 		}
 		return nil
