@@ -49,7 +49,7 @@ type Site struct {
 	cache   *publicCache
 	hubs    *hubs
 	domains *domainCache
-	md      *markdown
+	md      *respond.Markdown
 	// live ends the page event subscriptions and the event streams when
 	// the server shuts down.
 	live     context.Context
@@ -63,7 +63,7 @@ func New(opts Options) *Site {
 	}
 	live, stop := context.WithCancel(context.Background())
 	return &Site{st: opts.Store, bus: opts.Bus, baseURL: opts.BaseURL, log: opts.Logger,
-		cache: newPublicCache(), hubs: newHubs(), domains: newDomainCache(), md: newMarkdown(),
+		cache: newPublicCache(), hubs: newHubs(), domains: newDomainCache(), md: respond.NewMarkdown(),
 		live: live, stopLive: stop}
 }
 

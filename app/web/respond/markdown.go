@@ -1,4 +1,4 @@
-package public
+package respond
 
 import (
 	"bytes"
@@ -8,22 +8,24 @@ import (
 	"github.com/yuin/goldmark/extension"
 )
 
-// markdown renders incident text: goldmark without raw HTML (it is
+// Markdown renders incident text: goldmark without raw HTML (it is
 // dropped, not passed through), then bluemonday's UGC policy as a second
 // line of defence, so no script, event handler, javascript: link or raw HTML
-// reaches the page whatever the text contains.
-type markdown struct {
+// reaches a page whatever the text contains. The public pages and the
+// console's preview use the same one.
+type Markdown struct {
 	md     goldmark.Markdown
 	policy *bluemonday.Policy
 }
 
-func newMarkdown() *markdown {
+// NewMarkdown builds the renderer; it is safe for concurrent use.
+func NewMarkdown() *Markdown {
 	p := bluemonday.UGCPolicy()
 	p.AllowURLSchemes("http", "https", "mailto")
 	p.RequireNoFollowOnLinks(true)
 	p.RequireNoReferrerOnLinks(true)
 	p.AllowRelativeURLs(false)
-	return &markdown{
+	return &Markdown{
 		md:     goldmark.New(goldmark.WithExtensions(extension.Strikethrough, extension.Table, extension.Linkify)),
 		policy: p,
 	}
@@ -31,7 +33,7 @@ func newMarkdown() *markdown {
 
 // HTML returns the sanitised HTML of src. Text that fails to render is
 // shown escaped rather than dropped.
-func (m *markdown) HTML(src string) string {
+func (m *Markdown) HTML(src string) string {
 	if src == "" {
 		return ""
 	}
