@@ -255,6 +255,10 @@ func TestDecide(t *testing.T) {
 		{"acknowledged: no repeat", Situation{Prev: Down, Now: Down, IncidentOpen: true, Acknowledged: true, LastAlert: t0, RepeatEvery: time.Hour, At: t0.Add(5 * time.Hour)}, None},
 		{"no repeat schedule", Situation{Prev: Down, Now: Down, IncidentOpen: true, LastAlert: t0, At: t0.Add(48 * time.Hour)}, None},
 		{"unknown with incident open: wait", Situation{Prev: Down, Now: Unknown, IncidentOpen: true}, None},
+		{"other problems, as bad: change", Situation{Prev: Down, Now: Down, IncidentOpen: true, Changed: true}, Change},
+		{"other problems and worse: worsen", Situation{Prev: Degraded, Now: Down, IncidentOpen: true, Changed: true}, Worsen},
+		{"other problems in maintenance: nothing", Situation{Prev: Down, Now: Down, IncidentOpen: true, Changed: true, InMaintenance: true}, None},
+		{"changed but recovered: resolve", Situation{Prev: Down, Now: Up, IncidentOpen: true, Changed: true}, Resolve},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ const (
 	Improve Action = "improve" // better but not fixed (down → degraded): update, no alert
 	Resolve Action = "resolve" // the check recovered: resolve the incident and tell subscribers
 	Repeat  Action = "repeat"  // still broken and the repeat interval passed: alert again
+	Change  Action = "change"  // as broken as before but in another way (other problems, impact): update, no alert
 )
 
 // Situation is what the aggregator knows when a check's evaluation arrives.
@@ -30,6 +31,10 @@ type Situation struct {
 	RepeatEvery time.Duration
 	// At is the time of the evaluation.
 	At time.Time
+	// Changed: the open incident's wording or impact no longer matches
+	// what the probes report (other kinds of trouble, another component
+	// status), so its text would go stale without an update.
+	Changed bool
 }
 
 // Decide returns what to do (DESIGN §4): incidents open when a check turns
@@ -53,6 +58,8 @@ func Decide(s Situation) Action {
 		return Worsen
 	case rank(s.Now) < rank(s.Prev) && broken:
 		return Improve
+	case broken && s.Changed:
+		return Change
 	case broken && !s.Acknowledged && s.RepeatEvery > 0 && !s.LastAlert.IsZero() &&
 		!s.At.Before(s.LastAlert.Add(s.RepeatEvery)):
 		return Repeat
