@@ -53,12 +53,16 @@ func attachMaintenanceComponents(ctx context.Context, q querier, ws []Maintenanc
 // MaintenanceWindows lists a page's maintenance windows by name, each with
 // the ids of the components it covers (ascending).
 func (tx *Tx) MaintenanceWindows(ctx context.Context, orgID, pageID int64) ([]MaintenanceWindow, error) {
-	ws, err := collect(ctx, tx.tx, "maintenance windows", scanMaintenance, tx.s.q(`SELECT `+maintenanceColumns+`
+	return maintenanceWindows(ctx, tx.tx, tx.s, orgID, pageID)
+}
+
+func maintenanceWindows(ctx context.Context, q querier, s *Store, orgID, pageID int64) ([]MaintenanceWindow, error) {
+	ws, err := collect(ctx, q, "maintenance windows", scanMaintenance, s.q(`SELECT `+maintenanceColumns+`
 		FROM maintenance_windows WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
 	if err != nil {
 		return nil, err
 	}
-	err = attachMaintenanceComponents(ctx, tx.tx, ws, tx.s.q(`SELECT mc.maintenance_id, mc.component_id
+	err = attachMaintenanceComponents(ctx, q, ws, s.q(`SELECT mc.maintenance_id, mc.component_id
 		FROM maintenance_components mc JOIN maintenance_windows w ON w.id = mc.maintenance_id
 		WHERE mc.org_id = ? AND w.org_id = ? AND w.page_id = ? ORDER BY mc.maintenance_id, mc.component_id`), orgID, orgID, pageID)
 	if err != nil {
