@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"pharos/app/incident"
 )
 
 // Reads for the public status page. The page is found by slug or domain
@@ -33,11 +35,24 @@ type ComponentDay struct {
 	Up       int
 	Degraded int
 	Down     int
+	// Time sums the checks' monitored, degraded and down time. A check's
+	// day rolled up before rollups kept time counts as monitored all day
+	// and down for the share of its results that were down.
+	Time incident.Span
 }
 
-// Uptime is the share of results that were not down, in percent (100 for a
-// day without results).
-func (d ComponentDay) Uptime() float64 { return uptime(d.Total, d.Down) }
+// HasData reports whether any of the component's checks was monitored
+// that day.
+func (d ComponentDay) HasData() bool { return d.Time.Monitored > 0 }
+
+// Uptime is the share of the monitored time that was not down, in percent
+// (100 for a day without data).
+func (d ComponentDay) Uptime() float64 {
+	if u, ok := d.Time.Uptime(); ok {
+		return u
+	}
+	return 100
+}
 
 // PublicIncident is an incident with its updates (newest first) and the
 // components it affected.
@@ -140,6 +155,21 @@ func (s *Store) PublicGroups(ctx context.Context, orgID, pageID int64) ([]Public
 		FROM component_groups WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
 }
 
+// UptimeOver is the uptime of a run of days, in percent: the share of
+// their summed monitored time that was not down, so days without data
+// weigh nothing. It is false when no day had monitored time.
+func UptimeOver(days []ComponentDay) (float64, bool) {
+	var sum incident.Span
+	for _, d := range days {
+		sum = sum.Add(d.Time)
+	}
+	return sum.Uptime()
+}
+
+// legacyDay is the monitored seconds of a check's day rolled up before
+// rollups kept time (migration 0011): the whole day.
+const legacyDay = "86400"
+
 // ComponentDays sums the daily rollups of each component's checks for the
 // days from..to (inclusive), keyed by component id, oldest day first. Days
 // without rollups are absent.
@@ -148,7 +178,10 @@ func (s *Store) ComponentDays(ctx context.Context, orgID, pageID int64, from, to
 	if s.dialect == Postgres {
 		dayCol = "to_char(r.day, 'YYYY-MM-DD')"
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT c.component_id, `+dayCol+`, SUM(r.total), SUM(r.up), SUM(r.degraded), SUM(r.down)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT c.component_id, `+dayCol+`, SUM(r.total), SUM(r.up), SUM(r.degraded), SUM(r.down),
+			SUM(COALESCE(r.monitored_seconds, `+legacyDay+`)),
+			SUM(COALESCE(r.degraded_seconds, CASE WHEN r.total > 0 THEN `+legacyDay+` * r.degraded / r.total ELSE 0 END)),
+			SUM(COALESCE(r.down_seconds, CASE WHEN r.total > 0 THEN `+legacyDay+` * r.down / r.total ELSE 0 END))
 		FROM daily_rollups r JOIN checks c ON c.id = r.check_id AND c.org_id = r.org_id
 		WHERE r.org_id = ? AND c.page_id = ? AND r.day >= ? AND r.day <= ?
 		GROUP BY c.component_id, r.day ORDER BY c.component_id, r.day`),
@@ -162,9 +195,11 @@ func (s *Store) ComponentDays(ctx context.Context, orgID, pageID int64, from, to
 		var id int64
 		var day any
 		var d ComponentDay
-		if err := rows.Scan(&id, &day, &d.Total, &d.Up, &d.Degraded, &d.Down); err != nil {
+		var monitored, degraded, down int64
+		if err := rows.Scan(&id, &day, &d.Total, &d.Up, &d.Degraded, &d.Down, &monitored, &degraded, &down); err != nil {
 			return nil, fmt.Errorf("store: component days: %w", err)
 		}
+		d.Time = *spanOf(&monitored, &degraded, &down)
 		if d.Day, err = parseDay(day); err != nil {
 			return nil, fmt.Errorf("store: component days: %w", err)
 		}

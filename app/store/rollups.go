@@ -6,13 +6,15 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"pharos/app/incident"
 )
 
 // Daily rollups keep the 90-day bars and history cheap once raw results
 // are gone (DESIGN §5), and retention bounds the raw results.
 
-// Rollup is one check's day: result counts by state and latency
-// percentiles.
+// Rollup is one check's day: result counts by state, latency percentiles
+// and the time it was monitored, degraded and down.
 type Rollup struct {
 	OrgID    int64
 	CheckID  int64
@@ -26,19 +28,27 @@ type Rollup struct {
 	// not the service's latency); 0 when there were none.
 	P50MS int64
 	P95MS int64
+	// Time is how long the check was monitored that day and how much of
+	// it degraded or down (incident.Timeline); nil for a day rolled up
+	// before rollups kept time.
+	Time *incident.Span
 }
 
-// Uptime is the share of results that were not down, in percent (100 for a
-// day without results).
-func (r Rollup) Uptime() float64 { return uptime(r.Total, r.Down) }
-
-// uptime is the share of total results that were not down, in percent; 100
-// when there were none.
-func uptime(total, down int) float64 {
-	if total == 0 {
+// Uptime is the share of the monitored time that was not down, in percent;
+// for a day rolled up before rollups kept time, the share of results that
+// were not down. It is 100 for a day without data.
+func (r Rollup) Uptime() float64 {
+	if r.Time != nil {
+		u, ok := r.Time.Uptime()
+		if !ok {
+			return 100
+		}
+		return u
+	}
+	if r.Total == 0 {
 		return 100
 	}
-	return 100 * float64(total-down) / float64(total)
+	return 100 * float64(r.Total-r.Down) / float64(r.Total)
 }
 
 const dayLayout = "2006-01-02"
@@ -46,36 +56,53 @@ const dayLayout = "2006-01-02"
 // RollupDay computes the organisation's rollups of one UTC day from the raw
 // results and upserts them, so running it again (hourly for today) is safe.
 // It returns how many checks had results that day.
-func (s *Store) RollupDay(ctx context.Context, orgID int64, day time.Time) (int, error) {
+func (s *Store) RollupDay(ctx context.Context, orgID int64, day time.Time) (n int, err error) {
 	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 0, 1)
-	if s.dialect == Postgres {
-		res, err := s.db.ExecContext(ctx, `INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
-			SELECT org_id, check_id, $1::date, count(*),
-				count(*) FILTER (WHERE state = 'up'), count(*) FILTER (WHERE state = 'degraded'), count(*) FILTER (WHERE state = 'down'),
-				COALESCE(percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE state <> 'down'), 0),
-				COALESCE(percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE state <> 'down'), 0)
-			FROM check_results WHERE org_id = $2 AND checked_at >= $3 AND checked_at < $4
-			GROUP BY org_id, check_id
-			ON CONFLICT (check_id, day) DO UPDATE SET total = excluded.total, up = excluded.up, degraded = excluded.degraded,
-				down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms`,
-			from.Format(dayLayout), orgID, from, to)
+	err = s.InTx(ctx, func(tx *Tx) error {
+		spans, err := s.daySpans(ctx, tx.tx, orgID, from, to)
 		if err != nil {
-			return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+		if s.dialect != Postgres {
+			n, err = s.rollupDayInGo(ctx, tx.tx, orgID, from, to, spans)
+			return err
 		}
-		return int(n), nil
+		if n, err = s.rollupDayPG(ctx, tx.tx, orgID, from, to); err != nil {
+			return err
+		}
+		return s.putSpans(ctx, tx.tx, orgID, from, spans)
+	})
+	return n, err
+}
+
+// rollupDayPG counts results and computes the percentiles in the database.
+func (s *Store) rollupDayPG(ctx context.Context, q querier, orgID int64, from, to time.Time) (int, error) {
+	res, err := q.ExecContext(ctx, `INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
+		SELECT org_id, check_id, $1::date, count(*),
+			count(*) FILTER (WHERE state = 'up'), count(*) FILTER (WHERE state = 'degraded'), count(*) FILTER (WHERE state = 'down'),
+			COALESCE(percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE state <> 'down'), 0),
+			COALESCE(percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE state <> 'down'), 0)
+		FROM check_results WHERE org_id = $2 AND checked_at >= $3 AND checked_at < $4
+		GROUP BY org_id, check_id
+		ON CONFLICT (check_id, day) DO UPDATE SET total = excluded.total, up = excluded.up, degraded = excluded.degraded,
+			down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms`,
+		from.Format(dayLayout), orgID, from, to)
+	if err != nil {
+		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
 	}
-	return s.rollupDayInGo(ctx, orgID, from, to)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+	}
+	return int(n), nil
 }
 
 // rollupDayInGo computes percentiles in Go for SQLite, which has no
-// percentile aggregate; the embedded store holds few results.
-func (s *Store) rollupDayInGo(ctx context.Context, orgID int64, from, to time.Time) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT check_id, state, duration_ms FROM check_results
+// percentile aggregate (the embedded store holds few results), and writes
+// each check's day with its time from spans.
+func (s *Store) rollupDayInGo(ctx context.Context, q querier, orgID int64, from, to time.Time, spans map[int64]incident.Span) (int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT check_id, state, duration_ms FROM check_results
 		WHERE org_id = ? AND checked_at >= ? AND checked_at < ? ORDER BY check_id`, orgID, from, to)
 	if err != nil {
 		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
@@ -112,24 +139,38 @@ func (s *Store) rollupDayInGo(ctx context.Context, orgID int64, from, to time.Ti
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
 	}
+	withResults := len(order)
+	for id := range spans {
+		if _, ok := byCheck[id]; !ok { // a result of the day before stood past midnight
+			byCheck[id] = &Rollup{OrgID: orgID, CheckID: id, Day: from}
+			order = append(order, id)
+		}
+	}
 	for _, id := range order {
 		r, d := byCheck[id], durations[id]
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		r.P50MS, r.P95MS = nearestRank(d, 0.5), nearestRank(d, 0.95)
-		if err := s.putRollup(ctx, s.db, *r); err != nil {
+		if sp, ok := spans[id]; ok {
+			r.Time = &sp
+		}
+		if err := s.putRollup(ctx, q, *r); err != nil {
 			return 0, fmt.Errorf("store: roll up check %d on %s: %w", id, from.Format(dayLayout), err)
 		}
 	}
-	return len(order), nil
+	return withResults, nil
 }
 
 // putRollup writes one check's day, replacing what an earlier run wrote.
 func (s *Store) putRollup(ctx context.Context, q querier, r Rollup) error {
-	_, err := q.ExecContext(ctx, s.q(`INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	monitored, degraded, down := nullSeconds(r.Time)
+	_, err := q.ExecContext(ctx, s.q(`INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms,
+			monitored_seconds, degraded_seconds, down_seconds)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (check_id, day) DO UPDATE SET total = excluded.total, up = excluded.up, degraded = excluded.degraded,
-			down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms`),
-		r.OrgID, r.CheckID, r.Day.UTC().Format(dayLayout), r.Total, r.Up, r.Degraded, r.Down, r.P50MS, r.P95MS)
+			down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms, monitored_seconds = excluded.monitored_seconds,
+			degraded_seconds = excluded.degraded_seconds, down_seconds = excluded.down_seconds`),
+		r.OrgID, r.CheckID, r.Day.UTC().Format(dayLayout), r.Total, r.Up, r.Degraded, r.Down, r.P50MS, r.P95MS,
+		monitored, degraded, down)
 	return err
 }
 
@@ -153,13 +194,15 @@ func (s *Store) Rollups(ctx context.Context, orgID, checkID int64, from, to time
 	return collect(ctx, s.db, fmt.Sprintf("rollups of check %d", checkID), func(row rowScanner) (Rollup, error) {
 		r := Rollup{OrgID: orgID, CheckID: checkID}
 		var day any
-		if err := row.Scan(&day, &r.Total, &r.Up, &r.Degraded, &r.Down, &r.P50MS, &r.P95MS); err != nil {
+		var monitored, degraded, down *int64
+		if err := row.Scan(&day, &r.Total, &r.Up, &r.Degraded, &r.Down, &r.P50MS, &r.P95MS, &monitored, &degraded, &down); err != nil {
 			return Rollup{}, err
 		}
+		r.Time = spanOf(monitored, degraded, down)
 		var err error
 		r.Day, err = parseDay(day)
 		return r, err
-	}, s.q(`SELECT `+dayCol+`, total, up, degraded, down, p50_ms, p95_ms FROM daily_rollups
+	}, s.q(`SELECT `+dayCol+`, total, up, degraded, down, p50_ms, p95_ms, monitored_seconds, degraded_seconds, down_seconds FROM daily_rollups
 		WHERE org_id = ? AND check_id = ? AND day >= ? AND day <= ? ORDER BY day`),
 		orgID, checkID, from.UTC().Format(dayLayout), to.UTC().Format(dayLayout))
 }

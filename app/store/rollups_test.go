@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"pharos/app/incident"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
 )
@@ -84,8 +85,15 @@ func TestRollupDay(t *testing.T) {
 		if !r.Day.Equal(day) || r.Total != 100 || r.Up != 90 || r.Degraded != 5 || r.Down != 5 {
 			t.Errorf("rollup counts: got %+v", r)
 		}
-		if math.Abs(r.Uptime()-95) > 1e-9 {
-			t.Errorf("uptime: got %v, want 95", r.Uptime())
+		// A result every 14 minutes of a check run every minute stands for
+		// one minute: 100 monitored minutes, the first down round is
+		// unconfirmed (degraded), the other four are down.
+		want := incident.Span{Monitored: 100 * time.Minute, Degraded: 6 * time.Minute, Down: 4 * time.Minute}
+		if r.Time == nil || *r.Time != want {
+			t.Errorf("time: got %+v, want %+v", r.Time, want)
+		}
+		if math.Abs(r.Uptime()-96) > 1e-9 {
+			t.Errorf("uptime: got %v, want 96", r.Uptime())
 		}
 		// 95 non-down durations: 1..90 then five 1000s. Nearest rank:
 		// p50 = 48th value = 48; p95 = ceil(90.25) = 91st value = 1000.
