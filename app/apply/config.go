@@ -9,7 +9,6 @@ import (
 
 	"pharos/app/store"
 
-	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -32,14 +31,6 @@ type componentConfig struct {
 	name, description, group string
 	line                     int
 	checks                   []checkConfig
-}
-
-type maintenanceConfig struct {
-	name, body, schedule, timeZone string
-	duration                       time.Duration
-	components                     []string
-	componentLines                 []int
-	line                           int
 }
 
 var (
@@ -206,67 +197,6 @@ func (r *reader) component(n *yaml.Node, path, baseDir string) componentConfig {
 		r.require(n, path, has, "name")
 	}
 	return c
-}
-
-// cronParser reads 5-field lines with names (THU, JAN) and descriptors
-// (@daily, @weekly); the time zone comes from its own key.
-func cronParser() cron.Parser {
-	return cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-}
-
-func (r *reader) maintenance(n *yaml.Node, path string) maintenanceConfig {
-	m := maintenanceConfig{line: r.resolve(n).Line, timeZone: "UTC"}
-	var scheduleNode *yaml.Node
-	has := map[string]bool{}
-	ok := r.fields(n, path, []string{"name", "components", "schedule", "duration", "timezone", "body"}, func(key string, v *yaml.Node) {
-		has[key] = true
-		p := path + "." + key
-		switch key {
-		case "name":
-			m.name = r.name(v, p)
-		case "components":
-			r.items(v, p, func(i int, v *yaml.Node) {
-				m.components = append(m.components, r.name(v, fmt.Sprintf("%s[%d]", p, i)))
-				m.componentLines = append(m.componentLines, r.resolve(v).Line)
-			})
-		case "schedule":
-			scheduleNode = v
-			m.schedule, _ = r.str(v, p)
-		case "duration":
-			m.duration, _ = r.duration(v, p, time.Minute, maxMaintenanceTotal)
-		case "timezone":
-			if s, ok := r.str(v, p); ok {
-				m.timeZone = s
-				r.timeZone(v, p, s)
-			}
-		case "body":
-			m.body, _ = r.str(v, p)
-		}
-	})
-	if !ok {
-		return m
-	}
-	r.require(n, path, has, "name", "components", "schedule", "duration")
-	if has["components"] && len(m.components) == 0 {
-		r.errorf(n, path+".components", "empty: name the components the window covers")
-	}
-	if scheduleNode != nil && m.schedule != "" {
-		r.schedule(scheduleNode, path+".schedule", m.schedule)
-	}
-	return m
-}
-
-func (r *reader) schedule(n *yaml.Node, path, line string) {
-	switch {
-	case strings.HasPrefix(line, "@every"):
-		r.errorf(n, path, "%q: use a calendar schedule (a cron line or @daily, @weekly…), not @every", line)
-	case strings.HasPrefix(line, "TZ=") || strings.HasPrefix(line, "CRON_TZ="):
-		r.errorf(n, path, "%q: set the time zone with the timezone key, not in the schedule", line)
-	default:
-		if _, err := cronParser().Parse(line); err != nil {
-			r.errorf(n, path, "%q is not a cron line (minute hour day-of-month month day-of-week, e.g. \"0 8 * * THU\"): %v", line, err)
-		}
-	}
 }
 
 // require reports each key missing from a mapping, on the mapping's line.

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"slices"
+	"time"
 
 	"pharos/app/store"
 )
@@ -14,7 +15,7 @@ func diffWindows(p *plan, orgID int64, c *config, cur state) {
 	}
 	for _, mw := range c.maintenance {
 		want := store.MaintenanceWindow{OrgID: orgID, Name: mw.name, Body: mw.body, Schedule: mw.schedule,
-			Duration: mw.duration, TimeZone: mw.timeZone}
+			Duration: mw.duration, TimeZone: mw.timeZone, StartsAt: mw.start, EndsAt: mw.end}
 		names := mw.components
 		setComponents := func(m *ids) {
 			want.ComponentIDs = want.ComponentIDs[:0]
@@ -38,12 +39,24 @@ func diffWindows(p *plan, orgID int64, c *config, cur state) {
 			oldNames = append(oldNames, componentName[id])
 		}
 		var ch changes
-		if old.StartsAt != nil || old.EndsAt != nil {
+		switch wasOneOff := old.Schedule == ""; {
+		case wasOneOff && want.Schedule != "":
 			ch = append(ch, "one-off → recurring")
+		case !wasOneOff && want.Schedule == "":
+			ch = append(ch, "recurring → one-off")
 		}
 		ch.text("schedule", old.Schedule, want.Schedule)
-		ch.plain("duration", durationText(old.Duration), durationText(want.Duration))
+		if old.Duration != want.Duration && (old.Schedule != "" || want.Schedule != "") {
+			ch.plain("duration", durationText(old.Duration), durationText(want.Duration))
+		}
+		ch.plain("start", whenText(old.StartsAt), whenText(want.StartsAt))
+		ch.plain("end", whenText(old.EndsAt), whenText(want.EndsAt))
 		ch.text("timezone", old.TimeZone, want.TimeZone)
+		if want.Schedule == "" && (!sameTime(old.StartsAt, want.StartsAt) || !sameTime(old.EndsAt, want.EndsAt)) {
+			// A one-off window moved: it runs again (the maintenance tick
+			// announces, starts and completes the new run).
+			want.Status = store.MaintenanceScheduled
+		}
 		ch.list("components", sortedCopy(oldNames), sortedCopy(names))
 		ch.text("body", old.Body, want.Body)
 		if len(ch) == 0 {
@@ -110,4 +123,20 @@ func sortedCopy(l []string) []string {
 	out := slices.Clone(l)
 	slices.Sort(out)
 	return out
+}
+
+// whenText shows a one-off window's start or end in the plan ("-" when
+// the window has none).
+func whenText(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }

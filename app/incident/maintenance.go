@@ -1,7 +1,9 @@
 package incident
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -46,6 +48,9 @@ func ParseWindow(schedule string, duration time.Duration, timeZone string) (Wind
 	if err != nil {
 		return Window{}, err
 	}
+	if err := ParseSchedule(schedule); err != nil {
+		return Window{}, &WindowError{"schedule", fmt.Sprintf("%q: %v", schedule, err)}
+	}
 	sched, err := cronParser.Parse(schedule)
 	if err != nil {
 		return Window{}, &WindowError{"schedule", fmt.Sprintf("%q: %v", schedule, err)}
@@ -54,6 +59,21 @@ func ParseWindow(schedule string, duration time.Duration, timeZone string) (Wind
 		return Window{}, &WindowError{"duration", fmt.Sprintf("%s: must be positive", duration)}
 	}
 	return Window{schedule: sched, loc: loc, duration: duration}, nil
+}
+
+// ParseSchedule checks a window's cron line: five fields (minute hour
+// day-of-month month day-of-week) with names (THU, JAN), or a descriptor
+// (@daily, @weekly). @every and an embedded TZ= are refused: a window is a
+// calendar schedule, and its zone has its own field.
+func ParseSchedule(schedule string) error {
+	switch {
+	case strings.HasPrefix(schedule, "@every"):
+		return errors.New("use a calendar schedule (a cron line or @daily, @weekly…), not @every")
+	case strings.HasPrefix(schedule, "TZ=") || strings.HasPrefix(schedule, "CRON_TZ="):
+		return errors.New("set the time zone in its own field, not in the schedule")
+	}
+	_, err := cronParser.Parse(schedule)
+	return err
 }
 
 // OneOffWindow validates a one-off window from start to end (end after

@@ -101,12 +101,13 @@ func (tx *Tx) CreateMaintenanceWindow(ctx context.Context, w MaintenanceWindow) 
 
 // UpdateMaintenanceWindow writes w's definition (name, body, schedule,
 // duration, time zone, start and end) and replaces its component links. The
-// status is left alone.
+// status is written only when w.Status is set.
 func (tx *Tx) UpdateMaintenanceWindow(ctx context.Context, w MaintenanceWindow) error {
 	res, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE maintenance_windows SET name = ?, body = ?, schedule = ?,
-		duration_seconds = ?, time_zone = ?, starts_at = ?, ends_at = ?, updated_at = ?
+		duration_seconds = ?, time_zone = ?, starts_at = ?, ends_at = ?, status = COALESCE(?, status), updated_at = ?
 		WHERE org_id = ? AND id = ?`),
-		w.Name, w.Body, w.Schedule, wholeSeconds(w.Duration), w.TimeZone, optTime(w.StartsAt), optTime(w.EndsAt), now(), w.OrgID, w.ID)
+		w.Name, w.Body, w.Schedule, wholeSeconds(w.Duration), w.TimeZone, optTime(w.StartsAt), optTime(w.EndsAt),
+		optString(w.Status), now(), w.OrgID, w.ID)
 	if err := oneRowAffected(res, err, "update maintenance window", w.ID); err != nil {
 		return err
 	}

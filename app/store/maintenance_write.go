@@ -122,12 +122,6 @@ func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor,
 			}
 			return err
 		}
-		if w.Status != "" && w.Status != old.Status {
-			if _, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE maintenance_windows SET status = ? WHERE org_id = ? AND id = ?`),
-				w.Status, orgID, w.ID); err != nil {
-				return fmt.Errorf("store: maintenance window %d status: %w", w.ID, err)
-			}
-		}
 		detail := maintenanceAudit(w)
 		if w.Status != "" && w.Status != old.Status {
 			detail["status"] = old.Status + "→" + w.Status
