@@ -69,6 +69,17 @@ func ResultsStream(shard int) string { return "results:" + strconv.Itoa(shard) }
 // EventsChannel is the pub/sub channel of one page's live events.
 func EventsChannel(pageSlug string) string { return "events:" + pageSlug }
 
+// PageChanged is the live event that tells a page's browsers to fetch it
+// again, for writes that carry no detail worth sending (an incident posted
+// from the console or the API).
+func PageChanged(pageSlug string) []byte {
+	b, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		Page string `json:"page"`
+	}{"status", pageSlug}) // a struct of two strings always encodes
+	return b
+}
+
 // Consumer groups.
 const (
 	ProbersGroup     = "probers"

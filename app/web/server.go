@@ -116,8 +116,8 @@ func New(opts Options) (*Server, error) {
 
 		auth:    au,
 		site:    public.New(public.Options{Store: opts.Store, Bus: opts.Bus, BaseURL: opts.BaseURL, Logger: opts.Logger}),
-		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Logger: opts.Logger}),
-		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Logger: opts.Logger}),
+		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger}),
+		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger}),
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {

@@ -12,8 +12,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"pharos/app/bus"
+	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/app/web/auth"
+	"pharos/app/web/respond"
 	"pharos/views"
 )
 
@@ -27,6 +30,9 @@ type Options struct {
 	Auth  *auth.Auth
 	// RunNow queues "Run now" probes; nil when this process has no bus.
 	RunNow RunNowFunc
+	// Events carries the live page events that refresh open status pages
+	// after a write (nil: pages refresh on their short TTL).
+	Events bus.Events
 	Logger *slog.Logger
 }
 
@@ -35,6 +41,8 @@ type Console struct {
 	st     *store.Store
 	auth   *auth.Auth
 	runNow RunNowFunc
+	events bus.Events
+	md     *respond.Markdown
 	log    *slog.Logger
 }
 
@@ -43,7 +51,8 @@ func New(opts Options) *Console {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Console{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, log: opts.Logger}
+	return &Console{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, events: opts.Events,
+		md: respond.NewMarkdown(), log: opts.Logger}
 }
 
 // RunCheck is the console's "Run now" button.
@@ -66,6 +75,17 @@ func (s *Console) RunCheck(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/checks/%d?queued=1", id))
+}
+
+// pageChanged tells the page's open browsers to refresh. A lost event costs
+// a browser a few seconds (the page cache's TTL), so failures are logged.
+func (s *Console) pageChanged(ctx context.Context, slug string) {
+	if s.events == nil || slug == "" {
+		return
+	}
+	if err := s.events.PublishEvent(ctx, pipeline.EventsChannel(slug), pipeline.PageChanged(slug)); err != nil {
+		s.log.WarnContext(ctx, "publish page event", slog.String("page", slug), slog.Any("error", err))
+	}
 }
 
 // adminNav builds the console header's view model.

@@ -43,9 +43,13 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		var body any
 		var he *echo.HTTPError
 		var ve *ValidationError
+		var ie *store.InvalidError
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			code, msg = http.StatusNotFound, "Not found."
+		case errors.As(err, &ie):
+			code, msg = http.StatusUnprocessableEntity, ie.Field+": "+ie.Message
+			body = map[string]any{"error": ie.Message, "field": ie.Field}
 		case errors.As(err, &ve):
 			code, msg = http.StatusUnprocessableEntity, ve.Error()
 			body = map[string]any{"error": ve.Message, "field": ve.Field, "details": ve.Details}
