@@ -211,6 +211,26 @@ func (s *Store) ComponentDays(ctx context.Context, orgID, pageID int64, from, to
 	return out, nil
 }
 
+// UnjudgedComponents returns the page's components that have checks, none
+// of which the aggregator has judged yet (every state is unknown). With no
+// uptime data either, such a component has never been checked: the page
+// says "No data yet" rather than its initial status.
+func (s *Store) UnjudgedComponents(ctx context.Context, orgID, pageID int64) (map[int64]bool, error) {
+	ids, err := collect(ctx, s.db, "unjudged components", func(row rowScanner) (int64, error) {
+		var id int64
+		return id, row.Scan(&id)
+	}, s.q(`SELECT component_id FROM checks WHERE org_id = ? AND page_id = ?
+		GROUP BY component_id HAVING SUM(CASE WHEN state = 'unknown' THEN 0 ELSE 1 END) = 0`), orgID, pageID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
 // PublicIncidents returns a page's incidents matching f, most recently
 // started first, each with its updates and affected components.
 func (s *Store) PublicIncidents(ctx context.Context, orgID, pageID int64, f IncidentFilter) ([]PublicIncident, error) {

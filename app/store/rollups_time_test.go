@@ -226,3 +226,37 @@ func TestUptimeOfOldRollups(t *testing.T) {
 		}
 	})
 }
+
+// TestUnjudgedComponents: a component whose checks were never judged is
+// listed until one of them is; a component without checks never is.
+func TestUnjudgedComponents(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org, page, comp, check := uptimeCheck(t, s, "unjudged", []string{"local"}, time.Minute)
+		var manual int64
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			c, err := tx.CreateComponent(ctx, store.Component{OrgID: org, PageID: page, Name: "Manual"})
+			manual = c.ID
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.UnjudgedComponents(ctx, org, page)
+		if err != nil || !got[comp] || got[manual] || len(got) != 1 {
+			t.Fatalf("before any verdict: got %v, %v; want only %d", got, err, comp)
+		}
+		if got, err := s.UnjudgedComponents(ctx, org+1000, page); err != nil || len(got) != 0 {
+			t.Errorf("another organisation: got %v, %v; want none", got, err)
+		}
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.SetCheckStates(ctx, []store.StateChange{{OrgID: org, ID: check, State: "up", At: time.Now()}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.UnjudgedComponents(ctx, org, page); err != nil || len(got) != 0 {
+			t.Errorf("after a verdict: got %v, %v; want none", got, err)
+		}
+	})
+}
