@@ -11,8 +11,9 @@ import (
 	"github.com/a-h/templ"
 )
 
-// View models of the public status page. Times are UTC; the page script
-// shows them in the viewer's zone.
+// View models of the public status page. Times are in the page's time zone
+// and shown with the zone named (Stamp); each sits in a <time datetime>
+// element in UTC, from which the page script may show the viewer's zone.
 
 // PublicFrame is what every public page's frame needs.
 type PublicFrame struct {
@@ -55,7 +56,8 @@ type ComponentView struct {
 	Name        string
 	Description string
 	Status      string // Statuspage component status
-	StatusText  string // e.g. "Partial outage"
+	StatusText  string // e.g. "Partial outage", or "No data yet"
+	NoData      bool   // none of its checks has been judged yet: Status is only the initial one
 	ShowBar     bool
 	UptimeText  string // e.g. "99.98 % uptime"
 	Days        []DayView
@@ -159,8 +161,16 @@ func uptimeBar(c ComponentView) templ.Component {
 	})
 }
 
-// utc formats a time for the HTML; the script rewrites it in local time.
-func utc(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
+// Stamp formats a time in its own zone with the zone named, e.g.
+// "30 Nov 2026, 14:05 CET"; a zone without an abbreviation is named by its
+// offset ("UTC-03"). The page script may rewrite it in the viewer's zone.
+func Stamp(t time.Time) string {
+	zone := t.Format("MST")
+	if zone != "" && (zone[0] == '+' || zone[0] == '-') {
+		zone = "UTC" + zone
+	}
+	return t.Format("2 Jan 2006, 15:04") + " " + zone
+}
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 

@@ -206,7 +206,12 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		t.Error("the page script ran although scripts are disabled")
 	}
 	main := eval[string](t, ctx, `document.querySelector('main').innerText`)
-	for _, want := range []string{"Partial System Outage", "Media", "Partial outage", "Image CDN errors", "Database upgrade", "UTC"} {
+	berlin, err := time.LoadLocation("Europe/Berlin") // the fixture page's zone, named beside every time
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := time.Now().In(berlin).Format("MST")
+	for _, want := range []string{"Partial System Outage", "Media", "Partial outage", "Image CDN errors", "Database upgrade", zone} {
 		if !strings.Contains(main, want) {
 			t.Errorf("without JavaScript the page lacks %q", want)
 		}

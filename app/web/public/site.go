@@ -153,7 +153,7 @@ func (s *Site) Incident(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		v := s.incidentView(in, pr.base)
+		v := s.incidentView(st.snap, in, pr.base)
 		p := views.IncidentPage{Frame: s.frame(st.snap, pr.base, in.Name+" · "+st.snap.page.Title, st.stale), Incident: v}
 		return renderHTML(ctx, views.IncidentDetail(p), st.stale)
 	})
@@ -203,8 +203,8 @@ func (s *Site) History(c echo.Context) error {
 // before it).
 func (s *Site) historyView(ctx context.Context, st *pageState, pr publicReq, n int) (views.HistoryPage, error) {
 	sn := st.snap
-	now := sn.loadedAt
-	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	now := sn.local(sn.loadedAt) // months are the page zone's, like the times shown
+	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
 	newest := thisMonth.AddDate(0, -n*historyMonths, 0)
 	oldest := newest.AddDate(0, -(historyMonths - 1), 0)
 	incidents, err := s.st.PublicIncidents(ctx, sn.page.OrgID, sn.page.ID,
@@ -220,7 +220,7 @@ func (s *Site) historyView(ctx context.Context, st *pageState, pr publicReq, n i
 		next := m.AddDate(0, 1, 0)
 		for _, in := range incidents {
 			if !in.StartedAt.Before(m) && in.StartedAt.Before(next) {
-				mv.Incidents = append(mv.Incidents, s.incidentView(in, pr.base))
+				mv.Incidents = append(mv.Incidents, s.incidentView(sn, in, pr.base))
 			}
 		}
 		for _, o := range occ {

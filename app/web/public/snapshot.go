@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"time"
+	_ "time/tzdata" // page time zones resolve where the OS has no zoneinfo (static images)
 
 	"pharos/app/store"
 )
@@ -22,11 +23,23 @@ type snapshot struct {
 	groups      []store.PublicGroup
 	components  []store.PublicComponent
 	days        map[int64][]store.ComponentDay
+	unjudged    map[int64]bool         // components with checks none of which was judged yet
 	incidents   []store.PublicIncident // unresolved, recent and those touching the bars' days; newest first
 	maintenance []store.MaintenanceWindow
 	loadedAt    time.Time
 	// today is the last day of the bars (UTC midnight).
 	today time.Time
+	// loc is the page's time zone: the HTML shows times in it.
+	loc *time.Location
+}
+
+// pageLocation is the page's time zone, UTC when it does not resolve
+// (apply refuses such a zone; an older row may still hold one).
+func pageLocation(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil && name != "" && name != "Local" {
+		return loc
+	}
+	return time.UTC
 }
 
 // loadSnapshot reads a page's public data. It subscribes to the page's
@@ -41,7 +54,7 @@ func (s *Site) loadSnapshot(ctx context.Context, slug string) (*snapshot, error)
 	now := time.Now().UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	from := today.AddDate(0, 0, -(barDays - 1))
-	snap := &snapshot{page: page, loadedAt: now, today: today}
+	snap := &snapshot{page: page, loadedAt: now, today: today, loc: pageLocation(page.TimeZone)}
 	if snap.groups, err = s.st.PublicGroups(ctx, page.OrgID, page.ID); err != nil {
 		return nil, err
 	}
@@ -49,6 +62,9 @@ func (s *Site) loadSnapshot(ctx context.Context, slug string) (*snapshot, error)
 		return nil, err
 	}
 	if snap.days, err = s.st.ComponentDays(ctx, page.OrgID, page.ID, from, today); err != nil {
+		return nil, err
+	}
+	if snap.unjudged, err = s.st.UnjudgedComponents(ctx, page.OrgID, page.ID); err != nil {
 		return nil, err
 	}
 	recent, err := s.st.PublicIncidents(ctx, page.OrgID, page.ID, store.IncidentFilter{Limit: recentIncidents})

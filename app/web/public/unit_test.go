@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"pharos/app/incident"
 	"pharos/app/store"
 )
 
@@ -81,6 +82,14 @@ func TestPickEncodingAndETags(t *testing.T) {
 
 func TestDayViewLevels(t *testing.T) {
 	day := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	monitored := func(hours int, down time.Duration) store.ComponentDay {
+		return store.ComponentDay{Total: 1, Time: incident.Span{Monitored: time.Duration(hours) * time.Hour, Down: down}}
+	}
+	cdn := store.PublicIncident{Name: "CDN", Impact: "critical", StartedAt: day.Add(13*time.Hour + 5*time.Minute)}
 	cases := []struct {
 		name      string
 		d         store.ComponentDay
@@ -88,16 +97,18 @@ func TestDayViewLevels(t *testing.T) {
 		level     string
 		text      string
 	}{
-		{"perfect", store.ComponentDay{Total: 100}, nil, "", "21 Nov 100%"},
+		{"perfect", monitored(24, 0), nil, "", "21 Nov 100%"},
 		{"no data", store.ComponentDay{}, nil, "n", "21 Nov no data"},
-		{"degraded", store.ComponentDay{Total: 1000, Down: 5}, nil, "w", "21 Nov 99.5%"},
-		{"partial", store.ComponentDay{Total: 100, Down: 3}, nil, "p", "21 Nov 97%"},
-		{"major", store.ComponentDay{Total: 100, Down: 50}, nil, "m", "21 Nov 50%"},
-		{"incident raises the level", store.ComponentDay{Total: 100}, []store.PublicIncident{{Name: "CDN", Impact: "critical"}}, "m",
-			"21 Nov 100%, 1 incident: CDN"},
+		{"results but no monitored time", store.ComponentDay{Total: 3}, nil, "n", "21 Nov no data"},
+		{"degraded", monitored(20, 6*time.Minute), nil, "w", "21 Nov 99.5%"},
+		{"partial", monitored(10, 18*time.Minute), nil, "p", "21 Nov 97%"},
+		{"10 monitored hours, 30 minutes down", monitored(10, 30*time.Minute), nil, "p", "21 Nov 95%"},
+		{"major", monitored(2, time.Hour), nil, "m", "21 Nov 50%"},
+		{"incident raises the level, named with its start in the page zone", monitored(24, 0), []store.PublicIncident{cdn}, "m",
+			"21 Nov 100%, 1 incident: CDN (started 21 Nov 2026, 14:05 CET)"},
 	}
 	for _, tc := range cases {
-		v := dayView(day, tc.d, tc.incidents)
+		v := dayView(day, tc.d, tc.incidents, berlin)
 		if v.Level != tc.level || v.Text != tc.text {
 			t.Errorf("%s: got %q %q, want %q %q", tc.name, v.Level, v.Text, tc.level, tc.text)
 		}

@@ -13,6 +13,10 @@ import (
 
 // Building the view models of the public pages from a snapshot: pure, no I/O.
 
+// noDataText is a component's status on the page while none of its checks
+// has ever been judged (the Statuspage JSON keeps its stored status).
+const noDataText = "No data yet"
+
 // componentStatusText words a component status for people.
 func componentStatusText(status string) string {
 	switch status {
@@ -79,7 +83,7 @@ func (s *Site) pageView(sn *snapshot, base string, stale bool) views.PublicPage 
 		Days:   barDays,
 	}
 	for _, in := range sn.unresolved() {
-		p.Incidents = append(p.Incidents, s.incidentView(in, base))
+		p.Incidents = append(p.Incidents, s.incidentView(sn, in, base))
 	}
 	for _, o := range sn.occurrences() {
 		if o.status == maintCompleted || (o.status == maintScheduled && o.from.After(sn.loadedAt.Add(7*24*time.Hour))) {
@@ -120,7 +124,15 @@ func (s *Site) pageView(sn *snapshot, base string, stale bool) views.PublicPage 
 
 func (s *Site) frame(sn *snapshot, base, title string, stale bool) views.PublicFrame {
 	return views.PublicFrame{PageTitle: sn.page.Title, Title: title, Base: base, Live: s.bus != nil,
-		Stale: stale, UpdatedAt: sn.updatedAt(), Now: sn.loadedAt}
+		Stale: stale, UpdatedAt: sn.local(sn.updatedAt()), Now: sn.local(sn.loadedAt)}
+}
+
+// local is t in the page's time zone, in which the HTML shows every time.
+func (sn *snapshot) local(t time.Time) time.Time {
+	if sn.loc == nil {
+		return t.UTC()
+	}
+	return t.In(sn.loc)
 }
 
 // incidentsByComponent lists, per component, the incidents that affected it.
@@ -134,28 +146,34 @@ func (sn *snapshot) incidentsByComponent() map[int64][]store.PublicIncident {
 	return out
 }
 
-// componentView builds a component row with its uptime bar.
+// componentView builds a component row with its uptime bar. The uptime
+// is over the monitored time of the bar's days (store.UptimeOver): days
+// without data count neither way. A component whose checks were never
+// judged and that has no uptime data says "No data yet" instead of its
+// initial status.
 func (sn *snapshot) componentView(c store.PublicComponent, incidents []store.PublicIncident) views.ComponentView {
 	cv := views.ComponentView{ID: c.ID, Name: c.Name, Description: c.Description, Status: c.Status,
 		StatusText: componentStatusText(c.Status), ShowBar: c.Showcase}
+	uptime, hasData := store.UptimeOver(sn.days[c.ID])
+	if sn.unjudged[c.ID] && !hasData && c.Status == incident.Operational {
+		cv.NoData, cv.StatusText = true, noDataText
+	}
 	if !c.Showcase {
 		return cv
 	}
 	byDay := map[time.Time]store.ComponentDay{}
-	var total, down int
 	for _, d := range sn.days[c.ID] {
 		byDay[d.Day] = d
-		total, down = total+d.Total, down+d.Down
 	}
 	first := sn.today.AddDate(0, 0, -(barDays - 1))
 	cv.Days = make([]views.DayView, 0, barDays)
 	for day := first; !day.After(sn.today); day = day.AddDate(0, 0, 1) {
-		cv.Days = append(cv.Days, dayView(day, byDay[day], incidentsOn(day, incidents, sn.loadedAt)))
+		cv.Days = append(cv.Days, dayView(day, byDay[day], incidentsOn(day, incidents, sn.loadedAt), sn.loc))
 	}
-	if total == 0 {
-		cv.UptimeText = "No data yet"
+	if !hasData {
+		cv.UptimeText = noDataText
 	} else {
-		cv.UptimeText = percent(100*float64(total-down)/float64(total)) + " uptime over the last " + strconv.Itoa(barDays) + " days"
+		cv.UptimeText = percent(uptime) + " uptime over the last " + strconv.Itoa(barDays) + " days"
 	}
 	return cv
 }
@@ -202,12 +220,13 @@ func levelRank(level string) int {
 	return 0
 }
 
-// dayView is one day of a bar: its level and its tooltip text.
-func dayView(day time.Time, d store.ComponentDay, incidents []store.PublicIncident) views.DayView {
+// dayView is one day (UTC) of a bar: its level and its tooltip text, which
+// names each incident with its start in the page's zone loc.
+func dayView(day time.Time, d store.ComponentDay, incidents []store.PublicIncident, loc *time.Location) views.DayView {
 	var v views.DayView
 	var b strings.Builder
 	b.WriteString(day.Format("2 Jan"))
-	if d.Total == 0 {
+	if !d.HasData() {
 		v.Level = "n"
 		b.WriteString(" no data")
 	} else {
@@ -229,15 +248,18 @@ func dayView(day time.Time, d store.ComponentDay, incidents []store.PublicIncide
 			v.Level = l
 		}
 	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	names := make([]string, 0, len(incidents))
+	for _, in := range incidents {
+		names = append(names, in.Name+" (started "+views.Stamp(in.StartedAt.In(loc))+")")
+	}
 	switch len(incidents) {
 	case 0:
 	case 1:
-		fmt.Fprintf(&b, ", 1 incident: %s", incidents[0].Name)
+		fmt.Fprintf(&b, ", 1 incident: %s", names[0])
 	default:
-		names := make([]string, 0, len(incidents))
-		for _, in := range incidents {
-			names = append(names, in.Name)
-		}
 		fmt.Fprintf(&b, ", %d incidents: %s", len(incidents), strings.Join(names, "; "))
 	}
 	v.Text = b.String()
@@ -257,14 +279,19 @@ func percent(u float64) string {
 	return s + "%"
 }
 
-// incidentView builds an incident with its whole timeline.
-func (s *Site) incidentView(in store.PublicIncident, base string) views.IncidentView {
+// incidentView builds an incident with its whole timeline, its times in
+// the page's zone.
+func (s *Site) incidentView(sn *snapshot, in store.PublicIncident, base string) views.IncidentView {
 	v := views.IncidentView{ID: in.ID, URL: base + "/incidents/" + strconv.FormatInt(in.ID, 10), Name: in.Name,
 		Status: in.Status, StatusText: incidentStatusText(in.Status), Impact: in.Impact,
-		StartedAt: in.StartedAt, ResolvedAt: in.ResolvedAt, Postmortem: s.md.HTML(in.Postmortem)}
+		StartedAt: sn.local(in.StartedAt), Postmortem: s.md.HTML(in.Postmortem)}
+	if in.ResolvedAt != nil {
+		resolved := sn.local(*in.ResolvedAt)
+		v.ResolvedAt = &resolved
+	}
 	for _, u := range in.Updates {
 		v.Updates = append(v.Updates, views.UpdateView{Status: u.Status, StatusText: incidentStatusText(u.Status),
-			BodyHTML: s.md.HTML(u.Body), At: u.DisplayAt})
+			BodyHTML: s.md.HTML(u.Body), At: sn.local(u.DisplayAt)})
 	}
 	for _, c := range in.Components {
 		v.Components = append(v.Components, c.Name)
@@ -274,7 +301,7 @@ func (s *Site) incidentView(in store.PublicIncident, base string) views.Incident
 
 func (s *Site) maintenanceView(sn *snapshot, o occurrence) views.MaintenanceView {
 	v := views.MaintenanceView{Name: o.window.Name, Status: o.status, StatusText: incidentStatusText(o.status),
-		From: o.from, Until: o.until, BodyHTML: s.md.HTML(o.window.Body)}
+		From: sn.local(o.from), Until: sn.local(o.until), BodyHTML: s.md.HTML(o.window.Body)}
 	for _, c := range sn.componentsByID(o.window.ComponentIDs) {
 		v.Components = append(v.Components, c.Name)
 	}
