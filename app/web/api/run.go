@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"pharos/app/bus"
 	"pharos/app/store"
 	"pharos/app/web/auth"
 )
@@ -23,6 +24,9 @@ type Options struct {
 	// RunNow queues probes for /checks/{id}/run; nil when this process has
 	// no bus.
 	RunNow RunNowFunc
+	// Events carries the pages' live events after a write through the
+	// management API (nil: none; open pages refresh on their cache TTL).
+	Events bus.Events
 	Logger *slog.Logger
 }
 
@@ -31,6 +35,7 @@ type API struct {
 	st     *store.Store
 	auth   *auth.Auth
 	runNow RunNowFunc
+	events bus.Events
 	log    *slog.Logger
 }
 
@@ -39,7 +44,7 @@ func New(opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &API{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, log: opts.Logger}
+	return &API{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, events: opts.Events, log: opts.Logger}
 }
 
 // RunCheck answers 202: the probe runs within seconds, its result arrives

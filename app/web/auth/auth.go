@@ -207,14 +207,16 @@ func (a *Auth) RequireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// RequireToken guards /api/v1: only "Authorization: Bearer phr_…" counts. A
-// session cookie is ignored, so the API needs no CSRF protection and a
-// browser cannot be tricked into calling it.
+// RequireToken guards /api/v1: only "Authorization: Bearer phr_…" (or
+// "OAuth phr_…", Statuspage's scheme, so its scripts work unchanged)
+// counts. A session cookie is ignored, so the API needs no CSRF protection
+// and a browser cannot be tricked into calling it.
 func (a *Auth) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		scheme, raw, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 		raw = strings.TrimSpace(raw)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+		known := strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "OAuth")
+		if !ok || !known || raw == "" {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="pharos"`)
 			return echo.NewHTTPError(http.StatusUnauthorized, "An API token is required: Authorization: Bearer phr_…")
 		}
