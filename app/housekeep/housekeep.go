@@ -1,7 +1,9 @@
 // Package housekeep is the housekeeping role: on a robfig/cron schedule (in
-// UTC) it rolls raw results up into daily per-check rollups (uptime,
-// latency percentiles) for today and yesterday, and deletes raw results
-// past the retention period (DESIGN §5).
+// UTC) it rolls raw results up into daily per-check rollups (monitored,
+// degraded and down time, result counts, latency percentiles) for today and
+// yesterday, rolls up again the days rolled up before rollups kept time
+// while their raw results are still kept, and deletes raw results past the
+// retention period (DESIGN §5).
 package housekeep
 
 import (
@@ -21,6 +23,7 @@ import (
 type Store interface {
 	Orgs(ctx context.Context) ([]store.Org, error)
 	RollupDay(ctx context.Context, orgID int64, day time.Time) (int, error)
+	DaysWithoutTime(ctx context.Context, orgID int64, since time.Time) ([]time.Time, error)
 	DeleteResultsBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 }
 
@@ -133,16 +136,31 @@ func (h *Housekeeper) job(ctx context.Context, name string, fn func(context.Cont
 }
 
 // Rollup recomputes every organisation's rollups of today and yesterday
-// (UTC): yesterday's late results land, today's bar stays current.
+// (UTC): yesterday's late results land, today's bar stays current. Days
+// rolled up before rollups kept time are rolled up again once, as long as
+// all of their raw results are still kept; older ones keep their counts.
 func (h *Housekeeper) Rollup(ctx context.Context) error {
 	orgs, err := h.store.Orgs(ctx)
 	if err != nil {
 		return fmt.Errorf("housekeep: rollup: %w", err)
 	}
-	today := h.opts.Now().UTC()
+	now := h.opts.Now().UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	cutoff := now.Add(-h.opts.Retention)
+	firstWhole := time.Date(cutoff.Year(), cutoff.Month(), cutoff.Day()+1, 0, 0, 0, 0, time.UTC)
 	var errs []error
 	for _, org := range orgs {
-		for _, day := range []time.Time{today.AddDate(0, 0, -1), today} {
+		days := []time.Time{today.AddDate(0, 0, -1), today}
+		old, err := h.store.DaysWithoutTime(ctx, org.ID, firstWhole)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("housekeep: rollup org %d: %w", org.ID, err))
+		}
+		for _, d := range old {
+			if d.Before(days[0]) {
+				days = append(days, d)
+			}
+		}
+		for _, day := range days {
 			if _, err := h.store.RollupDay(ctx, org.ID, day); err != nil {
 				errs = append(errs, fmt.Errorf("housekeep: rollup org %d: %w", org.ID, err))
 			}

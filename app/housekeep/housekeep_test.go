@@ -91,3 +91,47 @@ func TestRunStopsWithContext(t *testing.T) {
 		t.Fatal("Run did not return after its context ended")
 	}
 }
+
+// TestRollupAddsTimeToOldDays: a day rolled up before rollups kept time is
+// rolled up again while all its raw results are kept; an older one keeps
+// its counts.
+func TestRollupAddsTimeToOldDays(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+		day := func(n int) time.Time { return time.Date(2026, 5, 20-n, 0, 0, 0, 0, time.UTC) }
+		var times []time.Time
+		for m := range 60 { // 10:00–10:59 three days ago
+			times = append(times, day(3).Add(10*time.Hour+time.Duration(m)*time.Minute))
+		}
+		org, check := seed(t, s, times)
+		old := []store.Rollup{ // as rolled up before migration 0011
+			{OrgID: org, CheckID: check, Day: day(3), Total: 60, Up: 60},
+			{OrgID: org, CheckID: check, Day: day(20), Total: 10, Up: 9, Down: 1}, // past retention
+		}
+		if err := s.PutRollups(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		h, err := New(s, Options{Now: func() time.Time { return now }, Registerer: prometheus.NewRegistry(),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Rollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Rollups(ctx, org, check, day(30), day(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Time != nil || got[0].Uptime() != 90 {
+			t.Fatalf("rollups: got %+v; want the day past retention untouched first", got)
+		}
+		if r := got[1]; r.Time == nil || r.Time.Monitored != time.Hour || r.Total != 60 {
+			t.Errorf("three days ago: got %+v (time %+v), want 60 results and one monitored hour", r, r.Time)
+		}
+		if days, err := s.DaysWithoutTime(ctx, org, day(13)); err != nil || len(days) != 0 {
+			t.Errorf("days without time left within retention: got %v, %v; want none", days, err)
+		}
+	})
+}

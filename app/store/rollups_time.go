@@ -129,3 +129,22 @@ func nullSeconds(sp *incident.Span) (monitored, degraded, down any) {
 	}
 	return seconds(sp.Monitored), seconds(sp.Degraded), seconds(sp.Down)
 }
+
+// DaysWithoutTime returns the days from since on (UTC) for which some of the
+// organisation's rollups have no time, oldest first: days rolled up before
+// migration 0011, which the housekeeper rolls up again while their raw
+// results are kept.
+func (s *Store) DaysWithoutTime(ctx context.Context, orgID int64, since time.Time) ([]time.Time, error) {
+	dayCol := "day"
+	if s.dialect == Postgres {
+		dayCol = "to_char(day, 'YYYY-MM-DD')"
+	}
+	return collect(ctx, s.db, "days without time", func(row rowScanner) (time.Time, error) {
+		var day any
+		if err := row.Scan(&day); err != nil {
+			return time.Time{}, err
+		}
+		return parseDay(day)
+	}, s.q(`SELECT DISTINCT `+dayCol+` FROM daily_rollups WHERE org_id = ? AND day >= ? AND monitored_seconds IS NULL ORDER BY 1`),
+		orgID, since.UTC().Format(dayLayout))
+}
