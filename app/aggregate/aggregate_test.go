@@ -71,13 +71,16 @@ func TestQuorumAndConfirmRounds(t *testing.T) {
 		if got := f.componentStatus(); got != "partial_outage" {
 			t.Errorf("component: got %s, want partial_outage", got)
 		}
-		var body string
-		if err := s.DB().QueryRow(`SELECT body FROM incident_updates`).Scan(&body); err != nil {
+		var body, technical string
+		if err := s.DB().QueryRow(`SELECT body, technical FROM incident_updates`).Scan(&body, &technical); err != nil {
 			t.Fatal(err)
 		}
+		if want := "t0.example cannot be reached; seen from Frankfurt, Virginia and Singapore."; body != want {
+			t.Errorf("incident update: got %q, want %q", body, want)
+		}
 		for _, want := range []string{"check-0", "fra, iad, sin", "connection_failed"} {
-			if !contains(body, want) {
-				t.Errorf("incident update %q does not name %q", body, want)
+			if !contains(technical, want) {
+				t.Errorf("incident update's technical detail %q does not name %q", technical, want)
 			}
 		}
 	})

@@ -2,190 +2,272 @@ package aggregate
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
+	"sort"
 	"time"
 
 	"pharos/app/incident"
 	"pharos/app/store"
-	"pharos/probes"
 )
 
-// incidents asks incident.Decide what each verdict means for its check's
-// automatic incident and carries it out: the incident row, a public update
-// naming the check, regions and problems, and an outbox event, all in the
-// batch's transaction.
+// Automatic incidents are per component (issue 8): the checks of a
+// component in trouble join one incident, worded by incident.Describe from
+// what every one of them reports. The incident's auto_state remembers each
+// troubled check's last report, so a batch that judges only some of the
+// component's checks (they live on other shards) still words and decides
+// for the whole component.
+
+// componentCase is one component whose automatic incident a batch must
+// consider.
+type componentCase struct {
+	orgID, pageID, componentID int64
+	name, slug                 string
+	oldStatus, status          string // before and after the batch
+	inMaint                    bool
+	verdicts                   []verdict
+	at                         time.Time
+}
+
+// incidents gathers the batch's verdicts by component and carries out, for
+// each component in trouble or with an open automatic incident, what
+// incident.Decide says: open, update, resolve or repeat, with the update's
+// public text and technical detail and an outbox event, all in the batch's
+// transaction. A steady, healthy batch reads nothing here.
 func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []verdict, components map[int64]string, out *outcome) error {
-	ids := map[int64][]int64{}
+	cases := map[int64]*componentCase{}
+	var order []int64
+	need := map[int64]bool{}
 	for _, v := range verdicts {
-		if v.info.IncidentOpen { // only automatic incidents are opened here, by the check's shard owner
-			ids[v.info.OrgID] = append(ids[v.info.OrgID], v.info.ID)
+		cid := v.info.ComponentID
+		c := cases[cid]
+		if c == nil {
+			c = &componentCase{orgID: v.info.OrgID, pageID: v.info.PageID, componentID: cid, name: v.info.ComponentName,
+				slug: v.info.PageSlug, oldStatus: v.info.ComponentStatus, status: components[cid]}
+			cases[cid] = c
+			order = append(order, cid)
+		}
+		c.verdicts = append(c.verdicts, v)
+		c.inMaint = c.inMaint || v.inMaint
+		if v.at.After(c.at) {
+			c.at = v.at
+		}
+		if v.info.IncidentOpen || broken(v.alert) {
+			need[cid] = true
 		}
 	}
-	open := map[int64]store.OpenIncident{}
-	var err error
-	if len(ids) > 0 {
-		if open, err = tx.OpenAutomaticIncidents(ctx, ids); err != nil {
-			return err
+	comps, pages := map[int64][]int64{}, map[int64][]int64{}
+	for _, cid := range order {
+		if c := cases[cid]; need[cid] {
+			comps[c.orgID] = append(comps[c.orgID], cid)
+			pages[c.orgID] = append(pages[c.orgID], c.pageID)
 		}
 	}
-	for _, v := range verdicts {
-		in, isOpen := open[v.info.ID]
-		s := incident.Situation{
-			Prev: incident.State(v.info.State), Now: v.alert, InMaintenance: v.inMaint,
-			IncidentOpen: isOpen, At: v.at,
-		}
-		if isOpen {
-			s.Prev = incident.ImpactState(in.Impact)
-			s.Acknowledged = in.AcknowledgedAt != nil
-			if in.LastAlertAt != nil {
-				s.LastAlert = *in.LastAlertAt
-			}
-			if broken(v.alert) && !s.Acknowledged {
-				if s.RepeatEvery, err = a.repeatEvery(ctx, tx, v.info.OrgID); err != nil {
-					return err
-				}
-			}
-		}
-		action := incident.Decide(s)
-		if action == incident.None {
+	if len(comps) == 0 {
+		return nil
+	}
+	open, err := tx.OpenAutomaticIncidents(ctx, comps)
+	if err != nil {
+		return err
+	}
+	settings, err := tx.PageIncidentSettings(ctx, pages)
+	if err != nil {
+		return err
+	}
+	enabled, err := tx.EnabledComponentChecks(ctx, comps)
+	if err != nil {
+		return err
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i] < order[j] })
+	for _, cid := range order {
+		if !need[cid] {
 			continue
 		}
-		if err := a.act(ctx, tx, action, v, in, components[v.info.ComponentID], out); err != nil {
+		c := cases[cid]
+		in, isOpen := open[cid]
+		var current *store.OpenIncident
+		if isOpen {
+			current = &in
+		}
+		if err := a.component(ctx, tx, c, current, settings[c.pageID], enabled[cid], out); err != nil {
 			return err
 		}
-		out.actions[action]++
 	}
 	return nil
 }
 
-// act carries out one incident action.
-func (a *Aggregator) act(ctx context.Context, tx *store.Tx, action incident.Action, v verdict, in store.OpenIncident,
-	componentStatus string, out *outcome) error {
-	c := store.IncidentChange{
-		OrgID: v.info.OrgID, PageID: v.info.PageID, CheckID: v.info.ID, ComponentID: v.info.ComponentID,
-		IncidentID: in.ID, Status: in.Status, Impact: incident.Impact(v.alert),
-		OldComponentStatus: v.info.ComponentStatus, NewComponentStatus: componentStatus, At: v.at,
+// component decides and acts for one component. in is its open automatic
+// incident, nil when none is open.
+func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCase, in *store.OpenIncident,
+	settings store.IncidentSettings, enabled map[int64]bool, out *outcome) error {
+	var before autoState
+	if in != nil {
+		before = decodeAutoState(in.AutoState)
+	}
+	after := before.apply(c.verdicts, enabled)
+	trouble := incident.Trouble{Component: c.name, State: after.worst(), Checks: after.Checks, Excluded: excluded(c.verdicts)}
+	text := incident.Describe(trouble, settings.PublicDetail == store.DetailTechnical)
+	after.Kinds = text.Kinds
+	if !broken(trouble.State) {
+		after.Kinds = nil
+	}
+	impact := incident.StatusImpact(c.status)
+	if impact == "none" {
+		impact = incident.Impact(trouble.State)
+	}
+	s := incident.Situation{Prev: before.worst(), Now: trouble.State, InMaintenance: c.inMaint, IncidentOpen: in != nil, At: c.at}
+	if in != nil {
+		if len(before.Checks) == 0 { // an incident of the per-check era
+			s.Prev = incident.ImpactState(in.Impact)
+		}
+		s.Changed = !incident.SameKinds(before.Kinds, after.Kinds) || impact != in.Impact || !sameChecks(before, after)
+		s.Acknowledged = in.AcknowledgedAt != nil
+		if in.LastAlertAt != nil {
+			s.LastAlert = *in.LastAlertAt
+		}
+		if broken(s.Now) && !s.Acknowledged {
+			var err error
+			if s.RepeatEvery, err = a.repeatEvery(ctx, tx, c.orgID); err != nil {
+				return err
+			}
+		}
+	}
+	action := incident.Decide(s)
+	if action == incident.Open && settings.AutoIncidents == store.AutoOff {
+		return nil
+	}
+	state, err := after.encode()
+	if err != nil {
+		return err
+	}
+	if action == incident.None {
+		if in != nil && state != in.AutoState {
+			return tx.SetIncidentAutoState(ctx, c.orgID, in.ID, state)
+		}
+		return nil
+	}
+	ch := store.IncidentChange{
+		OrgID: c.orgID, PageID: c.pageID, ComponentID: c.componentID, Impact: impact, AutoState: state,
+		OldComponentStatus: c.oldStatus, NewComponentStatus: c.status, At: c.at, Technical: text.Technical,
+	}
+	if in != nil {
+		ch.IncidentID, ch.Status, ch.Draft, ch.CheckID = in.ID, in.Status, in.Draft, in.CheckID
 	}
 	kind := "incident.updated"
 	switch action {
 	case incident.Open:
 		kind = "incident.opened"
-		c.Name = fmt.Sprintf("%s is %s", v.info.Name, v.alert)
-		c.Status, c.Body, c.Alert = store.IncidentInvestigating, describe(v), true
-	case incident.Worsen, incident.Improve:
-		c.Body, c.Alert = describe(v), action == incident.Worsen
+		ch.Name, ch.Status, ch.Body, ch.Alert = text.Title, store.IncidentInvestigating, text.Body, true
+		ch.Draft, ch.CheckID = settings.AutoIncidents == store.AutoDraft, firstTroubled(c.verdicts)
+	case incident.Worsen, incident.Improve, incident.Change:
+		ch.Body, ch.Alert = incident.Update(action, text), action == incident.Worsen
+		if !incident.SameKinds(before.Kinds, after.Kinds) {
+			ch.Name = text.Title
+		}
 	case incident.Resolve:
 		kind = "incident.resolved"
-		c.Status, c.Impact, c.Body = store.IncidentResolved, in.Impact, describeRecovery(v)
+		ch.Status, ch.Impact, ch.Body = store.IncidentResolved, in.Impact, incident.Recovered(c.name)
+		ch.Technical = recoveredDetail(c.verdicts)
 	case incident.Repeat:
 		kind = "incident.repeated"
-		c.Impact, c.Alert = in.Impact, true
+		ch.Alert, ch.Technical = true, ""
 	}
-	incidentID, updateID, err := tx.ApplyIncidentChange(ctx, c)
+	incidentID, updateID, err := tx.ApplyIncidentChange(ctx, ch)
+	if errors.Is(err, store.ErrConflict) && in == nil {
+		// Another aggregator opened the component's incident since this
+		// batch looked: join it.
+		open, err := tx.OpenAutomaticIncidents(ctx, map[int64][]int64{c.orgID: {c.componentID}})
+		if err != nil {
+			return err
+		}
+		if joined, ok := open[c.componentID]; ok {
+			return a.component(ctx, tx, c, &joined, settings, enabled, out)
+		}
+		return fmt.Errorf("aggregate: incident of component %d: opened elsewhere but not found", c.componentID)
+	}
 	if err != nil {
 		return err
 	}
+	out.actions[action]++
+	out.outbox = append(out.outbox, outboxEvent(kind, action, c, ch, text, after, incidentID, updateID))
+	if !ch.Draft {
+		out.event(c.slug).addIncident(incidentID, ch.Status, ch.Impact)
+	}
+	return nil
+}
+
+// outboxEvent is an incident transition for the notifier. The public part
+// (name, body, statuses) is what subscribers may read; everything a probe
+// said (checks, URLs, codes, nodes, regions, raw messages) stays under
+// "technical", for operators only. A draft's event is marked so: nothing of
+// it is public yet.
+func outboxEvent(kind string, action incident.Action, c *componentCase, ch store.IncidentChange, text incident.Text,
+	st autoState, incidentID, updateID int64) store.OutboxEvent {
 	key := fmt.Sprintf("%s:%d", kind, incidentID)
 	switch action {
-	case incident.Worsen, incident.Improve:
+	case incident.Worsen, incident.Improve, incident.Change:
 		key = fmt.Sprintf("%s:%d:%d", kind, incidentID, updateID)
 	case incident.Repeat:
-		key = fmt.Sprintf("%s:%d:%d", kind, incidentID, v.at.UnixNano())
+		key = fmt.Sprintf("%s:%d:%d", kind, incidentID, c.at.UnixNano())
 	}
-	out.outbox = append(out.outbox, store.OutboxEvent{
-		OrgID: v.info.OrgID, Kind: kind, IdempotencyKey: key, At: v.at,
+	var checkIDs []int64
+	var checkNames, regions []string
+	for _, t := range st.Checks {
+		checkIDs = append(checkIDs, t.ID)
+		checkNames = append(checkNames, t.Name)
+		regions = append(regions, t.Regions...)
+	}
+	checkID := ch.CheckID // the check that opened the incident
+	if checkID == 0 && len(c.verdicts) > 0 {
+		checkID = c.verdicts[0].info.ID
+	}
+	return store.OutboxEvent{
+		OrgID: c.orgID, Kind: kind, IdempotencyKey: key, At: c.at,
 		Payload: map[string]any{
-			"incident_id": incidentID, "update_id": updateID, "page_id": v.info.PageID, "page_slug": v.info.PageSlug,
-			"check_id": v.info.ID, "check_name": v.info.Name, "component_id": v.info.ComponentID,
-			"component_status": componentStatus, "status": c.Status, "impact": c.Impact, "state": v.alert,
-			"regions": troubleRegions(v), "excluded_regions": v.ev.Excluded, "body": c.Body,
-			"alert": c.Alert, "action": action, "at": v.at,
+			"incident_id": incidentID, "update_id": updateID, "page_id": c.pageID, "page_slug": c.slug,
+			"component_id": c.componentID, "component_name": c.name, "component_status": c.status,
+			"name": text.Title, "status": ch.Status, "impact": ch.Impact, "body": ch.Body, "draft": ch.Draft,
+			"alert": ch.Alert, "action": action, "at": c.at, "check_id": checkID,
+			"technical": map[string]any{
+				"detail": ch.Technical, "check_ids": checkIDs, "check_names": checkNames, "regions": uniqueSorted(regions),
+				"excluded_regions": excluded(c.verdicts), "kinds": st.Kinds,
+			},
 		},
-	})
-	out.event(v.info.PageSlug).addIncident(incidentID, c.Status, c.Impact)
-	return nil
+	}
 }
 
 func broken(s incident.State) bool { return s == incident.Down || s == incident.Degraded }
 
-// troubleRegions are the healthy regions behind the verdict: the confirmed
-// down votes for a down check, every region seeing trouble otherwise.
-func troubleRegions(v verdict) []string {
-	if v.alert == incident.Down {
-		return v.ev.DownRegions
+// firstTroubled is the check whose verdict opens a component's incident.
+func firstTroubled(vs []verdict) int64 {
+	for _, v := range vs {
+		if broken(v.alert) {
+			return v.info.ID
+		}
 	}
-	excluded := map[string]bool{}
-	for _, r := range v.ev.Excluded {
-		excluded[r] = true
-	}
+	return 0
+}
+
+// excluded are the unhealthy probe regions the batch's verdicts ignored.
+func excluded(vs []verdict) []string {
 	var out []string
-	for _, l := range v.reports {
-		if !excluded[l.Region] && broken(incident.State(l.State)) {
-			out = append(out, l.Region)
-		}
+	for _, v := range vs {
+		out = append(out, v.ev.Excluded...)
 	}
-	return out
+	return uniqueSorted(out)
 }
 
-// describe is an incident update's text: which check, from where, and the
-// problems the probes reported there.
-func describe(v verdict) string {
-	regions := troubleRegions(v)
-	var b strings.Builder
-	fmt.Fprintf(&b, "Pharos sees **%s** (%s) %s from %s.", v.info.Name, v.info.URL, v.alert, joinOr(regions, "its regions"))
-	inRegion := map[string]bool{}
-	for _, r := range regions {
-		inRegion[r] = true
-	}
+func uniqueSorted(list []string) []string {
 	seen := map[string]bool{}
-	var lines []string
-	for _, l := range v.reports {
-		if !inRegion[l.Region] {
-			continue
-		}
-		var problems []probes.Problem
-		if err := json.Unmarshal(l.Problems, &problems); err != nil {
-			continue // the text is a courtesy; the state is what counts
-		}
-		for _, p := range problems {
-			key := string(p.Code) + "|" + p.Node
-			if seen[key] || p.Severity == probes.SeverityInfo || len(lines) >= 5 {
-				continue
-			}
-			seen[key] = true
-			line := "- `" + string(p.Code) + "`"
-			if p.Node != "" {
-				line += " on " + p.Node
-			}
-			lines = append(lines, line+": "+p.Message)
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
 	}
-	if len(lines) > 0 {
-		b.WriteString("\n\n" + strings.Join(lines, "\n"))
-	}
-	if len(v.ev.Excluded) > 0 {
-		fmt.Fprintf(&b, "\n\nNot counted (probe region unhealthy): %s.", strings.Join(v.ev.Excluded, ", "))
-	}
-	return b.String()
-}
-
-func describeRecovery(v verdict) string {
-	var up []string
-	for _, l := range v.reports {
-		if incident.State(l.State) == incident.Up {
-			up = append(up, l.Region)
-		}
-	}
-	return fmt.Sprintf("**%s** (%s) is up again from %s.", v.info.Name, v.info.URL, joinOr(up, "its healthy regions"))
-}
-
-func joinOr(list []string, empty string) string {
-	if len(list) == 0 {
-		return empty
-	}
-	return strings.Join(list, ", ")
+	sort.Strings(out)
+	return out
 }
 
 // repeatEntry caches an organisation's alert repeat interval.

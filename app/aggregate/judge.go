@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -24,6 +25,9 @@ type verdict struct {
 	reports []store.Latest
 	inMaint bool
 	at      time.Time // the newest result of the check
+	// nodes are the server addresses the batch's results of the check
+	// probed, to tell "1 of 3 servers".
+	nodes []string
 }
 
 // judge evaluates every check the batch touched and writes the
@@ -32,9 +36,15 @@ type verdict struct {
 func (a *Aggregator) judge(ctx context.Context, tx *store.Tx, stored []pipeline.Result, checks map[int64]store.CheckInfo,
 	latest map[int64][]store.Latest, unhealthy map[int64]map[string]bool, now time.Time, out *outcome) error {
 	newest := map[int64]time.Time{}
+	nodes := map[int64][]string{}
 	for _, r := range stored {
 		if at := checkedAt(r); at.After(newest[r.CheckID]) {
 			newest[r.CheckID] = at
+		}
+		for _, n := range r.Result.Nodes {
+			if n.Address != "" && !slices.Contains(nodes[r.CheckID], n.Address) {
+				nodes[r.CheckID] = append(nodes[r.CheckID], n.Address)
+			}
 		}
 	}
 	ids := make([]int64, 0, len(newest))
@@ -48,6 +58,10 @@ func (a *Aggregator) judge(ctx context.Context, tx *store.Tx, stored []pipeline.
 	for _, id := range ids {
 		info := checks[id]
 		v := evaluate(info, latest[id], unhealthy[info.OrgID], newest[id])
+		v.nodes = nodes[id]
+		if misconfigured(v) {
+			v.state, v.alert = incident.Misconfigured, incident.Up
+		}
 		inMaint, err := a.inMaintenance(ctx, tx, info, v.at)
 		if err != nil {
 			return err

@@ -112,8 +112,8 @@ func runPipeline(t *testing.T, s *store.Store, b bus.Bus) {
 	if got := value(t, a.metrics.results.WithLabelValues("malformed")); got != 1 {
 		t.Errorf("malformed results counted: got %v, want 1", got)
 	}
-	if n := f.count(`SELECT COUNT(*) FROM incidents`); n != 2 {
-		t.Errorf("incidents: got %d, want 2", n)
+	if n := f.count(`SELECT COUNT(*) FROM incidents`); n != 1 {
+		t.Errorf("incidents: got %d, want 1 (both checks of the component join one)", n)
 	}
 	select {
 	case raw := <-events:
@@ -189,11 +189,11 @@ func TestCrashBetweenCommitAndAck(t *testing.T) {
 		if got := value(t, second.metrics.results.WithLabelValues("duplicate")); got == 0 {
 			t.Errorf("duplicates seen by the second aggregator: got 0, want the redelivered batch")
 		}
-		if n := f.count(`SELECT COUNT(*) FROM incidents`); n != 3 {
-			t.Errorf("incidents: got %d, want 3 (one per check)", n)
+		if n := f.count(`SELECT COUNT(*) FROM incidents`); n != 1 {
+			t.Errorf("incidents: got %d, want 1 (one for the component of the three checks)", n)
 		}
-		if n := f.outbox("incident.opened"); n != 3 {
-			t.Errorf("incident.opened events: got %d, want 3", n)
+		if n := f.outbox("incident.opened"); n != 1 {
+			t.Errorf("incident.opened events: got %d, want 1", n)
 		}
 	})
 }

@@ -16,6 +16,10 @@ const (
 	Up       State = "up"
 	Degraded State = "degraded"
 	Down     State = "down"
+	// Misconfigured is a check the prober may not carry out (the SSRF
+	// guard refuses its target): operators see it; it opens no incident
+	// and, like Unknown, counts for nothing in its component's status.
+	Misconfigured State = "misconfigured"
 )
 
 // Report is the latest word of one region on one check.

@@ -20,40 +20,57 @@ const (
 	IncidentPostmortem    = "postmortem"
 )
 
-// OpenIncident is an automatic incident that is not resolved yet.
+// OpenIncident is an automatic incident that is not resolved yet: the one
+// of its component.
 type OpenIncident struct {
 	ID             int64
 	OrgID          int64
 	PageID         int64
-	CheckID        int64
+	ComponentID    int64
+	CheckID        int64 // the check that opened it; 0 when deleted
 	Name           string
 	Status         string
 	Impact         string
+	Draft          bool
 	StartedAt      time.Time
 	AcknowledgedAt *time.Time
 	LastAlertAt    *time.Time
+	// AutoState is the aggregator's record of what the component's checks
+	// reported (JSON, "" for an incident of the per-check era).
+	AutoState string
 }
 
 // OpenAutomaticIncidents returns the open automatic incident of each of the
-// given checks (organisation id → check ids) that has one, keyed by check id.
+// given components (organisation id → component ids) that has one, keyed by
+// component id. On PostgreSQL the rows stay locked until the transaction
+// ends, so aggregators judging checks of one component from different
+// shards take turns with its incident.
 func (tx *Tx) OpenAutomaticIncidents(ctx context.Context, ids map[int64][]int64) (map[int64]OpenIncident, error) {
 	out := map[int64]OpenIncident{}
+	lock := ""
+	if tx.s.dialect == Postgres {
+		lock = " ORDER BY id FOR UPDATE"
+	}
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
-		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT id, org_id, page_id, check_id, name, status, impact, started_at,
-			acknowledged_at, last_alert_at FROM incidents
-			WHERE org_id = ? AND check_id IN (`+placeholders(len(chunk))+`) AND automatic AND resolved_at IS NULL`), orgArgs(orgID, chunk)...)
+		in, args := tx.s.anyOf("component_id", orgID, chunk)
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT id, org_id, page_id, component_id, check_id, name, status, impact,
+			draft, started_at, acknowledged_at, last_alert_at, auto_state FROM incidents
+			WHERE org_id = ? AND `+in+` AND automatic AND resolved_at IS NULL`+lock), args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var in OpenIncident
+			var check sql.NullInt64
 			var ack, alert sql.NullTime
-			if err := rows.Scan(&in.ID, &in.OrgID, &in.PageID, &in.CheckID, &in.Name, &in.Status, &in.Impact, &in.StartedAt, &ack, &alert); err != nil {
+			if err := rows.Scan(&in.ID, &in.OrgID, &in.PageID, &in.ComponentID, &check, &in.Name, &in.Status, &in.Impact,
+				&in.Draft, &in.StartedAt, &ack, &alert, &in.AutoState); err != nil {
 				return err
 			}
+			in.CheckID = check.Int64
 			in.StartedAt, in.AcknowledgedAt, in.LastAlertAt = in.StartedAt.UTC(), nullTime(ack), nullTime(alert)
-			out[in.CheckID] = in
+			out[in.ComponentID] = in
 		}
 		return rows.Err()
 	})
@@ -63,22 +80,32 @@ func (tx *Tx) OpenAutomaticIncidents(ctx context.Context, ids map[int64][]int64)
 	return out, nil
 }
 
-// IncidentChange is one step of an automatic incident: its opening, a
-// change of impact, a repeat or its resolution, with the update row that
-// tells the public what happened.
+// IncidentChange is one step of a component's automatic incident: its
+// opening, a change of impact or of problems, a repeat or its resolution,
+// with the update row that tells the public what happened.
 type IncidentChange struct {
 	OrgID       int64
 	PageID      int64
-	CheckID     int64
 	ComponentID int64
+	// CheckID is the check whose verdict opened the incident (0: none).
+	CheckID int64
 	// IncidentID is 0 to open a new incident.
 	IncidentID int64
-	Name       string // the new incident's title
-	Status     string // the incident's status after the change
-	Impact     string
-	Body       string // the update's text (Markdown)
+	// Name is the incident's title; on an update "" keeps the current one.
+	Name   string
+	Status string // the incident's status after the change
+	Impact string
+	// Draft opens the incident as a draft, invisible to the public until an
+	// editor publishes it (the page's auto_incidents: draft).
+	Draft bool
+	Body  string // the update's public text (Markdown)
+	// Technical is the update's console-only detail.
+	Technical string
+	// AutoState is the aggregator's new record of the component's checks
+	// (JSON); "" on an update keeps the current one.
+	AutoState string
 	// OldComponentStatus and NewComponentStatus record what the change did
-	// to the check's component.
+	// to the component.
 	OldComponentStatus string
 	NewComponentStatus string
 	// Alert marks a change that alerts (opening, worsening, repeat): the
@@ -88,9 +115,10 @@ type IncidentChange struct {
 }
 
 // ApplyIncidentChange opens (IncidentID 0), updates or resolves (Status
-// resolved) an automatic incident and adds its update row, returning the
-// incident and update ids. Opening fails with ErrConflict when the check
-// already has an open automatic incident.
+// resolved) a component's automatic incident and adds its update row,
+// returning the incident and update ids. Opening fails with ErrConflict,
+// leaving the transaction usable, when the component already has an open
+// automatic incident (another aggregator opened it first).
 func (tx *Tx) ApplyIncidentChange(ctx context.Context, c IncidentChange) (incidentID, updateID int64, err error) {
 	at := c.At.UTC()
 	var alertAt sql.NullTime
@@ -101,23 +129,27 @@ func (tx *Tx) ApplyIncidentChange(ctx context.Context, c IncidentChange) (incide
 	if c.Status == IncidentResolved {
 		resolvedAt = sql.NullTime{Time: at, Valid: true}
 	}
+	check := sql.NullInt64{Int64: c.CheckID, Valid: c.CheckID != 0}
 	incidentID = c.IncidentID
 	if incidentID == 0 {
-		err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO incidents (org_id, page_id, check_id, name, status, impact,
-			started_at, resolved_at, created_at, updated_at, automatic, last_alert_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?) RETURNING id`),
-			c.OrgID, c.PageID, c.CheckID, c.Name, c.Status, c.Impact, at, resolvedAt, at, at, alertAt).Scan(&incidentID)
-		if isUniqueViolation(err) {
-			return 0, 0, fmt.Errorf("store: open incident for check %d: %w", c.CheckID, ErrConflict)
-		}
+		ids, err := tx.queryInt64s(ctx, tx.s.q(`INSERT INTO incidents (org_id, page_id, component_id, check_id, name, status,
+			impact, draft, started_at, resolved_at, created_at, updated_at, automatic, last_alert_at, auto_state)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?)
+			ON CONFLICT (component_id) WHERE automatic AND resolved_at IS NULL DO NOTHING RETURNING id`),
+			c.OrgID, c.PageID, c.ComponentID, check, c.Name, c.Status, c.Impact, c.Draft, at, resolvedAt, at, at, alertAt, c.AutoState)
 		if err != nil {
-			return 0, 0, fmt.Errorf("store: open incident for check %d: %w", c.CheckID, err)
+			return 0, 0, fmt.Errorf("store: open incident for component %d: %w", c.ComponentID, err)
 		}
+		if len(ids) == 0 {
+			return 0, 0, fmt.Errorf("store: open incident for component %d: %w", c.ComponentID, ErrConflict)
+		}
+		incidentID = ids[0]
 	} else {
 		res, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE incidents SET status = ?, impact = ?, updated_at = ?,
-			resolved_at = COALESCE(resolved_at, ?), last_alert_at = COALESCE(?, last_alert_at)
+			resolved_at = COALESCE(resolved_at, ?), last_alert_at = COALESCE(?, last_alert_at),
+			name = COALESCE(NULLIF(?, ''), name), auto_state = COALESCE(NULLIF(?, ''), auto_state)
 			WHERE org_id = ? AND id = ? AND automatic`),
-			c.Status, c.Impact, at, resolvedAt, alertAt, c.OrgID, incidentID)
+			c.Status, c.Impact, at, resolvedAt, alertAt, c.Name, c.AutoState, c.OrgID, incidentID)
 		if err := oneRowAffected(res, err, "update incident", incidentID); err != nil {
 			return 0, 0, err
 		}
@@ -125,9 +157,9 @@ func (tx *Tx) ApplyIncidentChange(ctx context.Context, c IncidentChange) (incide
 	if c.Body == "" { // a repeat adds no public update
 		return incidentID, 0, nil
 	}
-	err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO incident_updates (org_id, incident_id, status, body,
-		deliver_notifications, display_at, created_at, updated_at) VALUES (?, ?, ?, ?, TRUE, ?, ?, ?) RETURNING id`),
-		c.OrgID, incidentID, c.Status, c.Body, at, at, at).Scan(&updateID)
+	err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO incident_updates (org_id, incident_id, status, body, technical,
+		deliver_notifications, display_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, TRUE, ?, ?, ?) RETURNING id`),
+		c.OrgID, incidentID, c.Status, c.Body, c.Technical, at, at, at).Scan(&updateID)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: add update to incident %d: %w", incidentID, err)
 	}

@@ -81,8 +81,8 @@ type CheckInfo struct {
 	ComponentName   string
 	ComponentStatus string
 	PageSlug        string
-	// IncidentOpen reports whether the check has an open automatic
-	// incident (OpenAutomaticIncidents has its details), so a steady batch
+	// IncidentOpen reports whether the check's component has an open
+	// automatic incident (OpenAutomaticIncidents has its details), so a steady batch
 	// need not look incidents up at all.
 	IncidentOpen bool
 }
@@ -96,7 +96,7 @@ func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
 		in, args := tx.s.anyOf("c.id", orgID, chunk)
 		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+cols+`, c.state_changed_at, co.name, co.status, p.slug,
-				EXISTS (SELECT 1 FROM incidents i WHERE i.check_id = c.id AND i.automatic AND i.resolved_at IS NULL)
+				EXISTS (SELECT 1 FROM incidents i WHERE i.component_id = c.component_id AND i.automatic AND i.resolved_at IS NULL)
 			FROM checks c JOIN components co ON co.id = c.component_id JOIN pages p ON p.id = c.page_id
 			WHERE c.org_id = ? AND `+in), args...)
 		if err != nil {
