@@ -61,7 +61,8 @@ type NewIncident struct {
 	DeliverNotifications bool
 	// StartedAt backdates the incident; zero is now.
 	StartedAt time.Time
-	// Backfilled records a past incident: created resolved, no notifications.
+	// Backfilled records a past incident: created resolved at StartedAt
+	// (its whole timeline one update then), no notifications.
 	Backfilled bool
 }
 
@@ -211,6 +212,9 @@ func (s *Store) CreateIncident(ctx context.Context, orgID int64, actor Actor, n 
 		}
 		if n.Status == IncidentResolved {
 			resolved = sql.NullTime{Time: at, Valid: true}
+			if n.Backfilled {
+				resolved.Time = started
+			}
 		}
 		err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO incidents (org_id, page_id, name, status, impact,
 			started_at, monitoring_at, resolved_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
@@ -220,9 +224,6 @@ func (s *Store) CreateIncident(ctx context.Context, orgID int64, actor Actor, n 
 		}
 		u := writtenUpdate{status: n.Status, body: n.Body, deliver: n.DeliverNotifications, displayAt: started,
 			components: n.Components, actor: actor, at: at}
-		if n.Backfilled {
-			u.displayAt = at
-		}
 		affected, err := tx.addWrittenUpdate(ctx, orgID, n.PageID, w.IncidentID, &u)
 		if err != nil {
 			return err

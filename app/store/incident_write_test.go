@@ -220,9 +220,10 @@ func TestWrittenIncidentImpactAndValidation(t *testing.T) {
 			t.Fatal(err)
 		}
 		in, err := s.ConsoleIncidentByID(ctx, a.orgID, w.IncidentID)
-		if err != nil || in.Status != store.IncidentResolved || !in.StartedAt.Equal(started) || in.Updates[0].DeliverNotifications {
-			t.Errorf("backfilled: status %s started %v deliver %v, %v; want resolved, started %v, no notifications",
-				in.Status, in.StartedAt, in.Updates[0].DeliverNotifications, err, started)
+		if err != nil || in.Status != store.IncidentResolved || !in.StartedAt.Equal(started) || in.Updates[0].DeliverNotifications ||
+			in.ResolvedAt == nil || !in.ResolvedAt.Equal(started) || !in.Updates[0].DisplayAt.Equal(started) {
+			t.Errorf("backfilled: status %s started %v resolved %v deliver %v, %v; want resolved, started, resolved and shown at %v, no notifications",
+				in.Status, in.StartedAt, in.ResolvedAt, in.Updates[0].DeliverNotifications, err, started)
 		}
 		if p := outboxRows(t, s, a.orgID)[store.EventIncidentResolved]; len(p) != 1 || p[0]["deliver_notifications"] != false {
 			t.Errorf("backfilled events %v; want one incident.resolved without notifications", p)
