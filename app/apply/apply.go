@@ -27,6 +27,9 @@ type Report struct {
 	Removed int      `json:"removed"`
 	Lines   []string `json:"lines"` // one per change: `+ component "Media"`, `~ check "images" (interval 1m → 30s)`, `- check "old"`
 	DryRun  bool     `json:"dry_run"`
+	// Warnings are checks written although the probes will refuse their
+	// targets (they will be misconfigured); they do not stop the apply.
+	Warnings []Warning `json:"warnings"`
 }
 
 // Summary is the last line `pharos apply` prints:
@@ -56,7 +59,8 @@ func Apply(ctx context.Context, st *store.Store, orgID int64, filename string, d
 // ApplyAs is Apply with a full audit actor, so the audit log links the
 // changes to the user or API token that made them.
 func ApplyAs(ctx context.Context, st *store.Store, orgID int64, filename string, data []byte, dryRun bool, actor store.Actor) (Report, error) {
-	return run(ctx, st, request{orgID: orgID, filename: filename, data: data, dryRun: dryRun, actor: actor})
+	return run(ctx, st, request{orgID: orgID, filename: filename, data: data, dryRun: dryRun, actor: actor,
+		allowPrivate: allowPrivateTargets()})
 }
 
 type request struct {
@@ -66,6 +70,11 @@ type request struct {
 	dryRun   bool
 	actor    store.Actor
 	baseDir  string // where tls.ca file names are read from; "" refuses file names
+	// allowPrivate is PHAROS_ALLOW_PRIVATE_TARGETS: no warning for private
+	// targets the probes are allowed to reach.
+	allowPrivate bool
+	// warn, when set, hears the warnings before anything is written.
+	warn func([]Warning)
 }
 
 // errDryRun rolls the dry run's transaction back, so it cannot write even by
@@ -85,6 +94,10 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 	}
 	if err := errs.asError(req.filename); err != nil {
 		return Report{}, err
+	}
+	warnings := targetWarnings(cfg, req.allowPrivate)
+	if req.warn != nil && len(warnings) > 0 {
+		req.warn(warnings)
 	}
 	var rep Report
 	err := st.InTx(ctx, func(tx *store.Tx) error {
@@ -108,6 +121,7 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 	if err != nil && !errors.Is(err, errDryRun) {
 		return Report{}, err
 	}
+	rep.Warnings = warnings
 	return rep, nil
 }
 

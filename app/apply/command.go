@@ -51,8 +51,13 @@ func Command(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 		fmt.Fprintf(stderr, "pharos apply: %v\n", err)
 		return 1
 	}
+	warn := func(ws []Warning) {
+		for _, w := range ws {
+			fmt.Fprintln(stderr, "warning: "+w.Text(*file))
+		}
+	}
 	rep, err := run(ctx, st, request{orgID: org.ID, filename: *file, data: data, dryRun: *dryRun,
-		actor: store.CLIActor(), baseDir: baseDir})
+		actor: store.CLIActor(), baseDir: baseDir, allowPrivate: allowPrivateTargets(), warn: warn})
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		for _, l := range ve.Lines() {

@@ -214,5 +214,6 @@ func (s *API) Apply(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{
 		"created": rep.Created, "changed": rep.Changed, "removed": rep.Removed,
 		"dry_run": rep.DryRun, "lines": orEmpty(rep.Lines), "summary": rep.Summary(),
+		"warnings": rep.Warnings,
 	})
 }
