@@ -25,6 +25,7 @@ type Store interface {
 	RollupDay(ctx context.Context, orgID int64, day time.Time) (int, error)
 	DaysWithoutTime(ctx context.Context, orgID int64, since time.Time) ([]time.Time, error)
 	DeleteResultsBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error)
+	AdvanceMaintenance(ctx context.Context, now time.Time, lookback time.Duration) ([]store.MaintenanceChange, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -46,6 +47,11 @@ type Options struct {
 	RetainSchedule string
 	// DeleteBatch bounds the rows one retention statement deletes.
 	DeleteBatch int
+	// MaintenanceTick, MaintenanceLookback and Events drive the
+	// maintenance job (maintenance.go).
+	MaintenanceTick     time.Duration
+	MaintenanceLookback time.Duration
+	Events              Events
 	// RunAtStart runs both jobs once when Run starts.
 	RunAtStart bool
 	Logger     *slog.Logger
@@ -76,6 +82,7 @@ func New(st Store, opts Options) (*Housekeeper, error) {
 	if opts.DeleteBatch <= 0 {
 		opts.DeleteBatch = DefaultDeleteBatch
 	}
+	opts.maintenanceDefaults()
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -86,7 +93,7 @@ func New(st Store, opts Options) (*Housekeeper, error) {
 		store: st, opts: opts, log: opts.Logger.With(slog.String("role", "housekeeper")),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pharos_housekeeping_runs_total",
-			Help: "Housekeeping job runs, by job (rollup, retention) and outcome (ok, error).",
+			Help: "Housekeeping job runs, by job (rollup, retention, maintenance) and outcome (ok, error).",
 		}, []string{"job", "outcome"}),
 		deleted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pharos_housekeeping_results_deleted_total",
@@ -111,9 +118,11 @@ func (h *Housekeeper) Run(ctx context.Context) error {
 	if _, err := c.AddFunc(h.opts.RetainSchedule, func() { h.job(ctx, "retention", h.Retain) }); err != nil {
 		return fmt.Errorf("housekeep: retention schedule %q: %w", h.opts.RetainSchedule, err)
 	}
+	c.Schedule(cron.Every(h.opts.MaintenanceTick), cron.FuncJob(func() { h.maintenanceJob(ctx) }))
 	if h.opts.RunAtStart {
 		h.job(ctx, "rollup", h.Rollup)
 		h.job(ctx, "retention", h.Retain)
+		h.maintenanceJob(ctx)
 	}
 	c.Start()
 	<-ctx.Done()

@@ -9,12 +9,12 @@ import (
 	"pharos/app/incident"
 )
 
-// Maintenance statuses (Statuspage's vocabulary).
+// Maintenance statuses (Statuspage's vocabulary), as app/incident defines them.
 const (
-	MaintenanceScheduled  = "scheduled"
-	MaintenanceInProgress = "in_progress"
-	MaintenanceVerifying  = "verifying"
-	MaintenanceCompleted  = "completed"
+	MaintenanceScheduled  = incident.MaintenanceScheduled
+	MaintenanceInProgress = incident.MaintenanceInProgress
+	MaintenanceVerifying  = incident.MaintenanceVerifying
+	MaintenanceCompleted  = incident.MaintenanceCompleted
 )
 
 // Window parses the window's definition: recurring when it has a
