@@ -71,6 +71,8 @@ func Timeline(samples []Sample, regions []string, p Policy, interval time.Durati
 	}
 	latest := map[string]standing{}
 	var span Span
+	var reports []Report
+	var seen []string
 	i := 0
 	for cur := from; cur.Before(to); {
 		for ; i < len(kept) && !kept[i].At.After(cur); i++ {
@@ -82,8 +84,7 @@ func Timeline(samples []Sample, regions []string, p Policy, interval time.Durati
 		if i < len(kept) && kept[i].At.Before(next) {
 			next = kept[i].At
 		}
-		var reports []Report
-		var seen []string
+		reports, seen = reports[:0], seen[:0]
 		for _, l := range latest {
 			if !l.end.After(cur) {
 				continue
