@@ -113,11 +113,15 @@ func (s *Site) pageView(sn *snapshot, base string, stale bool) views.PublicPage 
 		if len(cs) == 0 {
 			continue
 		}
-		worst := incident.Operational
+		worst, noData := incident.Operational, true
 		for _, c := range cs {
-			worst = incident.WorseStatus(worst, c.Status)
+			worst, noData = incident.WorseStatus(worst, c.Status), noData && c.NoData
 		}
-		p.Groups = append(p.Groups, views.GroupView{Name: g.Name, Status: worst, StatusText: componentStatusText(worst), Components: cs})
+		gv := views.GroupView{Name: g.Name, Status: worst, StatusText: componentStatusText(worst), Components: cs}
+		if noData {
+			gv.Status, gv.StatusText = "no_data", noDataText
+		}
+		p.Groups = append(p.Groups, gv)
 	}
 	return p
 }

@@ -138,6 +138,13 @@ func TestNoDataYet(t *testing.T) {
 		if !strings.Contains(rows[1], `data-testid="component-status">Operational</span>`) {
 			t.Errorf("judged component: want Operational: %.400s", rows[1])
 		}
+		if !strings.Contains(page, `<span class="st s-operational">Operational</span>Backend</h3>`) {
+			t.Error("the group of the judged component is not Operational")
+		}
+		seedPublicPage(t, st, fixtureOptions{slug: "fresh", components: 2, days: 0})
+		if fresh := br.Get("/p/fresh/").Body; !strings.Contains(fresh, `<span class="st s-no_data">No data yet</span>Backend</h3>`) {
+			t.Error("a group of never-checked components does not say No data yet")
+		}
 		var doc struct {
 			Components []struct{ Name, Status string } `json:"components"`
 		}
