@@ -67,6 +67,9 @@ func (s *Store) AddIncidentUpdate(ctx context.Context, orgID int64, actor Actor,
 		}
 		var affected []AffectedComponent
 		addsUpdate := in.Status != "" || in.Body != "" || len(in.Components) > 0
+		if !addsUpdate && name == cur.name && (in.Impact == "" || in.Impact == impact) {
+			return nil // nothing to change, nothing to audit
+		}
 		if addsUpdate {
 			u := writtenUpdate{status: status, body: in.Body, deliver: in.DeliverNotifications, displayAt: at,
 				components: in.Components, actor: actor, at: at}
