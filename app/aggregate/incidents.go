@@ -105,7 +105,8 @@ func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCa
 		before = decodeAutoState(in.AutoState)
 	}
 	after := before.apply(c.verdicts, enabled)
-	trouble := incident.Trouble{Component: c.name, State: after.worst(), Checks: after.Checks, Excluded: excluded(c.verdicts)}
+	trouble := incident.Trouble{Component: c.name, State: after.worst(), Checks: after.Checks, Excluded: excluded(c.verdicts),
+		Partial: c.status == incident.PartialOutage}
 	text := incident.Describe(trouble, settings.PublicDetail == store.DetailTechnical)
 	after.Kinds = text.Kinds
 	if !broken(trouble.State) {
@@ -160,10 +161,9 @@ func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCa
 		ch.Name, ch.Status, ch.Body, ch.Alert = text.Title, store.IncidentInvestigating, text.Body, true
 		ch.Draft, ch.CheckID = settings.AutoIncidents == store.AutoDraft, firstTroubled(c.verdicts)
 	case incident.Worsen, incident.Improve, incident.Change:
-		ch.Body, ch.Alert = incident.Update(action, text), action == incident.Worsen
-		if !incident.SameKinds(before.Kinds, after.Kinds) {
-			ch.Name = text.Title
-		}
+		// The title follows the trouble too: "API partly unavailable" must
+		// not stay once the whole component is down.
+		ch.Name, ch.Body, ch.Alert = text.Title, incident.Update(action, text), action == incident.Worsen
 	case incident.Resolve:
 		kind = "incident.resolved"
 		ch.Status, ch.Impact, ch.Body = store.IncidentResolved, in.Impact, incident.Recovered(c.name)

@@ -66,8 +66,8 @@ func TestChecksOfOneComponentJoinOneIncident(t *testing.T) {
 		if got := f.componentStatus(); got != incident.PartialOutage {
 			t.Errorf("component with one of three checks down: got %s, want partial_outage", got)
 		}
-		if in := list[0]; in.Impact != "major" || in.Name != "API unavailable" {
-			t.Errorf("incident: got %q impact %s, want %q impact major (partial outage)", in.Name, in.Impact, "API unavailable")
+		if in := list[0]; in.Impact != "major" || in.Name != "API partly unavailable" {
+			t.Errorf("incident: got %q impact %s, want %q impact major (partial outage)", in.Name, in.Impact, "API partly unavailable")
 		}
 		process(t, a, f.round(3, all(probes.StateDown), 1))
 		process(t, a, f.round(4, all(probes.StateDown), 1))
@@ -137,6 +137,9 @@ func TestImpactAgreesWithComponentStatus(t *testing.T) {
 				t.Fatalf("%v down: got %d public incidents, want 1", step.checks, len(list))
 			}
 			ind := incident.PageIndicator([]string{status}).Indicator
+			if want := map[string]string{incident.PartialOutage: "API partly unavailable", incident.MajorOutage: "API unavailable"}[step.status]; list[0].Name != want {
+				t.Errorf("%v down: title %q, want %q", step.checks, list[0].Name, want)
+			}
 			if status != step.status || list[0].Impact != step.impact || ind != step.indicator {
 				t.Errorf("%v down: status %s, impact %s, indicator %s; want %s, %s, %s",
 					step.checks, status, list[0].Impact, ind, step.status, step.impact, step.indicator)

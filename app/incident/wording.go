@@ -180,6 +180,9 @@ type Trouble struct {
 	Checks    []CheckTrouble
 	// Excluded are probe regions not counted because they are unhealthy.
 	Excluded []string
+	// Partial: other checks of the component work (a partial outage), so
+	// the component is not unavailable as a whole.
+	Partial bool
 }
 
 // Text is an automatic incident's wording.
@@ -282,7 +285,7 @@ func Describe(t Trouble, technical bool) Text {
 }
 
 func title(t Trouble, k Kind) string {
-	if k == KindUnreachable && t.State != Down {
+	if k == KindUnreachable && (t.State != Down || t.Partial) {
 		return t.Component + " partly unavailable"
 	}
 	return fmt.Sprintf(phrases[k].title, t.Component)

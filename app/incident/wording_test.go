@@ -134,6 +134,14 @@ func TestDescribe(t *testing.T) {
 			[]Kind{KindUnreachable}, false,
 		},
 		{
+			"unreachable, other checks of the component fine",
+			Trouble{Component: "API", State: Down, Partial: true, Checks: []CheckTrouble{{URL: "https://api.acme.example/", State: Down,
+				Problems: []Finding{find("fra", "connection_failed", ""), find("iad", "connection_failed", "")}}}},
+			"API partly unavailable",
+			"api.acme.example cannot be reached; seen from Frankfurt and Virginia.",
+			[]Kind{KindUnreachable}, false,
+		},
+		{
 			"maintenance page",
 			Trouble{Component: "Console", State: Down, Checks: []CheckTrouble{{URL: "https://console.acme.example/", State: Down,
 				Problems: []Finding{{Region: "local", Code: "body_mismatch", Severity: "critical",
