@@ -36,6 +36,8 @@ type AdminComponent struct {
 	Description string
 	Status      string
 	Checks      []AdminCheck
+	// OpenIncidents of the page a hand-set status may be linked to.
+	OpenIncidents []IncidentRow
 }
 
 // AdminCheck is a check as the console shows it.

@@ -122,6 +122,17 @@ func (s *Console) Component(c echo.Context) error {
 			v.Checks = append(v.Checks, adminCheck(ch, pg, comp.Name))
 		}
 	}
+	if p.Role.Allows(store.RoleEditor) {
+		incidents, err := s.st.OrgIncidents(ctx, p.OrgID, listLimit)
+		if err != nil {
+			return err
+		}
+		for _, in := range incidents {
+			if in.PageID == pg.ID && in.ResolvedAt == nil && !in.Draft {
+				v.OpenIncidents = append(v.OpenIncidents, views.IncidentRow{ID: in.ID, Name: in.Name})
+			}
+		}
+	}
 	return respond.Render(c, http.StatusOK, views.AdminComponentView(respond.Layout(c, comp.Name), adminNav(p), v))
 }
 

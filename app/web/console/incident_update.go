@@ -153,14 +153,20 @@ func (s *Console) incidentWrite(c echo.Context, id int64, write func() (store.In
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/incidents/%d", id))
 }
 
-// SetComponentStatus sets a component's status by hand, without an
-// incident.
+// SetComponentStatus sets a component's status by hand, on its own or as
+// part of one of the page's open incidents.
 func (s *Console) SetComponentStatus(c echo.Context) error {
 	p, id, err := auth.PrincipalAndID(c)
 	if err != nil {
 		return err
 	}
-	w, err := s.st.SetComponentStatusBy(c.Request().Context(), p.OrgID, p.Actor(), id, c.FormValue("status"), 0, false)
+	var incidentID int64
+	if v := c.FormValue("incident_id"); v != "" {
+		if incidentID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return fmt.Errorf("console: incident %q: %w", v, store.ErrNotFound)
+		}
+	}
+	w, err := s.st.SetComponentStatusBy(c.Request().Context(), p.OrgID, p.Actor(), id, c.FormValue("status"), incidentID, false)
 	if err != nil {
 		return err
 	}

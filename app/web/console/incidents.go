@@ -2,9 +2,7 @@ package console
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -20,8 +18,8 @@ import (
 // timeline (technical detail included), and the forms that write them.
 // Every read and write is scoped by the principal's organisation.
 
-// listLimit is how many incidents per page the list reads.
-const listLimit = 50
+// listLimit is how many incidents the list shows.
+const listLimit = 100
 
 // Incidents lists the organisation's drafts, open and recent incidents.
 func (s *Console) Incidents(c echo.Context) error {
@@ -35,20 +33,15 @@ func (s *Console) Incidents(c echo.Context) error {
 		return err
 	}
 	l := views.IncidentListData{Nav: adminNav(p)}
-	var all []store.PublicIncident
-	titles := map[int64]string{}
 	for _, pg := range pages {
 		l.Pages = append(l.Pages, pageOption(pg))
-		titles[pg.ID] = pg.Title
-		list, err := s.st.PublicIncidents(ctx, p.OrgID, pg.ID, store.IncidentFilter{Console: true, Limit: listLimit})
-		if err != nil {
-			return err
-		}
-		all = append(all, list...)
 	}
-	slices.SortStableFunc(all, func(a, b store.PublicIncident) int { return b.StartedAt.Compare(a.StartedAt) })
+	all, err := s.st.OrgIncidents(ctx, p.OrgID, listLimit)
+	if err != nil {
+		return err
+	}
 	for _, in := range all {
-		row := views.IncidentRow{ID: in.ID, PageTitle: titles[in.PageID], Name: in.Name, Status: in.Status,
+		row := views.IncidentRow{ID: in.ID, PageTitle: in.PageTitle, Name: in.Name, Status: in.Status,
 			Impact: in.Impact, Started: formatTime(in.StartedAt), Automatic: in.Automatic, Draft: in.Draft}
 		switch {
 		case in.Draft:
@@ -117,20 +110,12 @@ func (s *Console) incidentData(ctx context.Context, p *auth.Principal, id int64)
 // consoleIncident reads one incident of the organisation, drafts and
 // technical detail included, with its page.
 func (s *Console) consoleIncident(ctx context.Context, orgID, id int64) (store.PublicIncident, store.Page, error) {
-	pages, err := s.st.Pages(ctx, orgID)
+	in, err := s.st.ConsoleIncidentByID(ctx, orgID, id)
 	if err != nil {
 		return store.PublicIncident{}, store.Page{}, err
 	}
-	for _, pg := range pages {
-		list, err := s.st.PublicIncidents(ctx, orgID, pg.ID, store.IncidentFilter{ID: id, Limit: 1, Console: true})
-		if err != nil {
-			return store.PublicIncident{}, store.Page{}, err
-		}
-		if len(list) == 1 {
-			return list[0], pg, nil
-		}
-	}
-	return store.PublicIncident{}, store.Page{}, fmt.Errorf("console: incident %d: %w", id, store.ErrNotFound)
+	pg, err := s.st.Page(ctx, orgID, in.PageID)
+	return in.PublicIncident, pg, err
 }
 
 // nextStatus is the status an update form suggests after status.

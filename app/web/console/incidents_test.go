@@ -257,3 +257,62 @@ func TestComposerRefusesBadInputKeepingTheForm(t *testing.T) {
 		t.Errorf("refused forms wrote %d incidents", len(got))
 	}
 }
+
+// TestComponentStatusByHand: an editor sets a component's status on its
+// own and as part of an open incident; the public JSON follows, the
+// incident lists the component, and a viewer's form is refused.
+func TestComponentStatusByHand(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, st *store.Store) {
+		a := webtest.SeedTenant(t, st, "a")
+		h := composerServer(t, st)
+		ed := webtest.NewBrowser(t, h)
+		csrf := ed.Login(a.Editor, webtest.TestPassword)
+		statusPath := "/admin/components/" + webtest.ID(a.CompID) + "/status"
+
+		if res := ed.Post(statusPath, url.Values{"csrf_token": {csrf}, "status": {"partial_outage"}}); res.Code != http.StatusSeeOther {
+			t.Fatalf("set status: got %d\n%s", res.Code, res.Body)
+		}
+		if res := ed.Post(statusPath, url.Values{"csrf_token": {csrf}, "status": {"on_fire"}}); res.Code != http.StatusUnprocessableEntity {
+			t.Errorf("unknown status: got %d, want 422", res.Code)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(ed.Get("/p/a-status/api/v2/components.json").Body, `"status":"partial_outage"`) {
+			if time.Now().After(deadline) {
+				t.Fatal("components.json never showed partial_outage")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		res := ed.Post("/admin/incidents", url.Values{"csrf_token": {csrf}, "page_id": {webtest.ID(a.PageID)},
+			"name": {"Slow API"}, "status": {"investigating"}, "body": {"Looking."}})
+		if res.Code != http.StatusSeeOther {
+			t.Fatalf("create: got %d", res.Code)
+		}
+		incidentID := strings.TrimPrefix(res.Header.Get("Location"), "/admin/incidents/")
+		if page := ed.Get("/admin/components/" + webtest.ID(a.CompID)); !strings.Contains(page.Body, `<option value="`+incidentID+`">Slow API</option>`) {
+			t.Errorf("the component page does not offer the open incident")
+		}
+		if res := ed.Post(statusPath, url.Values{"csrf_token": {csrf}, "status": {"degraded_performance"}, "incident_id": {incidentID}}); res.Code != http.StatusSeeOther {
+			t.Fatalf("set status with incident: got %d\n%s", res.Code, res.Body)
+		}
+		got := awaitIncidents(t, ed, "a-status", func(l []statuspageIncident) bool { return len(l) == 1 })
+		var doc struct {
+			Incidents []struct {
+				Components []struct {
+					Status string `json:"status"`
+				} `json:"components"`
+			} `json:"incidents"`
+		}
+		if err := json.Unmarshal([]byte(ed.Get("/p/a-status/api/v2/incidents.json").Body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || len(doc.Incidents) != 1 || len(doc.Incidents[0].Components) != 1 ||
+			doc.Incidents[0].Components[0].Status != "degraded_performance" {
+			t.Errorf("incident components after linking: %+v, want the component degraded", doc.Incidents)
+		}
+		viewer := webtest.NewBrowser(t, h)
+		vcsrf := viewer.Login(a.Viewer, webtest.TestPassword)
+		if res := viewer.Post(statusPath, url.Values{"csrf_token": {vcsrf}, "status": {"operational"}}); res.Code != http.StatusForbidden {
+			t.Errorf("viewer setting a status: got %d, want 403", res.Code)
+		}
+	})
+}
