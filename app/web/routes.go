@@ -135,6 +135,7 @@ func (s *Server) publicRoutes() []public.Route {
 		{Path: "/subscribe", Handler: site.Subscribe},
 		{Path: "/feed.atom", Handler: site.Atom},
 		{Path: "/feed.rss", Handler: site.RSS},
+		{Path: "/maintenance.ics", Handler: site.MaintenanceICS},
 		{Path: "/badge.svg", Handler: site.Badge},
 		{Path: "/events", Handler: site.Events, Stream: true},
 	}

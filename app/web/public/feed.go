@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"html"
+	"sort"
 	"strings"
 	"time"
 
@@ -13,8 +14,9 @@ import (
 	"pharos/app/store"
 )
 
-// Atom and RSS feeds of the recent incidents (one entry per incident, its
-// updates in the content, newest first) and the status badge.
+// Atom and RSS feeds of the recent incidents and maintenance runs (one
+// entry per incident or run, its updates in the content, newest first) and
+// the status badge.
 
 type atomFeed struct {
 	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
@@ -82,33 +84,54 @@ func (s *Site) feedHTML(in store.PublicIncident) string {
 	return b.String()
 }
 
-// Atom serves the incident feed as Atom.
+// feedItem is one entry of the feeds: an incident, or one run of a
+// maintenance window with its updates.
+type feedItem struct {
+	id, link, title    string
+	permalink          bool // id is the link (RSS guid isPermaLink)
+	published, updated time.Time
+	html               string
+}
+
+// feedItems lists the recent incidents and maintenance runs, newest
+// published first.
+func (s *Site) feedItems(sn *snapshot, pr publicReq) []feedItem {
+	var items []feedItem
+	for _, in := range sn.recent() {
+		link := pr.root + "/incidents/" + idString(in.ID)
+		items = append(items, feedItem{id: link, link: link, title: in.Name, permalink: true,
+			published: in.StartedAt, updated: in.UpdatedAt, html: s.feedHTML(in)})
+	}
+	items = append(items, s.maintenanceItems(sn, pr)...)
+	sort.SliceStable(items, func(i, j int) bool { return items[i].published.After(items[j].published) })
+	return items
+}
+
+// Atom serves the incident and maintenance feed as Atom.
 func (s *Site) Atom(c echo.Context) error {
 	return s.servePublic(c, "atom", func(_ context.Context, st *pageState, pr publicReq) (*rendered, error) {
 		sn := st.snap
 		f := atomFeed{ID: pr.root + "/", Title: sn.page.Title + " incidents", Updated: sn.updatedAt().Format(time.RFC3339),
 			Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: pr.root + "/"},
 				{Rel: "self", Type: "application/atom+xml", Href: pr.root + "/feed.atom"}}}
-		for _, in := range sn.recent() {
-			link := pr.root + "/incidents/" + idString(in.ID)
-			f.Entries = append(f.Entries, atomEntry{ID: link, Title: in.Name, Published: in.StartedAt.Format(time.RFC3339),
-				Updated: in.UpdatedAt.Format(time.RFC3339), Link: atomLink{Rel: "alternate", Type: "text/html", Href: link},
-				Content: atomText{Type: "html", Body: s.feedHTML(in)}})
+		for _, it := range s.feedItems(sn, pr) {
+			f.Entries = append(f.Entries, atomEntry{ID: it.id, Title: it.title, Published: it.published.Format(time.RFC3339),
+				Updated: it.updated.Format(time.RFC3339), Link: atomLink{Rel: "alternate", Type: "text/html", Href: it.link},
+				Content: atomText{Type: "html", Body: it.html}})
 		}
 		return marshalFeed(f, "application/atom+xml; charset=utf-8")
 	})
 }
 
-// RSS serves the incident feed as RSS.
+// RSS serves the incident and maintenance feed as RSS.
 func (s *Site) RSS(c echo.Context) error {
 	return s.servePublic(c, "rss", func(_ context.Context, st *pageState, pr publicReq) (*rendered, error) {
 		sn := st.snap
 		f := rssFeed{Version: "2.0", Channel: rssChannel{Title: sn.page.Title + " incidents", Link: pr.root + "/",
-			Description: "Incidents and their updates on " + sn.page.Title, LastBuild: sn.updatedAt().Format(time.RFC1123Z)}}
-		for _, in := range sn.recent() {
-			link := pr.root + "/incidents/" + idString(in.ID)
-			f.Channel.Items = append(f.Channel.Items, rssItem{Title: in.Name, Link: link, GUID: rssGUID{IsPermaLink: true, Body: link},
-				PubDate: in.StartedAt.Format(time.RFC1123Z), Description: s.feedHTML(in)})
+			Description: "Incidents, maintenance and their updates on " + sn.page.Title, LastBuild: sn.updatedAt().Format(time.RFC1123Z)}}
+		for _, it := range s.feedItems(sn, pr) {
+			f.Channel.Items = append(f.Channel.Items, rssItem{Title: it.title, Link: it.link, GUID: rssGUID{IsPermaLink: it.permalink, Body: it.id},
+				PubDate: it.published.Format(time.RFC1123Z), Description: it.html})
 		}
 		return marshalFeed(f, "application/rss+xml; charset=utf-8")
 	})
@@ -151,4 +174,70 @@ func (s *Site) Badge(c echo.Context) error {
 			lw+tw, lw, label, html.EscapeString(text), tw, colour, lw/2, lw+tw/2)
 		return newRendered([]byte(svg), "image/svg+xml", badgeCacheControl), nil
 	})
+}
+
+// maintenanceItems turns the snapshot's maintenance updates into feed
+// entries, one per run with its updates newest first. An entry's id is the
+// page URL with the run's occurrence id as fragment (m<id>, or
+// m<id>-<unix start> for a run of a recurring window): stable for the run's
+// life, as feed readers need.
+func (s *Site) maintenanceItems(sn *snapshot, pr publicReq) []feedItem {
+	windows := map[int64]store.MaintenanceWindow{}
+	for _, w := range sn.maintenance {
+		windows[w.ID] = w
+	}
+	type run struct {
+		w       store.MaintenanceWindow
+		updates []store.MaintenanceUpdate // newest first, as the snapshot holds them
+	}
+	runs := map[string]*run{}
+	var order []string
+	for _, u := range sn.maintenanceUpdates {
+		w, ok := windows[u.MaintenanceID]
+		if !ok {
+			continue
+		}
+		id := occurrenceID(w, u.OccurrenceStart)
+		r := runs[id]
+		if r == nil {
+			r = &run{w: w}
+			runs[id] = r
+			order = append(order, id)
+		}
+		r.updates = append(r.updates, u)
+	}
+	items := make([]feedItem, 0, len(order))
+	for _, id := range order {
+		r := runs[id]
+		newest, oldest := r.updates[0], r.updates[len(r.updates)-1]
+		when := s.feedSpan(sn, newest.OccurrenceStart, newest.OccurrenceEnd)
+		var b strings.Builder
+		fmt.Fprintf(&b, "<p>Scheduled maintenance, %s.", html.EscapeString(when))
+		var names []string
+		for _, c := range sn.componentsByID(r.w.ComponentIDs) {
+			names = append(names, c.Name)
+		}
+		if len(names) > 0 {
+			fmt.Fprintf(&b, " Affected: %s.", html.EscapeString(strings.Join(names, ", ")))
+		}
+		b.WriteString("</p>")
+		for _, u := range r.updates {
+			fmt.Fprintf(&b, "<p><strong>%s</strong> · %s</p>%s", html.EscapeString(incidentStatusText(u.Status)),
+				sn.local(u.DisplayAt).Format("2 Jan 2006 15:04 MST"), s.md.HTML(u.Body))
+		}
+		items = append(items, feedItem{id: pr.root + "/#" + id, link: pr.root + "/",
+			title:     "Maintenance: " + r.w.Name + " (" + when + ")",
+			published: oldest.DisplayAt, updated: newest.DisplayAt, html: b.String()})
+	}
+	return items
+}
+
+// feedSpan words a run's time in the page's zone: "1 Dec 2026 08:00–10:00
+// CET", with the end's date when it ends on another day.
+func (s *Site) feedSpan(sn *snapshot, from, until time.Time) string {
+	f, u := sn.local(from), sn.local(until)
+	if f.Format("20060102") == u.Format("20060102") {
+		return f.Format("2 Jan 2006 15:04") + "–" + u.Format("15:04 MST")
+	}
+	return f.Format("2 Jan 2006 15:04 MST") + " – " + u.Format("2 Jan 2006 15:04 MST")
 }

@@ -27,10 +27,53 @@ const (
 	maintCompleted  = "completed"
 )
 
+// recentMaintenanceUpdates is how many maintenance updates a snapshot
+// reads: the feeds' maintenance entries and the history's past runs.
+const recentMaintenanceUpdates = 100
+
 // occurrences lists the snapshot's maintenances at its load time: in
-// progress first, then by start.
+// progress first, then by start; then the past runs of recurring windows
+// that the snapshot's updates know of (the history shows them), oldest
+// first.
 func (sn *snapshot) occurrences() []occurrence {
-	return maintenanceOccurrences(sn.maintenance, sn.loadedAt)
+	out := maintenanceOccurrences(sn.maintenance, sn.loadedAt)
+	return append(out, pastRuns(sn.maintenance, sn.maintenanceUpdates, out)...)
+}
+
+// pastRuns are the completed runs of recurring windows that updates record
+// and current does not already hold.
+func pastRuns(ws []store.MaintenanceWindow, updates []store.MaintenanceUpdate, current []occurrence) []occurrence {
+	seen := map[string]bool{}
+	for _, o := range current {
+		seen[o.id] = true
+	}
+	byID := map[int64]store.MaintenanceWindow{}
+	for _, w := range ws {
+		byID[w.ID] = w
+	}
+	var out []occurrence
+	for _, u := range updates {
+		w, ok := byID[u.MaintenanceID]
+		if !ok || w.Schedule == "" || u.Status != maintCompleted {
+			continue
+		}
+		o := recurring(w, u.OccurrenceStart, u.OccurrenceEnd, maintCompleted)
+		if !seen[o.id] {
+			seen[o.id] = true
+			out = append(out, o)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].from.Before(out[j].from) })
+	return out
+}
+
+// occurrenceID names a run as the public documents do: "m<id>" for a
+// one-off window, "m<id>-<unix start>" for a run of a recurring one.
+func occurrenceID(w store.MaintenanceWindow, start time.Time) string {
+	if w.Schedule == "" {
+		return "m" + strconv.FormatInt(w.ID, 10)
+	}
+	return "m" + strconv.FormatInt(w.ID, 10) + "-" + strconv.FormatInt(start.Unix(), 10)
 }
 
 // maintenanceOccurrences computes, at now, each one-off window and the
@@ -44,7 +87,7 @@ func maintenanceOccurrences(ws []store.MaintenanceWindow, now time.Time) []occur
 			if w.StartsAt == nil || w.EndsAt == nil {
 				continue
 			}
-			o := occurrence{window: w, id: "m" + strconv.FormatInt(w.ID, 10), status: w.Status, from: *w.StartsAt, until: *w.EndsAt}
+			o := occurrence{window: w, id: occurrenceID(w, *w.StartsAt), status: w.Status, from: *w.StartsAt, until: *w.EndsAt}
 			if o.status == maintScheduled || o.status == maintInProgress {
 				switch {
 				case !now.Before(o.until):
@@ -85,6 +128,5 @@ func maintenanceOccurrences(ws []store.MaintenanceWindow, now time.Time) []occur
 }
 
 func recurring(w store.MaintenanceWindow, from, until time.Time, status string) occurrence {
-	return occurrence{window: w, id: "m" + strconv.FormatInt(w.ID, 10) + "-" + strconv.FormatInt(from.Unix(), 10),
-		status: status, from: from, until: until}
+	return occurrence{window: w, id: occurrenceID(w, from), status: status, from: from, until: until}
 }

@@ -31,6 +31,8 @@ type snapshot struct {
 	today time.Time
 	// loc is the page's time zone: the HTML shows times in it.
 	loc *time.Location
+	// maintenanceUpdates are the recent steps of maintenance runs, newest first.
+	maintenanceUpdates []store.MaintenanceUpdate
 }
 
 // pageLocation is the page's time zone, UTC when it does not resolve
@@ -77,6 +79,9 @@ func (s *Site) loadSnapshot(ctx context.Context, slug string) (*snapshot, error)
 	}
 	snap.incidents = mergeIncidents(recent, open)
 	if snap.maintenance, err = s.st.PublicMaintenance(ctx, page.OrgID, page.ID); err != nil {
+		return nil, err
+	}
+	if snap.maintenanceUpdates, err = s.st.MaintenanceUpdates(ctx, page.OrgID, page.ID, 0, recentMaintenanceUpdates); err != nil {
 		return nil, err
 	}
 	return snap, nil
