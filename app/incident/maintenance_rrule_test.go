@@ -24,7 +24,7 @@ func TestWindowRRule(t *testing.T) {
 		{"0 8,20 * * *", "FREQ=DAILY;BYHOUR=8,20;BYMINUTE=0"},
 		{"0,30 8 * * SAT", "FREQ=WEEKLY;BYDAY=SA;BYHOUR=8;BYMINUTE=0,30"},
 		{"0 8 */2 * *", "FREQ=MONTHLY;BYMONTHDAY=1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31"},
-		{"0 8 1 * MON", ""},  // cron: the 1st or any Monday
+		{"0 8 1 * MON", ""},   // cron: the 1st or any Monday
 		{"0 8 1-7 * MON", ""}, // the first Monday, as cron does not read it
 	}
 	for _, tt := range tests {
