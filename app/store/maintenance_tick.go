@@ -37,11 +37,6 @@ type tickWindow struct {
 	window incident.Window
 }
 
-// maxMaintenanceRun bounds how far back a run's start may lie while it is
-// still of interest to the tick (the longest window apply accepts, 31 days,
-// plus margin).
-const maxMaintenanceRun = 32 * 24 * time.Hour
-
 // AdvanceMaintenance moves every organisation's maintenance windows on at
 // now (incident.PlanMaintenance): it writes the missing scheduled,
 // in_progress and completed updates, puts components under maintenance
@@ -58,7 +53,12 @@ func (s *Store) AdvanceMaintenance(ctx context.Context, now time.Time, lookback 
 	if err != nil {
 		return nil, err
 	}
-	done, err := s.maintenanceDone(ctx, now.Add(-lookback-maxMaintenanceRun))
+	// A run of interest began at most lookback plus the longest run ago.
+	longest := time.Duration(0)
+	for _, w := range windows {
+		longest = max(longest, w.window.Duration())
+	}
+	done, err := s.maintenanceDone(ctx, now.Add(-lookback-longest))
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"pharos/app/incident"
 )
@@ -102,7 +103,8 @@ func (s *Store) CreateMaintenance(ctx context.Context, orgID int64, actor Actor,
 
 // UpdateMaintenance validates and rewrites window w.ID of the
 // organisation's page w.PageID: definition, body, components and, when
-// w.Status is set, the status. It records actor in the audit log in the
+// w.Status is set, the status (a one-off window given new times without a
+// status is scheduled again). It records actor in the audit log in the
 // same transaction and returns the window as stored. Another
 // organisation's (or page's) window is ErrNotFound.
 func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor, w MaintenanceWindow) (MaintenanceWindow, error) {
@@ -115,6 +117,11 @@ func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor,
 		old, err := tx.maintenanceWindow(ctx, orgID, w.PageID, w.ID)
 		if err != nil {
 			return err
+		}
+		if w.Status == "" && w.Schedule == "" && (!sameTime(old.StartsAt, w.StartsAt) || !sameTime(old.EndsAt, w.EndsAt)) {
+			// A one-off window moved runs again: the maintenance tick
+			// announces, starts and completes the new run.
+			w.Status = MaintenanceScheduled
 		}
 		if err := tx.UpdateMaintenanceWindow(ctx, w); err != nil {
 			if isUniqueViolation(err) {
@@ -184,4 +191,11 @@ func maintenanceWindow(ctx context.Context, q querier, s *Store, orgID, pageID, 
 		return MaintenanceWindow{}, err
 	}
 	return ws[0], nil
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }

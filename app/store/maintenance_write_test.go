@@ -191,3 +191,28 @@ func TestMaintenanceWritesRefuseBadWindows(t *testing.T) {
 		}
 	})
 }
+
+func TestMovedOneOffWindowIsScheduledAgain(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		a := seedMaintenanceTenant(t, s, "a")
+		start := time.Date(2026, 10, 25, 7, 0, 0, 0, time.UTC)
+		end := start.Add(time.Hour)
+		w, err := s.CreateMaintenance(ctx, a.org.ID, store.CLIActor(), store.MaintenanceWindow{PageID: a.page.ID, Name: "x",
+			StartsAt: &start, EndsAt: &end, Status: store.MaintenanceCompleted})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Body = "Only the text changes."
+		w.Status = ""
+		if got, err := s.UpdateMaintenance(ctx, a.org.ID, store.CLIActor(), w); err != nil || got.Status != store.MaintenanceCompleted {
+			t.Errorf("body edit: got status %q (%v), want completed kept", got.Status, err)
+		}
+		later := end.Add(24 * time.Hour)
+		w.EndsAt = &later
+		if got, err := s.UpdateMaintenance(ctx, a.org.ID, store.CLIActor(), w); err != nil || got.Status != store.MaintenanceScheduled {
+			t.Errorf("moved end: got status %q (%v), want scheduled", got.Status, err)
+		}
+	})
+}
