@@ -1,0 +1,74 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"pharos/app/store"
+)
+
+// FanOutStore is what the fan-out step needs.
+type FanOutStore interface {
+	UnprocessedOutbox(ctx context.Context, limit int) ([]store.OutboxRow, error)
+	FanOutEvent(ctx context.Context, f store.FanOut) (created int64, done bool, err error)
+	Page(ctx context.Context, orgID, id int64) (store.Page, error)
+	PublicComponents(ctx context.Context, orgID, pageID int64) ([]store.PublicComponent, error)
+	PublicIncident(ctx context.Context, orgID, pageID, id int64) (store.PublicIncident, error)
+}
+
+// DeliveryStore is what the delivery step needs.
+type DeliveryStore interface {
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.ClaimedDelivery, error)
+	RecordAttempts(ctx context.Context, attempts []store.DeliveryAttempt) (int, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Defaults of Options.
+const (
+	DefaultBatch       = 1000
+	DefaultConcurrency = 256
+	DefaultLease       = 2 * time.Minute
+	DefaultPoll        = 500 * time.Millisecond
+)
+
+// Options configure a Notifier; zero values select the defaults.
+type Options struct {
+	// Store is the database (a *store.Store).
+	Store Store
+	// Senders maps a subscriber kind (KindEmail, KindWebhook) to its
+	// channel. Events for a kind without a sender are not fanned out to
+	// its subscribers.
+	Senders map[string]Sender
+	// BaseURL is the public URL of Pharos (PHAROS_BASE_URL), for page
+	// links.
+	BaseURL string
+	// UnsubscribeURL builds a subscriber's unsubscribe / manage link
+	// (the subscriptions code signs it); nil leaves Message.UnsubscribeURL
+	// at the page's subscribe page.
+	UnsubscribeURL func(s Subscriber) string
+	// Batch bounds the deliveries one claim leases (default 1000) and the
+	// outbox rows one fan-out pass reads.
+	Batch int
+	// Concurrency bounds the sends in flight (default 256).
+	Concurrency int
+	// Lease is how long a claimed delivery stays with this notifier
+	// (default 2 min); it must outlast a batch's sends.
+	Lease time.Duration
+	// Poll is how often the outbox and the due deliveries are looked at
+	// when there was nothing to do (default 500 ms).
+	Poll time.Duration
+	// Jitter spreads each retry by up to this fraction of its delay
+	// (default 0.1; negative for none, as tests that assert exact times
+	// use).
+	Jitter float64
+	// Now is the clock (default time.Now); tests inject one to step over
+	// the 5 s and 5 min retries.
+	Now func() time.Time
+	// Logger and Registry: the process's log and metrics registry.
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+}
