@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Soak run of the embedded deployment (issue 15): `pharos run` (SQLite,
+# in-process bus) probing CHECKS checks at INTERVAL against one local HTTPS
+# target (127.0.0.2, a throw-away CA: deploy/bench/targets), for DURATION
+# seconds. Every SAMPLE seconds it records, for the pharos process:
+#
+#   rss_mb      VmRSS from /proc/PID/status
+#   heap_mb     go_memstats_heap_inuse_bytes from /metrics
+#   jobs        pharos_jobs_stream_length (job + run-now streams, all regions)
+#   results     pharos_results_stream_length (all result shards)
+#   db_mb       the SQLite database with its -wal and -shm files
+#   checks      jobs probed in the interval (pharos_worker_jobs_run_total)
+#   cpu_ms/chk  utime+stime from /proc/PID/stat over the interval ÷ checks
+#
+# and prints them as a table, then one summary line: RSS and heap at the
+# first and last sample and their growth per minute after WARMUP seconds,
+# database growth per minute, and CPU ms per check over the whole run after
+# the first sample (the first interval includes start-up and apply caches).
+#
+# Everything lives in a temporary directory (removed on success, kept with
+# the logs on failure); every process it starts is stopped at the end.
+#
+#   CHECKS    number of checks (default 1000), one component each
+#   INTERVAL  check interval (default 30s)
+#   DURATION  seconds of `pharos run` (default 600; QUICK=1: 180)
+#   SAMPLE    seconds between samples (default 30)
+#   WARMUP    seconds excluded from the growth figures (default 60)
+#   PHAROS    an already-built pharos binary to run instead of building one
+#             (to compare commits: build each, then pass it here)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CHECKS="${CHECKS:-1000}"
+INTERVAL="${INTERVAL:-30s}"
+if [ "${QUICK:-0}" = 1 ]; then DURATION="${DURATION:-180}"; else DURATION="${DURATION:-600}"; fi
+SAMPLE="${SAMPLE:-30}"
+WARMUP="${WARMUP:-60}"
+TARGET_IP=127.0.0.2
+
+die() { echo "soak: $*" >&2; exit 1; }
+for v in CHECKS DURATION SAMPLE WARMUP; do
+  case "${!v}" in *[!0-9]* | '' | 0) die "$v=${!v}: want a positive number" ;; esac
+done
+
+work="$(mktemp -d /tmp/pharos-soak.XXXXXX)"
+pids=() # every process started, each the leader of its own process group
+ok=0
+
+cleanup() {
+  set +e
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
+  if [ "$ok" = 1 ]; then
+    rm -rf "$work"
+  else
+    echo "soak: failed or interrupted; logs kept in $work" >&2
+    tail -n 5 "$work"/*.log >&2 2>/dev/null
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start NAME CMD...: runs CMD in a process group of its own (setsid execs
+# it, so $! is CMD's pid), output in NAME.log.
+start() {
+  local name="$1"; shift
+  setsid "$@" >"$work/$name.log" 2>&1 &
+  pids+=("$!")
+}
+
+# wait_for SECONDS WHAT CMD...: retries CMD every 0.2s.
+wait_for() {
+  local secs="$1" what="$2"; shift 2
+  local end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$end" ] || die "timed out after ${secs}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+echo "== build"
+if [ -n "${PHAROS:-}" ]; then
+  cp "$PHAROS" "$work/pharos"
+else
+  go build -o "$work/pharos" .
+fi
+go build -o "$work/targets" ./deploy/bench/targets
+pharos="$work/pharos"
+
+export PHAROS_DATABASE_URL="sqlite://$work/pharos.db"
+export PHAROS_SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export PHAROS_ALLOW_PRIVATE_TARGETS=true
+unset PHAROS_REDIS_URL
+
+echo "== target on $TARGET_IP"
+"$work/targets" -ca-dir "$work" -init
+start target "$work/targets" -ca-dir "$work" -listen "$TARGET_IP:0" -addr-file "$work/target.addr"
+wait_for 10 "the target" test -s "$work/target.addr"
+target="$(cat "$work/target.addr")"
+echo "  https://$target/"
+
+echo "== $CHECKS checks every $INTERVAL"
+echo "soak-password-$$" | "$pharos" user create --email soak@example.test --org Soak --org-slug soak >/dev/null
+{
+  printf 'page:\n  slug: soak\n  title: Soak\nregions: [local]\ncomponents:\n'
+  for i in $(seq 1 "$CHECKS"); do
+    printf '  - name: c%d\n    checks:\n      - name: k%d\n        url: https://%s/c/%d\n' "$i" "$i" "$target" "$i"
+    printf '        interval: %s\n        timeout: 5s\n        tls: {ca: ca.pem}\n        expect: {status: [200]}\n' "$INTERVAL"
+  done
+} >"$work/pharos.yaml"
+"$pharos" apply -f "$work/pharos.yaml" | tail -n 1
+
+echo "== pharos run for ${DURATION}s, a sample every ${SAMPLE}s"
+PHAROS_LISTEN=127.0.0.1:0 start run "$pharos" run
+pid="${pids[-1]}"
+wait_for 60 "pharos run to announce its URL" grep -qo 'http://127.0.0.1:[0-9]*/' "$work/run.log"
+base="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/run.log" | head -n1)"
+[ "$(cat "/proc/$pid/comm")" = pharos ] || die "pid $pid is $(cat "/proc/$pid/comm"), not pharos"
+hz="$(getconf CLK_TCK)"
+
+# sample prints: seconds rss_kb heap_bytes jobs_len results_len db_bytes jobs_run cpu_ticks
+sample() {
+  local rss cpu db m
+  rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
+  # Fields after the parenthesised command name: utime and stime are the
+  # 12th and 13th.
+  cpu="$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')"
+  db="$(cat "$work"/pharos.db* 2>/dev/null | wc -c)"
+  m="$(curl -fsS "$base/metrics")" || die "GET $base/metrics failed"
+  awk -v t="$1" -v rss="$rss" -v cpu="$cpu" -v db="$db" '
+    /^go_memstats_heap_inuse_bytes / {heap = $2}
+    /^pharos_jobs_stream_length/ {jobs += $2}
+    /^pharos_results_stream_length/ {results += $2}
+    /^pharos_worker_jobs_run_total[{ ]/ {run += $2}
+    END {printf "%d %d %.0f %d %d %d %d %d\n", t, rss, heap, jobs, results, db, run, cpu}
+  ' <<<"$m"
+}
+
+started=$SECONDS
+samples=()
+while :; do
+  next=$(( ${#samples[@]} * SAMPLE ))
+  [ "$next" -le "$DURATION" ] || break
+  while [ $((SECONDS - started)) -lt "$next" ]; do sleep 0.5; done
+  kill -0 "$pid" 2>/dev/null || die "pharos run exited early"
+  samples+=("$(sample "$next")")
+  printf '.' >&2
+done
+echo >&2
+
+echo
+printf '%6s %8s %8s %6s %8s %8s %7s %11s\n' t_s rss_mb heap_mb jobs results db_mb checks cpu_ms/chk
+printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
+  {
+    mb = 1048576
+    if (NR == 1) { cpu = "-"; n = "-" } else {
+      n = $7 - prun
+      cpu = n > 0 ? sprintf("%.2f", ($8 - pcpu) * 1000 / hz / n) : "-"
+    }
+    printf "%6d %8.1f %8.1f %6d %8d %8.1f %7s %11s\n", $1, $2 / 1024, $3 / mb, $4, $5, $6 / mb, n, cpu
+    prun = $7; pcpu = $8
+  }'
+printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CHECKS" -v interval="$INTERVAL" '
+  {
+    t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8
+    if (w == 0 && $1 >= warm) w = NR
+  }
+  END {
+    if (w == 0 || w == NR) w = 1
+    mins = (t[NR] - t[w]) / 60
+    n = run[NR] - run[1]
+    if (mins <= 0) mins = 1e9 # one sample: no growth to report
+    printf "\nsummary: %d checks every %s for %ds: RSS %.1f -> %.1f MB (%+.2f MB/min after %ds), heap %.1f -> %.1f MB (%+.2f MB/min), db %.1f MB (%+.2f MB/min), %d checks run, CPU %.2f ms per check\n",
+      checks, interval, t[NR], rss[1], rss[NR], (rss[NR] - rss[w]) / mins, t[w],
+      heap[1], heap[NR], (heap[NR] - heap[w]) / mins,
+      db[NR], (db[NR] - db[w]) / mins, n, (n > 0) ? (cpu[NR] - cpu[1]) * 1000 / hz / n : 0
+  }'
+ok=1
