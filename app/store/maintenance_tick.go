@@ -93,14 +93,25 @@ func (s *Store) AdvanceMaintenance(ctx context.Context, now time.Time, lookback 
 // advanceWindow writes one window's steps and status in tx.
 func (tx *Tx) advanceWindow(ctx context.Context, w *tickWindow, all []tickWindow, steps []incident.MaintenanceStep,
 	status string, now time.Time) (MaintenanceChange, error) {
+	return tx.advanceWindowWith(ctx, w, all, steps, status, now, "")
+}
+
+// advanceWindowWith is advanceWindow with the updates' text: body, or
+// the automatic wording when it is "".
+func (tx *Tx) advanceWindowWith(ctx context.Context, w *tickWindow, all []tickWindow, steps []incident.MaintenanceStep,
+	status string, now time.Time, body string) (MaintenanceChange, error) {
 	ch := MaintenanceChange{OrgID: w.OrgID, PageID: w.PageID, PageSlug: w.slug, WindowID: w.ID}
 	for _, step := range steps {
+		text := body
+		if text == "" {
+			text = incident.MaintenanceUpdateBody(step.Status, w.Body)
+		}
 		var id int64
 		err := tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO maintenance_updates
 			(org_id, maintenance_id, occurrence_start, occurrence_end, status, body, display_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (maintenance_id, occurrence_start, status) DO NOTHING RETURNING id`),
 			w.OrgID, w.ID, step.Run.Start.UTC(), step.Run.End.UTC(), step.Status,
-			incident.MaintenanceUpdateBody(step.Status, w.Body), step.DisplayAt.UTC(), now).Scan(&id)
+			text, step.DisplayAt.UTC(), now).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // another tick wrote it: its writer also did its effect
 		}
