@@ -45,7 +45,13 @@ func (s *Site) MaintenanceICS(c echo.Context) error {
 // calendar renders the snapshot's windows as an iCalendar document.
 func (s *Site) calendar(sn *snapshot, root string) []byte {
 	var ev icalWriter
-	zones := map[string]*time.Location{}
+	// The page's zone is always defined: X-WR-TIMEZONE names it, and a
+	// calendar must hold at least one component even with no window.
+	pageZone := sn.loc
+	if pageZone == nil {
+		pageZone = time.UTC
+	}
+	zones := map[string]*time.Location{pageZone.String(): pageZone}
 	firstYear := sn.loadedAt.Year()
 	useZone := func(loc *time.Location, t time.Time) {
 		if !isUTC(loc) {
@@ -94,7 +100,7 @@ func (s *Site) calendar(sn *snapshot, root string) []byte {
 	cal.line("CALSCALE", "GREGORIAN")
 	cal.line("METHOD", "PUBLISH")
 	cal.line("X-WR-CALNAME", icalText(sn.page.Title+" maintenance"))
-	cal.line("X-WR-TIMEZONE", sn.loc.String())
+	cal.line("X-WR-TIMEZONE", pageZone.String())
 	for _, name := range sortedKeys(zones) {
 		vtimezone(&cal, zones[name], firstYear-1, sn.loadedAt.Year()+2)
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pharos/app/store"
 )
 
 func TestVTimezone(t *testing.T) {
@@ -67,5 +69,23 @@ func TestICalValues(t *testing.T) {
 	}
 	if unfolded := strings.ReplaceAll(iw.b.String(), "\r\n ", ""); unfolded != "SUMMARY:"+strings.Repeat("x", 66)+"éé"+strings.Repeat("y", 80)+"\r\n" {
 		t.Errorf("unfolding gives %q", unfolded)
+	}
+}
+
+// An empty page's calendar is still valid: it defines the page's zone.
+func TestEmptyCalendar(t *testing.T) {
+	t.Parallel()
+	for _, zone := range []string{"UTC", "Europe/Berlin"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Site{}
+		sn := &snapshot{page: store.Page{Slug: "acme", Title: "ACME"}, loc: loc, loadedAt: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
+		got := string(s.calendar(sn, "https://status.example"))
+		if !strings.Contains(got, "BEGIN:VTIMEZONE\r\nTZID:"+zone+"\r\n") || strings.Contains(got, "VEVENT") ||
+			!strings.HasSuffix(got, "END:VTIMEZONE\r\nEND:VCALENDAR\r\n") {
+			t.Errorf("%s: got\n%s", zone, got)
+		}
 	}
 }
