@@ -4,7 +4,9 @@
 // check (quorum, confirm rounds, region health, maintenance), maps checks to
 // component status, opens, updates and resolves automatic incidents and
 // writes their outbox events — all in one transaction per batch — then
-// publishes live page events and only then acknowledges the batch.
+// publishes live page events and only then acknowledges the batch. A
+// periodic sweep marks misconfigured the checks no worker of their regions
+// reports on, which no batch would ever judge.
 //
 // The judgement itself is app/incident's pure logic; this package is the
 // shell that feeds it from the database and writes its verdicts back.
@@ -48,12 +50,14 @@ var (
 
 // Defaults of Options.
 const (
-	DefaultShards       = 8
-	DefaultBatchSize    = 500
-	DefaultBatchWait    = 50 * time.Millisecond
-	DefaultLockTTL      = 15 * time.Second
-	DefaultRegionWindow = 5 * time.Minute
-	DefaultRefreshEvery = 10 * time.Second
+	DefaultShards        = 8
+	DefaultBatchSize     = 500
+	DefaultBatchWait     = 50 * time.Millisecond
+	DefaultLockTTL       = 15 * time.Second
+	DefaultRegionWindow  = 5 * time.Minute
+	DefaultRefreshEvery  = 10 * time.Second
+	DefaultNoWorkerAfter = 10 * time.Minute
+	DefaultSweepEvery    = time.Minute
 )
 
 // Options configure an Aggregator. The zero value of each field selects
@@ -83,6 +87,12 @@ type Options struct {
 	// alert-repeat settings are reused before being read again (default
 	// 10s). Negative: read them for every batch (tests).
 	RefreshEvery time.Duration
+	// NoWorkerAfter is how long none of a check's regions may report any
+	// result before the check is misconfigured (default 10m, and at least
+	// 3 intervals of the check); negative: never (no sweep). SweepEvery is
+	// how often Run looks (default 1m).
+	NoWorkerAfter time.Duration
+	SweepEvery    time.Duration
 	// LatestCache, when set, receives the latest states of every committed
 	// batch (DESIGN §3 step 2): NewRedisLatest with a Redis bus,
 	// NewMemoryLatest or nothing in the in-process mode.
@@ -119,6 +129,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RefreshEvery == 0 {
 		o.RefreshEvery = DefaultRefreshEvery
+	}
+	if o.NoWorkerAfter == 0 {
+		o.NoWorkerAfter = DefaultNoWorkerAfter
+	}
+	if o.SweepEvery <= 0 {
+		o.SweepEvery = DefaultSweepEvery
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

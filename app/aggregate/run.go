@@ -29,6 +29,16 @@ func (a *Aggregator) Run(ctx context.Context) error {
 	a.log.Info("aggregator started", slog.Int("shards", a.opts.Shards), slog.String("consumer", a.opts.Consumer))
 	o := &owner{a: a, shards: map[int]*shardRun{}}
 	defer o.stopAll()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		a.sweepLoop(sweepCtx)
+	}()
+	defer func() {
+		stopSweep()
+		<-swept
+	}()
 	o.balance(ctx)
 	tick := time.NewTicker(a.opts.LockTTL / 3)
 	defer tick.Stop()
