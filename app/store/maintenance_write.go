@@ -104,8 +104,9 @@ func (s *Store) CreateMaintenance(ctx context.Context, orgID int64, actor Actor,
 // UpdateMaintenance validates and rewrites window w.ID of the
 // organisation's page w.PageID: definition, body, components and, when
 // w.Status is set, the status (a one-off window given new times without a
-// status is scheduled again). It records actor in the audit log in the
-// same transaction and returns the window as stored. Another
+// status is scheduled again). Components the change puts in or out of a
+// running window follow at once (settleComponents). It records actor in
+// the audit log in the same transaction and returns the window as stored. Another
 // organisation's (or page's) window is ErrNotFound.
 func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor, w MaintenanceWindow) (MaintenanceWindow, error) {
 	w.OrgID = orgID
@@ -129,6 +130,9 @@ func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor,
 			}
 			return err
 		}
+		if err := tx.settleComponents(ctx, orgID, w.PageID, append(old.ComponentIDs, w.ComponentIDs...), now()); err != nil {
+			return err
+		}
 		detail := maintenanceAudit(w)
 		if w.Status != "" && w.Status != old.Status {
 			detail["status"] = old.Status + "→" + w.Status
@@ -146,7 +150,8 @@ func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor,
 }
 
 // DeleteMaintenance deletes window id of the organisation's page (with its
-// component links) and records actor in the audit log in the same
+// component links), gives back the components it held under maintenance,
+// and records actor in the audit log in the same
 // transaction. Another organisation's (or page's) window is ErrNotFound.
 func (s *Store) DeleteMaintenance(ctx context.Context, orgID int64, actor Actor, pageID, id int64) error {
 	return s.InTx(ctx, func(tx *Tx) error {
@@ -155,6 +160,9 @@ func (s *Store) DeleteMaintenance(ctx context.Context, orgID int64, actor Actor,
 			return err
 		}
 		if err := tx.DeleteMaintenanceWindow(ctx, orgID, id); err != nil {
+			return err
+		}
+		if err := tx.settleComponents(ctx, orgID, pageID, old.ComponentIDs, now()); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, orgID, actor, "maintenance.delete", fmt.Sprintf("maintenance %d", id), maintenanceAudit(old))
@@ -198,4 +206,61 @@ func sameTime(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b)
+}
+
+// settleComponents puts the page's components ids under maintenance when a
+// window running now covers them, and gives those under maintenance that
+// none covers back to their checks: after a window changed or went, its
+// components need not wait for the maintenance tick, which acts only when
+// a run begins or ends. Other statuses a person set are left alone.
+func (tx *Tx) settleComponents(ctx context.Context, orgID, pageID int64, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	windows, err := tx.pageTickWindows(ctx, orgID, pageID)
+	if err != nil {
+		return err
+	}
+	covered := map[int64]bool{}
+	for _, w := range windows {
+		if incident.MaintenanceActive(w.window, w.Status, at) {
+			for _, id := range w.ComponentIDs {
+				covered[id] = true
+			}
+		}
+	}
+	current, err := tx.componentStatusesOf(ctx, orgID, ids)
+	if err != nil {
+		return err
+	}
+	var enter []StateChange
+	var leave []int64
+	for id, status := range current {
+		switch {
+		case covered[id] && status != incident.UnderMaintenance:
+			enter = append(enter, StateChange{OrgID: orgID, ID: id, State: incident.UnderMaintenance, At: at})
+		case !covered[id] && status == incident.UnderMaintenance:
+			leave = append(leave, id)
+		}
+	}
+	if _, err := tx.SetComponentStatuses(ctx, enter); err != nil {
+		return err
+	}
+	if len(leave) == 0 {
+		return nil
+	}
+	states, err := tx.ComponentCheckStates(ctx, map[int64][]int64{orgID: leave})
+	if err != nil {
+		return err
+	}
+	var back []StateChange
+	for _, id := range leave {
+		var ss []incident.State
+		for _, st := range states[id] {
+			ss = append(ss, incident.State(st))
+		}
+		back = append(back, StateChange{OrgID: orgID, ID: id, State: incident.ComponentStatus(ss, false), At: at})
+	}
+	_, err = tx.SetComponentStatuses(ctx, back)
+	return err
 }

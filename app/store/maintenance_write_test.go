@@ -216,3 +216,39 @@ func TestMovedOneOffWindowIsScheduledAgain(t *testing.T) {
 		}
 	})
 }
+
+// A running window that is edited or deleted gives its components back at
+// once; one that gains a component puts it under maintenance.
+func TestChangingARunningWindowSettlesComponents(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		m := seedMaintenanceTenant(t, s, "acme")
+		start := time.Now().UTC().Add(-time.Hour)
+		end := start.Add(3 * time.Hour)
+		w, err := s.CreateMaintenance(ctx, m.org.ID, store.CLIActor(), store.MaintenanceWindow{PageID: m.page.ID, Name: "now",
+			StartsAt: &start, EndsAt: &end, ComponentIDs: []int64{m.api.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AdvanceMaintenance(ctx, time.Now(), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if api, media := componentStatuses(t, s, m); api != "under_maintenance" || media != "operational" {
+			t.Fatalf("running: API %s, Media %s", api, media)
+		}
+		w.ComponentIDs = []int64{m.media.ID}
+		if _, err := s.UpdateMaintenance(ctx, m.org.ID, store.CLIActor(), w); err != nil {
+			t.Fatal(err)
+		}
+		if api, media := componentStatuses(t, s, m); api != "operational" || media != "under_maintenance" {
+			t.Errorf("after moving the window to Media: API %s, Media %s; want operational, under_maintenance", api, media)
+		}
+		if err := s.DeleteMaintenance(ctx, m.org.ID, store.CLIActor(), m.page.ID, w.ID); err != nil {
+			t.Fatal(err)
+		}
+		if api, media := componentStatuses(t, s, m); api != "operational" || media != "operational" {
+			t.Errorf("after deleting the window: API %s, Media %s; want both operational", api, media)
+		}
+	})
+}
