@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 	_ "time/tzdata" // maintenance time zones validate even where the OS has no zoneinfo (static images)
 
 	"pharos/app/store"
@@ -96,6 +97,11 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 		return Report{}, err
 	}
 	warnings := targetWarnings(cfg, req.allowPrivate)
+	unserved, werr := regionWarnings(ctx, st, cfg, time.Now())
+	if werr != nil {
+		return Report{}, fmt.Errorf("apply: %w", werr)
+	}
+	warnings = append(warnings, unserved...)
 	if req.warn != nil && len(warnings) > 0 {
 		req.warn(warnings)
 	}

@@ -1,14 +1,19 @@
 package apply
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
+	"pharos/app/aggregate"
 	envconfig "pharos/app/config"
+	"pharos/app/store"
 	"pharos/probes"
 )
 
@@ -147,4 +152,41 @@ func addressWarning(guard *probes.Guard, s string, allowPrivate bool) string {
 		msg += allowHint
 	}
 	return msg
+}
+
+// regionWarnings lists the checks none of whose regions has a worker that
+// reported within aggregate.DefaultNoWorkerAfter: the aggregator's sweep
+// will mark them misconfigured. With no region reporting at all (a new
+// install, or a stalled pipeline) nothing can be told, and nothing is said.
+func regionWarnings(ctx context.Context, st *store.Store, cfg *config, now time.Time) ([]Warning, error) {
+	var seen map[string]bool
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		seen, err = tx.RegionsSeenSince(ctx, now.Add(-aggregate.DefaultNoWorkerAfter))
+		return err
+	})
+	if err != nil || len(seen) == 0 {
+		return nil, err
+	}
+	reporting := make([]string, 0, len(seen))
+	for r := range seen {
+		reporting = append(reporting, r)
+	}
+	slices.Sort(reporting)
+	var out []Warning
+	for i, comp := range cfg.components {
+		for j, chk := range comp.checks {
+			if slices.ContainsFunc(chk.regions, func(r string) bool { return seen[r] }) {
+				continue
+			}
+			line := chk.lines["regions"]
+			if line == 0 {
+				line = chk.line
+			}
+			out = append(out, Warning{Line: line, Path: fmt.Sprintf("components[%d].checks[%d].regions", i, j), Check: chk.name,
+				Message: fmt.Sprintf("no worker of %s has reported in the last %s (reporting: %s); the check will be misconfigured until one does",
+					strings.Join(chk.regions, ", "), aggregate.DefaultNoWorkerAfter, strings.Join(reporting, ", "))})
+		}
+	}
+	return out, nil
 }
