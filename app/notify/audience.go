@@ -19,6 +19,8 @@ type payload struct {
 	Deliver   *bool  `json:"deliver_notifications"`
 	Draft     bool   `json:"draft"`
 	Name      string `json:"name"`
+	Status    string `json:"status"`
+	Impact    string `json:"impact"`
 	OldStatus string `json:"old_status"`
 	NewStatus string `json:"new_status"`
 }

@@ -87,8 +87,42 @@ func (n *Notifier) render(ctx context.Context, row store.OutboxRow, p payload) (
 	if err != nil {
 		return Event{}, err
 	}
-	ev.Incident = renderIncident(in, byID, ev.Page.URL)
+	ev.Incident = renderIncident(asOf(in, p, row.CreatedAt), byID, ev.Page.URL)
 	return ev, nil
+}
+
+// asOf winds an incident read at fan-out time back to the event: events
+// queued while the notifier was behind must each tell their own update,
+// not all the latest one.
+func asOf(in store.PublicIncident, p payload, at time.Time) store.PublicIncident {
+	if p.UpdateID != 0 {
+		kept := in.Updates[:0:0]
+		for _, u := range in.Updates {
+			if u.ID <= p.UpdateID {
+				kept = append(kept, u)
+			}
+		}
+		in.Updates = kept
+	}
+	if p.Name != "" {
+		in.Name = p.Name
+	}
+	if p.Status != "" {
+		in.Status = p.Status
+	}
+	if p.Impact != "" {
+		in.Impact = p.Impact
+	}
+	if in.MonitoringAt != nil && in.MonitoringAt.After(at) {
+		in.MonitoringAt = nil
+	}
+	if in.ResolvedAt != nil && in.ResolvedAt.After(at) {
+		in.ResolvedAt = nil
+	}
+	if in.UpdatedAt.After(at) {
+		in.UpdatedAt = at
+	}
+	return in
 }
 
 // pageURL is the page's public address: its custom domain, else under
