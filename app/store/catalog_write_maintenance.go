@@ -101,8 +101,13 @@ func (tx *Tx) CreateMaintenanceWindow(ctx context.Context, w MaintenanceWindow) 
 
 // UpdateMaintenanceWindow writes w's definition (name, body, schedule,
 // duration, time zone, start and end) and replaces its component links. The
-// status is written only when w.Status is set.
+// status is written only when w.Status is set. The components it held or
+// now holds are settled (settleComponents).
 func (tx *Tx) UpdateMaintenanceWindow(ctx context.Context, w MaintenanceWindow) error {
+	held, err := tx.maintenanceComponentIDs(ctx, w.OrgID, w.ID)
+	if err != nil {
+		return err
+	}
 	res, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE maintenance_windows SET name = ?, body = ?, schedule = ?,
 		duration_seconds = ?, time_zone = ?, starts_at = ?, ends_at = ?, status = COALESCE(?, status), updated_at = ?
 		WHERE org_id = ? AND id = ?`),
@@ -115,7 +120,10 @@ func (tx *Tx) UpdateMaintenanceWindow(ctx context.Context, w MaintenanceWindow) 
 		w.OrgID, w.ID); err != nil {
 		return fmt.Errorf("store: unlink maintenance window %d: %w", w.ID, err)
 	}
-	return tx.linkMaintenanceComponents(ctx, w)
+	if err := tx.linkMaintenanceComponents(ctx, w); err != nil {
+		return err
+	}
+	return tx.settleComponents(ctx, w.OrgID, w.PageID, append(held, w.ComponentIDs...), now())
 }
 
 func (tx *Tx) linkMaintenanceComponents(ctx context.Context, w MaintenanceWindow) error {
@@ -131,8 +139,30 @@ func (tx *Tx) linkMaintenanceComponents(ctx context.Context, w MaintenanceWindow
 	return nil
 }
 
-// DeleteMaintenanceWindow deletes a window and its component links.
+// DeleteMaintenanceWindow deletes a window and its component links, and
+// gives back the components it held under maintenance (settleComponents).
 func (tx *Tx) DeleteMaintenanceWindow(ctx context.Context, orgID, id int64) error {
+	held, err := tx.maintenanceComponentIDs(ctx, orgID, id)
+	if err != nil {
+		return err
+	}
+	var pageID int64
+	if err := tx.tx.QueryRowContext(ctx, tx.s.q(`SELECT page_id FROM maintenance_windows WHERE org_id = ? AND id = ?`),
+		orgID, id).Scan(&pageID); err != nil {
+		return notFound(err, "maintenance window", id)
+	}
 	res, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM maintenance_windows WHERE org_id = ? AND id = ?`), orgID, id)
-	return oneRowAffected(res, err, "delete maintenance window", id)
+	if err := oneRowAffected(res, err, "delete maintenance window", id); err != nil {
+		return err
+	}
+	return tx.settleComponents(ctx, orgID, pageID, held, now())
+}
+
+// maintenanceComponentIDs lists the components a window covers.
+func (tx *Tx) maintenanceComponentIDs(ctx context.Context, orgID, id int64) ([]int64, error) {
+	return collect(ctx, tx.tx, "maintenance components", func(row rowScanner) (int64, error) {
+		var cid int64
+		err := row.Scan(&cid)
+		return cid, err
+	}, tx.s.q(`SELECT component_id FROM maintenance_components WHERE org_id = ? AND maintenance_id = ?`), orgID, id)
 }

@@ -105,8 +105,8 @@ func (s *Store) CreateMaintenance(ctx context.Context, orgID int64, actor Actor,
 // organisation's page w.PageID: definition, body, components and, when
 // w.Status is set, the status (a one-off window given new times without a
 // status is scheduled again). Components the change puts in or out of a
-// running window follow at once (settleComponents). It records actor in
-// the audit log in the same transaction and returns the window as stored. Another
+// running window follow at once (Tx.UpdateMaintenanceWindow). It records
+// actor in the audit log in the same transaction and returns the window as stored. Another
 // organisation's (or page's) window is ErrNotFound.
 func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor, w MaintenanceWindow) (MaintenanceWindow, error) {
 	w.OrgID = orgID
@@ -128,9 +128,6 @@ func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor,
 			if isUniqueViolation(err) {
 				return fmt.Errorf("store: maintenance window %q: %w", w.Name, ErrConflict)
 			}
-			return err
-		}
-		if err := tx.settleComponents(ctx, orgID, w.PageID, append(old.ComponentIDs, w.ComponentIDs...), now()); err != nil {
 			return err
 		}
 		detail := maintenanceAudit(w)
@@ -160,9 +157,6 @@ func (s *Store) DeleteMaintenance(ctx context.Context, orgID int64, actor Actor,
 			return err
 		}
 		if err := tx.DeleteMaintenanceWindow(ctx, orgID, id); err != nil {
-			return err
-		}
-		if err := tx.settleComponents(ctx, orgID, pageID, old.ComponentIDs, now()); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, orgID, actor, "maintenance.delete", fmt.Sprintf("maintenance %d", id), maintenanceAudit(old))
