@@ -126,9 +126,53 @@ type MonthView struct {
 	Maintenance []MaintenanceView
 }
 
-// SubscribePage tells visitors how to follow the page.
+// SubscribePage is the subscription form (email or webhook, optionally
+// for some components only), or the form again with an error.
 type SubscribePage struct {
-	Frame PublicFrame
+	Frame        PublicFrame
+	Action       string // where both forms post
+	CSRF         string
+	EmailEnabled bool   // PHAROS_SMTP_URL is set; else email is off
+	Kind         string // the form the error is about: "email" or "webhook"
+	Address      string // what was typed, shown again with an error
+	Error        string
+	Components   []SubscribeComponent
+}
+
+// SubscribeComponent is one component a subscription may be limited to.
+type SubscribeComponent struct {
+	ID      int64
+	Name    string
+	Checked bool
+}
+
+// SubscribeNotice is the one-message answer of the subscription steps:
+// "check your inbox", "confirmed", "link expired", "unsubscribed", a new
+// webhook's secret, or the button that unsubscribes.
+type SubscribeNotice struct {
+	Frame   PublicFrame
+	Heading string
+	Message string
+	// Secret is a new webhook's signing secret, shown once.
+	Secret string
+	// Manage links to the subscriber's manage page.
+	Manage string
+	// Unsubscribe, when set, is the URL an "Unsubscribe" button posts to.
+	Unsubscribe string
+}
+
+// SubscribeManagePage lets a subscriber change their components or
+// unsubscribe; it is reached by the signed link of every mail.
+type SubscribeManagePage struct {
+	Frame       PublicFrame
+	Kind        string
+	Address     string
+	Status      string // pending, active, unsubscribed, disabled
+	Action      string // the components form posts here
+	Unsubscribe string // the unsubscribe button posts here
+	CSRF        string
+	Saved       bool
+	Components  []SubscribeComponent
 }
 
 // uptimeBar writes a component's days as one compact list: a 90-day bar on

@@ -117,6 +117,10 @@ func (s *Server) routes() {
 		return c.Redirect(http.StatusMovedPermanently, "/p/"+c.Param("slug")+"/")
 	})
 	for _, r := range pages {
+		if r.Method != "" {
+			e.Add(r.Method, "/p/:slug"+r.Path, r.Handler)
+			continue
+		}
 		if r.Stream {
 			e.GET("/p/:slug"+r.Path, r.Handler)
 			continue
@@ -133,6 +137,12 @@ func (s *Server) publicRoutes() []public.Route {
 		{Path: "/incidents/:id", Handler: site.Incident},
 		{Path: "/history", Handler: site.History},
 		{Path: "/subscribe", Handler: site.Subscribe},
+		{Path: "/subscribe", Method: http.MethodPost, Handler: site.SubscribeSubmit},
+		{Path: "/subscribe/confirm", Handler: site.SubscribeConfirm},
+		{Path: "/subscribe/manage", Handler: site.SubscribeManage},
+		{Path: "/subscribe/manage", Method: http.MethodPost, Handler: site.SubscribeManageSubmit},
+		{Path: "/unsubscribe", Handler: site.UnsubscribeForm},
+		{Path: "/unsubscribe", Method: http.MethodPost, Handler: site.Unsubscribe},
 		{Path: "/feed.atom", Handler: site.Atom},
 		{Path: "/feed.rss", Handler: site.RSS},
 		{Path: "/maintenance.ics", Handler: site.MaintenanceICS},

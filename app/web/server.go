@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"pharos/app/bus"
+	"pharos/app/notify"
 	"pharos/app/store"
 	"pharos/app/web/api"
 	"pharos/app/web/auth"
@@ -50,6 +51,20 @@ type Options struct {
 	// X-Forwarded-For is believed (PHAROS_TRUSTED_PROXIES). Empty: the
 	// client is the connection's peer.
 	TrustedProxies []*net.IPNet
+
+	// Mailer sends subscription confirmation mails; nil when
+	// PHAROS_SMTP_URL is unset (email subscriptions say they are off).
+	Mailer public.Mailer
+	// Webhooks is the notifier's webhook channel; the subscribe page
+	// sends its signed test delivery through it (nil: new endpoints stay
+	// pending).
+	Webhooks notify.Sender
+	// AllowPrivateTargets lets webhook endpoints resolve to private
+	// addresses (PHAROS_ALLOW_PRIVATE_TARGETS).
+	AllowPrivateTargets bool
+	// SubscribeAttempts bounds subscription attempts per address (and ten
+	// times that per client) per hour; 0 means 3.
+	SubscribeAttempts int
 
 	// PasswordCost is the bcrypt cost for new passwords (0 means
 	// store.DefaultPasswordCost; tests use bcrypt.MinCost).
@@ -106,6 +121,10 @@ func New(opts Options) (*Server, error) {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	site := public.New(public.Options{Store: opts.Store, Bus: opts.Bus, BaseURL: opts.BaseURL, Logger: opts.Logger,
+		Subscribe: public.SubscribeOptions{Auth: au, SecretKey: []byte(opts.SecretKey), Mailer: opts.Mailer,
+			Webhooks: opts.Webhooks, AllowPrivate: opts.AllowPrivateTargets,
+			PerAddress: opts.SubscribeAttempts, PerClient: 10 * opts.SubscribeAttempts}})
 	s := &Server{
 		opts:  opts,
 		st:    opts.Store,
@@ -115,7 +134,7 @@ func New(opts Options) (*Server, error) {
 		ready: make(chan struct{}),
 
 		auth:    au,
-		site:    public.New(public.Options{Store: opts.Store, Bus: opts.Bus, BaseURL: opts.BaseURL, Logger: opts.Logger}),
+		site:    site,
 		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger}),
 		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger}),
 	}

@@ -82,3 +82,19 @@ func (l *limiter) size() int {
 	defer l.mu.Unlock()
 	return len(l.windows)
 }
+
+// Limiter is the fixed-window limiter for other forms anyone may post
+// (the public subscribe form): max attempts per key per window.
+type Limiter struct{ l *limiter }
+
+// NewLimiter returns a Limiter allowing max attempts per key per window.
+func NewLimiter(max int, window time.Duration) *Limiter {
+	return &Limiter{l: newLimiter(max, window, time.Now)}
+}
+
+// Allow records one attempt under every key and reports whether it may go
+// ahead; a refused attempt is not counted, and retryAfter says how long
+// until every refusing key's window has ended.
+func (l *Limiter) Allow(keys ...string) (ok bool, retryAfter time.Duration) {
+	return l.l.allow(keys...)
+}

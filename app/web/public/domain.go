@@ -46,6 +46,9 @@ type Route struct {
 	// Stream marks a long-lived response (server-sent events), answered
 	// to GET only; every other route also answers HEAD.
 	Stream bool
+	// Method is the route's one method when it is not GET (the
+	// subscription forms' POSTs); "" means GET and HEAD.
+	Method string
 }
 
 // matches reports whether the request path p matches the route's path,

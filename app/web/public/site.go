@@ -36,6 +36,8 @@ type Options struct {
 	// BaseURL is the service's public URL; pages link to themselves under it.
 	BaseURL string
 	Logger  *slog.Logger
+	// Subscribe configures the subscription pages (subscribe.go).
+	Subscribe SubscribeOptions
 }
 
 // Site serves the public status pages: render cache, page event hubs,
@@ -50,6 +52,7 @@ type Site struct {
 	hubs    *hubs
 	domains *domainCache
 	md      *respond.Markdown
+	subs    *subscriptions
 	// live ends the page event subscriptions and the event streams when
 	// the server shuts down.
 	live     context.Context
@@ -64,7 +67,7 @@ func New(opts Options) *Site {
 	live, stop := context.WithCancel(context.Background())
 	return &Site{st: opts.Store, bus: opts.Bus, baseURL: opts.BaseURL, log: opts.Logger,
 		cache: newPublicCache(), hubs: newHubs(), domains: newDomainCache(), md: respond.NewMarkdown(),
-		live: live, stopLive: stop}
+		subs: newSubscriptions(opts.Subscribe), live: live, stopLive: stop}
 }
 
 // Stop ends the page event subscriptions and every event stream; the
@@ -168,14 +171,6 @@ func (sn *snapshot) incident(ctx context.Context, st *store.Store, id int64) (st
 		}
 	}
 	return st.PublicIncident(ctx, sn.page.OrgID, sn.page.ID, id)
-}
-
-// Subscribe serves the subscription page.
-func (s *Site) Subscribe(c echo.Context) error {
-	return s.servePublic(c, "subscribe", func(ctx context.Context, st *pageState, pr publicReq) (*rendered, error) {
-		p := views.SubscribePage{Frame: s.frame(st.snap, pr.base, "Subscribe · "+st.snap.page.Title, st.stale)}
-		return renderHTML(ctx, views.Subscribe(p), st.stale)
-	})
 }
 
 // historyMonths is how many months one history page shows.

@@ -40,7 +40,6 @@ func TestPublicRoutes(t *testing.T) {
 			{"/p/acme/", "text/html", "Image CDN errors"},
 			{incident, "text/html", "A CDN node serves an <strong>expired</strong> certificate."},
 			{"/p/acme/history", "text/html", "Incident 2"},
-			{"/p/acme/subscribe", "text/html", "coming soon"},
 			{"/p/acme/feed.atom", "application/atom+xml", "<entry>"},
 			{"/p/acme/feed.rss", "application/rss+xml", "<item>"},
 			{"/p/acme/badge.svg", "image/svg+xml", "partial outage"},
