@@ -59,9 +59,9 @@ type Options struct {
 	// sends its signed test delivery through it (nil: new endpoints stay
 	// pending).
 	Webhooks notify.Sender
-	// AllowPrivateTargets lets webhook endpoints resolve to private
-	// addresses (PHAROS_ALLOW_PRIVATE_TARGETS).
-	AllowPrivateTargets bool
+	// AllowPrivate lets webhook endpoints resolve to private addresses
+	// (PHAROS_ALLOW_PRIVATE_TARGETS).
+	AllowPrivate bool
 	// SubscribeAttempts bounds subscription attempts per address (and ten
 	// times that per client) per hour; 0 means 3.
 	SubscribeAttempts int
@@ -123,7 +123,7 @@ func New(opts Options) (*Server, error) {
 	}
 	site := public.New(public.Options{Store: opts.Store, Bus: opts.Bus, BaseURL: opts.BaseURL, Logger: opts.Logger,
 		Subscribe: public.SubscribeOptions{Auth: au, SecretKey: []byte(opts.SecretKey), Mailer: opts.Mailer,
-			Webhooks: opts.Webhooks, AllowPrivate: opts.AllowPrivateTargets,
+			Webhooks: opts.Webhooks, AllowPrivate: opts.AllowPrivate,
 			PerAddress: opts.SubscribeAttempts, PerClient: 10 * opts.SubscribeAttempts}})
 	s := &Server{
 		opts:  opts,
