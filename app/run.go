@@ -30,7 +30,7 @@ type Role interface {
 
 // serveRoles are the roles `pharos serve --roles` accepts, all by default.
 // `pharos run` adds a probe worker for the local region.
-var serveRoles = []string{"web", "scheduler", "aggregator", "housekeeping"}
+var serveRoles = []string{"web", "scheduler", "aggregator", "housekeeping", "notifier"}
 
 func runServer(ctx context.Context, cmd string, args []string, env Env) int {
 	roleList := strings.Join(serveRoles, ",")
@@ -166,6 +166,18 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			return err
 		}
 		run = append(run, hk)
+	}
+	if roles["notifier"] {
+		senders, closeChannels, err := notifyChannels(cfg, log)
+		if err != nil {
+			return err
+		}
+		defer closeChannels()
+		n, err := newNotifier(cfg, st, senders, log, reg)
+		if err != nil {
+			return err
+		}
+		run = append(run, n)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range run {

@@ -26,6 +26,7 @@ type Store interface {
 	DaysWithoutTime(ctx context.Context, orgID int64, since time.Time) ([]time.Time, error)
 	DeleteResultsBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 	AdvanceMaintenance(ctx context.Context, now time.Time, lookback time.Duration) ([]store.MaintenanceChange, error)
+	PruneNotifications(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -178,9 +179,13 @@ func (h *Housekeeper) Rollup(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Retain deletes raw results older than the retention period.
+// Retain deletes raw results older than the retention period, and the
+// finished deliveries and fanned-out outbox events as old.
 func (h *Housekeeper) Retain(ctx context.Context) error {
 	cutoff := h.opts.Now().UTC().Add(-h.opts.Retention)
+	if _, err := h.store.PruneNotifications(ctx, cutoff, h.opts.DeleteBatch); err != nil {
+		return fmt.Errorf("housekeep: retention: %w", err)
+	}
 	n, err := h.store.DeleteResultsBefore(ctx, cutoff, h.opts.DeleteBatch)
 	h.deleted.Add(float64(n))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,12 @@ func (n *Notifier) message(c store.ClaimedDelivery, ev Event) Message {
 	switch {
 	case n.opts.UnsubscribeURL != nil:
 		m.UnsubscribeURL = n.opts.UnsubscribeURL(m.Subscriber)
+	case ev.Page.URL != "" && len(n.opts.SecretKey) > 0:
+		// The manage page the subscriptions code serves, where one button
+		// unsubscribes.
+		token := store.ManageToken(n.opts.SecretKey, store.Subscriber{ID: c.SubscriberID, PageID: c.PageID,
+			Kind: store.SubscriberKind(c.Kind), Address: c.Address})
+		m.UnsubscribeURL = ev.Page.URL + "subscribe/manage?token=" + url.QueryEscape(token)
 	case ev.Page.URL != "":
 		m.UnsubscribeURL = ev.Page.URL + "subscribe"
 	}

@@ -46,9 +46,10 @@ type Options struct {
 	// BaseURL is the public URL of Pharos (PHAROS_BASE_URL), for page
 	// links.
 	BaseURL string
-	// UnsubscribeURL builds a subscriber's unsubscribe / manage link
-	// (the subscriptions code signs it); nil leaves Message.UnsubscribeURL
-	// at the page's subscribe page.
+	// SecretKey (PHAROS_SECRET_KEY) signs each subscriber's manage link,
+	// Message.UnsubscribeURL (webhooks send it as meta.unsubscribe).
+	SecretKey []byte
+	// UnsubscribeURL, when set, builds that link instead.
 	UnsubscribeURL func(s Subscriber) string
 	// Batch bounds the deliveries one claim leases (default 1000) and the
 	// outbox rows one fan-out pass reads.
