@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"pharos/app/incident"
 	"pharos/app/store"
 	"pharos/views"
 )
@@ -44,12 +45,16 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		var he *echo.HTTPError
 		var ve *ValidationError
 		var ie *store.InvalidError
+		var we *incident.WindowError
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			code, msg = http.StatusNotFound, "Not found."
 		case errors.As(err, &ie):
 			code, msg = http.StatusUnprocessableEntity, ie.Field+": "+ie.Message
 			body = map[string]any{"error": ie.Message, "field": ie.Field}
+		case errors.As(err, &we):
+			code, msg = http.StatusUnprocessableEntity, we.Error()
+			body = map[string]any{"error": we.Message, "field": we.Field}
 		case errors.As(err, &ve):
 			code, msg = http.StatusUnprocessableEntity, ve.Error()
 			body = map[string]any{"error": ve.Message, "field": ve.Field, "details": ve.Details}
