@@ -18,7 +18,7 @@ type metrics struct {
 	streamLength *prometheus.GaugeVec   // shard
 	pending      *prometheus.GaugeVec   // shard
 	shardsOwned  prometheus.Gauge       // shards this aggregator owns
-	transitions  *prometheus.CounterVec // action: open, worsen, improve, resolve, repeat
+	transitions  *prometheus.CounterVec // action: open, worsen, improve, change, resolve, repeat
 	collectors   []prometheus.Collector // for registration
 }
 
