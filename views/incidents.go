@@ -152,7 +152,9 @@ type TemplateView struct {
 	Impact string
 }
 
-func incidentURL(id int64) templ.SafeURL { return templ.SafeURL(fmt.Sprintf("/admin/incidents/%d", id)) }
+func incidentURL(id int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/admin/incidents/%d", id))
+}
 func incidentActionURL(id int64, action string) templ.SafeURL {
 	return templ.SafeURL(fmt.Sprintf("/admin/incidents/%d/%s", id, action))
 }
