@@ -124,3 +124,38 @@ func TestPageIncidentSettingsAndEnabledChecks(t *testing.T) {
 		}
 	})
 }
+
+// TestMisconfiguredComponentIsUnjudged: a component whose only check the
+// probes cannot carry out has never really been checked, so the page says
+// "No data yet" instead of a status; one judged check changes that.
+func TestMisconfiguredComponentIsUnjudged(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		orgID, checkID := storetest.SeedCheck(t, s)
+		check, err := s.Check(ctx, orgID, checkID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := func(state string) map[int64]bool {
+			t.Helper()
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				return tx.SetCheckStates(ctx, []store.StateChange{{OrgID: orgID, ID: checkID, State: state, At: time.Now()}})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			unjudged, err := s.UnjudgedComponents(ctx, orgID, check.PageID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return unjudged
+		}
+		if !set("misconfigured")[check.ComponentID] {
+			t.Errorf("component of a misconfigured check: judged, want unjudged (No data yet)")
+		}
+		if set("down")[check.ComponentID] {
+			t.Errorf("component of a down check: unjudged, want judged")
+		}
+	})
+}

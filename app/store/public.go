@@ -212,7 +212,8 @@ func (s *Store) ComponentDays(ctx context.Context, orgID, pageID int64, from, to
 }
 
 // UnjudgedComponents returns the page's components that have checks, none
-// of which the aggregator has judged yet (every state is unknown). With no
+// of which the aggregator has judged yet (every state is unknown, or
+// misconfigured: a check the probes cannot carry out tells nothing). With no
 // uptime data either, such a component has never been checked: the page
 // says "No data yet" rather than its initial status.
 func (s *Store) UnjudgedComponents(ctx context.Context, orgID, pageID int64) (map[int64]bool, error) {
@@ -220,7 +221,7 @@ func (s *Store) UnjudgedComponents(ctx context.Context, orgID, pageID int64) (ma
 		var id int64
 		return id, row.Scan(&id)
 	}, s.q(`SELECT component_id FROM checks WHERE org_id = ? AND page_id = ?
-		GROUP BY component_id HAVING SUM(CASE WHEN state = 'unknown' THEN 0 ELSE 1 END) = 0`), orgID, pageID)
+		GROUP BY component_id HAVING SUM(CASE WHEN state IN ('unknown', 'misconfigured') THEN 0 ELSE 1 END) = 0`), orgID, pageID)
 	if err != nil {
 		return nil, err
 	}
