@@ -17,9 +17,11 @@ import (
 	"pharos/app/bus"
 	"pharos/app/config"
 	"pharos/app/housekeep"
+	"pharos/app/notify"
 	"pharos/app/schedule"
 	"pharos/app/store"
 	"pharos/app/web"
+	"pharos/app/web/public"
 	"pharos/app/worker"
 )
 
@@ -97,13 +99,12 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	defer st.Close()
 	log.Info("database ready", slog.String("dialect", string(st.Dialect())))
 
-	b, err := openBus(ctx, cfg, log)
+	reg := newRegistry()
+	b, err := openBus(ctx, cfg, log, reg)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-
-	reg := newRegistry()
 
 	// Every process with a bus can queue "Run now" jobs; only the scheduler
 	// role runs the schedule.
@@ -112,6 +113,18 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		if sch, err = schedule.New(st, b, schedule.Options{Shards: ResultShards, Logger: log, Registerer: reg}); err != nil {
 			return err
 		}
+	}
+
+	// The subscriber channels: the notifier delivers through them; the web
+	// role sends the subscribe page's confirmation mails and webhook test
+	// deliveries through the same ones.
+	var senders map[string]notify.Sender
+	if roles["web"] || roles["notifier"] {
+		var closeChannels func()
+		if senders, closeChannels, err = notifyChannels(cfg, log); err != nil {
+			return err
+		}
+		defer closeChannels()
 	}
 
 	var run []Role
@@ -127,6 +140,9 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			RunNow:         sch.RunNow,
 			Logger:         log,
 			Registry:       reg,
+			Mailer:         subscribeMailer(senders),
+			Webhooks:       senders[notify.KindWebhook],
+			AllowPrivate:   cfg.AllowPrivateTargets,
 		})
 		if err != nil {
 			return err
@@ -168,11 +184,6 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		run = append(run, hk)
 	}
 	if roles["notifier"] {
-		senders, closeChannels, err := notifyChannels(cfg, log)
-		if err != nil {
-			return err
-		}
-		defer closeChannels()
 		n, err := newNotifier(cfg, st, senders, log, reg)
 		if err != nil {
 			return err
@@ -223,9 +234,9 @@ func newRegistry() *prometheus.Registry {
 }
 
 // openBus connects to Redis when PHAROS_REDIS_URL is set, else builds the
-// in-process bus of the embedded mode.
-func openBus(ctx context.Context, cfg config.Config, log *slog.Logger) (bus.Bus, error) {
-	opts := bus.Options{Logger: log}
+// in-process bus of the embedded mode. The bus's metrics go to reg.
+func openBus(ctx context.Context, cfg config.Config, log *slog.Logger, reg prometheus.Registerer) (bus.Bus, error) {
+	opts := bus.Options{Logger: log, Registerer: reg}
 	if cfg.RedisURL == "" {
 		log.Info("bus ready", slog.String("kind", "in-process"))
 		return bus.NewMemory(opts), nil
@@ -236,4 +247,13 @@ func openBus(ctx context.Context, cfg config.Config, log *slog.Logger) (bus.Bus,
 	}
 	log.Info("bus ready", slog.String("kind", "redis"))
 	return b, nil
+}
+
+// subscribeMailer is the email channel as the subscribe page's mailer: nil
+// (email subscriptions off) without PHAROS_SMTP_URL, never a typed nil.
+func subscribeMailer(senders map[string]notify.Sender) public.Mailer {
+	if m, ok := senders[notify.KindEmail].(public.Mailer); ok {
+		return m
+	}
+	return nil
 }

@@ -110,6 +110,10 @@ func (s *Server) routes() {
 	e.GET("/api/v1/pages/:id/components/:component_id", a.V1Component, token(viewer)...)
 	e.PATCH("/api/v1/pages/:id/components/:component_id", a.V1UpdateComponent, token(editor)...)
 	e.PUT("/api/v1/pages/:id/components/:component_id", a.V1UpdateComponent, token(editor)...)
+	e.GET("/api/v1/pages/:id/subscribers", a.V1Subscribers, token(viewer)...)
+	e.POST("/api/v1/pages/:id/subscribers", a.V1CreateSubscriber, token(editor)...)
+	e.GET("/api/v1/pages/:id/subscribers/:subscriber_id", a.V1Subscriber, token(viewer)...)
+	e.DELETE("/api/v1/pages/:id/subscribers/:subscriber_id", a.V1DeleteSubscriber, token(editor)...)
 
 	// Public status pages: each path under /p/{slug}, and at / on the
 	// page's custom domain (CustomDomain above reads the same table).

@@ -28,6 +28,9 @@ type Options struct {
 	// management API (nil: none; open pages refresh on their cache TTL).
 	Events bus.Events
 	Logger *slog.Logger
+	// Subscriptions adds subscribers for POST …/subscribers (the public
+	// site, which owns the subscribe steps).
+	Subscriptions Subscriptions
 }
 
 // API serves /api/v1.
@@ -37,6 +40,7 @@ type API struct {
 	runNow RunNowFunc
 	events bus.Events
 	log    *slog.Logger
+	subs   Subscriptions
 }
 
 // New builds an API.
@@ -44,7 +48,8 @@ func New(opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &API{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, events: opts.Events, log: opts.Logger}
+	return &API{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, events: opts.Events, log: opts.Logger,
+		subs: opts.Subscriptions}
 }
 
 // RunCheck answers 202: the probe runs within seconds, its result arrives
