@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -158,37 +159,69 @@ func (s *Store) RecordAttempts(ctx context.Context, attempts []DeliveryAttempt) 
 	recorded := 0
 	err := s.InTx(ctx, func(tx *Tx) error {
 		recorded = 0
-		stmt, err := tx.tx.PrepareContext(ctx, s.q(`UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
-			last_error = ?, response_code = ?, updated_at = ?, claimed_until = NULL, claim_token = ''
-			WHERE id = ? AND claim_token = ? AND status = 'pending'`))
-		if err != nil {
-			return fmt.Errorf("store: record deliveries: %w", err)
-		}
-		defer stmt.Close()
+		var bulk []DeliveryAttempt
 		for _, a := range attempts {
-			next := a.NextAttempt
-			if next.IsZero() {
-				next = a.At
+			if !a.DisableSubscriber {
+				bulk = append(bulk, a)
+				continue
 			}
-			res, err := stmt.ExecContext(ctx, a.Status, a.Attempts, next.UTC(), truncateText(a.LastError, 500), a.ResponseCode,
-				a.At.UTC(), a.ID, a.Token)
+			n, err := tx.recordAttempts(ctx, []DeliveryAttempt{a})
 			if err != nil {
-				return fmt.Errorf("store: record delivery %d: %w", a.ID, err)
+				return err
 			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("store: record delivery %d: %w", a.ID, err)
-			}
-			recorded += int(n)
-			if a.DisableSubscriber && n > 0 {
+			recorded += n
+			if n > 0 {
 				if err := tx.disableSubscriber(ctx, a.SubscriberID, a.At); err != nil {
 					return err
 				}
 			}
 		}
+		const cols = 8
+		for start := 0; start < len(bulk); start += maxBulkParams / cols {
+			n, err := tx.recordAttempts(ctx, bulk[start:min(len(bulk), start+maxBulkParams/cols)])
+			if err != nil {
+				return err
+			}
+			recorded += n
+		}
 		return nil
 	})
 	return recorded, err
+}
+
+// recordAttempts updates a chunk of deliveries in one statement: one
+// round trip for a batch of 1,000 rather than 1,000.
+func (tx *Tx) recordAttempts(ctx context.Context, attempts []DeliveryAttempt) (int, error) {
+	if len(attempts) == 0 {
+		return 0, nil
+	}
+	row := "(?, ?, ?, ?, ?, ?, ?, ?)"
+	if tx.s.dialect == Postgres {
+		row = "(?::bigint, ?::text, ?::text, ?::integer, ?::timestamptz, ?::text, ?::integer, ?::timestamptz)"
+	}
+	rows := make([]string, len(attempts))
+	args := make([]any, 0, len(attempts)*8)
+	for i, a := range attempts {
+		next := a.NextAttempt
+		if next.IsZero() {
+			next = a.At
+		}
+		rows[i] = row
+		args = append(args, a.ID, a.Token, a.Status, a.Attempts, next.UTC(), truncateText(a.LastError, 500), a.ResponseCode, a.At.UTC())
+	}
+	res, err := tx.tx.ExecContext(ctx, tx.s.q(`WITH v (id, token, status, attempts, next_attempt_at, last_error, response_code, at) AS
+		(VALUES `+strings.Join(rows, ", ")+`)
+		UPDATE deliveries SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
+			last_error = v.last_error, response_code = v.response_code, updated_at = v.at, claimed_until = NULL, claim_token = ''
+		FROM v WHERE deliveries.id = v.id AND deliveries.claim_token = v.token AND deliveries.status = 'pending'`), args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: record deliveries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: record deliveries: %w", err)
+	}
+	return int(n), nil
 }
 
 // disableSubscriber marks a subscriber disabled (its endpoint answered
