@@ -50,12 +50,12 @@ func probeCommand(ctx context.Context, args []string, env Env) int {
 }
 
 func runProbe(ctx context.Context, cfg config.Config, opts worker.Options, log *slog.Logger) error {
-	b, err := openBus(ctx, cfg, log)
+	reg := newRegistry()
+	b, err := openBus(ctx, cfg, log, reg)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	reg := newRegistry()
 	opts.Registerer = reg
 	w, err := worker.New(b, opts)
 	if err != nil {

@@ -14,6 +14,16 @@
 // Options.MaxDeliveries times is moved to the dead-letter stream
 // DeadLetterStream(stream) instead of being delivered again. Consumers must
 // therefore be idempotent, and must ack only once the effect is durable.
+//
+// An entry leaves its stream once every consumer group of the stream has
+// had it delivered and acknowledged it (trimmed on Ack, oldest first), so a
+// stream holds about the work in flight: entries pending somewhere, entries
+// not yet delivered to some group, and the acknowledged ones published after
+// the oldest of those. Nothing pending or undelivered is trimmed that way; a
+// stream without any group keeps everything (a group created later starts
+// at the beginning). Options.MaxLen is only a safety cap for a group whose
+// consumers are gone: entries it drops are counted in
+// pharos_bus_entries_capped_total and logged.
 package bus
 
 import (
@@ -21,6 +31,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Defaults applied by Options.withDefaults.
@@ -51,7 +63,8 @@ type Bus interface {
 // consumer at a time.
 type Streams interface {
 	// Publish appends payload to stream and returns the new entry's id.
-	// The stream is trimmed to about Options.MaxLen entries.
+	// Past Options.MaxLen entries the oldest are dropped, acknowledged or
+	// not (the safety cap).
 	Publish(ctx context.Context, stream string, payload []byte) (id string, err error)
 
 	// Consume returns up to count entries for consumer in group, creating
@@ -64,11 +77,14 @@ type Streams interface {
 	Consume(ctx context.Context, stream, group, consumer string, count int, block time.Duration) ([]Message, error)
 
 	// Ack marks entries of group as processed. Unknown ids are ignored.
+	// Entries every group of the stream has now acknowledged leave the
+	// stream (see the package documentation).
 	Ack(ctx context.Context, stream, group string, ids ...string) error
 
-	// Stats reports the stream's length and the number of entries pending
-	// (delivered, not acknowledged) in group, for metrics. A missing stream
-	// or group reports zeros.
+	// Stats reports the stream's length (about the work in flight: see the
+	// package documentation) and the number of entries pending (delivered,
+	// not acknowledged) in group, for metrics. A missing stream or group
+	// reports zeros.
 	Stats(ctx context.Context, stream, group string) (length, pending int64, err error)
 
 	// PruneConsumers deletes the consumers of group that have been idle
@@ -141,9 +157,13 @@ type Options struct {
 	// Prefix is prepended to every Redis key and pub/sub channel
 	// (default "pharos:"), so stream "jobs:fra" is key "pharos:jobs:fra".
 	Prefix string
-	// MaxLen bounds each stream's length, approximately (default 100,000).
-	// Trimming drops the oldest entries whether or not every group has read
-	// them, so it must exceed the backlog consumers may fall behind by.
+	// MaxLen bounds each stream's length, approximately (default 100,000):
+	// a safety cap for a consumer group nobody reads any more, since
+	// acknowledged entries leave the stream anyway. It drops the oldest
+	// entries whether or not every group has read them, so it must exceed
+	// the backlog consumers may fall behind by; when it does drop entries
+	// it counts them in pharos_bus_entries_capped_total and logs a warning
+	// (at most once a minute per stream).
 	MaxLen int64
 	// ClaimIdle is how long an entry stays pending with one consumer before
 	// another may reclaim it (default 30s). It must exceed the longest time
@@ -154,9 +174,13 @@ type Options struct {
 	MaxDeliveries int64
 	// EventBuffer is each subscriber's buffer, in events (default 256).
 	EventBuffer int
-	// Logger receives the few errors that have no caller to return to
-	// (default: discarded).
+	// Logger receives the few errors that have no caller to return to,
+	// and the warnings of the MaxLen cap (default: discarded).
 	Logger *slog.Logger
+	// Registerer receives the bus's metrics (pharos_bus_entries_capped_total);
+	// nil registers them nowhere. Buses sharing a Registerer share the
+	// series.
+	Registerer prometheus.Registerer
 }
 
 func (o Options) withDefaults() Options {

@@ -46,7 +46,11 @@ func testPruneConsumers(t *testing.T, newBus newBusFunc) {
 	if diff := cmp.Diff([]string{"quitter"}, prune(ctx, t, b, "jobs", "probers", idle)); diff != "" {
 		t.Fatalf("first prune removed (-want +got):\n%s", diff)
 	}
-	wantStats(ctx, t, b, "jobs", "probers", 2, 1) // the dead consumer's entry is still pending
+	// The dead consumer's entry is still pending, so still there; the
+	// quitter's, acknowledged, may have left.
+	if length, pending, err := b.Stats(ctx, "jobs", "probers"); err != nil || length < 1 || length > 2 || pending != 1 {
+		t.Fatalf("stats after the first prune: got length %d pending %d (%v), want 1 or 2 and 1", length, pending, err)
+	}
 
 	time.Sleep(time.Until(start.Add(450 * time.Millisecond)))
 	got := consume(ctx, t, b, "jobs", "probers", "active", 10)
@@ -62,7 +66,7 @@ func testPruneConsumers(t *testing.T, newBus newBusFunc) {
 	if removed := prune(ctx, t, b, "jobs", "probers", idle); len(removed) != 0 {
 		t.Errorf("third prune removed %v, want nothing (active is fresh)", removed)
 	}
-	wantStats(ctx, t, b, "jobs", "probers", 2, 0)
+	waitStats(ctx, t, b, "jobs", "probers", 0, 0)
 
 	// A pruned consumer that comes back is an ordinary consumer again.
 	publish(ctx, t, b, "jobs", "c")

@@ -13,11 +13,12 @@ import (
 
 // MemoryBus is the in-process Bus for the embedded, single-process run. It
 // keeps Redis's semantics (consumer groups, pending entries with delivery
-// counts, reclaim after ClaimIdle, dead-lettering, trimming, ids "ms-seq")
-// so that roles behave the same on either bus. Nothing survives the
-// process.
+// counts, reclaim after ClaimIdle, dead-lettering, trimming of acknowledged
+// entries, the MaxLen cap, ids "ms-seq") so that roles behave the same on
+// either bus. Nothing survives the process.
 type MemoryBus struct {
 	opts   Options
+	capped *capMeter
 	closed atomic.Bool
 	done   chan struct{} // closed by Close: wakes blocked calls
 
@@ -35,9 +36,19 @@ type MemoryBus struct {
 var _ Bus = (*MemoryBus)(nil)
 
 // NewMemory returns an empty in-process bus. Options.Prefix is unused.
+//
+// It panics, as prometheus.MustRegister does, when Options.Registerer
+// refuses the bus's metrics for another reason than holding the same ones
+// already (a conflicting collector of the same name: a programming error).
 func NewMemory(opts Options) *MemoryBus {
+	opts = opts.withDefaults()
+	capped, err := newCapMeter(opts)
+	if err != nil {
+		panic(err)
+	}
 	return &MemoryBus{
-		opts:    opts.withDefaults(),
+		opts:    opts,
+		capped:  capped,
 		done:    make(chan struct{}),
 		streams: make(map[string]*memStream),
 		subs:    make(map[string]map[*memSub]struct{}),
@@ -93,25 +104,26 @@ func (s *memStream) group(name string) *memGroup {
 	return g
 }
 
-// append adds an entry with the next id, trims the stream to maxLen and
-// wakes blocked consumers.
-func (s *memStream) append(payload []byte, originalID string, now time.Time, maxLen int64) streamID {
+// append adds an entry with the next id, caps the stream at maxLen entries
+// and wakes blocked consumers. It returns the new id and how many entries
+// the cap dropped.
+func (s *memStream) append(payload []byte, originalID string, now time.Time, maxLen int64) (streamID, int64) {
 	id := streamID{ms: uint64(now.UnixMilli())}
 	if !s.last.less(id) {
 		id = streamID{ms: s.last.ms, seq: s.last.seq + 1}
 	}
 	s.last = id
 	s.entries = append(s.entries, memEntry{id: id, payload: payload, originalID: originalID})
+	var drop int64
 	if n := int64(len(s.entries)); n > maxLen {
-		drop := n - maxLen
-		clear(s.entries[:drop]) // let the payloads go before the array is reallocated
-		s.entries = s.entries[drop:]
+		drop = n - maxLen
+		s.dropHead(int(drop))
 	}
 	if s.wake != nil {
 		close(s.wake)
 		s.wake = nil
 	}
-	return id
+	return id, drop
 }
 
 func (s *memStream) find(id streamID) (memEntry, bool) {
@@ -139,7 +151,8 @@ func (m *MemoryBus) Publish(ctx context.Context, stream string, payload []byte) 
 	if m.closed.Load() {
 		return "", ErrClosed
 	}
-	id := m.stream(stream).append(bytes.Clone(payload), "", time.Now(), m.opts.MaxLen)
+	id, capped := m.stream(stream).append(bytes.Clone(payload), "", time.Now(), m.opts.MaxLen)
+	m.capped.add(stream, capped)
 	return id.String(), nil
 }
 
@@ -203,6 +216,7 @@ func (m *MemoryBus) reclaim(name string, s *memStream, g *memGroup, consumer str
 	}
 	slices.SortFunc(idle, streamID.compare)
 	var msgs []Message
+	defer s.trimAcked() // dead letters count as acknowledged
 	for _, id := range idle {
 		if len(msgs) >= count {
 			break
@@ -216,7 +230,9 @@ func (m *MemoryBus) reclaim(name string, s *memStream, g *memGroup, consumer str
 		p.deliveries++
 		if p.deliveries > m.opts.MaxDeliveries {
 			delete(g.pending, id)
-			m.stream(DeadLetterStream(name)).append(e.payload, id.String(), now, m.opts.MaxLen)
+			dead := DeadLetterStream(name)
+			_, capped := m.stream(dead).append(e.payload, id.String(), now, m.opts.MaxLen)
+			m.capped.add(dead, capped)
 			continue
 		}
 		p.consumer, p.delivered = consumer, now
@@ -281,6 +297,7 @@ func (m *MemoryBus) Ack(ctx context.Context, stream, group string, ids ...string
 	for _, id := range parsed {
 		delete(g.pending, id)
 	}
+	s.trimAcked()
 	return nil
 }
 

@@ -40,15 +40,18 @@ const (
 type RedisBus struct {
 	client redis.UniversalClient
 	opts   Options
+	capped *capMeter
 	closed atomic.Bool
 	done   chan struct{} // closed by Close: ends subscriptions
 
 	groups  sync.Map // stream key + "\x00" + group → struct{}: groups known to exist
 	cursors sync.Map // stream key + "\x00" + group → string: where the next XAUTOCLAIM starts
+	trims   sync.Map // stream key → *trimState
 
 	renewScript   *redis.Script
 	releaseScript *redis.Script
 	pruneScript   *redis.Script
+	ackScript     *redis.Script
 }
 
 var _ Bus = (*RedisBus)(nil)
@@ -87,13 +90,20 @@ func NewRedisClient(ctx context.Context, client redis.UniversalClient, opts Opti
 	if err := client.Ping(pctx).Err(); err != nil {
 		return nil, fmt.Errorf("bus: ping redis: %w", err)
 	}
+	opts = opts.withDefaults()
+	capped, err := newCapMeter(opts)
+	if err != nil {
+		return nil, err
+	}
 	return &RedisBus{
 		client:        client,
-		opts:          opts.withDefaults(),
+		opts:          opts,
+		capped:        capped,
 		done:          make(chan struct{}),
 		renewScript:   redis.NewScript(renewLua),
 		releaseScript: redis.NewScript(releaseLua),
 		pruneScript:   redis.NewScript(pruneLua),
+		ackScript:     redis.NewScript(ackLua),
 	}, nil
 }
 
@@ -154,17 +164,12 @@ func (b *RedisBus) Client() redis.UniversalClient { return b.client }
 // Prefix is the key prefix of everything the bus writes.
 func (b *RedisBus) Prefix() string { return b.opts.Prefix }
 
-// Publish implements Streams.Publish with XADD MAXLEN ~.
+// Publish implements Streams.Publish with XADD MAXLEN ~ (xadd).
 func (b *RedisBus) Publish(ctx context.Context, stream string, payload []byte) (string, error) {
 	if b.closed.Load() {
 		return "", ErrClosed
 	}
-	id, err := b.client.XAdd(ctx, &redis.XAddArgs{
-		Stream: b.key(stream),
-		MaxLen: b.opts.MaxLen,
-		Approx: true,
-		Values: []any{fieldPayload, payload},
-	}).Result()
+	id, err := b.xadd(ctx, stream, fieldPayload, payload)
 	if err != nil {
 		return "", fmt.Errorf("bus: publish %s: %w", stream, err)
 	}
@@ -297,7 +302,8 @@ func redisMessage(stream string, xm redis.XMessage, deliveries int64) Message {
 	return m
 }
 
-// Ack implements Streams.Ack with XACK.
+// Ack implements Streams.Ack with XACK, and XTRIM MINID in the same script
+// at most every trimEvery per stream (ack).
 func (b *RedisBus) Ack(ctx context.Context, stream, group string, ids ...string) error {
 	if b.closed.Load() {
 		return ErrClosed
@@ -305,7 +311,7 @@ func (b *RedisBus) Ack(ctx context.Context, stream, group string, ids ...string)
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := b.client.XAck(ctx, b.key(stream), group, ids...).Err(); err != nil {
+	if err := b.ack(ctx, b.key(stream), group, ids); err != nil {
 		return fmt.Errorf("bus: ack %s/%s: %w", stream, group, err)
 	}
 	return nil

@@ -83,26 +83,19 @@ func (b *RedisBus) deadLetter(ctx context.Context, stream, key, group string, de
 	if len(dead) == 0 {
 		return nil
 	}
-	deadKey := b.key(DeadLetterStream(stream))
 	ids := make([]string, 0, len(dead))
 	for _, d := range dead {
-		err := b.client.XAdd(ctx, &redis.XAddArgs{
-			Stream: deadKey,
-			MaxLen: b.opts.MaxLen,
-			Approx: true,
-			Values: []any{
-				fieldPayload, d.xm.Values[fieldPayload],
-				fieldOriginalID, d.xm.ID,
-				fieldGroup, group,
-				fieldDeliveries, d.deliveries,
-			},
-		}).Err()
+		_, err := b.xadd(ctx, DeadLetterStream(stream),
+			fieldPayload, d.xm.Values[fieldPayload],
+			fieldOriginalID, d.xm.ID,
+			fieldGroup, group,
+			fieldDeliveries, d.deliveries)
 		if err != nil {
 			return fmt.Errorf("dead-letter %s: %w", d.xm.ID, err)
 		}
 		ids = append(ids, d.xm.ID)
 	}
-	if err := b.client.XAck(ctx, key, group, ids...).Err(); err != nil {
+	if err := b.ack(ctx, key, group, ids); err != nil {
 		return fmt.Errorf("ack dead letters: %w", err)
 	}
 	return nil

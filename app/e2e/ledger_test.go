@@ -33,10 +33,15 @@ type ledger struct {
 }
 
 func (h *harness) ledger(regions []string) *ledger {
-	return &ledger{
+	l := &ledger{
 		h: h, b: h.bus(bus.Options{}), regions: regions,
 		jobs: map[string]pipeline.Job{}, results: map[string]pipeline.Result{}, byJob: map[string]map[string]bool{},
 	}
+	// Join every stream now, before anything is published: an entry leaves
+	// its stream once every group there has acknowledged it, so a group
+	// created later would miss it.
+	l.collect()
+	return l
 }
 
 // collect reads every entry published since the last collect.
