@@ -150,8 +150,14 @@ func (n *Notifier) attempt(ctx context.Context, sender Sender, c store.ClaimedDe
 	}
 	next, ok := NextAttempt(now, a.Attempts, out.RetryAfter, n.opts.Jitter, rand.Float64())
 	if !ok {
-		a.Status = store.DeliveryDead
+		// A webhook failing for about three days is disabled like one that
+		// answered 410 (its owner sees it in the console and subscribes
+		// again to resume). A mailbox is not blamed for our SMTP relay.
+		a.Status, a.DisableSubscriber = store.DeliveryDead, c.Kind == KindWebhook
 		n.metrics.deliveries.WithLabelValues(c.Kind, "dead").Inc()
+		n.log.Warn("delivery given up", slog.Int64("subscriber_id", c.SubscriberID), slog.String("kind", c.Kind),
+			slog.Int("attempts", a.Attempts), slog.String("last_error", a.LastError),
+			slog.Bool("subscriber_disabled", a.DisableSubscriber))
 		return a
 	}
 	a.Status, a.NextAttempt = store.DeliveryPending, next

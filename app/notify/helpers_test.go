@@ -77,12 +77,13 @@ type hit struct {
 
 // receiver is a webhook endpoint on loopback. Every request must carry a
 // Standard Webhooks signature the library accepts under the path's
-// secret; answer scripts the reply to the n-th request (from 0).
+// secret; answer scripts the reply to the n-th request (from 0), a
+// negative status dropping the connection.
 type receiver struct {
 	t      *testing.T
 	srv    *httptest.Server
 	clock  func() time.Time
-	answer func(n int, w http.ResponseWriter) int
+	answer func(n int, w http.ResponseWriter, req *http.Request) int
 
 	mu       sync.Mutex
 	secrets  map[string]string // path → whsec_ secret
@@ -142,7 +143,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	status := http.StatusOK
 	if r.answer != nil {
-		status = r.answer(n, w)
+		status = r.answer(n, w, req)
 	}
 	r.mu.Lock()
 	r.hits = append(r.hits, hit{id: id, path: req.URL.Path, status: status, at: r.clock(), body: p})

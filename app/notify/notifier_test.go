@@ -121,7 +121,7 @@ func TestWebhookRetriesUntilReceiverRecovers(t *testing.T) {
 		c := newClock()
 		r := newReceiver(t, c.Now)
 		// Down for two requests, then busy for an hour, then fine.
-		r.answer = func(n int, w http.ResponseWriter) int {
+		r.answer = func(n int, w http.ResponseWriter, _ *http.Request) int {
 			switch {
 			case n < 2:
 				return -1
@@ -194,7 +194,7 @@ func TestWebhookGoneDisablesSubscriber(t *testing.T) {
 		orgID, pageID, _ := seedPage(t, s)
 		c := newClock()
 		r := newReceiver(t, c.Now)
-		r.answer = func(int, http.ResponseWriter) int { return http.StatusGone }
+		r.answer = func(int, http.ResponseWriter, *http.Request) int { return http.StatusGone }
 		sub := r.subscribe(t, s, orgID, pageID, "/gone")
 		n := webhookNotifier(t, s, c.Now, notify.Options{})
 		w, err := s.CreateIncident(ctx, orgID, editor, store.NewIncident{PageID: pageID, Name: "x", Status: "investigating",
