@@ -83,6 +83,8 @@ func (s *Server) routes() {
 	e.GET("/admin/pages/:id/templates", con.Templates, session(viewer)...)
 	e.POST("/admin/pages/:id/templates", con.SaveTemplate, session(editor)...)
 	e.POST("/admin/pages/:id/templates/:template/delete", con.DeleteTemplate, session(editor)...)
+	e.GET("/admin/subscribers", con.Subscribers, session(viewer)...)
+	e.POST("/admin/subscribers/:id/delete", con.DeleteSubscriber, session(editor)...)
 	e.POST("/admin/tokens", con.CreateToken, session(owner)...)
 	e.POST("/admin/tokens/:id/revoke", con.RevokeToken, session(owner)...)
 
