@@ -281,5 +281,8 @@ func intro(kind string, in *Incident) string {
 	case "maintenance.completed":
 		return "Maintenance is complete."
 	}
+	if strings.HasPrefix(kind, "maintenance.") {
+		return "This maintenance was updated."
+	}
 	return "This incident was updated."
 }
