@@ -159,6 +159,8 @@ type SubscribeNotice struct {
 	Manage string
 	// Unsubscribe, when set, is the URL an "Unsubscribe" button posts to.
 	Unsubscribe string
+	// Confirm, when set, is the URL a "Confirm" button posts to.
+	Confirm string
 }
 
 // SubscribeManagePage lets a subscriber change their components or

@@ -19,11 +19,12 @@ import (
 // subscribeFixture is a web server whose subscribe page mails through a
 // real SMTP server.
 type subscribeFixture struct {
-	st   *store.Store
-	tn   webtest.Tenant
-	sink *sink
-	b    *webtest.Browser
-	slug string
+	st      *store.Store
+	tn      webtest.Tenant
+	sink    *sink
+	b       *webtest.Browser
+	handler http.Handler
+	slug    string
 }
 
 func newSubscribeFixture(t *testing.T, st *store.Store, tweak func(*web.Options)) subscribeFixture {
@@ -39,7 +40,7 @@ func newSubscribeFixture(t *testing.T, st *store.Store, tweak func(*web.Options)
 			tweak(o)
 		}
 	})
-	return subscribeFixture{st: st, tn: tn, sink: s, b: webtest.NewBrowser(t, srv.Handler()), slug: "acme-status"}
+	return subscribeFixture{st: st, tn: tn, sink: s, b: webtest.NewBrowser(t, srv.Handler()), handler: srv.Handler(), slug: "acme-status"}
 }
 
 // subscribe posts the subscribe form as a browser would.
@@ -96,7 +97,16 @@ func TestSubscribeDoubleOptIn(t *testing.T) {
 			t.Fatalf("before confirming: %+v, want one pending subscriber", subs)
 		}
 
+		// Following the link (as a mail scanner would) confirms nothing; the
+		// button on its page does, without cookies.
 		got := f.b.Get(confirm)
+		if got.Code != http.StatusOK || !strings.Contains(got.Body, `data-testid="confirm"`) {
+			t.Fatalf("confirm page: got %d\n%s", got.Code, got.Body)
+		}
+		if sub, _ := st.Subscriber(ctx, f.tn.Org.ID, subs[0].ID); sub.Active() {
+			t.Fatal("following the link confirmed the subscription")
+		}
+		got = webtest.NewBrowser(t, f.handler).Do(http.MethodPost, confirm, nil, nil)
 		if got.Code != http.StatusOK || !strings.Contains(got.Body, "Subscription confirmed") {
 			t.Fatalf("confirm: got %d\n%s", got.Code, got.Body)
 		}
@@ -173,9 +183,11 @@ func TestSubscribeExpiredConfirmation(t *testing.T) {
 	if _, err := st.DB().Exec(`UPDATE subscribers SET confirm_expires_at = ?`, time.Now().UTC().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	got := f.b.Get(confirm)
-	if got.Code != http.StatusGone || !strings.Contains(got.Body, "expired") {
-		t.Errorf("expired link: got %d, want 410 saying it expired\n%s", got.Code, got.Body)
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		got := f.b.Do(m, confirm, nil, nil)
+		if got.Code != http.StatusGone || !strings.Contains(got.Body, "expired") {
+			t.Errorf("%s expired link: got %d, want 410 saying it expired\n%s", m, got.Code, got.Body)
+		}
 	}
 	if list, _ := st.NotifiableSubscribers(context.Background(), f.tn.Org.ID, f.tn.PageID, "", nil); len(list) != 0 {
 		t.Errorf("expired link subscribed %+v", list)

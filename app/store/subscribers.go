@@ -255,12 +255,12 @@ func (s *Store) ActivateWebhook(ctx context.Context, orgID, id int64, secret str
 	return sub, err
 }
 
-// ConfirmSubscriber follows an email confirmation link of the page: the
-// subscriber becomes active. A link followed twice confirms once and
-// succeeds both times; an unknown link is ErrNotFound, an expired one
-// ErrTokenExpired (the subscriber stays pending: subscribing again sends a
-// new link).
-func (s *Store) ConfirmSubscriber(ctx context.Context, pageID int64, rawToken string) (Subscriber, error) {
+// CheckConfirmation reads the subscriber an email confirmation link of the
+// page names, without confirming it (the link's page shows a button; mail
+// scanners that follow links must not confirm): ErrNotFound for an unknown
+// link, ErrTokenExpired for an expired one. An active subscriber is
+// returned as is: following the link again is fine.
+func (s *Store) CheckConfirmation(ctx context.Context, pageID int64, rawToken string) (Subscriber, error) {
 	if rawToken == "" || len(rawToken) > 100 {
 		return Subscriber{}, fmt.Errorf("store: confirm subscriber: %w", ErrNotFound)
 	}
@@ -272,10 +272,22 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, pageID int64, rawToken st
 	if sub.Active() {
 		return sub, nil
 	}
-	n := now()
-	if sub.ConfirmExpiresAt == nil || !n.Before(*sub.ConfirmExpiresAt) || sub.UnsubscribedAt != nil || sub.DisabledAt != nil {
+	if sub.ConfirmExpiresAt == nil || !now().Before(*sub.ConfirmExpiresAt) || sub.UnsubscribedAt != nil || sub.DisabledAt != nil {
 		return Subscriber{}, fmt.Errorf("store: confirm subscriber %d: %w", sub.ID, ErrTokenExpired)
 	}
+	return sub, nil
+}
+
+// ConfirmSubscriber confirms the subscriber an email confirmation link of
+// the page names: it becomes active. Confirming twice succeeds both times;
+// errors are CheckConfirmation's (an expired link leaves the subscriber
+// pending: subscribing again sends a new one).
+func (s *Store) ConfirmSubscriber(ctx context.Context, pageID int64, rawToken string) (Subscriber, error) {
+	sub, err := s.CheckConfirmation(ctx, pageID, rawToken)
+	if err != nil || sub.Active() {
+		return sub, err
+	}
+	n := now()
 	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE subscribers SET confirmed_at = ? WHERE org_id = ? AND id = ? AND confirmed_at IS NULL`),
 		n, sub.OrgID, sub.ID); err != nil {
 		return Subscriber{}, fmt.Errorf("store: confirm subscriber %d: %w", sub.ID, err)

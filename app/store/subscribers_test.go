@@ -57,6 +57,9 @@ func TestSubscribeEmailDoubleOptIn(t *testing.T) {
 		if list, _ := s.NotifiableSubscribers(ctx, org.ID, page.ID, "", nil); len(list) != 0 {
 			t.Errorf("pending subscriber is notifiable: %+v", list)
 		}
+		if chk, err := s.CheckConfirmation(ctx, page.ID, got.ConfirmToken); err != nil || chk.ID != sub.ID || chk.Active() {
+			t.Errorf("CheckConfirmation = %+v, %v; want the pending subscriber, unchanged", chk, err)
+		}
 		if _, err := s.ConfirmSubscriber(ctx, page.ID, got.ConfirmToken+"x"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("wrong token: got %v, want ErrNotFound", err)
 		}
@@ -109,6 +112,9 @@ func TestSubscribeExpiredLink(t *testing.T) {
 		}
 		if _, err := s.ConfirmSubscriber(ctx, page.ID, got.ConfirmToken); !errors.Is(err, store.ErrTokenExpired) {
 			t.Errorf("expired link: got %v, want ErrTokenExpired", err)
+		}
+		if _, err := s.CheckConfirmation(ctx, page.ID, got.ConfirmToken); !errors.Is(err, store.ErrTokenExpired) {
+			t.Errorf("checking an expired link: got %v, want ErrTokenExpired", err)
 		}
 		if cur, _ := s.Subscriber(ctx, org.ID, got.Subscriber.ID); cur.Active() {
 			t.Error("expired link activated the subscriber")

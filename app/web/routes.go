@@ -145,6 +145,7 @@ func (s *Server) publicRoutes() []public.Route {
 		{Path: "/subscribe", Handler: site.Subscribe},
 		{Path: "/subscribe", Method: http.MethodPost, Handler: site.SubscribeSubmit},
 		{Path: "/subscribe/confirm", Handler: site.SubscribeConfirm},
+		{Path: "/subscribe/confirm", Method: http.MethodPost, Handler: site.SubscribeConfirmSubmit},
 		{Path: "/subscribe/manage", Handler: site.SubscribeManage},
 		{Path: "/subscribe/manage", Method: http.MethodPost, Handler: site.SubscribeManageSubmit},
 		{Path: "/unsubscribe", Handler: site.UnsubscribeForm},

@@ -19,15 +19,32 @@ func (s *Site) notice(c echo.Context, st *pageState, pr publicReq, code int, n v
 	return respond.Render(c, code, views.SubscribeResult(n))
 }
 
-// SubscribeConfirm follows the double opt-in link of a confirmation mail.
-// Following it twice is fine; an expired link says so and what to do.
+// SubscribeConfirm is the page behind the double opt-in link of a
+// confirmation mail: it shows the button that confirms (a GET never
+// confirms: mail scanners follow links), or says the link expired.
 func (s *Site) SubscribeConfirm(c echo.Context) error {
+	return s.confirm(c, false)
+}
+
+// SubscribeConfirmSubmit confirms: the subscriber becomes active. The
+// token is the authority (it reached the mailbox), so no cookie is needed.
+func (s *Site) SubscribeConfirmSubmit(c echo.Context) error {
+	return s.confirm(c, true)
+}
+
+func (s *Site) confirm(c echo.Context, apply bool) error {
 	noStore(c)
 	st, pr, err := s.subscribePage(c)
 	if err != nil {
 		return err
 	}
-	sub, err := s.st.ConfirmSubscriber(c.Request().Context(), st.snap.page.ID, c.QueryParam("token"))
+	ctx, token := c.Request().Context(), c.QueryParam("token")
+	var sub store.Subscriber
+	if apply {
+		sub, err = s.st.ConfirmSubscriber(ctx, st.snap.page.ID, token)
+	} else {
+		sub, err = s.st.CheckConfirmation(ctx, st.snap.page.ID, token)
+	}
 	switch {
 	case errors.Is(err, store.ErrTokenExpired):
 		return s.notice(c, st, pr, http.StatusGone, views.SubscribeNotice{Heading: "Link expired",
@@ -37,6 +54,10 @@ func (s *Site) SubscribeConfirm(c echo.Context) error {
 			Message: "This confirmation link is not valid (it may have been replaced by a newer one, or the subscription was removed)."})
 	case err != nil:
 		return err
+	case !sub.Active():
+		return s.notice(c, st, pr, http.StatusOK, views.SubscribeNotice{Heading: "Confirm your subscription",
+			Message: "Send " + st.snap.page.Title + "'s incident and maintenance updates to " + sub.Address + "?",
+			Confirm: pr.base + "/subscribe/confirm?token=" + url.QueryEscape(token)})
 	}
 	return s.notice(c, st, pr, http.StatusOK, views.SubscribeNotice{Heading: "Subscription confirmed",
 		Message: "You will now receive this page's incident and maintenance updates at " + sub.Address + ".",
