@@ -61,7 +61,7 @@ func Apply(ctx context.Context, st *store.Store, orgID int64, filename string, d
 // changes to the user or API token that made them.
 func ApplyAs(ctx context.Context, st *store.Store, orgID int64, filename string, data []byte, dryRun bool, actor store.Actor) (Report, error) {
 	return run(ctx, st, request{orgID: orgID, filename: filename, data: data, dryRun: dryRun, actor: actor,
-		allowPrivate: allowPrivateTargets()})
+		allowPrivate: allowPrivateTargets(), embedded: embeddedOnly()})
 }
 
 type request struct {
@@ -74,6 +74,9 @@ type request struct {
 	// allowPrivate is PHAROS_ALLOW_PRIVATE_TARGETS: no warning for private
 	// targets the probes are allowed to reach.
 	allowPrivate bool
+	// embedded is true without PHAROS_REDIS_URL: the only probe worker is
+	// the one `pharos run` builds in, in region local.
+	embedded bool
 	// warn, when set, hears the warnings before anything is written.
 	warn func([]Warning)
 }
@@ -97,7 +100,7 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 		return Report{}, err
 	}
 	warnings := targetWarnings(cfg, req.allowPrivate)
-	unserved, werr := regionWarnings(ctx, st, cfg, time.Now())
+	unserved, werr := regionWarnings(ctx, st, cfg, time.Now(), req.embedded)
 	if werr != nil {
 		return Report{}, fmt.Errorf("apply: %w", werr)
 	}

@@ -57,7 +57,7 @@ func Command(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 		}
 	}
 	rep, err := run(ctx, st, request{orgID: org.ID, filename: *file, data: data, dryRun: *dryRun,
-		actor: store.CLIActor(), baseDir: baseDir, allowPrivate: allowPrivateTargets(), warn: warn})
+		actor: store.CLIActor(), baseDir: baseDir, allowPrivate: allowPrivateTargets(), embedded: embeddedOnly(), warn: warn})
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		for _, l := range ve.Lines() {

@@ -44,6 +44,35 @@ func allowPrivateTargets() bool {
 	return err == nil && cfg.AllowPrivateTargets
 }
 
+// embeddedOnly reports whether this process runs without Redis: then the
+// only probe worker is the one built into `pharos run`, in region local.
+func embeddedOnly() bool {
+	cfg, err := envconfig.Load(os.Getenv)
+	return err == nil && cfg.RedisURL == ""
+}
+
+// embeddedRegionWarnings lists the checks of cfg that cannot run without
+// Redis: none of their regions is the built-in worker's.
+func embeddedRegionWarnings(cfg *config) []Warning {
+	var out []Warning
+	for i, comp := range cfg.components {
+		for j, chk := range comp.checks {
+			if slices.Contains(chk.regions, defaultRegion) {
+				continue
+			}
+			line := chk.lines["regions"]
+			if line == 0 {
+				line = chk.line
+			}
+			out = append(out, Warning{Line: line, Path: fmt.Sprintf("components[%d].checks[%d].regions", i, j), Check: chk.name,
+				Message: fmt.Sprintf("no worker can probe %s here: without PHAROS_REDIS_URL the only worker is the one built into "+
+					"`pharos run`, in region %s; leave out `regions` to run the check there, or run `pharos probe --region …` "+
+					"workers on Redis; until then the check is misconfigured", strings.Join(chk.regions, ", "), defaultRegion)})
+		}
+	}
+	return out
+}
+
 // privateSuffixes are name suffixes that resolve to private addresses by
 // convention (mDNS, home networks, ICANN's private-use .internal).
 var privateSuffixes = []string{".local", ".internal", ".home.arpa", ".lan"}
@@ -158,7 +187,12 @@ func addressWarning(guard *probes.Guard, s string, allowPrivate bool) string {
 // reported within aggregate.DefaultNoWorkerAfter: the aggregator's sweep
 // will mark them misconfigured. With no region reporting at all (a new
 // install, or a stalled pipeline) nothing can be told, and nothing is said.
-func regionWarnings(ctx context.Context, st *store.Store, cfg *config, now time.Time) ([]Warning, error) {
+// Without Redis (embedded) only region local can ever report, which is
+// known at once.
+func regionWarnings(ctx context.Context, st *store.Store, cfg *config, now time.Time, embedded bool) ([]Warning, error) {
+	if embedded {
+		return embeddedRegionWarnings(cfg), nil
+	}
 	var seen map[string]bool
 	err := st.InTx(ctx, func(tx *store.Tx) error {
 		var err error

@@ -15,7 +15,7 @@ import (
 // metadataYAML has a check on the cloud metadata address, which the guard
 // refuses even where private targets are allowed.
 const metadataYAML = `page: {slug: lab, title: Lab}
-regions: [fra]
+regions: [local]
 components:
   - name: Lab
     checks:
