@@ -1,6 +1,9 @@
 package notify
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // payload is the part of an outbox event's JSON the notifier reads. The
 // incident writers (app/store) and the aggregator (app/aggregate) write
@@ -16,13 +19,18 @@ type payload struct {
 	} `json:"components"`
 	// Deliver is the editor's "notify subscribers" (absent on automatic
 	// incidents, which always notify once published).
-	Deliver   *bool  `json:"deliver_notifications"`
-	Draft     bool   `json:"draft"`
-	Name      string `json:"name"`
-	Status    string `json:"status"`
-	Impact    string `json:"impact"`
-	OldStatus string `json:"old_status"`
-	NewStatus string `json:"new_status"`
+	Deliver *bool  `json:"deliver_notifications"`
+	Draft   bool   `json:"draft"`
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Impact  string `json:"impact"`
+	// A maintenance run's window and times.
+	MaintenanceID  int64      `json:"maintenance_id"`
+	ScheduledFor   *time.Time `json:"scheduled_for"`
+	ScheduledUntil *time.Time `json:"scheduled_until"`
+	Recurring      bool       `json:"recurring"`
+	OldStatus      string     `json:"old_status"`
+	NewStatus      string     `json:"new_status"`
 }
 
 // componentIDs are the components the event touches, for subscribers

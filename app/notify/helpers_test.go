@@ -41,6 +41,8 @@ type spPayload struct {
 		ResolvedAt      *string `json:"resolved_at"`
 		Shortlink       string  `json:"shortlink"`
 		PostmortemBody  *string `json:"postmortem_body"`
+		ScheduledFor    *string `json:"scheduled_for"`
+		ScheduledUntil  *string `json:"scheduled_until"`
 		IncidentUpdates []struct {
 			ID         string `json:"id"`
 			IncidentID string `json:"incident_id"`

@@ -17,6 +17,7 @@ type FanOutStore interface {
 	Page(ctx context.Context, orgID, id int64) (store.Page, error)
 	PublicComponents(ctx context.Context, orgID, pageID int64) ([]store.PublicComponent, error)
 	PublicIncident(ctx context.Context, orgID, pageID, id int64) (store.PublicIncident, error)
+	MaintenanceUpdates(ctx context.Context, orgID, pageID, windowID int64, limit int) ([]store.MaintenanceUpdate, error)
 }
 
 // DeliveryStore is what the delivery step needs.

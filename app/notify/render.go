@@ -83,6 +83,10 @@ func (n *Notifier) render(ctx context.Context, row store.OutboxRow, p payload) (
 			OldStatus: p.OldStatus, NewStatus: p.NewStatus, ComponentID: comp.ID}
 		return ev, nil
 	}
+	if strings.HasPrefix(row.Kind, "maintenance.") {
+		ev.Incident, err = n.renderMaintenance(ctx, row, p, byID, ev.Page.URL)
+		return ev, err
+	}
 	in, err := n.store.PublicIncident(ctx, row.OrgID, p.PageID, p.IncidentID)
 	if err != nil {
 		return Event{}, err

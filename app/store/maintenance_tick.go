@@ -119,6 +119,9 @@ func (tx *Tx) advanceWindowWith(ctx context.Context, w *tickWindow, all []tickWi
 			return ch, fmt.Errorf("write %s update: %w", step.Status, err)
 		}
 		ch.Updates++
+		if err := tx.queueMaintenanceEvent(ctx, w, step, id, text, now); err != nil {
+			return ch, err
+		}
 		var affected []MaintenanceAffected
 		switch step.Effect {
 		case incident.EnterMaintenance:
