@@ -10,7 +10,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -143,7 +145,14 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 	gd := goose.DialectSQLite3
 	if s.dialect == Postgres {
 		gd = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		var schema string
+		if err := s.db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+			return 0, fmt.Errorf("store: migration schema: %w", err)
+		}
+		// One lock per schema, polled every second for up to five minutes:
+		// processes migrating the same schema wait for each other, and
+		// schemas of one server (tests) do not.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID(schema)), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return 0, fmt.Errorf("store: migration lock: %w", err)
 		}
@@ -158,6 +167,18 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 		return 0, fmt.Errorf("store: migrate: %w", err)
 	}
 	return len(results), nil
+}
+
+// migrationLockID is the advisory lock that serialises migrations of one
+// schema: goose's default for public (so a deployment keeps the lock it
+// always had), a hash of the name for any other.
+func migrationLockID(schema string) int64 {
+	if schema == "public" {
+		return lock.DefaultLockID
+	}
+	h := fnv.New64a()
+	h.Write([]byte("pharos migrations\x00" + schema))
+	return int64(h.Sum64() & math.MaxInt64)
 }
 
 // Dialect reports which engine the store talks to.
