@@ -27,8 +27,9 @@ type EmailOptions struct {
 	// SMTPURL is PHAROS_SMTP_URL: smtp://user:pass@host:587 (STARTTLS,
 	// required when credentials are given, used when offered otherwise)
 	// or smtps://user:pass@host:465 (TLS from the first byte). The query
-	// may name the sender: ?from=status@example.org (default
-	// status@ the host of BaseURL).
+	// may name the sender, ?from=status@example.org (default status@ the
+	// host of BaseURL), and the connections kept open, ?pool=N (1–64,
+	// default Conns).
 	SMTPURL string
 	// BaseURL is PHAROS_BASE_URL; every link of a mail is absolute under
 	// it (or under the page's custom domain). Required.
@@ -86,6 +87,13 @@ func NewEmail(opts EmailOptions) (*Email, error) {
 	u, err := url.Parse(opts.SMTPURL)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
 		return nil, errors.New("email: PHAROS_SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465")
+	}
+	if v := u.Query().Get("pool"); v != "" && opts.Conns == DefaultEmailConns {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return nil, fmt.Errorf("email: PHAROS_SMTP_URL pool=%q: want 1 to 64 connections", v)
+		}
+		opts.Conns = n
 	}
 	fromText := u.Query().Get("from")
 	if fromText == "" {

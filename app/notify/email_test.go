@@ -341,7 +341,7 @@ func TestEmailOutcomes(t *testing.T) {
 // reused connections.
 func TestEmailPoolsConnections(t *testing.T) {
 	s, _ := newSink(t, false)
-	e := newEmail(t, s, func(o *notify.EmailOptions) { o.Conns = 3 })
+	e := newEmail(t, s, func(o *notify.EmailOptions) { o.SMTPURL += "&pool=3" })
 	ctx := context.Background()
 	const n = 200
 	var wg sync.WaitGroup
@@ -405,6 +405,7 @@ func TestNewEmailNeedsBaseURLAndKey(t *testing.T) {
 		"no key":      {SMTPURL: "smtp://127.0.0.1:25", BaseURL: "https://status.example.org"},
 		"bad scheme":  {SMTPURL: "http://127.0.0.1:25", BaseURL: "https://status.example.org", SecretKey: []byte(testKey)},
 		"bad from":    {SMTPURL: "smtp://127.0.0.1:25?from=x%0d%0aBcc:y", BaseURL: "https://status.example.org", SecretKey: []byte(testKey)},
+		"bad pool":    {SMTPURL: "smtp://127.0.0.1:25?pool=0", BaseURL: "https://status.example.org", SecretKey: []byte(testKey)},
 	} {
 		if _, err := notify.NewEmail(o); err == nil {
 			t.Errorf("%s: NewEmail succeeded, want an error", name)
