@@ -54,13 +54,25 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	if s.dialect == Postgres {
 		lock = " FOR UPDATE OF d SKIP LOCKED"
 	}
+	// Most polls find nothing due: answer them without a write
+	// transaction (on SQLite, BEGIN takes the database's write lock).
+	var due int
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE status = 'pending'
+		AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) LIMIT 1) AS d`), now, now).Scan(&due)
+	if err != nil || due == 0 {
+		if err != nil {
+			err = fmt.Errorf("store: due deliveries: %w", err)
+		}
+		return nil, err
+	}
 	var out []ClaimedDelivery
 	err = s.InTx(ctx, func(tx *Tx) error {
 		ids, err := collect(ctx, tx.tx, "due deliveries", func(row rowScanner) (int64, error) {
 			var id int64
 			return id, row.Scan(&id)
 		}, s.q(`SELECT d.id FROM deliveries d
-			WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until <= ?)
+			WHERE d.status = 'pending' AND d.subscriber_id IS NOT NULL AND d.next_attempt_at <= ?
+				AND (d.claimed_until IS NULL OR d.claimed_until <= ?)
 				AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.subscriber_id = d.subscriber_id
 					AND e.status = 'pending' AND e.id < d.id)
 			ORDER BY d.next_attempt_at, d.id LIMIT ?`+lock), now, now, limit)
