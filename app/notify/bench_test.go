@@ -21,8 +21,9 @@ import (
 // BenchmarkWebhookFanOut10k: one incident update to 10,000 webhook
 // subscribers on loopback, through a running notifier. Reports deliveries
 // per second, the time from the update's commit to the first delivery and
-// the 99th percentile of commit → delivery over all 10,000, and the
-// process's CPU time per delivery (receiver included).
+// the 99th percentile of commit → delivery over all 10,000, the process's
+// CPU time per delivery and its peak RSS (receiver and, for SQLite, the
+// database included).
 //
 //	go test ./app/notify/ -run '^$' -bench WebhookFanOut10k -benchtime 3x
 func BenchmarkWebhookFanOut10k(b *testing.B) {
@@ -112,6 +113,11 @@ func benchFanOut(b *testing.B, s *store.Store, subscribers int) {
 	b.ReportMetric(float64(slices.Max(firsts).Milliseconds()), "max_first_ms")
 	b.ReportMetric(float64(slices.Max(p99s).Milliseconds()), "p99_delivery_ms")
 	b.ReportMetric(float64(cpu.Microseconds())/deliveries, "cpu_µs/delivery")
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(ru.Maxrss)/1024, "max_rss_MB") // Linux reports KiB
 }
 
 // seedWebhooks inserts active webhook subscribers in bulk: the subscribe
