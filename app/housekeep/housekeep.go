@@ -27,6 +27,7 @@ type Store interface {
 	DeleteResultsBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 	AdvanceMaintenance(ctx context.Context, now time.Time, lookback time.Duration) ([]store.MaintenanceChange, error)
 	PruneNotifications(ctx context.Context, cutoff time.Time, limit int) (int64, error)
+	PruneUnconfirmedSubscribers(ctx context.Context, before time.Time) (int64, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -37,6 +38,9 @@ const (
 	DefaultRollupSchedule = "7 * * * *"  // hourly, off the top of the hour
 	DefaultRetainSchedule = "17 3 * * *" // daily, at night (UTC)
 	DefaultDeleteBatch    = 5000
+	// unconfirmedGrace is how long after its confirmation link expired
+	// (or its webhook was created untested) a subscriber stays stored.
+	unconfirmedGrace = 7 * 24 * time.Hour
 )
 
 // Options configure a Housekeeper; zero values select the defaults.
@@ -184,6 +188,11 @@ func (h *Housekeeper) Rollup(ctx context.Context) error {
 func (h *Housekeeper) Retain(ctx context.Context) error {
 	cutoff := h.opts.Now().UTC().Add(-h.opts.Retention)
 	if _, err := h.store.PruneNotifications(ctx, cutoff, h.opts.DeleteBatch); err != nil {
+		return fmt.Errorf("housekeep: retention: %w", err)
+	}
+	// Addresses someone typed and nobody confirmed go a week after their
+	// link expired.
+	if _, err := h.store.PruneUnconfirmedSubscribers(ctx, h.opts.Now().UTC().Add(-unconfirmedGrace)); err != nil {
 		return fmt.Errorf("housekeep: retention: %w", err)
 	}
 	n, err := h.store.DeleteResultsBefore(ctx, cutoff, h.opts.DeleteBatch)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Subscriber returns one of the organisation's subscribers with its scope;
@@ -148,4 +149,23 @@ func (s *Store) NotifiableSubscribers(ctx context.Context, orgID, pageID int64, 
 		return nil, err
 	}
 	return subs, s.fillScopes(ctx, orgID, pageID, subs)
+}
+
+// PruneUnconfirmedSubscribers deletes, in every organisation, the
+// subscribers never confirmed: email addresses whose confirmation link
+// expired before before, and webhook endpoints created before before whose
+// test delivery never succeeded. Housekeeping calls it so addresses typed
+// by someone else do not stay stored.
+func (s *Store) PruneUnconfirmedSubscribers(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM subscribers WHERE confirmed_at IS NULL AND (
+		(confirm_expires_at IS NOT NULL AND confirm_expires_at < ?) OR (confirm_expires_at IS NULL AND created_at < ?))`),
+		before.UTC(), before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune unconfirmed subscribers: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: prune unconfirmed subscribers: %w", err)
+	}
+	return n, nil
 }

@@ -284,3 +284,37 @@ func equalIDs(a, b []int64) bool {
 	}
 	return true
 }
+
+func TestPruneUnconfirmedSubscribers(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org, page, _ := seedSubscriberPage(t, s, "acme")
+		sub := func(kind store.SubscriberKind, addr string) store.Subscription {
+			got, err := s.Subscribe(ctx, org.ID, page.ID, kind, addr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		confirmed := sub(store.SubscriberEmail, "kept@example.org")
+		if _, err := s.ConfirmSubscriber(ctx, page.ID, confirmed.ConfirmToken); err != nil {
+			t.Fatal(err)
+		}
+		pending := sub(store.SubscriberEmail, "pending@example.org")
+		hook := sub(store.SubscriberWebhook, "https://hooks.example.org/never-tested")
+		if n, err := s.PruneUnconfirmedSubscribers(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+			t.Errorf("prune before anything expired: %d, %v; want 0", n, err)
+		}
+		if n, err := s.PruneUnconfirmedSubscribers(ctx, time.Now().Add(store.ConfirmTTL+time.Hour)); err != nil || n != 2 {
+			t.Errorf("prune after the links expired: %d, %v; want 2 (the pending email and the untested webhook)", n, err)
+		}
+		for _, id := range []int64{pending.Subscriber.ID, hook.Subscriber.ID} {
+			if _, err := s.Subscriber(ctx, org.ID, id); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("subscriber %d after pruning: %v, want ErrNotFound", id, err)
+			}
+		}
+		if _, err := s.Subscriber(ctx, org.ID, confirmed.Subscriber.ID); err != nil {
+			t.Errorf("the confirmed subscriber was pruned: %v", err)
+		}
+	})
+}
