@@ -135,7 +135,7 @@ func New(opts Options) (*Server, error) {
 
 		auth:    au,
 		site:    site,
-		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger}),
+		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger, EmailOff: opts.Mailer == nil}),
 		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger, Subscriptions: site}),
 	}
 	m, err := newHTTPMetrics(reg)

@@ -34,6 +34,9 @@ type Options struct {
 	// after a write (nil: pages refresh on their short TTL).
 	Events bus.Events
 	Logger *slog.Logger
+	// EmailOff says PHAROS_SMTP_URL is unset: the subscriber screen says
+	// email subscriptions are off.
+	EmailOff bool
 }
 
 // Console serves the admin HTML.
@@ -44,6 +47,8 @@ type Console struct {
 	events bus.Events
 	md     *respond.Markdown
 	log    *slog.Logger
+	// emailOff: no SMTP server configured.
+	emailOff bool
 }
 
 // New builds a Console.
@@ -52,7 +57,7 @@ func New(opts Options) *Console {
 		opts.Logger = slog.Default()
 	}
 	return &Console{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, events: opts.Events,
-		md: respond.NewMarkdown(), log: opts.Logger}
+		md: respond.NewMarkdown(), log: opts.Logger, emailOff: opts.EmailOff}
 }
 
 // RunCheck is the console's "Run now" button.

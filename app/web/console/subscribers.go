@@ -30,7 +30,7 @@ func (s *Console) Subscribers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := views.SubscribersData{Nav: adminNav(p)}
+	d := views.SubscribersData{Nav: adminNav(p), EmailOff: s.emailOff}
 	for _, pg := range pages {
 		n := counts[pg.ID]
 		d.Pages = append(d.Pages, views.SubscriberCountRow{Page: pageOption(pg), Email: n.Email, Webhook: n.Webhook, Pending: n.Pending})

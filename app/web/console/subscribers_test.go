@@ -60,6 +60,9 @@ func TestConsoleSubscribers(t *testing.T) {
 				t.Errorf("subscribers page contains %q", bad)
 			}
 		}
+		if !strings.Contains(list.Body, `data-testid="email-off"`) {
+			t.Error("without SMTP the subscriber screen does not say email is off")
+		}
 		if strings.Contains(list.Body, "/delete") {
 			t.Error("a viewer is offered the remove button")
 		}
