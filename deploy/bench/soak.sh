@@ -11,6 +11,8 @@
 #   db_mb       the SQLite database with its -wal and -shm files
 #   checks      jobs probed in the interval (pharos_worker_jobs_run_total)
 #   cpu_ms/chk  utime+stime from /proc/PID/stat over the interval ÷ checks
+#   redis_mb    with REDIS_DB: MEMORY USAGE summed over the database's keys
+#               (the streams, the latest-state cache, the locks)
 #
 # and prints them as a table, then one summary line: RSS and heap at the
 # first and last sample and their growth per minute after WARMUP seconds,
@@ -27,6 +29,9 @@
 #   WARMUP    seconds excluded from the growth figures (default 60)
 #   PHAROS    an already-built pharos binary to run instead of building one
 #             (to compare commits: build each, then pass it here)
+#   REDIS_DB  a Redis database number on 127.0.0.1:6379: `pharos run` then
+#             uses the Redis bus there (flushed at start and end; 0 and 15
+#             are refused) instead of the in-process one
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -41,6 +46,14 @@ die() { echo "soak: $*" >&2; exit 1; }
 for v in CHECKS DURATION SAMPLE WARMUP; do
   case "${!v}" in *[!0-9]* | '' | 0) die "$v=${!v}: want a positive number" ;; esac
 done
+REDIS_DB="${REDIS_DB:-}"
+if [ -n "$REDIS_DB" ]; then
+  case "$REDIS_DB" in
+    0 | 15) die "REDIS_DB=$REDIS_DB is reserved (0: default, 15: tests)" ;;
+    *[!0-9]*) die "REDIS_DB=$REDIS_DB: want a database number" ;;
+  esac
+  redis-cli -n "$REDIS_DB" ping >/dev/null || die "Redis is not answering on 127.0.0.1:6379"
+fi
 
 work="$(mktemp -d /tmp/pharos-soak.XXXXXX)"
 pids=() # every process started, each the leader of its own process group
@@ -56,6 +69,7 @@ cleanup() {
     sleep 0.2
   done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
+  [ -n "$REDIS_DB" ] && redis-cli -n "$REDIS_DB" FLUSHDB >/dev/null
   if [ "$ok" = 1 ]; then
     rm -rf "$work"
   else
@@ -97,6 +111,10 @@ export PHAROS_DATABASE_URL="sqlite://$work/pharos.db"
 export PHAROS_SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export PHAROS_ALLOW_PRIVATE_TARGETS=true
 unset PHAROS_REDIS_URL
+if [ -n "$REDIS_DB" ]; then
+  redis-cli -n "$REDIS_DB" FLUSHDB >/dev/null
+  export PHAROS_REDIS_URL="redis://127.0.0.1:6379/$REDIS_DB"
+fi
 
 echo "== target on $TARGET_IP"
 "$work/targets" -ca-dir "$work" -init
@@ -124,21 +142,26 @@ base="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/run.log" | head -n1)"
 [ "$(cat "/proc/$pid/comm")" = pharos ] || die "pid $pid is $(cat "/proc/$pid/comm"), not pharos"
 hz="$(getconf CLK_TCK)"
 
-# sample prints: seconds rss_kb heap_bytes jobs_len results_len db_bytes jobs_run cpu_ticks
+# sample prints: seconds rss_kb heap_bytes jobs_len results_len db_bytes jobs_run cpu_ticks redis_bytes
 sample() {
-  local rss cpu db m
+  local rss cpu db m redis=-1
   rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
   # Fields after the parenthesised command name: utime and stime are the
   # 12th and 13th.
   cpu="$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')"
   db="$(cat "$work"/pharos.db* 2>/dev/null | wc -c)"
+  if [ -n "$REDIS_DB" ]; then
+    redis="$(redis-cli -n "$REDIS_DB" --scan | while read -r k; do
+      redis-cli -n "$REDIS_DB" MEMORY USAGE "$k" SAMPLES 0
+    done | awk '{s += $1} END {print s + 0}')"
+  fi
   m="$(curl -fsS "$base/metrics")" || die "GET $base/metrics failed"
-  awk -v t="$1" -v rss="$rss" -v cpu="$cpu" -v db="$db" '
+  awk -v t="$1" -v rss="$rss" -v cpu="$cpu" -v db="$db" -v redis="$redis" '
     /^go_memstats_heap_inuse_bytes / {heap = $2}
     /^pharos_jobs_stream_length/ {jobs += $2}
     /^pharos_results_stream_length/ {results += $2}
     /^pharos_worker_jobs_run_total[{ ]/ {run += $2}
-    END {printf "%d %d %.0f %d %d %d %d %d\n", t, rss, heap, jobs, results, db, run, cpu}
+    END {printf "%d %d %.0f %d %d %d %d %d %d\n", t, rss, heap, jobs, results, db, run, cpu, redis}
   ' <<<"$m"
 }
 
@@ -155,7 +178,7 @@ done
 echo >&2
 
 echo
-printf '%6s %8s %8s %6s %8s %8s %7s %11s\n' t_s rss_mb heap_mb jobs results db_mb checks cpu_ms/chk
+printf '%6s %8s %8s %6s %8s %8s %7s %11s %9s\n' t_s rss_mb heap_mb jobs results db_mb checks cpu_ms/chk redis_mb
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
   {
     mb = 1048576
@@ -163,12 +186,13 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
       n = $7 - prun
       cpu = n > 0 ? sprintf("%.2f", ($8 - pcpu) * 1000 / hz / n) : "-"
     }
-    printf "%6d %8.1f %8.1f %6d %8d %8.1f %7s %11s\n", $1, $2 / 1024, $3 / mb, $4, $5, $6 / mb, n, cpu
+    redis = $9 < 0 ? "-" : sprintf("%.2f", $9 / mb)
+    printf "%6d %8.1f %8.1f %6d %8d %8.1f %7s %11s %9s\n", $1, $2 / 1024, $3 / mb, $4, $5, $6 / mb, n, cpu, redis
     prun = $7; pcpu = $8
   }'
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CHECKS" -v interval="$INTERVAL" '
   {
-    t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8
+    t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8; redis[NR] = $9 / 1048576
     if (w == 0 && $1 >= warm) w = NR
   }
   END {
@@ -180,5 +204,7 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
       checks, interval, t[NR], rss[1], rss[NR], (rss[NR] - rss[w]) / mins, t[w],
       heap[1], heap[NR], (heap[NR] - heap[w]) / mins,
       db[NR], (db[NR] - db[w]) / mins, n, (n > 0) ? (cpu[NR] - cpu[1]) * 1000 / hz / n : 0
+    if (redis[NR] >= 0)
+      printf "redis: keys of the database %.2f -> %.2f MB (%+.3f MB/min after %ds)\n", redis[1], redis[NR], (redis[NR] - redis[w]) / mins, t[w]
   }'
 ok=1
