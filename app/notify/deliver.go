@@ -23,11 +23,17 @@ const recordTimeout = 30 * time.Second
 // DeliverOnce claims one batch of due deliveries, sends them (up to
 // Concurrency at once) and records every attempt, and reports how many it
 // claimed. Run calls it in a loop; tests call it directly.
+//
+// Sends start only within the first half of the lease, so a slow channel
+// (an SMTP relay taking a second a mail) never sends past its lease while
+// another notifier claims the same rows; what was not started is released
+// untouched, due at once.
 func (n *Notifier) DeliverOnce(ctx context.Context) (int, error) {
 	claimed, err := n.store.ClaimDeliveries(ctx, n.opts.Now(), n.opts.Lease, n.opts.Batch)
 	if err != nil || len(claimed) == 0 {
 		return 0, err
 	}
+	started, budget := time.Now(), n.opts.Lease/2
 	events := map[int64]*Event{}
 	attempts := make([]store.DeliveryAttempt, len(claimed))
 	var wg sync.WaitGroup
@@ -48,6 +54,11 @@ func (n *Notifier) DeliverOnce(ctx context.Context) (int, error) {
 		}
 		m := n.message(c, *ev)
 		sem <- struct{}{}
+		if ctx.Err() != nil || time.Since(started) > budget {
+			<-sem
+			attempts[i] = n.release(c)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -91,6 +102,14 @@ func (n *Notifier) message(c store.ClaimedDelivery, ev Event) Message {
 func MessageID(idempotencyKey string) string {
 	sum := sha256.Sum256([]byte(idempotencyKey))
 	return "msg_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+}
+
+// release hands back a claimed delivery that was not attempted: as it
+// was, due now.
+func (n *Notifier) release(c store.ClaimedDelivery) store.DeliveryAttempt {
+	now := n.opts.Now()
+	return store.DeliveryAttempt{ID: c.ID, Token: c.Token, SubscriberID: c.SubscriberID, Status: store.DeliveryPending,
+		Attempts: c.Attempts, NextAttempt: now, LastError: c.LastError, ResponseCode: c.ResponseCode, At: now}
 }
 
 // skip records a delivery that cannot be sent: its subscriber left or was

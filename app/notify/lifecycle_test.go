@@ -100,3 +100,42 @@ func TestShutdownMidSendLeavesTheDeliveryDue(t *testing.T) {
 		}
 	})
 }
+
+func TestSlowSendsStopAtHalfTheLease(t *testing.T) {
+	s := storetest.SQLite(t)
+	ctx := context.Background()
+	orgID, pageID, _ := seedPage(t, s)
+	r := newReceiver(t, time.Now)
+	r.hold = 150 * time.Millisecond
+	for _, p := range []string{"/a", "/b", "/c"} {
+		r.subscribe(t, s, orgID, pageID, p)
+	}
+	if _, err := s.CreateIncident(ctx, orgID, editor, store.NewIncident{PageID: pageID, Name: "x", Status: "investigating",
+		Body: "one", DeliverNotifications: true}); err != nil {
+		t.Fatal(err)
+	}
+	n := webhookNotifier(t, s, time.Now, notify.Options{Lease: 200 * time.Millisecond, Concurrency: 1})
+	if _, err := n.FanOutOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if claimed, err := n.DeliverOnce(ctx); err != nil || claimed != 3 {
+		t.Fatalf("DeliverOnce claimed %d (err %v), want 3", claimed, err)
+	}
+	if got := len(r.all()); got != 1 {
+		t.Fatalf("one batch sent %d, want 1: the first send used up half the 200 ms lease", got)
+	}
+	log, err := s.Deliveries(ctx, orgID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending int
+	for _, d := range log {
+		if d.Status == store.DeliveryPending && d.Attempts == 0 {
+			pending++
+		}
+	}
+	if pending != 2 {
+		t.Fatalf("%d deliveries released unattempted, want 2: %+v", pending, log)
+	}
+	drive(t, n, newClock(), time.Second, func() bool { return len(r.accepted()) == 3 })
+}

@@ -23,7 +23,9 @@ type ClaimedDelivery struct {
 	OrgID          int64
 	OutboxID       int64
 	IdempotencyKey string
-	Attempts       int // attempts made before this one
+	Attempts       int    // attempts made before this one
+	LastError      string // of the previous attempt
+	ResponseCode   int    // of the previous attempt
 	Token          string
 	EventKind      string
 	EventKey       string
@@ -91,7 +93,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			}
 		}
 		out, err = collect(ctx, tx.tx, "claimed deliveries", scanClaimed, s.q(`SELECT d.id, d.org_id, d.outbox_id,
-				d.idempotency_key, d.attempts, d.claim_token, o.kind, o.idempotency_key, o.created_at,
+				d.idempotency_key, d.attempts, d.last_error, d.response_code, d.claim_token, o.kind, o.idempotency_key, o.created_at,
 				sb.id, sb.page_id, sb.kind, sb.address, sb.secret,
 				sb.confirmed_at IS NOT NULL AND sb.unsubscribed_at IS NULL AND sb.disabled_at IS NULL
 			FROM deliveries d JOIN outbox o ON o.id = d.outbox_id JOIN subscribers sb ON sb.id = d.subscriber_id
@@ -106,7 +108,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 
 func scanClaimed(row rowScanner) (ClaimedDelivery, error) {
 	var c ClaimedDelivery
-	err := row.Scan(&c.ID, &c.OrgID, &c.OutboxID, &c.IdempotencyKey, &c.Attempts, &c.Token, &c.EventKind, &c.EventKey,
+	err := row.Scan(&c.ID, &c.OrgID, &c.OutboxID, &c.IdempotencyKey, &c.Attempts, &c.LastError, &c.ResponseCode, &c.Token,
+		&c.EventKind, &c.EventKey,
 		&c.EventAt, &c.SubscriberID, &c.PageID, &c.Kind, &c.Address, &c.Secret, &c.Active)
 	c.EventAt = c.EventAt.UTC()
 	return c, err
