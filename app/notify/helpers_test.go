@@ -75,6 +75,7 @@ type hit struct {
 	status int
 	at     time.Time // on the test's clock
 	body   spPayload
+	raw    []byte
 }
 
 // receiver is a webhook endpoint on loopback. Every request must carry a
@@ -148,7 +149,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		status = r.answer(n, w, req)
 	}
 	r.mu.Lock()
-	r.hits = append(r.hits, hit{id: id, path: req.URL.Path, status: status, at: r.clock(), body: p})
+	r.hits = append(r.hits, hit{id: id, path: req.URL.Path, status: status, at: r.clock(), body: p, raw: body})
 	r.mu.Unlock()
 	if status < 0 {
 		panic(http.ErrAbortHandler) // the receiver is down: the connection drops
