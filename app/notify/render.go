@@ -47,7 +47,7 @@ func (n *Notifier) prepare(ctx context.Context, row store.OutboxRow) (store.FanO
 	if err != nil {
 		return f, fmt.Errorf("render: %w", err)
 	}
-	f.PageID, f.Kinds, f.ComponentIDs, f.Rendered = p.PageID, kinds, p.componentIDs(), body
+	f.PageID, f.Kinds, f.ComponentIDs, f.Rendered = p.PageID, kinds, scopeIDs(p, ev), body
 	return f, nil
 }
 
@@ -203,3 +203,22 @@ func apiTimePtr(t *time.Time) *string {
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// scopeIDs are the components an event touches, for subscribers scoped to
+// components: those the event changed and, for an incident, every
+// component it affects — an update that changes no status still concerns
+// them, and no one else.
+func scopeIDs(p payload, ev Event) []int64 {
+	ids := p.componentIDs()
+	if ev.Incident == nil {
+		return ids
+	}
+	for _, c := range ev.Incident.Components {
+		id, err := strconv.ParseInt(c.ID, 10, 64)
+		if err != nil || slices.Contains(ids, id) {
+			continue // a group's id ("g1") scopes nothing
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
