@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -255,10 +256,14 @@ func (tx *Tx) disableSubscriber(ctx context.Context, id int64, at time.Time) err
 
 // Delivery is a delivery as the delivery log shows it.
 type Delivery struct {
-	ID             int64
-	OrgID          int64
-	OutboxID       int64
-	SubscriberID   int64
+	ID           int64
+	OrgID        int64
+	OutboxID     int64
+	SubscriberID int64
+	// Channel and Recipient are the subscriber's kind and address ("" for
+	// a subscriber deleted since).
+	Channel        string
+	Recipient      string
 	IdempotencyKey string
 	EventKind      string
 	Status         string
@@ -276,16 +281,19 @@ func (s *Store) Deliveries(ctx context.Context, orgID int64, limit int) ([]Deliv
 	return collect(ctx, s.db, "deliveries", func(row rowScanner) (Delivery, error) {
 		var d Delivery
 		var sub *int64
+		var channel, recipient sql.NullString
 		err := row.Scan(&d.ID, &d.OrgID, &d.OutboxID, &sub, &d.IdempotencyKey, &d.EventKind, &d.Status, &d.Attempts,
-			&d.NextAttemptAt, &d.LastError, &d.ResponseCode, &d.CreatedAt, &d.UpdatedAt)
+			&d.NextAttemptAt, &d.LastError, &d.ResponseCode, &d.CreatedAt, &d.UpdatedAt, &channel, &recipient)
 		if sub != nil {
 			d.SubscriberID = *sub
 		}
+		d.Channel, d.Recipient = channel.String, recipient.String
 		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = d.NextAttemptAt.UTC(), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 		return d, err
 	}, s.q(`SELECT d.id, d.org_id, d.outbox_id, d.subscriber_id, d.idempotency_key, o.kind, d.status, d.attempts,
-			d.next_attempt_at, d.last_error, d.response_code, d.created_at, d.updated_at
+			d.next_attempt_at, d.last_error, d.response_code, d.created_at, d.updated_at, sb.kind, sb.address
 		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
+		LEFT JOIN subscribers sb ON sb.id = d.subscriber_id AND sb.org_id = d.org_id
 		WHERE d.org_id = ? ORDER BY d.id DESC LIMIT ?`), orgID, limit)
 }
 

@@ -60,6 +60,7 @@ func (s *Server) routes() {
 	e.GET("/admin", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/admin/") })
 	e.GET("/admin/", con.Home, session(viewer)...)
 	e.GET("/admin/audit", con.AuditLog, session(viewer)...)
+	e.GET("/admin/deliveries", con.Deliveries, session(editor)...)
 	e.GET("/admin/pages/:id", con.Page, session(viewer)...)
 	e.GET("/admin/components/:id", con.Component, session(viewer)...)
 	e.GET("/admin/checks/:id", con.Check, session(viewer)...)
