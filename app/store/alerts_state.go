@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Alert is one condition (kind + subject) on one channel, from trigger to
+// recovery: one row across every probe round in between.
+type Alert struct {
+	ID          int64
+	OrgID       int64
+	ChannelID   int64
+	ChannelName string
+	ChannelKind string
+	Kind        string
+	// Subject is what it is about: component:ID, check:ID or region:NAME.
+	Subject     string
+	SubjectName string
+	ComponentID int64
+	CheckID     int64
+	// Detail is the technical detail for operators (Markdown).
+	Detail         string
+	OpenedAt       time.Time
+	LastSentAt     *time.Time
+	Sends          int
+	AcknowledgedAt *time.Time
+	AcknowledgedBy int64
+	ResolvedAt     *time.Time
+	// RepeatEvery is the channel's repeat interval; InMaintenance whether
+	// the alert's component is under maintenance now. Both as read.
+	RepeatEvery   time.Duration
+	InMaintenance bool
+	ChannelOn     bool
+}
+
+// Open reports whether the alert is unresolved.
+func (a Alert) Open() bool { return a.ResolvedAt == nil }
+
+const alertColumns = `a.id, a.org_id, a.channel_id, ch.name, ch.kind, a.kind, a.subject, a.subject_name,
+	a.component_id, a.check_id, a.detail, a.opened_at, a.last_sent_at, a.sends, a.acknowledged_at, a.acknowledged_by,
+	a.resolved_at, ch.repeat_seconds, ch.enabled, COALESCE(cp.status = 'under_maintenance', FALSE)`
+
+const alertFrom = ` FROM alerts a JOIN alert_channels ch ON ch.id = a.channel_id
+	LEFT JOIN components cp ON cp.id = a.component_id `
+
+func scanAlert(row rowScanner) (Alert, error) {
+	var a Alert
+	var comp, check, by sql.NullInt64
+	var sent, acked, resolved sql.NullTime
+	var secs int64
+	err := row.Scan(&a.ID, &a.OrgID, &a.ChannelID, &a.ChannelName, &a.ChannelKind, &a.Kind, &a.Subject, &a.SubjectName,
+		&comp, &check, &a.Detail, &a.OpenedAt, &sent, &a.Sends, &acked, &by, &resolved, &secs, &a.ChannelOn,
+		&a.InMaintenance)
+	a.ComponentID, a.CheckID, a.AcknowledgedBy = comp.Int64, check.Int64, by.Int64
+	a.OpenedAt, a.LastSentAt, a.AcknowledgedAt, a.ResolvedAt = a.OpenedAt.UTC(), nullTime(sent), nullTime(acked), nullTime(resolved)
+	a.RepeatEvery = time.Duration(secs) * time.Second
+	return a, err
+}
+
+// OpenAlerts lists the organisation's unresolved alerts about subject (""
+// for every subject), oldest first.
+func (s *Store) OpenAlerts(ctx context.Context, orgID int64, subject string) ([]Alert, error) {
+	return collect(ctx, s.db, "open alerts", scanAlert, s.q(`SELECT `+alertColumns+alertFrom+`
+		WHERE a.org_id = ? AND a.resolved_at IS NULL AND (? = '' OR a.subject = ?) ORDER BY a.opened_at, a.id`),
+		orgID, subject, subject)
+}
+
+// RepeatCandidates lists, across organisations, the unresolved and
+// unacknowledged alerts of enabled channels that repeat: what the repeat
+// tick decides about.
+func (s *Store) RepeatCandidates(ctx context.Context, limit int) ([]Alert, error) {
+	return collect(ctx, s.db, "alerts to repeat", scanAlert, s.q(`SELECT `+alertColumns+alertFrom+`
+		WHERE a.resolved_at IS NULL AND a.acknowledged_at IS NULL AND ch.enabled AND ch.repeat_seconds > 0
+		ORDER BY a.last_sent_at, a.id LIMIT ?`), limit)
+}
+
+// SubjectsWithOpenAlerts lists the distinct subjects (with their
+// organisation) that have unresolved alerts of kind.
+func (s *Store) SubjectsWithOpenAlerts(ctx context.Context, kind string) (map[int64][]string, error) {
+	type pair struct {
+		org     int64
+		subject string
+	}
+	rows, err := collect(ctx, s.db, "alert subjects", func(row rowScanner) (pair, error) {
+		var p pair
+		return p, row.Scan(&p.org, &p.subject)
+	}, s.q(`SELECT DISTINCT org_id, subject FROM alerts WHERE resolved_at IS NULL AND kind = ? ORDER BY org_id, subject`), kind)
+	out := map[int64][]string{}
+	for _, p := range rows {
+		out[p.org] = append(out[p.org], p.subject)
+	}
+	return out, err
+}
+
+// RecentAlerts lists the organisation's alerts, newest first.
+func (s *Store) RecentAlerts(ctx context.Context, orgID int64, limit int) ([]Alert, error) {
+	return collect(ctx, s.db, "alerts", scanAlert, s.q(`SELECT `+alertColumns+alertFrom+`
+		WHERE a.org_id = ? ORDER BY a.opened_at DESC, a.id DESC LIMIT ?`), orgID, limit)
+}
+
+// Alert returns one of the organisation's alerts; another organisation's
+// is ErrNotFound.
+func (s *Store) Alert(ctx context.Context, orgID, id int64) (Alert, error) {
+	return oneAlert(s.db.QueryRowContext(ctx, s.q(`SELECT `+alertColumns+alertFrom+` WHERE a.org_id = ? AND a.id = ?`),
+		orgID, id), id)
+}
+
+func oneAlert(row *sql.Row, id int64) (Alert, error) {
+	a, err := scanAlert(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("store: alert %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("store: alert %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// HashAckToken is what alerts.ack_token_hash holds for a token.
+func HashAckToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// AcknowledgeAlert marks the organisation's alert acknowledged by user
+// (0: through its ack link), and with it the same condition's open alerts
+// on the organisation's other channels: one acknowledgement stops every
+// repeat. It returns the alert; another organisation's is ErrNotFound.
+func (s *Store) AcknowledgeAlert(ctx context.Context, orgID, id, userID int64, at time.Time) (Alert, error) {
+	a, err := s.Alert(ctx, orgID, id)
+	if err != nil {
+		return a, err
+	}
+	if !a.Open() || a.AcknowledgedAt != nil {
+		return a, nil
+	}
+	var by any
+	if userID != 0 {
+		by = userID
+	}
+	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?
+		WHERE org_id = ? AND subject = ? AND kind = ? AND resolved_at IS NULL AND acknowledged_at IS NULL`),
+		at.UTC(), by, orgID, a.Subject, a.Kind); err != nil {
+		return a, fmt.Errorf("store: acknowledge alert %d: %w", id, err)
+	}
+	return s.Alert(ctx, orgID, id)
+}
+
+// AcknowledgeAlertByToken acknowledges alert id when token is its ack
+// token (the link in every message). A wrong token is ErrNotFound, as is
+// an unknown id, so the link reveals nothing.
+func (s *Store) AcknowledgeAlertByToken(ctx context.Context, id int64, token string, at time.Time, act bool) (Alert, error) {
+	var orgID int64
+	var hash string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT org_id, ack_token_hash FROM alerts WHERE id = ?`), id).Scan(&orgID, &hash)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (hash == "" ||
+		subtle.ConstantTimeCompare([]byte(hash), []byte(HashAckToken(token))) != 1)) {
+		return Alert{}, fmt.Errorf("store: alert %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Alert{}, fmt.Errorf("store: alert %d: %w", id, err)
+	}
+	if !act {
+		return s.Alert(ctx, orgID, id)
+	}
+	return s.AcknowledgeAlert(ctx, orgID, id, 0, at)
+}
