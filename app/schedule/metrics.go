@@ -64,7 +64,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"stream_kind"}),
 		jobsLength: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pharos_jobs_stream_length",
-			Help: "Entries in a region's job and run-now streams (trimmed to the bus's MaxLen), sampled by the leader.",
+			Help: "Entries in a region's job and run-now streams (about the jobs in flight: acknowledged jobs leave the streams), sampled by the leader.",
 		}, []string{"region"}),
 		jobsPending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pharos_jobs_stream_pending",

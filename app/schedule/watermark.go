@@ -21,7 +21,8 @@ import (
 // again before acknowledging, which restores the invariant. Entries a dead
 // leader had consumed but not acknowledged come back to whoever consumes
 // after the claim timeout; they are older, so taking the maximum is safe.
-// The stream is trimmed by the bus's MaxLen like any other.
+// Acknowledged entries leave the stream as on any other; the newest,
+// never delivered, always stays.
 const (
 	watermarkStream = "schedule:until"
 	watermarkGroup  = "scheduler"
