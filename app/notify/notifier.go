@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -19,6 +20,11 @@ type Notifier struct {
 	// queued wakes the delivery step when a fan-out queued deliveries, so
 	// a new incident does not wait for the next poll.
 	queued chan struct{}
+	// alertQueued wakes the alert loop (alert_tick.go); alertHook is the
+	// guarded HTTP client of alert channels (alert_deliver.go).
+	alertQueued chan struct{}
+	alertOnce   sync.Once
+	alertHook   *Webhook
 }
 
 // New returns a notifier; opts.Store is required.
@@ -52,7 +58,7 @@ func New(opts Options) (*Notifier, error) {
 		return nil, err
 	}
 	return &Notifier{
-		opts: opts, store: opts.Store, metrics: m, queued: make(chan struct{}, 1),
+		opts: opts, store: opts.Store, metrics: m, queued: make(chan struct{}, 1), alertQueued: make(chan struct{}, 1),
 		log: opts.Logger.With(slog.String("role", "notifier")),
 	}, nil
 }
@@ -69,6 +75,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.loop(gctx, "fan-out", n.FanOutOnce, nil) })
 	g.Go(func() error { return n.loop(gctx, "delivery", n.DeliverOnce, n.queued) })
+	g.Go(func() error { return n.alertLoop(gctx) })
 	return g.Wait()
 }
 
@@ -121,6 +128,9 @@ func (n *Notifier) FanOutOnce(ctx context.Context) (int, error) {
 		f, err := n.prepare(ctx, row)
 		if err != nil {
 			return handled, fmt.Errorf("notify: event %d (%s): %w", row.ID, row.Kind, err)
+		}
+		if err := n.alertEvent(ctx, row); err != nil {
+			return handled, fmt.Errorf("notify: alerts of event %d (%s): %w", row.ID, row.Kind, err)
 		}
 		created, done, err := n.store.FanOutEvent(ctx, f)
 		if err != nil {

@@ -70,6 +70,8 @@ type Options struct {
 	// Now is the clock (default time.Now); tests inject one to step over
 	// the 5 s and 5 min retries.
 	Now func() time.Time
+	// Alerts configure on-call alert channels (alert*.go).
+	Alerts AlertOptions
 	// Logger and Registry: the process's log and metrics registry.
 	Logger   *slog.Logger
 	Registry prometheus.Registerer

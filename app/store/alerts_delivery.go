@@ -87,12 +87,15 @@ func (tx *Tx) applyAlert(ctx context.Context, w AlertWrite, ackHash func(int64) 
 	var err error
 	switch w.Step {
 	case AlertStepTrigger:
+		// The component and check may be gone since the event was
+		// written: the alert then names none rather than failing.
 		var id int64
 		err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO alerts (org_id, channel_id, kind, subject, subject_name,
 				component_id, check_id, detail, opened_at, last_sent_at, sends)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+			VALUES (?, ?, ?, ?, ?, (SELECT id FROM components WHERE id = ? AND org_id = ?),
+				(SELECT id FROM checks WHERE id = ? AND org_id = ?), ?, ?, ?, 1)
 			ON CONFLICT (channel_id, subject, kind) WHERE resolved_at IS NULL DO NOTHING RETURNING id`),
-			a.OrgID, a.ChannelID, a.Kind, a.Subject, a.SubjectName, nullID(a.ComponentID), nullID(a.CheckID), a.Detail,
+			a.OrgID, a.ChannelID, a.Kind, a.Subject, a.SubjectName, a.ComponentID, a.OrgID, a.CheckID, a.OrgID, a.Detail,
 			at, at).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, false, nil

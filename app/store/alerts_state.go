@@ -172,3 +172,32 @@ func (s *Store) AcknowledgeAlertByToken(ctx context.Context, id int64, token str
 	}
 	return s.AcknowledgeAlert(ctx, orgID, id, 0, at)
 }
+
+// MisconfiguredCheck is a check in state misconfigured (DESIGN §4): its
+// operators are alerted, the public is not.
+type MisconfiguredCheck struct {
+	OrgID         int64
+	CheckID       int64
+	Name          string
+	URL           string
+	ComponentID   int64
+	Component     string
+	InMaintenance bool
+	Since         time.Time
+}
+
+// MisconfiguredChecks lists, across organisations, the enabled checks whose
+// state is misconfigured.
+func (s *Store) MisconfiguredChecks(ctx context.Context) ([]MisconfiguredCheck, error) {
+	return collect(ctx, s.db, "misconfigured checks", func(row rowScanner) (MisconfiguredCheck, error) {
+		var m MisconfiguredCheck
+		var since sql.NullTime
+		err := row.Scan(&m.OrgID, &m.CheckID, &m.Name, &m.URL, &m.ComponentID, &m.Component, &m.InMaintenance, &since)
+		if since.Valid {
+			m.Since = since.Time.UTC()
+		}
+		return m, err
+	}, s.q(`SELECT c.org_id, c.id, c.name, c.url, c.component_id, cp.name, cp.status = 'under_maintenance', c.state_changed_at
+		FROM checks c JOIN components cp ON cp.id = c.component_id
+		WHERE c.enabled AND c.state = 'misconfigured' ORDER BY c.org_id, c.id`))
+}
