@@ -68,7 +68,7 @@ func (e *Email) SendInvitation(ctx context.Context, inv Invitation) error {
 		Note: fmt.Sprintf("The link works once, until %s. If you did not expect this invitation, ignore this mail.",
 			inv.Expires.UTC().Format("2 Jan 2006 15:04 MST")),
 	}
-	return e.sendAccountMail(ctx, "invite", org, inv.To, "You are invited to join "+org+" on Pharos", v)
+	return e.sendAccountMail(ctx, "invite", org+" via Pharos", inv.To, "You are invited to join "+org+" on Pharos", v)
 }
 
 // SendPasswordReset mails a password reset link.
@@ -87,7 +87,10 @@ func (e *Email) SendPasswordReset(ctx context.Context, r PasswordResetMail) erro
 // headers: it is a one-off message to one person, not a list post.
 func (e *Email) sendAccountMail(ctx context.Context, kind, fromName, to, subject string, v views.AccountMailView) error {
 	msg := gomail.NewMsg()
-	if err := msg.FromFormat(headerSafe(fromName), e.from.Address); err != nil {
+	// FromFormat quotes the name without escaping: a quote or backslash in
+	// an organisation's name would break the address.
+	name := strings.NewReplacer(`"`, "", `\`, "").Replace(headerSafe(fromName))
+	if err := msg.FromFormat(name, e.from.Address); err != nil {
 		return fmt.Errorf("email: from: %w", err)
 	}
 	if strings.ContainsAny(to, "\r\n") {
