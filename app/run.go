@@ -141,6 +141,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			Logger:         log,
 			Registry:       reg,
 			Mailer:         subscribeMailer(senders),
+			AccountMailer:  notify.AccountMail(senders),
 			Webhooks:       senders[notify.KindWebhook],
 			AllowPrivate:   cfg.AllowPrivateTargets,
 		})

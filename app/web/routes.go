@@ -45,14 +45,21 @@ func (s *Server) routes() {
 	}
 	const viewer, editor, owner = store.RoleViewer, store.RoleEditor, store.RoleOwner
 
-	// Accounts. Setup and login have no session yet: their forms carry a
-	// signed double-submit CSRF token instead.
+	// Accounts. Setup, login, password reset and invitation links have no
+	// session yet: their forms carry a signed double-submit CSRF token
+	// instead.
 	con := s.console
 	e.GET("/", con.Root)
 	e.GET("/setup", con.SetupForm)
 	e.POST("/setup", con.SetupSubmit)
 	e.GET("/login", con.LoginForm)
 	e.POST("/login", con.LoginSubmit)
+	e.GET("/login/reset", con.ResetForm)
+	e.POST("/login/reset", con.ResetSubmit)
+	e.GET("/login/reset/confirm", con.ResetConfirmForm)
+	e.POST("/login/reset/confirm", con.ResetConfirmSubmit)
+	e.GET("/invite", con.InviteForm)
+	e.POST("/invite", con.InviteSubmit)
 	e.POST("/logout", con.Logout, session(viewer)...)
 
 	// Admin console: session cookie, CSRF token on every POST, a role on
@@ -88,6 +95,11 @@ func (s *Server) routes() {
 	e.POST("/admin/subscribers/:id/delete", con.DeleteSubscriber, session(editor)...)
 	e.POST("/admin/tokens", con.CreateToken, session(owner)...)
 	e.POST("/admin/tokens/:id/revoke", con.RevokeToken, session(owner)...)
+	e.GET("/admin/team", con.Team, session(viewer)...)
+	e.POST("/admin/team/invites", con.CreateInvite, session(owner)...)
+	e.POST("/admin/team/invites/:id/revoke", con.RevokeInvite, session(owner)...)
+	e.POST("/admin/team/members/:id/role", con.SetMemberRole, session(owner)...)
+	e.POST("/admin/team/members/:id/remove", con.RemoveMember, session(owner)...)
 
 	// Admin API: bearer tokens only, JSON.
 	a := s.api

@@ -65,6 +65,10 @@ type Options struct {
 	// SubscribeAttempts bounds subscription attempts per address (and ten
 	// times that per client) per hour; 0 means 3.
 	SubscribeAttempts int
+	// AccountMailer mails team invitations and password reset links; nil
+	// when PHAROS_SMTP_URL is unset (invitation links are shown to copy,
+	// reset by email is off).
+	AccountMailer console.AccountMailer
 
 	// PasswordCost is the bcrypt cost for new passwords (0 means
 	// store.DefaultPasswordCost; tests use bcrypt.MinCost).
@@ -135,7 +139,7 @@ func New(opts Options) (*Server, error) {
 
 		auth:    au,
 		site:    site,
-		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger, EmailOff: opts.Mailer == nil}),
+		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger, EmailOff: opts.Mailer == nil, Accounts: opts.AccountMailer, BaseURL: opts.BaseURL}),
 		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger, Subscriptions: site}),
 	}
 	m, err := newHTTPMetrics(reg)

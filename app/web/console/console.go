@@ -37,6 +37,13 @@ type Options struct {
 	// EmailOff says PHAROS_SMTP_URL is unset: the subscriber screen says
 	// email subscriptions are off.
 	EmailOff bool
+	// Accounts mails invitations and password reset links; nil without
+	// PHAROS_SMTP_URL (invitation links are shown to copy, reset by email
+	// is off).
+	Accounts AccountMailer
+	// BaseURL is PHAROS_BASE_URL, under which invitation links are shown
+	// ("" means the request's own host).
+	BaseURL string
 }
 
 // Console serves the admin HTML.
@@ -49,6 +56,7 @@ type Console struct {
 	log    *slog.Logger
 	// emailOff: no SMTP server configured.
 	emailOff bool
+	accounts accountLinks
 }
 
 // New builds a Console.
@@ -57,7 +65,7 @@ func New(opts Options) *Console {
 		opts.Logger = slog.Default()
 	}
 	return &Console{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, events: opts.Events,
-		md: respond.NewMarkdown(), log: opts.Logger, emailOff: opts.EmailOff}
+		md: respond.NewMarkdown(), log: opts.Logger, emailOff: opts.EmailOff, accounts: newAccountLinks(opts)}
 }
 
 // RunCheck is the console's "Run now" button.
