@@ -19,13 +19,18 @@ import (
 	"pharos/app/store"
 )
 
-const userUsage = `usage: pharos user create --email EMAIL --org NAME [--org-slug SLUG] [--role ROLE]
+const userUsage = `usage:
+  pharos user create --email EMAIL --org NAME [--org-slug SLUG] [--role ROLE]
+  pharos user password --email EMAIL
 
-Creates a user. The password is read from the first line of stdin when stdin
+create makes a user. The password is read from the first line of stdin when stdin
 is not a terminal, else prompted for twice. If the organisation (found by
 slug, by default derived from NAME) does not exist it is created and the user
 becomes its owner; otherwise the user joins it with --role (default viewer).
 An existing user only gets the membership; their password is not changed.
+
+password sets an existing user's password, read the same way, and ends all
+of their sessions (for a user who cannot reset it by email).
 `
 
 const tokenUsage = `usage:
@@ -62,6 +67,9 @@ func withStoreUsage(ctx context.Context, name string, args []string, env Env, ex
 }
 
 func userCommand(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 && args[0] == "password" {
+		return userPasswordCommand(ctx, args[1:], env)
+	}
 	if len(args) == 0 || args[0] != "create" {
 		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 			fmt.Fprint(env.Stdout, userUsage)
@@ -161,6 +169,71 @@ func createUser(ctx context.Context, st *store.Store, env Env, p userParams) err
 		verb = "created user"
 	}
 	fmt.Fprintf(env.Stdout, "%s %s as %s of %s (%s)\n", verb, user.Email, p.role, org.Name, org.Slug)
+	return nil
+}
+
+// userPasswordCommand is `pharos user password --email E`.
+func userPasswordCommand(ctx context.Context, args []string, env Env) int {
+	var email string
+	cost := store.DefaultPasswordCost
+	flags := func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "the user's email (required)")
+		fs.IntVar(&cost, "password-cost", cost, "bcrypt cost of the password hash")
+	}
+	return withStoreUsage(ctx, "user password", args, env, flags, func(ctx context.Context, st *store.Store, rest []string) error {
+		switch {
+		case len(rest) > 0:
+			return usagef("unexpected arguments %q", rest)
+		case !strings.Contains(email, "@"):
+			return usagef("--email: want an email address, got %q", email)
+		case cost < bcrypt.MinCost || cost > bcrypt.MaxCost:
+			return usagef("--password-cost=%d: want %d-%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
+		}
+		return setPassword(ctx, st, env, email, cost)
+	})
+}
+
+// setPassword replaces a user's password and ends their sessions, with an
+// audit row in each of their organisations.
+func setPassword(ctx context.Context, st *store.Store, env Env, email string, cost int) error {
+	user, _, err := st.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user with email %q", store.NormalizeEmail(email))
+	}
+	if err != nil {
+		return err
+	}
+	ms, err := st.Memberships(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	password, err := readPassword(env)
+	if err != nil {
+		return err
+	}
+	hash, err := store.HashPassword(password, cost)
+	if err != nil {
+		return err
+	}
+	var ended int64
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		n, err := tx.SetPassword(ctx, user.ID, hash)
+		if err != nil {
+			return err
+		}
+		ended = n
+		for _, m := range ms {
+			if err := tx.Audit(ctx, m.OrgID, store.CLIActor(), "user.password_reset", "user "+user.Email,
+				map[string]any{"sessions_ended": ended}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "set the password of %s and ended %d session(s)\n", user.Email, ended)
 	return nil
 }
 
