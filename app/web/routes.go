@@ -8,6 +8,7 @@ import (
 
 	"pharos/app/store"
 	"pharos/app/web/auth"
+	"pharos/app/web/console"
 	"pharos/app/web/public"
 	"pharos/static"
 )
@@ -93,6 +94,16 @@ func (s *Server) routes() {
 	e.POST("/admin/pages/:id/templates/:template/delete", con.DeleteTemplate, session(editor)...)
 	e.GET("/admin/subscribers", con.Subscribers, session(viewer)...)
 	e.POST("/admin/subscribers/:id/delete", con.DeleteSubscriber, session(editor)...)
+	al := s.alerts()
+	e.GET("/admin/alerts", al.Page, session(viewer)...)
+	e.POST("/admin/alerts/channels", al.CreateChannel, session(owner)...)
+	e.POST("/admin/alerts/channels/:id/test", al.TestChannel, session(owner)...)
+	e.POST("/admin/alerts/channels/:id/enabled", al.SetChannelEnabled, session(owner)...)
+	e.POST("/admin/alerts/channels/:id/delete", al.DeleteChannel, session(owner)...)
+	e.POST("/admin/alerts/:id/ack", al.Acknowledge, session(editor)...)
+	// An alert message's ack link: no session, its token authenticates.
+	e.GET("/alerts/:id/ack", al.AckPage)
+	e.POST("/alerts/:id/ack", al.AckSubmit)
 	e.POST("/admin/tokens", con.CreateToken, session(owner)...)
 	e.POST("/admin/tokens/:id/revoke", con.RevokeToken, session(owner)...)
 	e.GET("/admin/team", con.Team, session(viewer)...)
@@ -176,3 +187,10 @@ func (s *Server) publicRoutes() []public.Route {
 }
 
 func isAPIPath(p string) bool { return len(p) > 5 && p[:5] == "/api/" }
+
+// alerts builds the on-call screens (console/alerts.go) from the server's
+// options.
+func (s *Server) alerts() *console.Alerts {
+	return console.NewAlerts(console.AlertsOptions{Store: s.st, AllowPrivate: s.opts.AllowPrivate, BaseURL: s.opts.BaseURL,
+		EmailOff: s.opts.Mailer == nil, Logger: s.log})
+}
