@@ -18,6 +18,7 @@ type config struct {
 	page        pageConfig
 	components  []componentConfig
 	maintenance []maintenanceConfig
+	alerts      *alertsConfig // nil without an alerts section (alerts.go)
 }
 
 type pageConfig struct {
@@ -58,7 +59,7 @@ func parseConfig(data []byte, baseDir string) (*config, errorList) {
 	c := &config{}
 	var regionsNode *yaml.Node
 	seenPage := false
-	r.fields(root, "", []string{"page", "regions", "components", "maintenance"}, func(key string, v *yaml.Node) {
+	r.fields(root, "", []string{"page", "regions", "components", "maintenance", "alerts"}, func(key string, v *yaml.Node) {
 		switch key {
 		case "page":
 			seenPage = true
@@ -73,6 +74,8 @@ func parseConfig(data []byte, baseDir string) (*config, errorList) {
 			r.items(v, "maintenance", func(i int, v *yaml.Node) {
 				c.maintenance = append(c.maintenance, r.maintenance(v, fmt.Sprintf("maintenance[%d]", i)))
 			})
+		case "alerts":
+			c.alerts = r.alerts(v, "alerts")
 		}
 	})
 	if root.Kind == yaml.MappingNode && !seenPage {

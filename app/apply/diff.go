@@ -23,6 +23,7 @@ func diff(orgID int64, c *config, cur state) (*plan, error) {
 		return nil, err
 	}
 	diffWindows(p, orgID, c, cur)
+	diffAlerts(p, orgID, c, cur)
 	removeMissing(p, orgID, c, groupNames, cur)
 	return p, nil
 }

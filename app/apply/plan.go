@@ -19,11 +19,18 @@ type state struct {
 	components []store.Component
 	checks     []store.Check
 	windows    []store.MaintenanceWindow
+	// channels are the organisation's alert channels (alerts.go).
+	channels []store.AlertChannel
 }
 
 // loadState reads the organisation's page with this slug and everything on it.
 func loadState(ctx context.Context, tx *store.Tx, orgID int64, slug string) (state, error) {
 	var s state
+	channels, err := tx.AlertChannels(ctx, orgID)
+	if err != nil {
+		return s, fmt.Errorf("apply: %w", err)
+	}
+	s.channels = channels
 	p, err := tx.PageBySlug(ctx, orgID, slug)
 	if errors.Is(err, store.ErrNotFound) {
 		return s, nil
