@@ -291,9 +291,11 @@ func (s *Store) Deliveries(ctx context.Context, orgID int64, limit int) ([]Deliv
 		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = d.NextAttemptAt.UTC(), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 		return d, err
 	}, s.q(`SELECT d.id, d.org_id, d.outbox_id, d.subscriber_id, d.idempotency_key, o.kind, d.status, d.attempts,
-			d.next_attempt_at, d.last_error, d.response_code, d.created_at, d.updated_at, sb.kind, sb.address
+			d.next_attempt_at, d.last_error, d.response_code, d.created_at, d.updated_at,
+			COALESCE(sb.kind, 'alert ' || ac.kind), COALESCE(sb.address, ac.name)
 		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
 		LEFT JOIN subscribers sb ON sb.id = d.subscriber_id AND sb.org_id = d.org_id
+		LEFT JOIN alert_channels ac ON ac.id = d.channel_id AND ac.org_id = d.org_id
 		WHERE d.org_id = ? ORDER BY d.id DESC LIMIT ?`), orgID, limit)
 }
 

@@ -91,6 +91,9 @@ func TestConsoleAlertChannels(t *testing.T) {
 		if res := owner.Post("/admin/alerts/channels/"+webtest.ID(ops.ID)+"/test", url.Values{"csrf_token": {csrf}}); res.Code != http.StatusOK {
 			t.Errorf("test send: got %d", res.Code)
 		}
+		if log := owner.Get("/admin/deliveries"); !strings.Contains(log.Body, "alert slack") || !strings.Contains(log.Body, "alert.test") {
+			t.Errorf("the delivery log does not show the test message to the channel")
+		}
 		if res := owner.Post("/admin/alerts/channels/"+webtest.ID(ops.ID)+"/enabled", url.Values{"csrf_token": {csrf}, "enabled": {"false"}}); res.Code != http.StatusSeeOther {
 			t.Errorf("disable: got %d", res.Code)
 		}
