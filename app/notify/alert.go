@@ -57,6 +57,7 @@ type AlertStore interface {
 	ApplyAlerts(ctx context.Context, writes []store.AlertWrite, ackHash func(id int64) string, render store.AlertRender) (int, error)
 	RepeatCandidates(ctx context.Context, limit int) ([]store.Alert, error)
 	SubjectsWithOpenAlerts(ctx context.Context, kind string) (map[int64][]string, error)
+	AcknowledgedUntold(ctx context.Context, limit int) ([]store.Alert, error)
 	MisconfiguredChecks(ctx context.Context) ([]store.MisconfiguredCheck, error)
 	ClaimChannelDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.ClaimedChannelDelivery, error)
 	RecordAttempts(ctx context.Context, attempts []store.DeliveryAttempt) (int, error)

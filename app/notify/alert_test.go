@@ -287,15 +287,35 @@ func TestAlertChannelsTriggerRepeatAckResolve(t *testing.T) {
 		}
 		c.Advance(5 * time.Hour)
 		step(t, n)
-		count(2)
+		for _, p := range []string{"/slack", "/discord", "/teams", "/hook"} {
+			if got := len(sink.bodies(p)); got != 2 {
+				t.Errorf("%s received %d messages after the ack, want no repeat", p, got)
+			}
+		}
+		// PagerDuty hears of the acknowledgement, once.
+		if got := sink.bodies("/pd"); len(got) != 3 || decode[pagerDutyEvent](t, got[2]).EventAction != "acknowledge" ||
+			decode[pagerDutyEvent](t, got[2]).DedupKey != pd.DedupKey {
+			t.Fatalf("pagerduty after the ack: %d events, want the acknowledge third", len(got))
+		}
+		step(t, n)
+		if got := len(sink.bodies("/pd")); got != 3 {
+			t.Errorf("pagerduty got %d events, want one acknowledge", got)
+		}
 
 		// Recovery: one resolve, PagerDuty's with the same dedup_key.
 		incidentEvent(t, s, orgID, comps[0], "incident.resolved", "resolve", "major", "operational", nil)
-		step(t, n)
-		count(3)
-		step(t, n)
-		count(3)
-		resolve := decode[pagerDutyEvent](t, sink.bodies("/pd")[2])
+		for range 2 {
+			step(t, n)
+			for _, p := range []string{"/slack", "/discord", "/teams", "/hook"} {
+				if got := len(sink.bodies(p)); got != 3 {
+					t.Errorf("%s received %d messages, want one recovery", p, got)
+				}
+			}
+		}
+		if !strings.Contains(decode[slackMessage](t, sink.bodies("/slack")[2]).Text, "Recovered") {
+			t.Errorf("recovery = %s", sink.bodies("/slack")[2])
+		}
+		resolve := decode[pagerDutyEvent](t, sink.bodies("/pd")[3])
 		if resolve.EventAction != "resolve" || resolve.DedupKey != pd.DedupKey {
 			t.Errorf("pagerduty resolve = %+v, want resolve of %s", resolve, pd.DedupKey)
 		}

@@ -16,7 +16,8 @@ import (
 const alertBatch = 500
 
 // AlertTickOnce repeats the unacknowledged alerts whose channel interval
-// passed (not during their component's maintenance) and follows
+// passed (not during their component's maintenance), tells PagerDuty of
+// acknowledgements made in Pharos, and follows
 // misconfigured checks: a check that became misconfigured alerts, one
 // that no longer is resolves. It reports how many messages it queued.
 // Run calls it on the alert tick; tests call it with an injected clock.
@@ -44,6 +45,13 @@ func (n *Notifier) AlertTickOnce(ctx context.Context) (int, error) {
 			writes = append(writes, store.AlertWrite{Step: store.AlertStepRepeat, Alert: a, Sends: a.Sends, At: now})
 		}
 	}
+	acked, err := as.AcknowledgedUntold(ctx, alertBatch)
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range acked {
+		writes = append(writes, store.AlertWrite{Step: store.AlertStepAcknowledge, Alert: a, Sends: a.Sends, At: now})
+	}
 	if len(writes) == 0 {
 		return 0, nil
 	}
@@ -52,7 +60,7 @@ func (n *Notifier) AlertTickOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if queued > 0 {
-		n.log.Info("alerts repeated", slog.Int("messages", queued))
+		n.log.Info("alert messages queued by the tick", slog.Int("messages", queued))
 		n.wakeAlerts()
 	}
 	return queued, nil

@@ -122,7 +122,7 @@ func (tx *Tx) applyAlert(ctx context.Context, w AlertWrite, ackHash func(int64) 
 			last_sent_at = ?, sends = sends + 1 WHERE id = ? AND resolved_at IS NULL`), at, a.Detail, a.Detail, at, a.ID)
 	case AlertStepAcknowledge:
 		res, err = tx.tx.ExecContext(ctx, tx.s.q(`UPDATE alerts SET sends = sends + 1
-			WHERE id = ? AND resolved_at IS NULL AND acknowledged_at IS NOT NULL`), a.ID)
+			WHERE id = ? AND sends = ? AND resolved_at IS NULL AND acknowledged_at IS NOT NULL`), a.ID, w.Sends)
 	default:
 		return 0, false, fmt.Errorf("store: unknown alert step %q", w.Step)
 	}

@@ -81,6 +81,17 @@ func (s *Store) RepeatCandidates(ctx context.Context, limit int) ([]Alert, error
 		ORDER BY a.last_sent_at, a.id LIMIT ?`), limit)
 }
 
+// AcknowledgedUntold lists open alerts acknowledged in Pharos whose
+// channel (PagerDuty) has not been told since: its incident there must
+// stop paging too.
+func (s *Store) AcknowledgedUntold(ctx context.Context, limit int) ([]Alert, error) {
+	return collect(ctx, s.db, "acknowledged alerts", scanAlert, s.q(`SELECT `+alertColumns+alertFrom+`
+		WHERE a.resolved_at IS NULL AND a.acknowledged_at IS NOT NULL AND ch.enabled AND ch.kind = 'pagerduty'
+			AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
+				WHERE d.alert_id = a.id AND o.kind = 'alert.acknowledge' AND d.created_at >= a.acknowledged_at)
+		ORDER BY a.acknowledged_at, a.id LIMIT ?`), limit)
+}
+
 // SubjectsWithOpenAlerts lists the distinct subjects (with their
 // organisation) that have unresolved alerts of kind.
 func (s *Store) SubjectsWithOpenAlerts(ctx context.Context, kind string) (map[int64][]string, error) {
