@@ -1,0 +1,107 @@
+package notify_test
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"pharos/app/notify"
+	"pharos/app/store"
+	"pharos/app/store/storetest"
+)
+
+// regionEvent queues a region health change as the aggregator writes it
+// (app/aggregate/latest.go regionEvent).
+func regionEvent(t *testing.T, s *store.Store, orgID int64, region string, healthy bool) {
+	t.Helper()
+	kind := "region.unhealthy"
+	if healthy {
+		kind = "region.healthy"
+	}
+	ctx := context.Background()
+	if err := s.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.AddOutbox(ctx, []store.OutboxEvent{{OrgID: orgID, Kind: kind, At: time.Now(),
+			IdempotencyKey: kind + ":" + region + ":" + strconv.FormatInt(time.Now().UnixNano(), 10),
+			Payload:        map[string]any{"region": region, "healthy": healthy}}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAlertEmailRegionAndMisconfigured: an email channel hears, through a
+// real SMTP server, of an unhealthy probe region and of a misconfigured
+// check, each once, and of each recovery once.
+func TestAlertEmailRegionAndMisconfigured(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		orgID, checkID := storetest.SeedCheck(t, s)
+		smtpSink, _ := newSink(t, false)
+		mail := newEmail(t, smtpSink, nil)
+		if _, err := s.CreateAlertChannel(ctx, store.AlertChannel{OrgID: orgID, Name: "oncall", Kind: store.AlertChannelEmail,
+			Config: store.AlertChannelConfig{Address: "oncall@example.org"}, Enabled: true, RepeatEvery: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		c := newClock()
+		hook := notify.NewWebhook(notify.WebhookOptions{AllowPrivate: true})
+		t.Cleanup(hook.Close)
+		n, err := notify.New(notify.Options{Store: s, Now: c.Now, Jitter: -1, BaseURL: "https://status.example.org",
+			SecretKey: []byte(testKey), Alerts: notify.AlertOptions{HTTP: hook, Email: mail}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect := func(subject string, contains ...string) {
+			t.Helper()
+			m := smtpSink.next(t)
+			if got := m.msg.Header.Get("Subject"); !strings.Contains(got, subject) {
+				t.Errorf("subject %q, want it to contain %q", got, subject)
+			}
+			body, _ := io.ReadAll(m.msg.Body)
+			for _, want := range contains {
+				if !strings.Contains(string(body), want) {
+					t.Errorf("mail %q lacks %q:\n%s", m.msg.Header.Get("Subject"), want, body)
+				}
+			}
+		}
+		none := func() {
+			t.Helper()
+			select {
+			case m := <-smtpSink.mails:
+				t.Errorf("unexpected mail %q", m.msg.Header.Get("Subject"))
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+
+		regionEvent(t, s, orgID, "fra", false)
+		step(t, n)
+		expect("probe region unhealthy: probe region fra", "excluded from quorum", "https://status.example.org/alerts/")
+		step(t, n)
+		none()
+		regionEvent(t, s, orgID, "fra", true)
+		step(t, n)
+		expect("Recovered: probe region unhealthy")
+
+		// The aggregator records misconfigured as the check's state; the
+		// tick follows it.
+		setState := func(state string) {
+			t.Helper()
+			q := "UPDATE checks SET state = '" + state + "' WHERE id = " + strconv.FormatInt(checkID, 10)
+			if _, err := s.DB().ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setState("misconfigured")
+		step(t, n)
+		expect("check misconfigured: API (api)", "https://api.example/", "SSRF guard")
+		step(t, n)
+		none()
+		setState("up")
+		step(t, n)
+		expect("Recovered: check misconfigured")
+		step(t, n)
+		none()
+	})
+}
