@@ -124,6 +124,22 @@ func TestBrowserIncidentLifecycle(t *testing.T) {
 	do(chromedp.Click(chromedp.CSS(`[data-testid="save-maintenance"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="maintenance-row"]`)))
 	publicShows("Weekly window", true)
+
+	// A one-off window: its single run shows before saving, in its zone.
+	start := time.Now().Add(48 * time.Hour).In(time.UTC)
+	do(chromedp.Navigate(fmt.Sprintf("%s/admin/maintenance/new?page=%d", base, a.PageID)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "Database upgrade"),
+		chromedp.SetValue(chromedp.CSS(`input[name="start"]`), start.Format("2006-01-02T15:04")),
+		chromedp.SetValue(chromedp.CSS(`input[name="end"]`), start.Add(time.Hour).Format("2006-01-02T15:04")),
+		chromedp.SetValue(chromedp.CSS(`input[name="timezone"]`), "UTC"),
+		chromedp.Click(chromedp.CSS(`[data-testid="show-runs"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="next-runs"] li`)))
+	if runs := webtest.Eval[string](t, ctx, `document.querySelector('[data-testid="next-runs"]').innerText`); !strings.Contains(runs, start.Format("15:04 UTC")) {
+		t.Errorf("one-off run: %q, want its start %s", runs, start.Format("15:04 UTC"))
+	}
+	do(chromedp.Click(chromedp.CSS(`[data-testid="save-maintenance"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="maintenance-row"]`)))
+	publicShows("Database upgrade", true)
 }
 
 // TestBrowserComposerWithoutJavaScript: with scripts disabled an editor
