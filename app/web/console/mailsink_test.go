@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ import (
 type mailSink struct {
 	addr  string
 	mails chan sunkMail
+	// delay holds every DATA this long (a slow mail server).
+	delay atomic.Int64
 }
 
 // sunkMail is one received mail, decoded.
@@ -46,6 +49,7 @@ func (ss *sinkSession) Reset()        { ss.to = nil }
 func (ss *sinkSession) Logout() error { return nil }
 
 func (ss *sinkSession) Data(r io.Reader) error {
+	time.Sleep(time.Duration(ss.s.delay.Load()))
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"math"
@@ -37,7 +38,7 @@ func (s *Console) renderReset(c echo.Context, code int, f views.ResetRequestForm
 // ResetSubmit mails a reset link when the account exists. Requests are
 // limited per client and per address before the account is looked up, and
 // a failed mail is logged, not shown: every answer but the rate limit's is
-// the same for known and unknown addresses.
+// the same for known and unknown addresses, and is sent before the mail.
 func (s *Console) ResetSubmit(c echo.Context) error {
 	if err := s.auth.CheckPreSessionCSRF(c); err != nil {
 		return err
@@ -63,22 +64,40 @@ func (s *Console) ResetSubmit(c echo.Context) error {
 		return s.renderReset(c, http.StatusTooManyRequests, f)
 	}
 	user, _, err := s.st.UserByEmail(ctx, f.Email)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		s.log.InfoContext(ctx, "password reset for an unknown address", slog.String("remote_ip", ip))
-	case err != nil:
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
-	default:
-		if err := s.mailReset(c, user); err != nil {
-			s.log.ErrorContext(ctx, "password reset mail failed", slog.Int64("user_id", user.ID), slog.Any("error", err))
-		}
 	}
+	// The whole answer (its length set, so it is complete) goes out before
+	// the link is made and mailed: how long it takes does not tell known
+	// addresses from unknown ones either. The mail outlives a client that
+	// hangs up, within this handler, which shutdown waits for.
 	f.Sent = true
-	return s.renderReset(c, http.StatusOK, f)
+	page, err := respond.Bytes(ctx, views.ResetRequestPage(respond.Layout(c, "Reset your password"), f))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(page)))
+	if err := c.HTMLBlob(http.StatusOK, page); err != nil {
+		return err
+	}
+	c.Response().Flush()
+	if !known {
+		s.log.InfoContext(ctx, "password reset for an unknown address", slog.String("remote_ip", ip))
+		return nil
+	}
+	mailCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resetMailTimeout)
+	defer cancel()
+	if err := s.mailReset(mailCtx, user); err != nil {
+		s.log.ErrorContext(ctx, "password reset mail failed", slog.Int64("user_id", user.ID), slog.Any("error", err))
+	}
+	return nil
 }
 
-func (s *Console) mailReset(c echo.Context, user store.User) error {
-	ctx := c.Request().Context()
+// resetMailTimeout bounds making and mailing a reset link after the answer.
+const resetMailTimeout = 30 * time.Second
+
+func (s *Console) mailReset(ctx context.Context, user store.User) error {
 	r, raw, err := s.st.CreatePasswordReset(ctx, user.ID)
 	if err != nil {
 		return err

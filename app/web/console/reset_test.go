@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -184,4 +185,39 @@ func TestPasswordResetLinksThatDoNotWork(t *testing.T) {
 		}
 		webtest.NewBrowser(t, h).Login(a.Owner, webtest.TestPassword) // unchanged
 	})
+}
+
+// TestPasswordResetAnswersBeforeMailing: a slow mail server does not slow
+// the answer, so its timing does not tell which addresses have accounts.
+func TestPasswordResetAnswersBeforeMailing(t *testing.T) {
+	st := storetest.SQLite(t)
+	a := webtest.SeedTenant(t, st, "a")
+	sink, mailer := newMailSink(t)
+	sink.delay.Store(int64(2 * time.Second))
+	h := webtest.NewServer(t, st, func(o *web.Options) { o.AccountMailer = mailer }).Handler()
+	b := webtest.NewBrowser(t, h)
+	form := b.Get("/login/reset")
+	req, err := http.NewRequest(http.MethodPost, b.URL()+"/login/reset", strings.NewReader(url.Values{
+		"csrf_token": {webtest.CSRFOf(t, form.Body)}, "email": {a.Owner}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	start := time.Now()
+	res, err := b.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body) // to its end: the answer is complete
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > time.Second || res.StatusCode != http.StatusOK || !strings.Contains(string(body), "reset-sent") {
+		t.Errorf("answer after %v with %d, want all of it (200) well before the 2 s mail server", took, res.StatusCode)
+	}
+	res.Body.Close()
+	b.Client().CloseIdleConnections() // the client hangs up; the mail still goes
+	if m := sink.next(t); m.to[0] != a.Owner {
+		t.Errorf("mail to %v, want %s", m.to, a.Owner)
+	}
 }
