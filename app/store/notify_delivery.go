@@ -61,7 +61,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	// transaction (on SQLite, BEGIN takes the database's write lock).
 	var due int
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE status = 'pending'
-		AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) LIMIT 1) AS d`), now, now).Scan(&due)
+		AND subscriber_id IS NOT NULL AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) LIMIT 1) AS d`), now, now).Scan(&due)
 	if err != nil || due == 0 {
 		if err != nil {
 			err = fmt.Errorf("store: due deliveries: %w", err)
