@@ -20,10 +20,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"pharos/migrations"
 )
@@ -254,12 +256,18 @@ type Tx struct {
 }
 
 // InTx runs fn in one transaction, committing when fn returns nil and rolling
-// back otherwise.
+// back otherwise, a panic included (it goes on after the rollback).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback() // the panic is the news; a failed rollback ends with the connection
+			panic(p)
+		}
+	}()
 	if err := fn(&Tx{tx: sqlTx, s: s}); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
@@ -276,16 +284,23 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 // so SQLite's text timestamps sort correctly.
 func now() time.Time { return time.Now().UTC() }
 
+// pgUniqueViolation is PostgreSQL's SQLSTATE for a unique violation.
+const pgUniqueViolation = "23505"
+
 // isUniqueViolation recognises a unique-constraint error from either driver
-// without importing driver-specific error types into every caller.
+// by its code (PostgreSQL's 23505, SQLite's extended UNIQUE and PRIMARY KEY
+// constraint codes), so callers need no driver types.
 func isUniqueViolation(err error) bool {
-	if err == nil {
-		return false
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == pgUniqueViolation
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "SQLSTATE 23505") || // pgx
-		strings.Contains(msg, "UNIQUE constraint failed") || // sqlite
-		strings.Contains(msg, "duplicate key value")
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		code := liteErr.Code()
+		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
 }
 
 // nullTime converts a nullable time column.
