@@ -169,6 +169,13 @@ func TestAlertLifecycleIsOneRowAcrossRounds(t *testing.T) {
 			hash, render); err != nil || n != 1 {
 			t.Fatalf("trigger again: %d, %v", n, err)
 		}
+		// Housekeeping prunes resolved alerts past retention, not open ones.
+		if _, err := s.PruneNotifications(ctx, t0.Add(10*time.Hour), 100); err != nil {
+			t.Fatal(err)
+		}
+		if recent, _ := s.RecentAlerts(ctx, orgID, 10); len(recent) != 1 || recent[0].ResolvedAt != nil {
+			t.Errorf("after pruning: %+v, want the open alert alone", recent)
+		}
 		if err := s.QueueChannelTest(ctx, orgID, ch.ID, []byte(`{}`), t0); err != nil {
 			t.Fatal(err)
 		}

@@ -8,8 +8,9 @@ import (
 
 // PruneNotifications deletes, limit rows per statement, the deliveries
 // that finished (sent, failed or dead) before cutoff, then the outbox
-// events fanned out before cutoff that no pending delivery still needs.
-// It reports how many rows of both it deleted.
+// events fanned out before cutoff that no pending delivery still needs,
+// then the alerts resolved before cutoff. It reports how many rows it
+// deleted.
 func (s *Store) PruneNotifications(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
 	if limit <= 0 {
 		limit = 5000
@@ -23,7 +24,12 @@ func (s *Store) PruneNotifications(ctx context.Context, cutoff time.Time, limit 
 		(SELECT o.id FROM outbox o WHERE o.processed_at < ?
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = o.id AND d.status = 'pending') LIMIT ?)`,
 		cutoff.UTC(), limit)
-	return deliveries + events, err
+	if err != nil {
+		return deliveries + events, err
+	}
+	alerts, err := s.deleteBatches(ctx, "resolved alerts", `DELETE FROM alerts WHERE id IN
+		(SELECT id FROM alerts WHERE resolved_at < ? LIMIT ?)`, cutoff.UTC(), limit)
+	return deliveries + events + alerts, err
 }
 
 // deleteBatches runs a DELETE … LIMIT ? until it deletes fewer than limit
