@@ -162,8 +162,9 @@ type Options struct {
 	// acknowledged entries leave the stream anyway. It drops the oldest
 	// entries whether or not every group has read them, so it must exceed
 	// the backlog consumers may fall behind by; when it does drop entries
-	// it counts them in pharos_bus_entries_capped_total and logs a warning
-	// (at most once a minute per stream).
+	// it counts them in pharos_bus_entries_capped_total (on Redis, which
+	// drops whole nodes of up to 100 entries, about one per entry published
+	// at the cap) and logs a warning (at most once a minute per stream).
 	MaxLen int64
 	// ClaimIdle is how long an entry stays pending with one consumer before
 	// another may reclaim it (default 30s). It must exceed the longest time
