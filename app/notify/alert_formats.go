@@ -148,7 +148,11 @@ func PagerDutyBody(routingKey string, m AlertMessage) ([]byte, error) {
 	}
 	ev := map[string]any{"routing_key": routingKey, "event_action": action, "dedup_key": PagerDutyDedupKey(m)}
 	if action == "trigger" {
-		ev["payload"] = map[string]any{"summary": clip(m.Summary, 1024), "source": clip(m.SubjectName, 255),
+		source := m.SubjectName
+		if source == "" {
+			source = "pharos" // PagerDuty refuses an event without a source
+		}
+		ev["payload"] = map[string]any{"summary": clip(m.Summary, 1024), "source": clip(source, 255),
 			"severity": sev, "timestamp": m.At.UTC().Format(time.RFC3339), "class": m.Kind, "component": m.Subject,
 			"group": "pharos", "custom_details": map[string]any{"detail": m.Detail, "ack_url": m.AckURL}}
 		ev["client"], ev["client_url"] = "Pharos", m.ConsoleURL
@@ -194,6 +198,12 @@ func (w *Webhook) post(ctx context.Context, rawURL string, body []byte, headers 
 	}
 	defer resp.Body.Close()
 	out := classify(resp, w.opts.Now())
+	if c := resp.StatusCode; c >= 400 && c < 500 && c != http.StatusRequestTimeout && c != http.StatusTooManyRequests {
+		// Slack, Discord, Teams and PagerDuty answer a malformed message,
+		// a revoked hook or a wrong key with a 4xx: retrying for three
+		// days changes nothing; the delivery log shows the refusal.
+		out.Status = Rejected
+	}
 	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, w.opts.ResponseCap)); err != nil && out.Status != Delivered {
 		out.Detail += " (answer cut short)"
 	}

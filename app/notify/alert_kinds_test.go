@@ -3,6 +3,8 @@ package notify_test
 import (
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,5 +105,43 @@ func TestAlertEmailRegionAndMisconfigured(t *testing.T) {
 		expect("Recovered: check misconfigured")
 		step(t, n)
 		none()
+	})
+}
+
+// TestAlertChannelRefusalIsNotRetried: a chat service's 4xx (a revoked
+// hook) is final; a 5xx is retried on the schedule.
+func TestAlertChannelRefusalIsNotRetried(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		orgID, _, comps := seedPage(t, s)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/gone" {
+				http.Error(w, "no_service", http.StatusNotFound)
+				return
+			}
+			http.Error(w, "busy", http.StatusInternalServerError)
+		}))
+		t.Cleanup(srv.Close)
+		for _, name := range []string{"gone", "busy"} {
+			if _, err := s.CreateAlertChannel(ctx, store.AlertChannel{OrgID: orgID, Name: name, Kind: store.AlertChannelSlack,
+				Config: store.AlertChannelConfig{URL: srv.URL + "/" + name}, Enabled: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := newClock()
+		n := alertNotifier(t, s, c.Now, "", true)
+		incidentEvent(t, s, orgID, comps[0], "incident.opened", "open", "major", "major_outage", nil)
+		step(t, n)
+		log, err := s.Deliveries(ctx, orgID, 10)
+		if err != nil || len(log) != 2 {
+			t.Fatalf("delivery log = %+v, %v", log, err)
+		}
+		got := map[string]string{}
+		for _, d := range log {
+			got[d.Recipient] = d.Status
+		}
+		if got["gone"] != store.DeliveryFailed || got["busy"] != store.DeliveryPending {
+			t.Errorf("statuses = %v, want gone failed (404 is final) and busy pending (500 is retried)", got)
+		}
 	})
 }
