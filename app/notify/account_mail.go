@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -87,12 +88,7 @@ func (e *Email) SendPasswordReset(ctx context.Context, r PasswordResetMail) erro
 // headers: it is a one-off message to one person, not a list post.
 func (e *Email) sendAccountMail(ctx context.Context, kind, fromName, to, subject string, v views.AccountMailView) error {
 	msg := gomail.NewMsg()
-	// FromFormat quotes the name without escaping: a quote or backslash in
-	// an organisation's name would break the address.
-	name := strings.NewReplacer(`"`, "", `\`, "").Replace(headerSafe(fromName))
-	if err := msg.FromFormat(name, e.from.Address); err != nil {
-		return fmt.Errorf("email: from: %w", err)
-	}
+	msg.FromMailAddress(&mail.Address{Name: headerSafe(fromName), Address: e.from.Address})
 	if strings.ContainsAny(to, "\r\n") {
 		return fmt.Errorf("email: recipient %q: control characters", to)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -158,9 +159,9 @@ func (e *Email) eventMessage(ctx context.Context, m Message) (*gomail.Msg, error
 // unsub, when set, is the one-click unsubscribe URL (RFC 8058).
 func (e *Email) newMessage(ctx context.Context, pageName, slug, to, subject string, v views.EmailView, unsub string) (*gomail.Msg, error) {
 	msg := gomail.NewMsg()
-	if err := msg.FromFormat(headerSafe(pageName), e.from.Address); err != nil {
-		return nil, fmt.Errorf("email: from: %w", err)
-	}
+	// net/mail quotes or encodes the name as it must be: a page title
+	// with a quote or a backslash is a valid display name.
+	msg.FromMailAddress(&mail.Address{Name: headerSafe(pageName), Address: e.from.Address})
 	if strings.ContainsAny(to, "\r\n") {
 		return nil, fmt.Errorf("email: recipient %q: control characters", to)
 	}

@@ -315,6 +315,22 @@ func TestEmailRefusesHeaderInjection(t *testing.T) {
 	}
 }
 
+// TestEmailPageTitleWithQuotes: a page title with quotes and a backslash
+// is a valid display name: the mail goes out and its From names the page.
+func TestEmailPageTitleWithQuotes(t *testing.T) {
+	s, _ := newSink(t, false)
+	e := newEmail(t, s, nil)
+	m := incidentMessage("msg_q", "incident.created", "ann@example.org")
+	m.Event.Page.Name = `ACME "Prod" \ status`
+	if out, err := e.Send(context.Background(), m); err != nil || out.Status != notify.Delivered {
+		t.Fatalf("Send = %+v, %v; want delivered", out, err)
+	}
+	from, err := mail.ParseAddress(s.next(t).msg.Header.Get("From"))
+	if err != nil || from.Name != `ACME "Prod" \ status` || from.Address != "status@example.org" {
+		t.Errorf("From = %+v, %v; want the page's title and status@example.org", from, err)
+	}
+}
+
 func TestEmailOutcomes(t *testing.T) {
 	s, _ := newSink(t, false)
 	s.reject["gone@example.org"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
