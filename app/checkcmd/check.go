@@ -72,6 +72,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pharos check: %s\n", res.Error)
 		return exitUnknown
 	}
+	refused := refusedByGuard(&res)
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -82,7 +83,30 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		writeSummary(stdout, res, useColour(stdout))
 	}
+	if refused != "" {
+		fmt.Fprintf(stderr, "pharos check: %s\n", refused)
+	}
 	return res.State.ExitCode()
+}
+
+// refusedByGuard marks res unknown when the SSRF guard refused a target
+// (DESIGN §6): the check could not be carried out, which the
+// monitoring-plugin convention calls UNKNOWN (3), not CRITICAL. The
+// blocked_address problems stay in the result; the reason is returned for
+// stderr and set as the result's error, so it is on stdout too.
+func refusedByGuard(res *probes.Result) string {
+	var reasons []string
+	for _, p := range res.Problems {
+		if p.Code == probes.CodeBlockedAddress {
+			reasons = append(reasons, p.Message)
+		}
+	}
+	if len(reasons) == 0 {
+		return ""
+	}
+	res.State = probes.StateUnknown
+	res.Error = "target refused by the SSRF guard: " + strings.Join(reasons, "; ")
+	return res.Error
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {

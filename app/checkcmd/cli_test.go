@@ -43,9 +43,9 @@ func TestExitCodesAndJSON(t *testing.T) {
 		{name: "issuer unexpected", args: append(base, "--resolve", "127.0.0.2", "--expect-issuer", "Let's Encrypt", ok+"/"), code: 2, state: "down", codes: "cert_issuer_unexpected"},
 		{name: "status unexpected", args: append(base, "--resolve", "127.0.0.2", "--expect-status", "204", ok+"/"), code: 2, state: "down", codes: "status_unexpected"},
 		{name: "body contains", args: append(base, "--resolve", "127.0.0.2", "--body-contains", "welcome", "--body-contains", "ok", ok+"/"), code: 2, state: "down", codes: "body_mismatch"},
-		{name: "loopback blocked by default", args: []string{"--json", "--ca-file", f.caFile, "--resolve", "127.0.0.2", ok + "/"}, code: 2, state: "down", codes: "blocked_address"},
+		{name: "loopback blocked by default", args: []string{"--json", "--ca-file", f.caFile, "--resolve", "127.0.0.2", ok + "/"}, code: 3, state: "unknown", codes: "blocked_address"},
 		{name: "env allows private", env: []string{"PHAROS_ALLOW_PRIVATE_TARGETS=true"}, args: []string{"--json", "--ca-file", f.caFile, "--resolve", "127.0.0.2", ok + "/"}, code: 0, state: "up"},
-		{name: "metadata blocked even when private allowed", args: append(base, "--resolve", "169.254.169.254", "http://"+host+"/"), code: 2, state: "down", codes: "blocked_address"},
+		{name: "metadata blocked even when private allowed", args: append(base, "--resolve", "169.254.169.254", "http://"+host+"/"), code: 3, state: "unknown", codes: "blocked_address"},
 	}
 	for name, runCheck := range runners(t) {
 		t.Run(name, func(t *testing.T) {
@@ -120,6 +120,38 @@ func TestHumanSummary(t *testing.T) {
 			}
 			if strings.Contains(r.stdout, "\x1b[") {
 				t.Errorf("summary is coloured though stdout is not a terminal:\n%q", r.stdout)
+			}
+		})
+	}
+}
+
+// TestGuardRefusalIsUnknown: a target the SSRF guard refuses could not be
+// checked, so the exit status is 3 with the reason on stdout and stderr.
+func TestGuardRefusalIsUnknown(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	url := f.serve(t, "127.0.0.8", now.Add(-24*time.Hour), now.Add(89*24*time.Hour), probetest.Text(200, "text/plain", "hello"))
+	for name, runCheck := range runners(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, asJSON := range []bool{false, true} {
+				args := []string{"--ca-file", f.caFile, "--resolve", "127.0.0.8", url + "/"}
+				if asJSON {
+					args = append([]string{"--json"}, args...)
+				}
+				r := runCheck(t, nil, args...)
+				if r.code != 3 {
+					t.Errorf("json=%v: exit %d, want 3\nstdout: %s\nstderr: %s", asJSON, r.code, r.stdout, r.stderr)
+				}
+				for what, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+					if !strings.Contains(out, "127.0.0.8 is a loopback address; probes may not reach it") {
+						t.Errorf("json=%v: %s lacks the reason:\n%s", asJSON, what, out)
+					}
+				}
+				if asJSON {
+					if res := r.result(t); res.State != "unknown" || codesOf(res) != "blocked_address" || res.Error == "" {
+						t.Errorf("got %s [%s] error %q, want unknown [blocked_address] with an error", res.State, codesOf(res), res.Error)
+					}
+				}
 			}
 		})
 	}

@@ -56,6 +56,9 @@ func (p painter) problem(pr probes.Problem) string {
 func writeSummary(w io.Writer, r probes.Result, colour bool) {
 	p := painter(colour)
 	fmt.Fprintf(w, "%s  %s  (%d ms, checked %s)\n", r.URL, p.state(r.State), r.DurationMS, r.CheckedAt.Format("2006-01-02T15:04:05Z07:00"))
+	if r.Error != "" {
+		fmt.Fprintf(w, "  %s\n", r.Error)
+	}
 	for _, n := range r.Nodes {
 		fmt.Fprintln(w)
 		status := "no response"
