@@ -92,6 +92,7 @@ type UpdateView struct {
 	StatusText string
 	BodyHTML   string // sanitised HTML rendered from Markdown
 	At         time.Time
+	Edited     bool // its text was corrected after it was posted
 }
 
 // MaintenanceView is one maintenance (an occurrence of a recurring window).

@@ -178,6 +178,17 @@ func TestComposerLifecycle(t *testing.T) {
 		if page := ed.Get(incidentPath); !strings.Contains(page.Body, "We are looking (corrected).") || !strings.Contains(page.Body, `data-testid="edited"`) {
 			t.Errorf("edited update: want the new text marked edited")
 		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			pub := ed.Get("/p/" + slug + "/incidents/" + got[0].ID)
+			if strings.Contains(pub.Body, `data-testid="edited"`) && strings.Contains(pub.Body, "We are looking (corrected).") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the public incident page never showed the corrected text marked edited")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		post(incidentPath+"/postmortem", url.Values{"body": {"## What happened\n\nA certificate expired."}})
 		if got := awaitIncidents(t, ed, slug, func(l []statuspageIncident) bool { return l[0].Status == "postmortem" }); got[0].Status != "postmortem" {
 			t.Errorf("after postmortem: status %q, want postmortem", got[0].Status)

@@ -295,7 +295,7 @@ func (s *Site) incidentView(sn *snapshot, in store.PublicIncident, base string) 
 	}
 	for _, u := range in.Updates {
 		v.Updates = append(v.Updates, views.UpdateView{Status: u.Status, StatusText: incidentStatusText(u.Status),
-			BodyHTML: s.md.HTML(u.Body), At: sn.local(u.DisplayAt)})
+			BodyHTML: s.md.HTML(u.Body), At: sn.local(u.DisplayAt), Edited: u.EditedAt != nil})
 	}
 	for _, c := range in.Components {
 		v.Components = append(v.Components, c.Name)
