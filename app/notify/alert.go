@@ -58,6 +58,8 @@ type AlertStore interface {
 	RepeatCandidates(ctx context.Context, limit int) ([]store.Alert, error)
 	SubjectsWithOpenAlerts(ctx context.Context, kind string) (map[int64][]string, error)
 	AcknowledgedUntold(ctx context.Context, limit int) ([]store.Alert, error)
+	TroubleWithoutAutoIncidents(ctx context.Context) ([]store.TroubledCheck, error)
+	OpenAlertsWithoutAutoIncidents(ctx context.Context) (map[int64][]string, error)
 	MisconfiguredChecks(ctx context.Context) ([]store.MisconfiguredCheck, error)
 	ClaimChannelDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.ClaimedChannelDelivery, error)
 	RecordAttempts(ctx context.Context, attempts []store.DeliveryAttempt) (int, error)

@@ -145,3 +145,46 @@ func TestAlertChannelRefusalIsNotRetried(t *testing.T) {
 		}
 	})
 }
+
+// TestAlertsWithoutAutomaticIncidents: a page with auto_incidents off
+// writes no incident events, yet its operators hear of a check down, not
+// of it improving to degraded, and once of its recovery.
+func TestAlertsWithoutAutomaticIncidents(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		orgID, checkID := storetest.SeedCheck(t, s)
+		exec := func(q string) {
+			t.Helper()
+			if _, err := s.DB().ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exec("UPDATE pages SET auto_incidents = 'off'")
+		sink := newAlertSink(t)
+		if _, err := s.CreateAlertChannel(ctx, store.AlertChannel{OrgID: orgID, Name: "slack", Kind: store.AlertChannelSlack,
+			Config: store.AlertChannelConfig{URL: sink.srv.URL + "/slack"}, Enabled: true, RepeatEvery: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		n := alertNotifier(t, s, newClock().Now, "", true)
+		state := func(st string) {
+			t.Helper()
+			exec("UPDATE checks SET state = '" + st + "' WHERE id = " + strconv.FormatInt(checkID, 10))
+			step(t, n)
+		}
+		state("down")
+		state("down")
+		if got := sink.bodies("/slack"); len(got) != 1 || !strings.Contains(decode[slackMessage](t, got[0]).Text, "check down: API") {
+			t.Fatalf("got %d messages, want one check down alert", len(got))
+		}
+		state("degraded")
+		if got := len(sink.bodies("/slack")); got != 1 {
+			t.Errorf("%d messages after improving to degraded, want no new one", got)
+		}
+		state("up")
+		state("up")
+		got := sink.bodies("/slack")
+		if len(got) != 2 || !strings.Contains(decode[slackMessage](t, got[1]).Text, "Recovered: check degraded: API") {
+			t.Errorf("got %d messages, want the recovery second", len(got))
+		}
+	})
+}

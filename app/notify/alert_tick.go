@@ -29,6 +29,9 @@ func (n *Notifier) AlertTickOnce(ctx context.Context) (int, error) {
 	if err := n.followMisconfigured(ctx, as); err != nil {
 		return 0, err
 	}
+	if err := n.followWithoutAutoIncidents(ctx, as); err != nil {
+		return 0, err
+	}
 	cands, err := as.RepeatCandidates(ctx, alertBatch)
 	if err != nil {
 		return 0, err
@@ -98,6 +101,57 @@ func (n *Notifier) followMisconfigured(ctx context.Context, as AlertStore) error
 			}
 			if err := n.applyCondition(ctx, as, condition{orgID: org, subject: subject,
 				detail: "The check is configured correctly again."}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// followWithoutAutoIncidents alerts on the checks in trouble of pages
+// whose automatic incidents are off: operators hear of an outage whatever
+// the public page is set to show. Without incident events, the tick reads
+// the checks' states (down or degraded; no certificate detail).
+func (n *Notifier) followWithoutAutoIncidents(ctx context.Context, as AlertStore) error {
+	checks, err := as.TroubleWithoutAutoIncidents(ctx)
+	if err != nil {
+		return err
+	}
+	open, err := as.OpenAlertsWithoutAutoIncidents(ctx)
+	if err != nil {
+		return err
+	}
+	conds := map[string]*condition{}
+	var order []string
+	for _, c := range checks {
+		subject := "component:" + strconv.FormatInt(c.ComponentID, 10)
+		cond, ok := conds[subject]
+		if !ok {
+			cond = &condition{orgID: c.OrgID, subject: subject, subjectName: c.Component, componentID: c.ComponentID,
+				checkID: c.CheckID, maintenance: c.InMaintenance, firing: []incident.AlertKind{incident.AlertCheckDegraded}}
+			conds[subject] = cond
+			order = append(order, subject)
+		}
+		if c.State == string(incident.Down) {
+			cond.firing = []incident.AlertKind{incident.AlertCheckDown}
+		}
+		if cond.detail != "" {
+			cond.detail += "\n"
+		}
+		cond.detail += fmt.Sprintf("**%s** (%s) is %s.", c.Name, c.URL, c.State)
+	}
+	for _, subject := range order {
+		if err := n.applyCondition(ctx, as, *conds[subject]); err != nil {
+			return err
+		}
+	}
+	for org, subjects := range open {
+		for _, subject := range subjects {
+			if conds[subject] != nil {
+				continue
+			}
+			if err := n.applyCondition(ctx, as, condition{orgID: org, subject: subject,
+				detail: "Every check of the component is up again."}); err != nil {
 				return err
 			}
 		}

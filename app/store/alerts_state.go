@@ -101,7 +101,8 @@ func (s *Store) SubjectsWithOpenAlerts(ctx context.Context, kind string) (map[in
 	}
 	rows, err := collect(ctx, s.db, "alert subjects", func(row rowScanner) (pair, error) {
 		var p pair
-		return p, row.Scan(&p.org, &p.subject)
+		err := row.Scan(&p.org, &p.subject)
+		return p, err
 	}, s.q(`SELECT DISTINCT org_id, subject FROM alerts WHERE resolved_at IS NULL AND kind = ? ORDER BY org_id, subject`), kind)
 	out := map[int64][]string{}
 	for _, p := range rows {
@@ -211,4 +212,54 @@ func (s *Store) MisconfiguredChecks(ctx context.Context) ([]MisconfiguredCheck, 
 	}, s.q(`SELECT c.org_id, c.id, c.name, c.url, c.component_id, cp.name, cp.status = 'under_maintenance', c.state_changed_at
 		FROM checks c JOIN components cp ON cp.id = c.component_id
 		WHERE c.enabled AND c.state = 'misconfigured' ORDER BY c.org_id, c.id`))
+}
+
+// TroubledCheck is a check down or degraded on a page whose automatic
+// incidents are off: no incident event tells the notifier of it, so the
+// alert tick reads the checks' states.
+type TroubledCheck struct {
+	OrgID         int64
+	ComponentID   int64
+	Component     string
+	InMaintenance bool
+	CheckID       int64
+	Name          string
+	URL           string
+	State         string // down or degraded
+}
+
+// TroubleWithoutAutoIncidents lists the enabled checks in trouble on pages
+// with auto_incidents off, by component.
+func (s *Store) TroubleWithoutAutoIncidents(ctx context.Context) ([]TroubledCheck, error) {
+	return collect(ctx, s.db, "troubled checks", func(row rowScanner) (TroubledCheck, error) {
+		var c TroubledCheck
+		err := row.Scan(&c.OrgID, &c.ComponentID, &c.Component, &c.InMaintenance, &c.CheckID, &c.Name, &c.URL, &c.State)
+		return c, err
+	}, s.q(`SELECT c.org_id, cp.id, cp.name, cp.status = 'under_maintenance', c.id, c.name, c.url, c.state
+		FROM checks c JOIN components cp ON cp.id = c.component_id JOIN pages p ON p.id = cp.page_id
+		WHERE p.auto_incidents = 'off' AND c.enabled AND c.state IN ('down', 'degraded')
+		ORDER BY c.org_id, cp.id, c.id`))
+}
+
+// OpenAlertsWithoutAutoIncidents lists (by organisation) the component
+// subjects with unresolved alerts on pages whose automatic incidents are
+// off: the tick resolves those no longer in trouble.
+func (s *Store) OpenAlertsWithoutAutoIncidents(ctx context.Context) (map[int64][]string, error) {
+	type pair struct {
+		org     int64
+		subject string
+	}
+	rows, err := collect(ctx, s.db, "alert subjects", func(row rowScanner) (pair, error) {
+		var p pair
+		err := row.Scan(&p.org, &p.subject)
+		return p, err
+	}, s.q(`SELECT DISTINCT a.org_id, a.subject FROM alerts a JOIN components cp ON cp.id = a.component_id
+		JOIN pages p ON p.id = cp.page_id
+		WHERE a.resolved_at IS NULL AND p.auto_incidents = 'off' AND a.subject LIKE 'component:%'
+		ORDER BY a.org_id, a.subject`))
+	out := map[int64][]string{}
+	for _, p := range rows {
+		out[p.org] = append(out[p.org], p.subject)
+	}
+	return out, err
 }
