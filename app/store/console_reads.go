@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Reads behind the console's check detail: what a check last saw per region
+// and node, its recent results, its response times, how its state moved and
+// which incidents its component had. Every read is scoped by organisation.
+
+// RegionLatest is a check's latest word from one region: the whole-check
+// row, the stored result it came from (nil once retention pruned it) and
+// the row of each node.
+type RegionLatest struct {
+	Region    string
+	State     string
+	CheckedAt time.Time
+	Problems  []byte // JSON array
+	Result    []byte // the whole probes.Result as JSON; nil when pruned
+	Nodes     []Latest
+}
+
+// CheckLatestResults returns the check's latest rows by region, with the
+// result each region's whole-check row points to.
+func (s *Store) CheckLatestResults(ctx context.Context, orgID, checkID int64) ([]RegionLatest, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems, r.result
+		FROM check_latest l LEFT JOIN check_results r ON l.node = '' AND r.id = l.result_id AND r.org_id = l.org_id
+		WHERE l.org_id = ? AND l.check_id = ? ORDER BY l.region, l.node`), orgID, checkID)
+	if err != nil {
+		return nil, fmt.Errorf("store: latest results of check %d: %w", checkID, err)
+	}
+	defer rows.Close()
+	var out []RegionLatest
+	for rows.Next() {
+		l := Latest{OrgID: orgID, CheckID: checkID}
+		var problems string
+		var result sql.NullString
+		if err := rows.Scan(&l.Region, &l.Node, &l.State, &l.ResultID, &l.Streak, &l.CheckedAt, &problems, &result); err != nil {
+			return nil, fmt.Errorf("store: latest results of check %d: %w", checkID, err)
+		}
+		l.CheckedAt, l.Problems = l.CheckedAt.UTC(), []byte(problems)
+		if len(out) == 0 || out[len(out)-1].Region != l.Region {
+			out = append(out, RegionLatest{Region: l.Region})
+		}
+		r := &out[len(out)-1]
+		if l.Node != "" {
+			r.Nodes = append(r.Nodes, l)
+			continue
+		}
+		r.State, r.CheckedAt, r.Problems = l.State, l.CheckedAt, l.Problems
+		if result.Valid {
+			r.Result = []byte(result.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: latest results of check %d: %w", checkID, err)
+	}
+	return out, nil
+}
+
+// ResultSummary is one stored result without its full JSON.
+type ResultSummary struct {
+	ID         string
+	Region     string
+	State      string
+	CheckedAt  time.Time
+	DurationMS int64
+	Problems   []byte // JSON array
+}
+
+// RecentResults returns the check's newest limit results, newest first.
+func (s *Store) RecentResults(ctx context.Context, orgID, checkID int64, limit int) ([]ResultSummary, error) {
+	return collect(ctx, s.db, fmt.Sprintf("recent results of check %d", checkID), func(row rowScanner) (ResultSummary, error) {
+		var r ResultSummary
+		var problems string
+		err := row.Scan(&r.ID, &r.Region, &r.State, &r.CheckedAt, &r.DurationMS, &problems)
+		r.CheckedAt, r.Problems = r.CheckedAt.UTC(), []byte(problems)
+		return r, err
+	}, s.q(`SELECT id, region, state, checked_at, duration_ms, problems FROM check_results
+		WHERE check_id = ? AND org_id = ? ORDER BY checked_at DESC LIMIT ?`), checkID, orgID, limit)
+}
+
+// LatencyPoint is the response time of one region over one bucket of time:
+// nearest-rank percentiles of the results that were not down (a failed
+// probe's duration is its timeout, not the service's latency), as in
+// daily rollups.
+type LatencyPoint struct {
+	Region string
+	Start  time.Time
+	Count  int
+	P50MS  int64
+	P95MS  int64
+}
+
+// LatencyBuckets returns the check's p50/p95 per region and bucket of the
+// given width, for the results checked from since, ordered by region and
+// time; buckets without results are absent.
+func (s *Store) LatencyBuckets(ctx context.Context, orgID, checkID int64, since time.Time, bucket time.Duration) ([]LatencyPoint, error) {
+	since = since.UTC().Truncate(bucket)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT region, checked_at, duration_ms FROM check_results
+		WHERE check_id = ? AND checked_at >= ? AND org_id = ? AND state <> 'down'`), checkID, since, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("store: latency of check %d: %w", checkID, err)
+	}
+	defer rows.Close()
+	type key struct {
+		region string
+		start  time.Time
+	}
+	samples := map[key][]int64{}
+	for rows.Next() {
+		var region string
+		var at time.Time
+		var ms int64
+		if err := rows.Scan(&region, &at, &ms); err != nil {
+			return nil, fmt.Errorf("store: latency of check %d: %w", checkID, err)
+		}
+		k := key{region, at.UTC().Truncate(bucket)}
+		samples[k] = append(samples[k], ms)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: latency of check %d: %w", checkID, err)
+	}
+	out := make([]LatencyPoint, 0, len(samples))
+	for k, ms := range samples {
+		sort.Slice(ms, func(i, j int) bool { return ms[i] < ms[j] })
+		out = append(out, LatencyPoint{Region: k.region, Start: k.start, Count: len(ms),
+			P50MS: nearestRank(ms, 0.50), P95MS: nearestRank(ms, 0.95)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Region != out[j].Region {
+			return out[i].Region < out[j].Region
+		}
+		return out[i].Start.Before(out[j].Start)
+	})
+	return out, nil
+}
+
+// RegionStateChange is a region's results changing state.
+type RegionStateChange struct {
+	Region string
+	From   string // "" for the first result of the window
+	To     string
+	At     time.Time
+}
+
+// RegionStateChanges returns, newest first, up to limit changes of state
+// between consecutive results of each region checked from since. The first
+// result of each region in the window counts as a change from "".
+func (s *Store) RegionStateChanges(ctx context.Context, orgID, checkID int64, since time.Time, limit int) ([]RegionStateChange, error) {
+	return collect(ctx, s.db, fmt.Sprintf("state changes of check %d", checkID), func(row rowScanner) (RegionStateChange, error) {
+		var c RegionStateChange
+		var from sql.NullString
+		err := row.Scan(&c.Region, &from, &c.To, &c.At)
+		c.From, c.At = from.String, c.At.UTC()
+		return c, err
+	}, s.q(`SELECT region, prev, state, checked_at FROM (
+			SELECT region, state, checked_at, LAG(state) OVER (PARTITION BY region ORDER BY checked_at) AS prev
+			FROM check_results WHERE check_id = ? AND checked_at >= ? AND org_id = ?) changes
+		WHERE prev IS NULL OR prev <> state ORDER BY checked_at DESC LIMIT ?`), checkID, since.UTC(), orgID, limit)
+}
+
+// CheckIncident is an incident of a check or of its component.
+type CheckIncident struct {
+	ID         int64
+	Name       string
+	Status     string
+	Impact     string
+	StartedAt  time.Time
+	ResolvedAt *time.Time
+	Automatic  bool
+	Draft      bool
+}
+
+// CheckIncidents returns, newest first, up to limit incidents opened for
+// the check or its component.
+func (s *Store) CheckIncidents(ctx context.Context, orgID, checkID, componentID int64, limit int) ([]CheckIncident, error) {
+	return collect(ctx, s.db, fmt.Sprintf("incidents of check %d", checkID), func(row rowScanner) (CheckIncident, error) {
+		var in CheckIncident
+		var res sql.NullTime
+		err := row.Scan(&in.ID, &in.Name, &in.Status, &in.Impact, &in.StartedAt, &res, &in.Automatic, &in.Draft)
+		in.StartedAt, in.ResolvedAt = in.StartedAt.UTC(), nullTime(res)
+		return in, err
+	}, s.q(`SELECT id, name, status, impact, started_at, resolved_at, automatic, draft FROM incidents
+		WHERE org_id = ? AND (component_id = ? OR check_id = ?) ORDER BY started_at DESC, id DESC LIMIT ?`),
+		orgID, componentID, checkID, limit)
+}
+
+// CheckStateSince returns when the check's state last changed (nil when
+// it never did).
+func (s *Store) CheckStateSince(ctx context.Context, orgID, checkID int64) (*time.Time, error) {
+	var at sql.NullTime
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT state_changed_at FROM checks WHERE org_id = ? AND id = ?`), orgID, checkID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: check %d: %w", checkID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: check %d state since: %w", checkID, err)
+	}
+	return nullTime(at), nil
+}
