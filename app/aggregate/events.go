@@ -19,12 +19,12 @@ type pageEvent struct {
 }
 
 type componentEvent struct {
-	ID     int64  `json:"id"`
+	ID     int64  `json:"id,string"` // a string, as in the JSON API
 	Status string `json:"status"`
 }
 
 type incidentEvent struct {
-	ID     int64  `json:"id"`
+	ID     int64  `json:"id,string"` // a string, as in the JSON API
 	Status string `json:"status"`
 	Impact string `json:"impact"`
 }

@@ -176,12 +176,15 @@ func (s *Server) publicRoutes() []public.Route {
 		{Path: "/unsubscribe", Method: http.MethodPost, Handler: site.Unsubscribe},
 		{Path: "/feed.atom", Handler: site.Atom},
 		{Path: "/feed.rss", Handler: site.RSS},
+		{Path: "/history.atom", Handler: site.Atom}, // Statuspage's feed paths
+		{Path: "/history.rss", Handler: site.RSS},
 		{Path: "/maintenance.ics", Handler: site.MaintenanceICS},
 		{Path: "/badge.svg", Handler: site.Badge},
 		{Path: "/events", Handler: site.Events, Stream: true},
 	}
 	for _, name := range public.Documents() {
-		rs = append(rs, public.Route{Path: "/api/v2/" + name, Handler: site.API(name)})
+		rs = append(rs, public.Route{Path: "/api/v2/" + name, Handler: site.API(name)},
+			public.Route{Path: "/api/v2/" + name, Method: http.MethodOptions, Handler: site.Preflight})
 	}
 	return rs
 }

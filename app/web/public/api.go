@@ -3,6 +3,7 @@ package public
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -74,6 +75,9 @@ type spIncident struct {
 	Components      []spComponent `json:"components"`
 	ScheduledFor    *string       `json:"scheduled_for,omitempty"`
 	ScheduledUntil  *string       `json:"scheduled_until,omitempty"`
+	// ReminderIntervals is Statuspage's maintenance reminder schedule:
+	// always null here (Pharos sends no reminders); absent on incidents.
+	ReminderIntervals json.RawMessage `json:"reminder_intervals,omitempty"`
 }
 
 type spUpdate struct {
@@ -86,6 +90,10 @@ type spUpdate struct {
 	DisplayAt            string       `json:"display_at"`
 	AffectedComponents   []spAffected `json:"affected_components"`
 	DeliverNotifications bool         `json:"deliver_notifications"`
+	// Statuspage's tweet fields, always null: clients that read them
+	// find the key.
+	CustomTweet *string `json:"custom_tweet"`
+	TweetID     *string `json:"tweet_id"`
 }
 
 type spAffected struct {
@@ -182,9 +190,9 @@ func maintenanceDoc(page spPage, m []spIncident) any {
 	}{page, m}
 }
 
-func (sn *snapshot) apiComponent(c store.PublicComponent) spComponent {
+func (sn *snapshot) apiComponent(c store.PublicComponent, position int) spComponent {
 	a := spComponent{ID: idString(c.ID), Name: c.Name, Status: c.Status, CreatedAt: apiTime(c.CreatedAt),
-		UpdatedAt: apiTime(c.UpdatedAt), Position: c.Position, Showcase: c.Showcase, PageID: idString(c.PageID),
+		UpdatedAt: apiTime(c.UpdatedAt), Position: position, Showcase: c.Showcase, PageID: idString(c.PageID),
 		OnlyShowIfDegraded: c.OnlyShowIfDegraded}
 	if c.Description != "" {
 		a.Description = &c.Description
@@ -202,12 +210,15 @@ func (sn *snapshot) apiComponent(c store.PublicComponent) spComponent {
 
 // apiComponents lists groups (group: true, with their members' ids) and
 // components, each group followed by its members, in display order.
+// Positions are Statuspage's: 1-based and page-wide, so no two entries
+// share one.
 func (sn *snapshot) apiComponents() []spComponent {
 	out := make([]spComponent, 0, len(sn.components)+len(sn.groups))
 	members := map[int64][]store.PublicComponent{}
+	next := func() int { return len(out) + 1 }
 	for _, c := range sn.components {
 		if c.GroupID == nil {
-			out = append(out, sn.apiComponent(c))
+			out = append(out, sn.apiComponent(c, next()))
 		} else {
 			members[*c.GroupID] = append(members[*c.GroupID], c)
 		}
@@ -221,9 +232,25 @@ func (sn *snapshot) apiComponents() []spComponent {
 			worst = incident.WorseStatus(worst, c.Status)
 		}
 		out = append(out, spComponent{ID: groupID(g.ID), Name: g.Name, Status: worst, CreatedAt: apiTime(g.CreatedAt),
-			UpdatedAt: apiTime(g.UpdatedAt), Position: g.Position, PageID: idString(g.PageID), Group: true, Components: ids})
+			UpdatedAt: apiTime(g.UpdatedAt), Position: next(), PageID: idString(g.PageID), Group: true, Components: ids})
 		for _, c := range cs {
-			out = append(out, sn.apiComponent(c))
+			out = append(out, sn.apiComponent(c, next()))
+		}
+	}
+	return out
+}
+
+// apiComponentsByID lists the components with these ids as apiComponents
+// shows them (same positions).
+func (sn *snapshot) apiComponentsByID(ids []int64) []spComponent {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[idString(id)] = true
+	}
+	out := []spComponent{}
+	for _, c := range sn.apiComponents() {
+		if !c.Group && want[c.ID] {
+			out = append(out, c)
 		}
 	}
 	return out
@@ -250,9 +277,7 @@ func (sn *snapshot) apiIncidents(list []store.PublicIncident, pr publicReq) []sp
 		for _, c := range in.Components {
 			ids = append(ids, c.ComponentID)
 		}
-		for _, c := range sn.componentsByID(ids) {
-			a.Components = append(a.Components, sn.apiComponent(c))
-		}
+		a.Components = sn.apiComponentsByID(ids)
 		out = append(out, a)
 	}
 	return out
@@ -268,7 +293,7 @@ func (sn *snapshot) apiMaintenances(pr publicReq, keep func(status string) bool)
 		w := o.window
 		a := spIncident{ID: o.id, Name: w.Name, Status: o.status, CreatedAt: apiTime(w.CreatedAt), UpdatedAt: apiTime(w.UpdatedAt),
 			Impact: "maintenance", Shortlink: pr.root + "/", StartedAt: apiTime(o.from), PageID: idString(w.PageID),
-			ScheduledFor: apiTimePtr(&o.from), ScheduledUntil: apiTimePtr(&o.until), Components: []spComponent{}}
+			ScheduledFor: apiTimePtr(&o.from), ScheduledUntil: apiTimePtr(&o.until), ReminderIntervals: json.RawMessage("null")}
 		if o.status == maintCompleted {
 			a.ResolvedAt = apiTimePtr(&o.until)
 		}
@@ -278,10 +303,26 @@ func (sn *snapshot) apiMaintenances(pr publicReq, keep func(status string) bool)
 		}
 		a.IncidentUpdates = []spUpdate{{ID: o.id + "u", Status: o.status, Body: w.Body, IncidentID: o.id,
 			CreatedAt: apiTime(display), UpdatedAt: apiTime(display), DisplayAt: apiTime(display), DeliverNotifications: true}}
-		for _, c := range sn.componentsByID(w.ComponentIDs) {
-			a.Components = append(a.Components, sn.apiComponent(c))
-		}
+		a.Components = sn.apiComponentsByID(w.ComponentIDs)
 		out = append(out, a)
 	}
 	return out
+}
+
+// corsAllowHeaders are the request headers a page on another origin may
+// send with its fetches of the public documents: the cache and validator
+// headers browsers add for fetch(url, {cache: "no-cache"}) and
+// conditional requests, and EventSource's Last-Event-ID.
+const corsAllowHeaders = "Accept, Accept-Language, Cache-Control, Content-Type, If-Modified-Since, If-None-Match, Last-Event-ID, Pragma"
+
+// Preflight answers a CORS preflight (OPTIONS) for a public document:
+// any origin may read them, with the headers above; browsers keep the
+// answer for a day.
+func (s *Site) Preflight(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+	h.Set("Access-Control-Max-Age", "86400")
+	return c.NoContent(http.StatusNoContent)
 }

@@ -31,9 +31,9 @@ var (
 	designIncident = []string{"id", "name", "status", "created_at", "updated_at", "monitoring_at", "resolved_at", "impact",
 		"shortlink", "started_at", "page_id", "incident_updates", "components"}
 	designUpdate = []string{"id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
-		"affected_components", "deliver_notifications"}
+		"affected_components", "deliver_notifications", "custom_tweet", "tweet_id"}
 	designAffected    = []string{"code", "name", "old_status", "new_status"}
-	designMaintenance = append(slices.Clone(designIncident), "scheduled_for", "scheduled_until")
+	designMaintenance = append(slices.Clone(designIncident), "scheduled_for", "scheduled_until", "reminder_intervals")
 
 	indicators          = []string{"none", "minor", "major", "critical", "maintenance"}
 	componentStatuses   = []string{"operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"}

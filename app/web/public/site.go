@@ -114,6 +114,7 @@ func (s *Site) servePublic(c echo.Context, name string, build buildFunc) error {
 		return err
 	}
 	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
+	c.Response().Header().Set("Access-Control-Expose-Headers", "ETag, X-Pharos-Stale")
 	if st.stale {
 		c.Response().Header().Set("X-Pharos-Stale", "1")
 	}
