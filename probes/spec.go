@@ -10,6 +10,8 @@ import (
 )
 
 // Defaults applied by Run when a Spec leaves a field at its zero value.
+// DefaultWarnDays and DefaultCriticalDays are the caps of the
+// lifetime-scaled expiry defaults (DefaultThresholds).
 const (
 	DefaultTimeout      = 10 * time.Second
 	DefaultBodyCap      = 1 << 20
@@ -54,9 +56,11 @@ type Spec struct {
 
 // TLSSpec is the `tls:` block of a check.
 type TLSSpec struct {
-	// WarnDays: cert_expiring (warning) when fewer days are left (default 21; negative disables).
+	// WarnDays: cert_expiring (warning) when fewer days are left (default:
+	// a quarter of the certificate's lifetime, at most 21; negative disables).
 	WarnDays int `json:"warn_days,omitempty" yaml:"warn_days,omitempty"`
-	// CriticalDays: cert_expiring becomes critical below this (default 7; negative disables).
+	// CriticalDays: cert_expiring becomes critical below this (default: a
+	// twelfth of the lifetime, at most 7; negative disables).
 	CriticalDays int `json:"critical_days,omitempty" yaml:"critical_days,omitempty"`
 	// Issuer must be a case-insensitive substring of the leaf issuer's O or CN.
 	Issuer string `json:"issuer,omitempty" yaml:"issuer,omitempty"`

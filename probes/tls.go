@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 )
@@ -101,19 +100,21 @@ func judgeValidity(in tlsInput, c *x509.Certificate, i int, isRoot bool) []Probl
 		return nil
 	}
 	var out []Problem
-	left := c.NotAfter.Sub(now)
-	if p.warnDays > 0 && left < days(p.warnDays) || p.criticalDays > 0 && left < days(p.criticalDays) {
+	life := c.NotAfter.Sub(c.NotBefore)
+	th := thresholds(life, p.spec.TLS.WarnDays, p.spec.TLS.CriticalDays)
+	ex := th.Judge(c.NotBefore, c.NotAfter, now)
+	if ex.Expiring {
 		pr := problemf(CodeCertExpiring, in.node, "%s expires %s on %s", what, when(c.NotAfter, now), in.node)
-		if p.criticalDays > 0 && left < days(p.criticalDays) {
+		if ex.Critical {
 			pr.Severity = SeverityCritical
 		}
 		out = append(out, pr)
 	}
-	life, used := c.NotAfter.Sub(c.NotBefore), now.Sub(c.NotBefore)
-	if i == 0 && life > 0 && used*3 > life*2 {
+	if i == 0 && ex.Overdue {
+		used := now.Sub(c.NotBefore)
 		out = append(out, problemf(CodeCertRenewalOverdue, in.node,
-			"%s on %s has used %d%% of its %d-day lifetime (expires %s): renewal should have happened with a third left; check the renewal job",
-			what, in.node, int(100*used/life), int(math.Round(life.Hours()/24)), when(c.NotAfter, now)))
+			"%s on %s has used %d%% of its %s lifetime (expires %s): ACME clients renew it with %s left; check the renewal job",
+			what, in.node, int(100*used/life), lifetimeText(life), when(c.NotAfter, now), span(th.Renew)))
 	}
 	return out
 }

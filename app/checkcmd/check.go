@@ -33,7 +33,9 @@ type options struct {
 	caFile          string
 	expectIssuer    string
 	warnDays        int
+	warnSet         bool
 	criticalDays    int
+	criticalSet     bool
 	expectStatus    string
 	bodyContains    listFlag
 	bodyNotContains listFlag
@@ -118,8 +120,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.allNodes, "all-nodes", false, "probe every A/AAAA address of the host")
 	fs.StringVar(&o.caFile, "ca-file", "", "also trust the PEM roots in this file (internal CAs)")
 	fs.StringVar(&o.expectIssuer, "expect-issuer", "", "the leaf's issuer must contain this text (organisation or common name)")
-	fs.IntVar(&o.warnDays, "warn-days", probes.DefaultWarnDays, "cert_expiring warning threshold in days")
-	fs.IntVar(&o.criticalDays, "critical-days", probes.DefaultCriticalDays, "cert_expiring becomes critical below this many days")
+	fs.IntVar(&o.warnDays, "warn-days", 0, "cert_expiring warning threshold in days, 0 for none (default: a quarter of the certificate's lifetime, at most 21)")
+	fs.IntVar(&o.criticalDays, "critical-days", 0, "cert_expiring becomes critical below this many days, 0 for never (default: a twelfth of the lifetime, at most 7)")
 	fs.StringVar(&o.expectStatus, "expect-status", "200-399", "accepted status codes, e.g. 200,204 or 200-299")
 	fs.Var(&o.bodyContains, "body-contains", "the body must contain this text (repeatable)")
 	fs.Var(&o.bodyNotContains, "body-not-contains", "the body must not contain this text (repeatable)")
@@ -151,6 +153,16 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	// Unset thresholds stay zero in the Spec, which means the
+	// lifetime-scaled defaults; an explicit 0 disables the threshold.
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "warn-days":
+			o.warnSet = true
+		case "critical-days":
+			o.criticalSet = true
+		}
+	})
 	switch len(positional) {
 	case 0:
 		return nil, errors.New("missing URL: pharos check [flags] URL")
@@ -177,8 +189,8 @@ func (o *options) spec() (probes.Spec, error) {
 		Timeout:      probes.Duration(o.timeout),
 		AllowPrivate: o.allowPrivate,
 		TLS: probes.TLSSpec{
-			WarnDays:     disabledIfZero(o.warnDays),
-			CriticalDays: disabledIfZero(o.criticalDays),
+			WarnDays:     days(o.warnDays, o.warnSet),
+			CriticalDays: days(o.criticalDays, o.criticalSet),
 			Issuer:       o.expectIssuer,
 		},
 		Expect: probes.Expect{
@@ -223,10 +235,14 @@ func (o *options) spec() (probes.Spec, error) {
 	return s, nil
 }
 
-// disabledIfZero maps the CLI's "0 days" (no threshold) to the Spec's
-// negative "disabled", since a zero Spec field means the default.
-func disabledIfZero(n int) int {
-	if n == 0 {
+// days maps a threshold flag to the Spec: unset is zero (the
+// lifetime-scaled default), and the CLI's "0 days" (no threshold) is the
+// Spec's negative "disabled".
+func days(n int, set bool) int {
+	switch {
+	case !set:
+		return 0
+	case n == 0:
 		return -1
 	}
 	return n

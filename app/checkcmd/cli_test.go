@@ -14,7 +14,8 @@ func TestExitCodesAndJSON(t *testing.T) {
 	now := time.Now()
 	day := 24 * time.Hour
 	ok := f.serve(t, "127.0.0.2", now.Add(-day), now.Add(89*day), probetest.Text(200, "application/json", `{"status":"ok","count":3}`))
-	expiring := f.serve(t, "127.0.0.3", now.Add(-day), now.Add(15*day), probetest.Text(200, "text/plain", "hello"))
+	expiring := f.serve(t, "127.0.0.3", now.Add(-75*day), now.Add(15*day), probetest.Text(200, "text/plain", "hello"))
+	short := f.serve(t, "127.0.0.9", now.Add(-day), now.Add(15*day), probetest.Text(200, "text/plain", "hello"))
 	expired := f.serve(t, "127.0.0.4", now.Add(-90*day), now.Add(-30*time.Hour), probetest.Text(200, "text/plain", "hello"))
 	maint := f.serve(t, "127.0.0.5", now.Add(-day), now.Add(89*day), probetest.Text(200, "text/html", "Down for maintenance"))
 	img := f.serve(t, "127.0.0.6", now.Add(-day), now.Add(89*day), probetest.Text(200, "image/png", "<html>not an image</html>"))
@@ -32,9 +33,12 @@ func TestExitCodesAndJSON(t *testing.T) {
 		{name: "json path and status pass", args: append(base, "--resolve", "127.0.0.2", "--json-path", "$.status=ok", "--json-path", "$.count=3",
 			"--expect-status", "200,204", "--body-regex", `"count":\d`, "--expect-issuer", "pharos test", ok+"/"), code: 0, state: "up"},
 		{name: "flags after the URL", args: []string{ok + "/", "--json", "--allow-private", "--ca-file", f.caFile, "--resolve", "127.0.0.2"}, code: 0, state: "up"},
-		{name: "expiring is degraded", args: append(base, "--resolve", "127.0.0.3", expiring+"/"), code: 1, state: "degraded", codes: "cert_expiring"},
-		{name: "custom thresholds", args: append(base, "--resolve", "127.0.0.3", "--warn-days", "10", "--critical-days", "3", expiring+"/"), code: 0, state: "up"},
-		{name: "critical days", args: append(base, "--resolve", "127.0.0.3", "--warn-days", "30", "--critical-days", "20", expiring+"/"), code: 2, state: "down", codes: "cert_expiring"},
+		{name: "expiring is degraded", args: append(base, "--resolve", "127.0.0.3", expiring+"/"), code: 1, state: "degraded", codes: "cert_expiring,cert_renewal_overdue"},
+		{name: "custom thresholds", args: append(base, "--resolve", "127.0.0.3", "--warn-days", "10", "--critical-days", "3", expiring+"/"), code: 1, state: "degraded", codes: "cert_renewal_overdue"},
+		{name: "16-day certificate with 15 days left is up", args: append(base, "--resolve", "127.0.0.9", short+"/"), code: 0, state: "up"},
+		{name: "explicit warn days win", args: append(base, "--resolve", "127.0.0.9", "--warn-days", "21", short+"/"), code: 1, state: "degraded", codes: "cert_expiring"},
+		{name: "critical days", args: append(base, "--resolve", "127.0.0.9", "--warn-days", "30", "--critical-days", "20", short+"/"), code: 2, state: "down", codes: "cert_expiring"},
+		{name: "zero disables", args: append(base, "--resolve", "127.0.0.9", "--warn-days", "0", "--critical-days", "0", short+"/"), code: 0, state: "up"},
 		{name: "expired is down", args: append(base, "--resolve", "127.0.0.4", expired+"/"), code: 2, state: "down", codes: "cert_expired"},
 		{name: "untrusted without --ca-file", args: []string{"--json", "--allow-private", "--resolve", "127.0.0.2", ok + "/"}, code: 2, state: "down", codes: "cert_untrusted"},
 		{name: "maintenance page", args: append(base, "--resolve", "127.0.0.5", "--body-not-contains", "maintenance", maint+"/"), code: 2, state: "down", codes: "body_mismatch"},
@@ -105,7 +109,7 @@ func TestUnknownExit(t *testing.T) {
 func TestHumanSummary(t *testing.T) {
 	f := newFixture(t)
 	now := time.Now()
-	url := f.serve(t, "127.0.0.7", now.Add(-24*time.Hour), now.Add(10*24*time.Hour), http.NotFoundHandler())
+	url := f.serve(t, "127.0.0.7", now.Add(-80*24*time.Hour), now.Add(10*24*time.Hour), http.NotFoundHandler())
 	for name, runCheck := range runners(t) {
 		t.Run(name, func(t *testing.T) {
 			r := runCheck(t, nil, "--allow-private", "--ca-file", f.caFile, "--resolve", "127.0.0.7", url+"/missing")
