@@ -108,3 +108,113 @@ func enabledText(b bool) string {
 	}
 	return "paused"
 }
+
+// CheckDetail is what the check detail shows beyond the check itself: why
+// it is in its state and how it has behaved.
+type CheckDetail struct {
+	StateSince string
+	Regions    []RegionResult
+	Problems   []ProblemRow
+	Recent     []ResultRow
+	Day        LatencyChart // 24 hours per region, from results
+	Week       LatencyChart // 7 days, from daily rollups
+	Changes    []StateChangeRow
+	Incidents  []CheckIncidentRow
+	Certs      []CertHistoryRow
+}
+
+// RegionResult is a check's latest result from one region, node by node.
+type RegionResult struct {
+	Region    string
+	State     string
+	CheckedAt string
+	Error     string // why the probe could not run (state unknown)
+	// Pruned: the result behind the latest state is past retention, so
+	// only the states are known.
+	Pruned bool
+	Nodes  []NodeResult
+}
+
+// NodeResult is one node's answer in a region's latest result.
+type NodeResult struct {
+	Address    string
+	State      string
+	StatusCode int
+	DNS        int64
+	Connect    int64
+	TLS        int64
+	TTFB       int64
+	Total      int64
+	HasTLS     bool
+	TLSVersion string
+	Trusted    bool
+	Subject    string
+	Issuer     string
+	NotAfter   string
+	DaysLeft   int
+	SHA256     string
+	Problems   int
+}
+
+// ProblemRow is one problem of a latest result.
+type ProblemRow struct {
+	Region   string
+	Node     string
+	Code     string
+	Severity string
+	Message  string
+}
+
+// ResultRow is one stored result in the recent list.
+type ResultRow struct {
+	When       string
+	Region     string
+	State      string
+	DurationMS int64
+	Problems   string // the codes, comma-separated
+}
+
+// StateChangeRow is one region's results changing state.
+type StateChangeRow struct {
+	When   string
+	Region string
+	From   string
+	To     string
+}
+
+// CheckIncidentRow is an incident of the check's component.
+type CheckIncidentRow struct {
+	ID        int64
+	Name      string
+	Status    string
+	Impact    string
+	Started   string
+	Resolved  string
+	Automatic bool
+	Draft     bool
+}
+
+// CertHistoryRow is which certificate one node served, from when to when.
+type CertHistoryRow struct {
+	Region    string
+	Node      string
+	Subject   string
+	Issuer    string
+	Serial    string
+	SHA256    string
+	NotAfter  string
+	FirstSeen string
+	LastSeen  string
+	Current   bool
+}
+
+// ShortHash abbreviates a fingerprint for tables; the full one is in the
+// cell's title.
+func ShortHash(h string) string {
+	if len(h) <= 16 {
+		return h
+	}
+	return h[:16] + "…"
+}
+
+func stateClass(state string) string { return "state-" + state }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -156,7 +157,11 @@ func (s *Console) Check(c echo.Context) error {
 	}
 	v := adminCheck(ch, pg, comp.Name)
 	v.Queued = c.QueryParam("queued") == "1"
-	return respond.Render(c, http.StatusOK, views.AdminCheckView(respond.Layout(c, ch.Name), adminNav(p), v))
+	x, err := s.checkDetail(ctx, p.OrgID, ch, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	return respond.Render(c, http.StatusOK, views.AdminCheckView(respond.Layout(c, ch.Name), adminNav(p), v, x))
 }
 
 // SetCheckEnabled pauses or resumes a check from the console.
