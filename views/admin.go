@@ -76,6 +76,7 @@ type AdminHomeData struct {
 	NewToken     string
 	NewTokenName string
 	TokenError   string
+	Overview     Overview
 }
 
 // AuditRow is one line of the audit log page.
@@ -218,3 +219,79 @@ func ShortHash(h string) string {
 }
 
 func stateClass(state string) string { return "state-" + state }
+
+// Overview is the top of the console's start page: what needs attention.
+type Overview struct {
+	OpenIncidents []IncidentRow
+	Failing       []FailingCheckRow
+	Expiring      []CertRow // served now, expiring soonest
+	Regions       []RegionHealthRow
+	RecentWindow  string // "5 minutes"
+}
+
+// FailingCheckRow is a check failing or misconfigured now.
+type FailingCheckRow struct {
+	ID        int64
+	Name      string
+	Page      string
+	Component string
+	State     string
+	Since     string
+	Paused    bool
+	Problems  string // "fra: cert_expired; nyc: timeout"
+}
+
+// RegionHealthRow is one probe region in the overview.
+type RegionHealthRow struct {
+	Region     string
+	Healthy    bool
+	Changed    string
+	Recent     int
+	LastResult string
+}
+
+// CertRow is a certificate of the inventory.
+type CertRow struct {
+	SHA256         string
+	Subject        string
+	DNSNames       string
+	Issuer         string
+	Serial         string
+	NotBefore      string
+	NotAfter       string
+	DaysLeft       int
+	UsedPercent    int
+	Nodes          []string
+	Regions        []string
+	Checks         []CertCheckLink
+	FirstSeen      string
+	LastSeen       string
+	Current        bool
+	NodesDisagree  bool
+	RenewalOverdue bool
+	IssuerChanged  bool
+}
+
+// CertCheckLink is a check a certificate was seen on.
+type CertCheckLink struct {
+	ID   int64
+	Name string
+}
+
+func healthText(ok bool) string {
+	if ok {
+		return "healthy"
+	}
+	return "unhealthy"
+}
+
+// daysClass colours days left: red under a week, amber under three.
+func daysClass(days int) string {
+	switch {
+	case days < 7:
+		return "state-down"
+	case days < 21:
+		return "state-degraded"
+	}
+	return ""
+}

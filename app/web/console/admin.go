@@ -54,6 +54,9 @@ func (s *Console) renderAdminHome(c echo.Context, p *auth.Principal, code int, h
 			h.Tokens = append(h.Tokens, adminToken(t))
 		}
 	}
+	if h.Overview, err = s.overview(ctx, p.OrgID, time.Now().UTC()); err != nil {
+		return err
+	}
 	h.Nav = adminNav(p)
 	return respond.Render(c, code, views.AdminHome(respond.Layout(c, "Console"), h))
 }

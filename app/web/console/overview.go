@@ -1,0 +1,130 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"pharos/app/store"
+	"pharos/probes"
+	"pharos/views"
+)
+
+// The overview at the top of the console's start page: open incidents,
+// checks failing now, certificates expiring soonest and the probe regions.
+
+const (
+	// regionWindow is how far back the region tiles count results.
+	regionWindow = 5 * time.Minute
+	// expiringShown is how many certificates the overview lists.
+	expiringShown = 10
+)
+
+// overview reads what needs attention in the organisation now.
+func (s *Console) overview(ctx context.Context, orgID int64, now time.Time) (views.Overview, error) {
+	o := views.Overview{RecentWindow: "5 minutes"}
+	incs, err := s.st.OpenIncidentsBrief(ctx, orgID)
+	if err != nil {
+		return o, err
+	}
+	for _, in := range incs {
+		o.OpenIncidents = append(o.OpenIncidents, views.IncidentRow{ID: in.ID, PageTitle: in.PageTitle, Name: in.Name,
+			Status: in.Status, Impact: in.Impact, Started: formatTime(in.StartedAt), Automatic: in.Automatic})
+	}
+	failing, err := s.st.FailingChecks(ctx, orgID)
+	if err != nil {
+		return o, err
+	}
+	for _, c := range failing {
+		row := views.FailingCheckRow{ID: c.ID, Name: c.Name, Page: c.PageTitle, Component: c.ComponentName, State: c.State,
+			Paused: !c.Enabled, Problems: regionProblems(c.Problems)}
+		if c.Since != nil {
+			row.Since = formatTime(*c.Since)
+		}
+		o.Failing = append(o.Failing, row)
+	}
+	certs, err := s.st.CertInventory(ctx, orgID)
+	if err != nil {
+		return o, err
+	}
+	for _, c := range certs { // expiring soonest first
+		if c.Current && len(o.Expiring) < expiringShown {
+			o.Expiring = append(o.Expiring, certRow(c, now))
+		}
+	}
+	regions, err := s.st.RegionActivities(ctx, orgID, now.Add(-regionWindow))
+	if err != nil {
+		return o, err
+	}
+	for _, r := range regions {
+		row := views.RegionHealthRow{Region: r.Region, Healthy: r.Healthy, Recent: r.Recent, LastResult: "never"}
+		if r.LastResult != nil {
+			row.LastResult = ago(now, *r.LastResult)
+		}
+		if r.Changed != nil {
+			row.Changed = formatTime(*r.Changed)
+		}
+		o.Regions = append(o.Regions, row)
+	}
+	return o, nil
+}
+
+// regionProblems words each region's problem codes: "fra: cert_expired,
+// nodes_disagree; nyc: timeout".
+func regionProblems(byRegion map[string][]byte) string {
+	regions := make([]string, 0, len(byRegion))
+	for r := range byRegion {
+		regions = append(regions, r)
+	}
+	sort.Strings(regions)
+	var parts []string
+	for _, r := range regions {
+		var problems []probes.Problem
+		if json.Unmarshal(byRegion[r], &problems) != nil || len(problems) == 0 {
+			continue
+		}
+		parts = append(parts, r+": "+problemCodes(byRegion[r]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ago words how long before now t was, coarsely.
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return formatCount(int(d/time.Minute), "minute") + " ago"
+	case d < 48*time.Hour:
+		return formatCount(int(d/time.Hour), "hour") + " ago"
+	}
+	return formatTime(t) + " UTC"
+}
+
+func formatCount(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// certRow is a certificate of the inventory as the console shows it.
+func certRow(c store.InventoryCert, now time.Time) views.CertRow {
+	r := views.CertRow{SHA256: c.SHA256, Subject: c.Subject, DNSNames: strings.Join(c.DNSNames, ", "), Issuer: c.Issuer,
+		Serial: c.Serial, NotBefore: formatTime(c.NotBefore), NotAfter: formatTime(c.NotAfter), DaysLeft: c.DaysLeft(now),
+		UsedPercent: int(c.LifetimeUsed(now)*100 + 0.5), Nodes: c.Nodes(), Regions: c.Regions(),
+		FirstSeen: formatTime(c.FirstSeen), LastSeen: formatTime(c.LastSeen), Current: c.Current,
+		NodesDisagree: c.NodesDisagree, RenewalOverdue: c.RenewalOverdue(now), IssuerChanged: c.IssuerChanged}
+	seen := map[int64]bool{}
+	for _, p := range c.Places {
+		if !seen[p.CheckID] {
+			seen[p.CheckID] = true
+			r.Checks = append(r.Checks, views.CertCheckLink{ID: p.CheckID, Name: p.CheckName})
+		}
+	}
+	return r
+}
