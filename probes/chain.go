@@ -14,6 +14,7 @@ type chainCheck struct {
 	incomplete bool                // it verified only with intermediates fetched via AIA
 	fetched    []*x509.Certificate
 	fetchURL   string // AIA URL that completed the chain
+	fetchErr   error  // why fetching a missing intermediate failed
 	err        error  // why the chain does not verify (when neither trusted nor incomplete)
 }
 
@@ -48,7 +49,7 @@ func buildChain(ctx context.Context, certs []*x509.Certificate, now time.Time, r
 		url := cur.IssuingCertificateURL[0]
 		c, ferr := fetch(ctx, url)
 		if ferr != nil {
-			res.err = errors.Join(err, ferr)
+			res.err, res.fetchErr = errors.Join(err, ferr), ferr
 			return res
 		}
 		res.fetched = append(res.fetched, c)

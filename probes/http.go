@@ -31,6 +31,7 @@ type nodeProbe struct {
 	connect   time.Duration
 	tlsStart  time.Duration
 	tlsDone   time.Duration
+	tlsErr    error // of the node's own (first) handshake
 	ttfb      time.Duration
 	redirects int
 	tooMany   bool
@@ -141,11 +142,12 @@ func (np *nodeProbe) fetch(ctx context.Context) (*response, error) {
 			}
 			np.mu.Unlock()
 		},
-		TLSHandshakeDone: func(tls.ConnectionState, error) {
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
 			np.mu.Lock()
 			np.phase = "response"
 			if np.tlsDone == 0 {
 				np.tlsDone = np.since()
+				np.tlsErr = err
 			}
 			np.mu.Unlock()
 		},

@@ -154,7 +154,7 @@ func (pr *Prober) probeNode(ctx context.Context, p *plan, node netip.AddrPort, d
 	if np.tlsDone > 0 {
 		nr.Timings.TLS = (np.tlsDone - np.tlsStart).Milliseconds()
 	}
-	phase, tooMany, redirects := np.phase, np.tooMany, np.redirects
+	phase, tooMany, redirects, tlsErr := np.phase, np.tooMany, np.redirects, np.tlsErr
 	np.mu.Unlock()
 
 	if state != nil {
@@ -170,7 +170,9 @@ func (pr *Prober) probeNode(ctx context.Context, p *plan, node netip.AddrPort, d
 		nr.Problems = append(nr.Problems, problems...)
 	}
 	if fetchErr != nil {
-		nr.Problems = append(nr.Problems, classify(fetchErr, p, addr, phase, state != nil))
+		if !hasCode(nr.Problems, CodeTLSHandshakeFailed) { // a misordered chain is already named
+			nr.Problems = append(nr.Problems, np.failure(ctx, fetchErr, phase, state, tlsErr))
+		}
 		return nr
 	}
 	nr.StatusCode = resp.status

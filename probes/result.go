@@ -137,11 +137,13 @@ type TLSInfo struct {
 
 // CertInfo summarises one certificate.
 type CertInfo struct {
-	Subject   string    `json:"subject"`
-	Issuer    string    `json:"issuer"`
-	Serial    string    `json:"serial"`
-	SHA256    string    `json:"sha256"`
-	DNSNames  []string  `json:"dns_names"`
+	Subject  string   `json:"subject"`
+	Issuer   string   `json:"issuer"`
+	Serial   string   `json:"serial"`
+	SHA256   string   `json:"sha256"`
+	DNSNames []string `json:"dns_names"`
+	// IPs are the certificate's IP address SANs (JSON ip_addresses).
+	IPs       []string  `json:"ip_addresses,omitempty"`
 	NotBefore time.Time `json:"not_before"`
 	NotAfter  time.Time `json:"not_after"`
 	DaysLeft  int       `json:"days_left"`

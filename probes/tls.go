@@ -43,6 +43,12 @@ func judgeTLS(ctx context.Context, in tlsInput) (*TLSInfo, []Problem) {
 		add(CodeTLSVersionLow, "%s negotiated %s for %s, below the minimum %s",
 			in.node, tlsVersionName(in.version), in.host, tlsVersionName(p.minVersion))
 	}
+	if ordered, at, ok := misordered(in.certs); ok {
+		add(CodeTLSHandshakeFailed, "TLS handshake with %s for %s failed: the server sends its certificate chain in the wrong order, "+
+			"the CA certificate %s first and its own certificate %s at position %d; clients take the first as the server's and refuse the handshake",
+			in.node, in.host, quote(in.certs[0].Subject.String()), quote(ordered[0].Subject.String()), at+1)
+		in.certs = ordered
+	}
 	leaf := in.certs[0]
 	cc := buildChain(ctx, in.certs, in.now, in.roots, in.extra, in.fetch)
 	info.ChainTrusted = cc.trusted
@@ -55,7 +61,13 @@ func judgeTLS(ctx context.Context, in tlsInput) (*TLSInfo, []Problem) {
 			"(fetched from %s); clients that do not fetch it, most API clients, will fail",
 			in.host, in.node, quote(cc.fetched[len(cc.fetched)-1].Subject.String()), cc.fetchURL)
 	case !cc.trusted:
-		add(CodeCertUntrusted, "certificate for %s on %s is not trusted: %s", in.host, in.node, untrustedReason(leaf, cc.err))
+		weak := weakSignatureProblem(in)
+		if weak != nil {
+			out = append(out, *weak)
+		}
+		if pb := untrustedProblem(in, cc, weak != nil); pb != nil {
+			out = append(out, *pb)
+		}
 	}
 	if err := leaf.VerifyHostname(in.host); err != nil {
 		add(CodeCertHostnameMismatch, "certificate on %s is not valid for %s: it names %s",
@@ -198,6 +210,7 @@ func certInfo(c *x509.Certificate, now time.Time, source string) CertInfo {
 		Serial:    hex.EncodeToString(c.SerialNumber.Bytes()),
 		SHA256:    hex.EncodeToString(sum[:]),
 		DNSNames:  names,
+		IPs:       ipStrings(c),
 		NotBefore: c.NotBefore.UTC(),
 		NotAfter:  c.NotAfter.UTC(),
 		DaysLeft:  int(c.NotAfter.Sub(now).Hours() / 24), // truncated, as DESIGN §6: 31 hours ago is -1
@@ -254,3 +267,11 @@ func plural(n int, unit string) string {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+func ipStrings(c *x509.Certificate) []string {
+	var out []string
+	for _, ip := range c.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
+}

@@ -111,7 +111,8 @@ func TestExpiredIntermediateNamed(t *testing.T) {
 
 // TestMissingIntermediate serves only the leaf. With an AIA URL pointing at
 // a local plain-HTTP server holding the intermediate, the chain completes
-// and the probe reports cert_chain_incomplete; without, cert_untrusted.
+// and the probe reports cert_chain_incomplete; without, the probe still
+// names the missing intermediate.
 func TestMissingIntermediate(t *testing.T) {
 	t.Parallel()
 	k := newPKI(t)
@@ -142,20 +143,22 @@ func TestMissingIntermediate(t *testing.T) {
 	}
 
 	res = pr.Run(context.Background(), Spec{URL: url, Nodes: Nodes{Addrs: []string{"127.0.0.3"}}})
-	if diff := cmp.Diff([]string{"cert_untrusted"}, onlyCodes(res.Problems)); diff != "" {
-		t.Errorf("without AIA (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"cert_chain_incomplete"}, onlyCodes(res.Problems)); diff != "" {
+		t.Fatalf("without AIA (-want +got):\n%s", diff)
 	}
+	wantMessage(t, res.Problems[0], `the intermediate "CN=Pharos R1,O=Pharos Test CA"`, "no AIA URL")
 }
 
 // TestAIAFetchIsGuarded: an AIA URL pointing at a refused address is not
-// fetched, so the chain stays untrusted.
+// fetched, so the chain stays incomplete and the refusal is named.
 func TestAIAFetchIsGuarded(t *testing.T) {
 	t.Parallel()
 	k := newPKI(t)
 	cert := probetest.WithoutIntermediates(k.leaf(probetest.CertOptions{AIA: "http://127.0.0.1:1/r1.der"}))
 	url := serveNodes(t, "/", node{ip: "127.0.0.2", cert: cert})
 	res := k.prober(nil, nil).Run(context.Background(), Spec{URL: url})
-	if diff := cmp.Diff([]string{"cert_untrusted"}, onlyCodes(res.Problems)); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"cert_chain_incomplete"}, onlyCodes(res.Problems)); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
 	}
+	wantMessage(t, res.Problems[0], "fetching it failed", "127.0.0.1 is a loopback address; probes may not reach it")
 }

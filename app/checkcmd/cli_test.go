@@ -1,6 +1,7 @@
 package checkcmd
 
 import (
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -158,5 +159,26 @@ func TestGuardRefusalIsUnknown(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIPAddressSANs: a certificate for an IP address shows it in the
+// summary and as leaf.ip_addresses in --json.
+func TestIPAddressSANs(t *testing.T) {
+	f := newFixture(t)
+	cert := f.inter.Leaf(probetest.CertOptions{CommonName: "127.0.0.10", IPs: []net.IP{net.ParseIP("127.0.0.10")}})
+	ln := probetest.Listeners(t, "127.0.0.10")[0]
+	probetest.ServeTLS(t, ln, cert, probetest.Text(200, "text/plain", "hello"), nil)
+	url := "https://127.0.0.10:" + probetest.Port(ln) + "/"
+	r := runInProcess(t, nil, "--allow-private", "--ca-file", f.caFile, url)
+	if r.code != 0 || !strings.Contains(r.stdout, "cert     CN=127.0.0.10 (127.0.0.10)") {
+		t.Errorf("exit %d, summary lacks the IP SAN:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runInProcess(t, nil, "--json", "--allow-private", "--ca-file", f.caFile, url)
+	if res := r.result(t); len(res.Nodes) != 1 || res.Nodes[0].TLS == nil || strings.Join(res.Nodes[0].TLS.Leaf.IPs, ",") != "127.0.0.10" {
+		t.Errorf("leaf ip_addresses missing:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, `"ip_addresses": [`) {
+		t.Errorf("JSON lacks ip_addresses:\n%s", r.stdout)
 	}
 }

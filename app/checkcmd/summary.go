@@ -77,7 +77,8 @@ func writeSummary(w io.Writer, r probes.Result, colour bool) {
 				trust = p.paint("31", "chain NOT trusted")
 			}
 			fmt.Fprintf(w, "    tls      %s, %s, %s\n", tl.Version, tl.Cipher, trust)
-			fmt.Fprintf(w, "    cert     %s (%s)\n", orEmpty(tl.Leaf.Subject), strings.Join(tl.Leaf.DNSNames, ", "))
+			names := append(append([]string{}, tl.Leaf.DNSNames...), tl.Leaf.IPs...)
+			fmt.Fprintf(w, "    cert     %s (%s)\n", orEmpty(tl.Leaf.Subject), orNone(strings.Join(names, ", ")))
 			fmt.Fprintf(w, "    issuer   %s\n", tl.Leaf.Issuer)
 			fmt.Fprintf(w, "    expires  %s (%s)\n", tl.Leaf.NotAfter.Format("2006-01-02 15:04 UTC"), daysLeft(tl.Leaf.DaysLeft))
 		}
@@ -115,4 +116,11 @@ func orEmpty(subject string) string {
 		return "empty subject"
 	}
 	return subject
+}
+
+func orNone(names string) string {
+	if names == "" {
+		return "no names"
+	}
+	return names
 }

@@ -39,6 +39,10 @@ type CertOptions struct {
 	NotAfter     time.Time
 	// AIA is the caIssuers URL written into the certificate.
 	AIA string
+	// SignatureAlgorithm is how the issuer signs it; zero is the issuer
+	// key's default (ECDSA with SHA-256). x509.ECDSAWithSHA1 makes the
+	// SHA-1 certificates clients refuse.
+	SignatureAlgorithm x509.SignatureAlgorithm
 }
 
 func (o CertOptions) window() (time.Time, time.Time) {
@@ -93,6 +97,7 @@ func caTemplate(o CertOptions) *x509.Certificate {
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
+		SignatureAlgorithm:    o.SignatureAlgorithm,
 	}
 	if o.Organization != "" {
 		t.Subject.Organization = []string{o.Organization}
@@ -139,6 +144,8 @@ func (ca *CA) Leaf(o CertOptions) tls.Certificate {
 		NotAfter:     na,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+
+		SignatureAlgorithm: o.SignatureAlgorithm,
 	}
 	if o.Organization != "" {
 		t.Subject.Organization = []string{o.Organization}
