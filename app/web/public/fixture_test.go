@@ -23,6 +23,7 @@ type publicFixture struct {
 
 type fixtureOptions struct {
 	slug       string
+	title      string // default "ACME status"
 	domain     string
 	components int
 	incidents  int
@@ -38,6 +39,9 @@ func seedPublicPage(t testing.TB, st *store.Store, o fixtureOptions) publicFixtu
 	if o.slug == "" {
 		o.slug = "acme"
 	}
+	if o.title == "" {
+		o.title = "ACME status"
+	}
 	org, err := st.CreateOrg(ctx, "Org "+o.slug, "org-"+o.slug)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +50,7 @@ func seedPublicPage(t testing.TB, st *store.Store, o fixtureOptions) publicFixtu
 	now := time.Now().UTC()
 	err = st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if f.page, err = tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: o.slug, Title: "ACME status", Domain: o.domain, TimeZone: "Europe/Berlin"}); err != nil {
+		if f.page, err = tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: o.slug, Title: o.title, Domain: o.domain, TimeZone: "Europe/Berlin"}); err != nil {
 			return err
 		}
 		g, err := tx.CreateComponentGroup(ctx, store.ComponentGroup{OrgID: org.ID, PageID: f.page.ID, Name: "Backend", Position: 10})

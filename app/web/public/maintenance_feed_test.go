@@ -74,8 +74,8 @@ func TestMaintenanceInFeedsAndHistory(t *testing.T) {
 				oneOff = w.ID
 			}
 		}
-		pastID := "/#m" + strconv.FormatInt(daily.ID, 10) + "-" + strconv.FormatInt(past.Unix(), 10)
-		oneOffID := "/#m" + strconv.FormatInt(oneOff, 10)
+		pastID := "/maintenance/m" + strconv.FormatInt(daily.ID, 10) + "-" + strconv.FormatInt(past.Unix(), 10)
+		oneOffID := "/maintenance/m" + strconv.FormatInt(oneOff, 10)
 
 		br, _ := newPublicServer(t, st)
 		var first []string
@@ -100,7 +100,7 @@ func TestMaintenanceInFeedsAndHistory(t *testing.T) {
 					if !strings.Contains(e.Content, "<strong>Scheduled</strong>") || !strings.Contains(e.Content, "<strong>database</strong>") {
 						t.Errorf("announcement entry: content %q", e.Content)
 					}
-				case strings.HasSuffix(e.ID, "/incidents/"+strconv.FormatInt(f.incidents[0], 10)):
+				case strings.HasSuffix(e.ID, "/incident/"+strconv.FormatInt(f.incidents[0], 10)):
 					found["incident"] = true
 				}
 				if strings.Contains(e.Content, "<b>backup") {

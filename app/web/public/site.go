@@ -78,21 +78,29 @@ func (s *Site) Stop() { s.stopLive() }
 type publicReq struct {
 	slug string
 	base string // link prefix: "/p/{slug}" or "" on the custom domain
-	root string // absolute URL of the page's root, without the trailing slash
+	// root is the page's canonical URL, without the trailing slash: its
+	// custom domain, else under PHAROS_BASE_URL, else the host-relative
+	// /p/{slug}. Never built from the request's Host header, which the
+	// client chooses (and a cache would then serve to everyone).
+	root string
+	// self is the prefix of the URL this request fetched, built the same
+	// way: the custom domain when the request came there, else
+	// PHAROS_BASE_URL's /p/{slug}, else /p/{slug}.
+	self string
 }
 
 func (s *Site) publicReq(c echo.Context, page store.Page) publicReq {
 	pr := publicReq{slug: page.Slug, base: "/p/" + page.Slug}
-	if onDomain, _ := c.Get(ctxCustomDomain).(bool); onDomain {
-		pr.base = ""
+	under := "/p/" + page.Slug
+	if s.baseURL != "" {
+		under = strings.TrimSuffix(s.baseURL, "/") + under
 	}
-	switch {
-	case page.Domain != "":
+	pr.root, pr.self = under, under
+	if page.Domain != "" {
 		pr.root = "https://" + page.Domain
-	case s.baseURL != "":
-		pr.root = strings.TrimSuffix(s.baseURL, "/") + "/p/" + page.Slug
-	default:
-		pr.root = c.Scheme() + "://" + c.Request().Host + "/p/" + page.Slug
+	}
+	if onDomain, _ := c.Get(ctxCustomDomain).(bool); onDomain {
+		pr.base, pr.self = "", pr.root
 	}
 	return pr
 }
@@ -107,7 +115,7 @@ func (s *Site) servePublic(c echo.Context, name string, build buildFunc) error {
 		return err
 	}
 	pr := s.publicReq(c, st.snap.page)
-	r, err := st.render(ctx, pr.root+"|"+pr.base+"|"+name, func(ctx context.Context, st *pageState) (*rendered, error) {
+	r, err := st.render(ctx, pr.self+"|"+pr.base+"|"+name, func(ctx context.Context, st *pageState) (*rendered, error) {
 		return build(ctx, st, pr)
 	})
 	if err != nil {
