@@ -2,9 +2,12 @@ package public
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,10 +33,19 @@ type hubs struct {
 	m  map[string]*hub
 }
 
-// hub fans one page's events out to its streams.
+// hub fans one page's events out to its streams, each framed once with
+// its id.
 type hub struct {
 	mu      sync.Mutex
 	clients map[chan []byte]struct{}
+	// last is the id of the newest event: Unix milliseconds, or one more
+	// than the previous id, so ids grow across restarts of the process
+	// and a stream can tell from Last-Event-ID whether it missed one.
+	last int64
+}
+
+func newHub() *hub {
+	return &hub{clients: map[chan []byte]struct{}{}, last: time.Now().UnixMilli()}
 }
 
 func newHubs() *hubs { return &hubs{m: map[string]*hub{}} }
@@ -48,7 +60,7 @@ func (h *hubs) ensure(s *Site, slug string) *hub {
 	if hb, ok := h.m[slug]; ok {
 		return hb
 	}
-	hb := &hub{clients: map[chan []byte]struct{}{}}
+	hb := newHub()
 	h.m[slug] = hb
 	if s.bus == nil {
 		return hb
@@ -95,13 +107,14 @@ func (s *Site) followPage(slug string, hb *hub, ch <-chan []byte) {
 	}
 }
 
-// join registers a stream; leave must be called when it ends.
-func (hb *hub) join() chan []byte {
+// join registers a stream and returns the id of the newest event it will
+// not receive; leave must be called when it ends.
+func (hb *hub) join() (chan []byte, int64) {
 	ch := make(chan []byte, sseClientBuffer)
 	hb.mu.Lock()
+	defer hb.mu.Unlock()
 	hb.clients[ch] = struct{}{}
-	hb.mu.Unlock()
-	return ch
+	return ch, hb.last
 }
 
 func (hb *hub) leave(ch chan []byte) {
@@ -113,9 +126,11 @@ func (hb *hub) leave(ch chan []byte) {
 // broadcast offers msg to every stream without waiting: a stream that is
 // behind loses events, which costs it nothing, since every event means
 // "fetch the page again".
-func (hb *hub) broadcast(msg []byte) {
+func (hb *hub) broadcast(payload []byte) {
 	hb.mu.Lock()
 	defer hb.mu.Unlock()
+	hb.last = max(hb.last+1, time.Now().UnixMilli())
+	msg := sseMessage(hb.last, payload)
 	for ch := range hb.clients {
 		select {
 		case ch <- msg:
@@ -124,11 +139,15 @@ func (hb *hub) broadcast(msg []byte) {
 	}
 }
 
-// Events streams a page's events as server-sent events: a comment at
-// once, each event as a data line, a heartbeat comment every 20 s. The write
-// deadline is extended before each write, since the server's WriteTimeout
-// would otherwise end the stream; the stream ends when the client goes away
-// or the server shuts down.
+// Events streams a page's events as server-sent events: a comment and the
+// current event id at once, each event with its id and a data line, a
+// heartbeat comment every 20 s. A client that reconnects with a
+// Last-Event-ID other than the newest id (it missed events, or they were
+// another process's) first gets a snapshot event with the page's whole
+// state, so any EventSource client converges, not only public.js. The
+// write deadline is extended before each write, since the server's
+// WriteTimeout would otherwise end the stream; the stream ends when the
+// client goes away or the server shuts down.
 func (s *Site) Events(c echo.Context) error {
 	ctx := c.Request().Context()
 	st, err := s.pageState(ctx, c.Param("slug"))
@@ -136,8 +155,19 @@ func (s *Site) Events(c echo.Context) error {
 		return err
 	}
 	hb := s.hubs.ensure(s, st.snap.page.Slug)
-	events := hb.join()
+	events, last := hb.join()
 	defer hb.leave(events)
+	var resync []byte
+	if seen, ok := lastEventID(c.Request()); ok && seen != last {
+		// Read after joining: an event from now on reaches the stream,
+		// and every earlier one is in this state.
+		if st, err = s.pageState(ctx, st.snap.page.Slug); err != nil {
+			return err
+		}
+		if resync, err = snapshotEvent(st.snap, last); err != nil {
+			return err
+		}
+	}
 
 	w := c.Response()
 	h := w.Header()
@@ -156,7 +186,10 @@ func (s *Site) Events(c echo.Context) error {
 		}
 		return rc.Flush()
 	}
-	if err := send([]byte(": connected\nretry: 3000\n\n")); err != nil {
+	// An id field without data sets the client's last event id without
+	// firing an event: a reconnect then says what it has seen.
+	hello := append([]byte(": connected\nretry: 3000\nid: "+strconv.FormatInt(last, 10)+"\n\n"), resync...)
+	if err := send(hello); err != nil {
 		return nil // the client is gone; nothing to answer
 	}
 	tick := time.NewTicker(sseHeartbeat)
@@ -171,7 +204,7 @@ func (s *Site) Events(c echo.Context) error {
 		case <-tick.C:
 			err = send([]byte(": ping\n\n"))
 		case msg := <-events:
-			err = send(sseMessage(msg))
+			err = send(msg)
 		}
 		if err != nil {
 			return nil
@@ -179,9 +212,64 @@ func (s *Site) Events(c echo.Context) error {
 	}
 }
 
-// sseMessage frames a payload as one event, one data line per line.
-func sseMessage(payload []byte) []byte {
+// lastEventID is the id a reconnecting client last saw: the
+// Last-Event-ID header EventSource sends, or the lastEventId query
+// parameter that polyfills use.
+func lastEventID(r *http.Request) (int64, bool) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("lastEventId")
+	}
+	if v == "" {
+		return 0, false
+	}
+	// An unreadable id reads as 0, which is never the newest: the client
+	// gets the state.
+	id, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return id, true
+}
+
+// snapshotEvent is the page's whole state as one event (type "snapshot"),
+// shaped like the page events with ids as strings.
+func snapshotEvent(sn *snapshot, id int64) ([]byte, error) {
+	type component struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	type incident struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Impact string `json:"impact"`
+	}
+	ind := sn.overallStatus()
+	ev := struct {
+		Type       string      `json:"type"`
+		Page       string      `json:"page"`
+		Status     spStatus    `json:"status"`
+		Components []component `json:"components"`
+		Incidents  []incident  `json:"incidents"`
+	}{Type: "snapshot", Page: sn.page.Slug, Status: spStatus{Indicator: ind.Indicator, Description: ind.Description},
+		Components: []component{}, Incidents: []incident{}}
+	for _, c := range sn.components {
+		ev.Components = append(ev.Components, component{idString(c.ID), c.Status})
+	}
+	for _, in := range sn.unresolved() {
+		ev.Incidents = append(ev.Incidents, incident{idString(in.ID), in.Status, in.Impact})
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	return sseMessage(id, b), nil
+}
+
+// sseMessage frames a payload as one event with its id, one data line per
+// line.
+func sseMessage(id int64, payload []byte) []byte {
 	var b bytes.Buffer
+	b.WriteString("id: ")
+	b.WriteString(strconv.FormatInt(id, 10))
+	b.WriteByte('\n')
 	for _, line := range bytes.Split(bytes.TrimRight(payload, "\n"), []byte("\n")) {
 		b.WriteString("data: ")
 		b.Write(bytes.TrimRight(line, "\r"))
