@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"pharos/app/config"
+	"pharos/app/web"
 	"pharos/app/worker"
 )
 
@@ -63,7 +63,7 @@ func runProbe(ctx context.Context, cfg config.Config, opts worker.Options, log *
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("GET /metrics", web.MetricsHandler(reg, cfg.MetricsToken))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

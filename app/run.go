@@ -140,6 +140,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			RunNow:         sch.RunNow,
 			Logger:         log,
 			Registry:       reg,
+			MetricsToken:   cfg.MetricsToken,
 			Mailer:         subscribeMailer(senders),
 			AccountMailer:  notify.AccountMail(senders),
 			Webhooks:       senders[notify.KindWebhook],

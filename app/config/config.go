@@ -30,6 +30,9 @@ type Config struct {
 	BaseURL             string // PHAROS_BASE_URL, public URL used in emails and links
 	SecretKey           string // PHAROS_SECRET_KEY
 	AllowPrivateTargets bool   // PHAROS_ALLOW_PRIVATE_TARGETS
+	// MetricsToken (PHAROS_METRICS_TOKEN), when set, is the bearer token
+	// /metrics requires: region health and job figures are operator data.
+	MetricsToken string
 	// TrustedProxies (PHAROS_TRUSTED_PROXIES, comma-separated CIDRs or
 	// addresses) are reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
@@ -55,6 +58,8 @@ func Load(getenv func(string) string) (Config, error) {
 		SMTPURL:     getenv("PHAROS_SMTP_URL"),
 		BaseURL:     getenv("PHAROS_BASE_URL"),
 		SecretKey:   getenv("PHAROS_SECRET_KEY"),
+
+		MetricsToken: getenv("PHAROS_METRICS_TOKEN"),
 	}
 	if v := getenv("PHAROS_ALLOW_PRIVATE_TARGETS"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -119,6 +124,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	bad := func(name, value, why string) {
 		errs = append(errs, fmt.Errorf("config: %s=%q: %s", name, value, why))
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsAny(c.MetricsToken, " \t\r\n")) {
+		bad("PHAROS_METRICS_TOKEN", "…", "want at least 16 characters without spaces")
 	}
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("PHAROS_LISTEN", c.Listen, "want HOST:PORT or :PORT")

@@ -60,6 +60,7 @@ func TestValidateNamesVariableAndValue(t *testing.T) {
 		{"smtp", map[string]string{"PHAROS_SMTP_URL": "mail.example.org"}, `PHAROS_SMTP_URL="mail.example.org"`},
 		{"base", map[string]string{"PHAROS_BASE_URL": "status.example.org"}, `PHAROS_BASE_URL="status.example.org"`},
 		{"secret", map[string]string{"PHAROS_SECRET_KEY": "short"}, `PHAROS_SECRET_KEY=`},
+		{"metrics token", map[string]string{"PHAROS_METRICS_TOKEN": "short"}, `PHAROS_METRICS_TOKEN="…": want at least 16 characters`},
 		{"password hidden", map[string]string{"PHAROS_DATABASE_URL": "mysql://u:hunter2@x/db"}, `xxxxx`},
 	}
 	for _, tt := range tests {

@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -26,5 +28,24 @@ func (s *Server) readyz(c echo.Context) error {
 }
 
 func (s *Server) metricsHandler() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	return echo.WrapHandler(MetricsHandler(s.reg, s.opts.MetricsToken))
+}
+
+// MetricsHandler serves reg's metrics; with a token, only to requests
+// carrying "Authorization: Bearer <token>" (PHAROS_METRICS_TOKEN), compared
+// in constant time. The probe workers' /metrics uses it too.
+func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pharos metrics"`)
+			http.Error(w, "metrics need the token in PHAROS_METRICS_TOKEN: Authorization: Bearer …", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -41,6 +41,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Registry receives the server's metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (PHAROS_METRICS_TOKEN).
+	MetricsToken string
 	// ShutdownTimeout bounds how long in-flight requests may run after a
 	// shutdown signal (default 15s).
 	ShutdownTimeout time.Duration

@@ -135,3 +135,26 @@ func TestHandlersHaveADeadlineButStreamsDoNot(t *testing.T) {
 		t.Errorf("event stream context has a deadline: got %s, want false", got)
 	}
 }
+
+// TestMetricsToken: with PHAROS_METRICS_TOKEN set, /metrics answers 401
+// without the bearer token and with a wrong one, and serves it with the
+// right one.
+func TestMetricsToken(t *testing.T) {
+	const token = "metrics-secret-0123456789"
+	srv, err := New(Options{Listen: "127.0.0.1:0", SecretKey: strings.Repeat("s", 32), Store: storetest.SQLite(t),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MetricsToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	if rec := get(t, h, "/metrics"); rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") == "" {
+		t.Errorf("/metrics without the token: got %d, want 401 with WWW-Authenticate", rec.Code)
+	}
+	if rec := get(t, h, "/metrics", "Authorization", "Bearer wrong-token-0123456789"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("/metrics with a wrong token: got %d, want 401", rec.Code)
+	}
+	rec := get(t, h, "/metrics", "Authorization", "Bearer "+token)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "go_goroutines") {
+		t.Errorf("/metrics with the token: got %d, want 200 with the metrics", rec.Code)
+	}
+}
