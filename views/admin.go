@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/a-h/templ"
 )
@@ -295,3 +296,30 @@ func daysClass(days int) string {
 	}
 	return ""
 }
+
+// CertificatesData is the certificate inventory screen.
+type CertificatesData struct {
+	Nav         AdminNav
+	Certs       []CertRow
+	Total       int    // before filtering
+	Expiring    string // the expiring filter's days, "" for none
+	Filter      string // nodes_disagree, renewal_overdue, issuer_changed or ""
+	ExportQuery string // the filters as a query string
+}
+
+// CertFilters are the inventory's named filters, in the chooser's order.
+var CertFilters = []struct{ Value, Label string }{
+	{"", "every certificate"},
+	{"nodes_disagree", "nodes disagree"},
+	{"renewal_overdue", "renewal overdue"},
+	{"issuer_changed", "issuer changed"},
+}
+
+func certExportURL(query, format string) templ.SafeURL {
+	if query != "" {
+		query += "&"
+	}
+	return templ.SafeURL("/admin/certificates?" + query + "format=" + format)
+}
+
+func joinComma(list []string) string { return strings.Join(list, ", ") }

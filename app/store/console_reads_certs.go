@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -55,10 +56,10 @@ type InventoryCert struct {
 	IssuerChanged bool
 }
 
-// DaysLeft is how many whole days remain until NotAfter (negative once
-// expired).
+// DaysLeft is how many whole days remain until NotAfter, truncated as the
+// probe's days_left is (DESIGN §6: 31 hours ago is -1).
 func (c InventoryCert) DaysLeft(now time.Time) int {
-	return int(math.Floor(c.NotAfter.Sub(now).Hours() / 24))
+	return int(c.NotAfter.Sub(now).Hours() / 24)
 }
 
 // LifetimeUsed is the share of the validity period gone by at now, from 0
@@ -318,4 +319,109 @@ func judgeObservations(obs []placeObs) {
 		}
 		start = end
 	}
+}
+
+// CertFilterError is a filter parameter the inventory does not know.
+type CertFilterError struct {
+	Field   string
+	Message string
+}
+
+func (e *CertFilterError) Error() string { return e.Field + ": " + e.Message }
+
+// ParseCertFilter reads the inventory's filter parameters as the console
+// and the API take them: expiring (days, "" for none) and filter (one of
+// the CertFilter constants, or "").
+func ParseCertFilter(expiring, kind string) (CertFilter, error) {
+	f := CertFilter{Kind: kind}
+	if expiring != "" {
+		n, err := strconv.Atoi(expiring)
+		if err != nil || n < 0 || n > 3650 {
+			return f, &CertFilterError{Field: "expiring", Message: "want a number of days from 0 to 3650"}
+		}
+		f.ExpiringDays = n
+	}
+	if !f.Valid() {
+		return f, &CertFilterError{Field: "filter", Message: "want nodes_disagree, renewal_overdue or issuer_changed"}
+	}
+	return f, nil
+}
+
+// FilterCerts returns the certificates of list that pass f at now.
+func FilterCerts(list []InventoryCert, f CertFilter, now time.Time) []InventoryCert {
+	out := make([]InventoryCert, 0, len(list))
+	for _, c := range list {
+		if f.Keep(c, now) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// CertRecord is a certificate of the inventory as exported: the console's
+// JSON download and GET /api/v1/certificates are this, one object per
+// certificate.
+type CertRecord struct {
+	SHA256         string            `json:"sha256"`
+	Subject        string            `json:"subject"`
+	DNSNames       []string          `json:"dns_names"`
+	Issuer         string            `json:"issuer"`
+	Serial         string            `json:"serial"`
+	NotBefore      time.Time         `json:"not_before"`
+	NotAfter       time.Time         `json:"not_after"`
+	DaysLeft       int               `json:"days_left"`
+	LifetimeUsed   float64           `json:"lifetime_used"` // 0 to 1
+	ServedNow      bool              `json:"served_now"`
+	NodesDisagree  bool              `json:"nodes_disagree"`
+	RenewalOverdue bool              `json:"renewal_overdue"`
+	IssuerChanged  bool              `json:"issuer_changed"`
+	Nodes          []string          `json:"nodes"`
+	Regions        []string          `json:"regions"`
+	FirstSeen      time.Time         `json:"first_seen"`
+	LastSeen       time.Time         `json:"last_seen"`
+	Seen           []CertPlaceRecord `json:"seen"`
+}
+
+// CertPlaceRecord is one place a certificate was seen, as exported.
+type CertPlaceRecord struct {
+	CheckID   int64     `json:"check_id"`
+	Check     string    `json:"check"`
+	Region    string    `json:"region"`
+	Node      string    `json:"node"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	ServedNow bool      `json:"served_now"`
+}
+
+// Record is c as exported at now.
+func (c InventoryCert) Record(now time.Time) CertRecord {
+	names := c.DNSNames
+	if names == nil {
+		names = []string{}
+	}
+	r := CertRecord{SHA256: c.SHA256, Subject: c.Subject, DNSNames: names, Issuer: c.Issuer, Serial: c.Serial,
+		NotBefore: c.NotBefore, NotAfter: c.NotAfter, DaysLeft: c.DaysLeft(now),
+		LifetimeUsed: math.Round(c.LifetimeUsed(now)*1000) / 1000, ServedNow: c.Current, NodesDisagree: c.NodesDisagree,
+		RenewalOverdue: c.RenewalOverdue(now), IssuerChanged: c.IssuerChanged, Nodes: c.Nodes(), Regions: c.Regions(),
+		FirstSeen: c.FirstSeen, LastSeen: c.LastSeen, Seen: make([]CertPlaceRecord, 0, len(c.Places))}
+	for _, p := range c.Places {
+		r.Seen = append(r.Seen, CertPlaceRecord{CheckID: p.CheckID, Check: p.CheckName, Region: p.Region, Node: p.Node,
+			FirstSeen: p.FirstSeen, LastSeen: p.LastSeen, ServedNow: p.Current})
+	}
+	return r
+}
+
+// CertDocument is the inventory's JSON export, the same from the console
+// and from the admin API.
+type CertDocument struct {
+	Certificates []CertRecord `json:"certificates"`
+}
+
+// ExportCerts is list as exported at now.
+func ExportCerts(list []InventoryCert, now time.Time) CertDocument {
+	d := CertDocument{Certificates: make([]CertRecord, 0, len(list))}
+	for _, c := range list {
+		d.Certificates = append(d.Certificates, c.Record(now))
+	}
+	return d
 }
