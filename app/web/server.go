@@ -132,6 +132,9 @@ func New(opts Options) (*Server, error) {
 		Subscribe: public.SubscribeOptions{Auth: au, SecretKey: []byte(opts.SecretKey), Mailer: opts.Mailer,
 			Webhooks: opts.Webhooks, AllowPrivate: opts.AllowPrivate,
 			PerAddress: opts.SubscribeAttempts, PerClient: 10 * opts.SubscribeAttempts}})
+	// One limiter for console and API alike: a button and a script share
+	// the same budget.
+	runNow := limitRunNow(opts.RunNow, runNowPerCheck, runNowPerOrg, runNowWindow)
 	s := &Server{
 		opts:  opts,
 		st:    opts.Store,
@@ -142,8 +145,8 @@ func New(opts Options) (*Server, error) {
 
 		auth:    au,
 		site:    site,
-		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger, EmailOff: opts.Mailer == nil, Accounts: opts.AccountMailer, BaseURL: opts.BaseURL}),
-		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: opts.RunNow, Events: opts.Bus, Logger: opts.Logger, Subscriptions: site}),
+		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: runNow, Events: opts.Bus, Logger: opts.Logger, EmailOff: opts.Mailer == nil, Accounts: opts.AccountMailer, BaseURL: opts.BaseURL}),
+		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: runNow, Events: opts.Bus, Logger: opts.Logger, Subscriptions: site}),
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {

@@ -6,8 +6,11 @@ package respond
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,6 +35,15 @@ func (e *ValidationError) Error() string {
 	return e.Field + ": " + e.Message
 }
 
+// TooManyRequests is a request refused by a rate limit: answered 429 with
+// Retry-After.
+type TooManyRequests struct {
+	Message    string
+	RetryAfter time.Duration
+}
+
+func (e *TooManyRequests) Error() string { return e.Message }
+
 // ErrorHandler is the one place errors become responses: HTML for pages,
 // JSON for the APIs.
 func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
@@ -46,7 +58,11 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		var ve *ValidationError
 		var ie *store.InvalidError
 		var we *incident.WindowError
+		var tm *TooManyRequests
 		switch {
+		case errors.As(err, &tm):
+			code, msg = http.StatusTooManyRequests, tm.Message
+			c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(tm.RetryAfter.Seconds())))))
 		case errors.Is(err, store.ErrNotFound):
 			code, msg = http.StatusNotFound, "Not found."
 		case errors.As(err, &ie):
