@@ -61,23 +61,7 @@ func (pr *Prober) fetchAIA(ctx context.Context, url string, allowPrivate bool) (
 	}
 	ctx, cancel := context.WithTimeout(ctx, aiaTimeout)
 	defer cancel()
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, port, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, fmt.Errorf("aia: %w", err)
-			}
-			ips, err := pr.lookup(ctx, host, aiaTimeout)
-			if err != nil {
-				return nil, fmt.Errorf("aia: %w", err)
-			}
-			if err := pr.guard.Check(ips[0], allowPrivate); err != nil {
-				return nil, fmt.Errorf("aia: %w", err)
-			}
-			return pr.dial(ctx, allowPrivate, network, net.JoinHostPort(ips[0].String(), port))
-		},
-		DisableKeepAlives: true,
-	}
+	tr := pr.guardedTransport(allowPrivate, aiaTimeout)
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -105,4 +89,27 @@ func (pr *Prober) fetchAIA(ctx context.Context, url string, allowPrivate bool) (
 	}
 	pr.aia.put(url, cert)
 	return cert, nil
+}
+
+// guardedTransport is an HTTP transport for the prober's side fetches (AIA,
+// CRL, OCSP): every address it dials passes the guard, and no connection
+// is kept.
+func (pr *Prober) guardedTransport(allowPrivate bool, timeout time.Duration) *http.Transport {
+	return &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, fmt.Errorf("fetch: %w", err)
+			}
+			ips, err := pr.lookup(ctx, host, timeout)
+			if err != nil {
+				return nil, fmt.Errorf("fetch: %w", err)
+			}
+			if err := pr.guard.Check(ips[0], allowPrivate); err != nil {
+				return nil, fmt.Errorf("fetch: %w", err)
+			}
+			return pr.dial(ctx, allowPrivate, network, net.JoinHostPort(ips[0].String(), port))
+		},
+		DisableKeepAlives: true,
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
+	"net/http"
 	"runtime"
 	"testing"
 	"time"
@@ -13,12 +14,25 @@ import (
 )
 
 // benchServer serves a small JSON body over TLS 1.3 with an ECDSA P-256
-// chain (root → intermediate → leaf), as a typical health endpoint.
+// chain (root → intermediate → leaf), as a typical health endpoint. The
+// leaf names a CRL (10,000 entries, about 400 KB) served on loopback, so
+// probes pay for revocation checking as they do in production.
 func benchServer(b *testing.B) (*pki, string) {
 	k := newPKI(b)
-	url := serveNodes(b, "/health", node{ip: "127.0.0.2", cert: k.leaf(probetest.CertOptions{}),
+	revs := probetest.NewRevocations(k.inter)
+	revs.RevokeRandom(10000)
+	crl := revs.CRL(time.Now(), time.Now().Add(24*time.Hour))
+	ln := probetest.Listeners(b, "127.0.0.5")[0]
+	probetest.ServeHTTP(b, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(crl) }))
+	leaf := k.leaf(probetest.CertOptions{CRL: "http://crl.pharos.test:" + probetest.Port(ln) + "/r1.crl"})
+	url := serveNodes(b, "/health", node{ip: "127.0.0.2", cert: leaf,
 		handler: probetest.Text(200, "application/json", `{"status":"ok","version":"1.2.3"}`)})
 	return k, url
+}
+
+// benchProber is the prober of the benchmarks: it resolves the CRL host.
+func benchProber(k *pki) *Prober {
+	return k.prober(nil, fakeResolver{testHost: {"127.0.0.2"}, "crl.pharos.test": {"127.0.0.5"}})
 }
 
 func benchSpec(url string) Spec {
@@ -30,10 +44,11 @@ func benchSpec(url string) Spec {
 }
 
 // BenchmarkProbe is one full probe: fresh connection, handshake, chain
-// verification and judgement, request, small body, assertions.
+// verification and judgement, revocation (the CRL cached, as it is between
+// its updates), request, small body, assertions.
 func BenchmarkProbe(b *testing.B) {
 	k, url := benchServer(b)
-	pr, spec := k.prober(nil, nil), benchSpec(url)
+	pr, spec := benchProber(k), benchSpec(url)
 	b.ReportAllocs()
 	for b.Loop() {
 		if res := pr.Run(context.Background(), spec); res.State != StateUp {
@@ -45,7 +60,7 @@ func BenchmarkProbe(b *testing.B) {
 // BenchmarkProbeParallel keeps about 64 probes in flight.
 func BenchmarkProbeParallel(b *testing.B) {
 	k, url := benchServer(b)
-	pr, spec := k.prober(nil, nil), benchSpec(url)
+	pr, spec := benchProber(k), benchSpec(url)
 	b.ReportAllocs()
 	b.SetParallelism(max(1, 64/runtimeProcs()))
 	start := time.Now()
@@ -58,6 +73,19 @@ func BenchmarkProbeParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "probes/s")
+}
+
+// BenchmarkProbeColdCRL is BenchmarkProbe with an empty revocation cache
+// each time: the difference is the cost of one CRL fetch and parse.
+func BenchmarkProbeColdCRL(b *testing.B) {
+	k, url := benchServer(b)
+	spec := benchSpec(url)
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := benchProber(k).Run(context.Background(), spec); res.State != StateUp {
+			b.Fatalf("got %s %v", res.State, res.Problems)
+		}
+	}
 }
 
 // BenchmarkHandshakeLimit is the floor a probe cannot beat: tls.Dial, a

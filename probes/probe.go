@@ -66,6 +66,7 @@ type Prober struct {
 	allowPrivate bool
 	userAgent    string
 	aia          *aiaCache
+	rev          *revocationCache
 }
 
 // New returns a Prober configured by o.
@@ -79,6 +80,7 @@ func New(o Options) *Prober {
 		allowPrivate: o.AllowPrivate,
 		userAgent:    orDefault(o.UserAgent, "Pharos-Probe/1.0"),
 		aia:          newAIACache(),
+		rev:          newRevocationCache(),
 	}
 	if pr.now == nil {
 		pr.now = time.Now
@@ -165,6 +167,10 @@ func (pr *Prober) probeNode(ctx context.Context, p *plan, node netip.AddrPort, d
 			fetch: func(ctx context.Context, url string) (*x509.Certificate, error) {
 				return pr.fetchAIA(ctx, url, np.allowPrivate)
 			},
+			stapled: state.OCSPResponse,
+			revocation: func(ctx context.Context, cert, issuer *x509.Certificate, stapled []byte) revocation {
+				return pr.checkRevocation(ctx, cert, issuer, stapled, np.allowPrivate)
+			},
 		})
 		nr.TLS = info
 		nr.Problems = append(nr.Problems, problems...)
@@ -189,7 +195,8 @@ func (pr *Prober) probeNode(ctx context.Context, p *plan, node netip.AddrPort, d
 
 func applySeverity(over map[Code]Severity, problems []Problem) {
 	for i := range problems {
-		if s, ok := over[problems[i].Code]; ok {
+		// Info notes (an unreachable revocation source) stay notes.
+		if s, ok := over[problems[i].Code]; ok && problems[i].Severity != SeverityInfo {
 			problems[i].Severity = s
 		}
 	}

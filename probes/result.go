@@ -32,6 +32,7 @@ const (
 	CodeHeaderMismatch       Code = "header_mismatch"
 	CodeImageInvalid         Code = "image_invalid"
 	CodeLatencyHigh          Code = "latency_high"
+	CodeCertRevoked          Code = "cert_revoked"
 )
 
 // Codes lists every problem code, in DESIGN §6 order.
@@ -42,7 +43,7 @@ func Codes() []Code {
 		CodeCertExpiring, CodeCertRenewalOverdue, CodeCertUntrusted, CodeCertChainIncomplete,
 		CodeCertHostnameMismatch, CodeCertIssuerUnexpected, CodeCertIssuerChanged,
 		CodeNodesDisagree, CodeStatusUnexpected, CodeBodyMismatch, CodeJSONMismatch,
-		CodeHeaderMismatch, CodeImageInvalid, CodeLatencyHigh,
+		CodeHeaderMismatch, CodeImageInvalid, CodeLatencyHigh, CodeCertRevoked,
 	}
 }
 

@@ -22,6 +22,8 @@ type tlsInput struct {
 	roots      *x509.CertPool      // nil: system roots
 	extra      *x509.CertPool      // the check's own CA, may be nil
 	fetch      fetchFunc           // AIA fetcher, may be nil
+	revocation revocationFunc      // revocation checker, may be nil
+	stapled    []byte              // the server's OCSP staple, may be nil
 	plan       *plan
 }
 
@@ -76,6 +78,7 @@ func judgeTLS(ctx context.Context, in tlsInput) (*TLSInfo, []Problem) {
 	judged := in.certs
 	if cc.chain != nil {
 		judged = cc.chain
+		out = append(out, revocationProblems(ctx, in, cc.chain)...)
 	}
 	for i, c := range judged {
 		out = append(out, judgeValidity(in, c, i, i == len(judged)-1 && cc.chain != nil)...)

@@ -43,6 +43,25 @@ type CertOptions struct {
 	// key's default (ECDSA with SHA-256). x509.ECDSAWithSHA1 makes the
 	// SHA-1 certificates clients refuse.
 	SignatureAlgorithm x509.SignatureAlgorithm
+	// CRL is the CRL distribution point written into the certificate.
+	CRL string
+	// OCSP is the OCSP responder URL written into the certificate.
+	OCSP string
+}
+
+func (o CertOptions) apply(t *x509.Certificate) {
+	if o.Organization != "" {
+		t.Subject.Organization = []string{o.Organization}
+	}
+	if o.AIA != "" {
+		t.IssuingCertificateURL = []string{o.AIA}
+	}
+	if o.CRL != "" {
+		t.CRLDistributionPoints = []string{o.CRL}
+	}
+	if o.OCSP != "" {
+		t.OCSPServer = []string{o.OCSP}
+	}
 }
 
 func (o CertOptions) window() (time.Time, time.Time) {
@@ -99,12 +118,7 @@ func caTemplate(o CertOptions) *x509.Certificate {
 		IsCA:                  true,
 		SignatureAlgorithm:    o.SignatureAlgorithm,
 	}
-	if o.Organization != "" {
-		t.Subject.Organization = []string{o.Organization}
-	}
-	if o.AIA != "" {
-		t.IssuingCertificateURL = []string{o.AIA}
-	}
+	o.apply(t)
 	return t
 }
 
@@ -147,12 +161,7 @@ func (ca *CA) Leaf(o CertOptions) tls.Certificate {
 
 		SignatureAlgorithm: o.SignatureAlgorithm,
 	}
-	if o.Organization != "" {
-		t.Subject.Organization = []string{o.Organization}
-	}
-	if o.AIA != "" {
-		t.IssuingCertificateURL = []string{o.AIA}
-	}
+	o.apply(t)
 	leaf := ca.sign(t, &key.PublicKey)
 	tc := tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}
 	for p := ca; p != nil && p.Parent != nil; p = p.Parent {
