@@ -182,6 +182,9 @@ func (s *Server) publicRoutes() []public.Route {
 		{Path: "/history.rss", Handler: site.RSS},
 		{Path: "/maintenance.ics", Handler: site.MaintenanceICS},
 		{Path: "/badge.svg", Handler: site.Badge},
+		{Path: "/badge.json", Handler: site.BadgeJSON}, // shields.io endpoint document
+		{Path: "/components/:id/badge.svg", Handler: site.ComponentBadge},
+		{Path: "/components/:id/badge.json", Handler: site.ComponentBadgeJSON},
 		{Path: "/events", Handler: site.Events, Stream: true},
 	}
 	for _, name := range public.Documents() {

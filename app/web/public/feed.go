@@ -181,37 +181,6 @@ func marshalFeed(v any, contentType string) (*rendered, error) {
 	return newRendered(append([]byte(xml.Header), body...), contentType, feedCacheControl), nil
 }
 
-// badge texts and colours by indicator (the colours have AA contrast with
-// white text).
-func badgeFor(indicator string) (text, colour string) {
-	switch indicator {
-	case "minor":
-		return "degraded", "#8a5a00"
-	case "major":
-		return "partial outage", "#b03f00"
-	case "critical":
-		return "major outage", "#b71c1c"
-	case "maintenance":
-		return "maintenance", "#2b54a8"
-	}
-	return "operational", "#17733a"
-}
-
-// Badge serves the status badge.
-func (s *Site) Badge(c echo.Context) error {
-	return s.servePublic(c, "badge", func(_ context.Context, st *pageState, _ publicReq) (*rendered, error) {
-		text, colour := badgeFor(st.snap.overallStatus().Indicator)
-		const label = "status"
-		lw, tw := 7*len(label)+12, 7*len(text)+12
-		svg := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%[1]d" height="20" role="img" aria-label="%[3]s: %[4]s">`+
-			`<title>%[3]s: %[4]s</title><rect width="%[2]d" height="20" fill="#4a5261"/><rect x="%[2]d" width="%[5]d" height="20" fill="%[6]s"/>`+
-			`<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">`+
-			`<text x="%[7]d" y="14">%[3]s</text><text x="%[8]d" y="14">%[4]s</text></g></svg>`,
-			lw+tw, lw, label, html.EscapeString(text), tw, colour, lw/2, lw+tw/2)
-		return newRendered([]byte(svg), "image/svg+xml", badgeCacheControl), nil
-	})
-}
-
 // maintenanceItems turns the snapshot's maintenance updates into feed
 // entries, one per run with its updates newest first. An entry's id is a
 // tag: URI ending in the run's occurrence id (m<id>, or m<id>-<unix start>
