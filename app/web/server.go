@@ -165,6 +165,9 @@ func New(opts Options) (*Server, error) {
 	s.e.Server.MaxHeaderBytes = 64 << 10
 	// Shutdown waits for active connections; event streams end themselves.
 	s.e.Server.RegisterOnShutdown(s.site.Stop)
+	if opts.SecureCookies {
+		s.e.Use(strictTransportSecurity) // before every route's middleware (routes.go)
+	}
 	s.routes()
 	return s, nil
 }

@@ -23,6 +23,16 @@ import (
 // sessionCookie carries the raw session token; only its hash is stored.
 const sessionCookie = "pharos_session"
 
+// cookieName is name as the browser keeps it: with the __Host- prefix when
+// cookies are Secure (HTTPS), so no subdomain and no plain-HTTP response
+// can set or overwrite it.
+func (a *Auth) cookieName(name string) string {
+	if a.opts.SecureCookies {
+		return "__Host-" + name
+	}
+	return name
+}
+
 // Options configures an Auth.
 type Options struct {
 	Store         *store.Store
@@ -160,7 +170,7 @@ func PrincipalAndID(c echo.Context) (*Principal, int64, error) {
 // SessionPrincipal reads the session cookie; nil (and no error) when the
 // request carries no live session.
 func (a *Auth) SessionPrincipal(c echo.Context) (*Principal, error) {
-	ck, err := c.Cookie(sessionCookie)
+	ck, err := c.Cookie(a.cookieName(sessionCookie))
 	if err != nil || ck.Value == "" {
 		return nil, nil
 	}
@@ -259,7 +269,7 @@ func isSafeMethod(m string) bool {
 
 func (a *Auth) clearCookie(c echo.Context, name string) {
 	c.SetCookie(&http.Cookie{
-		Name: name, Value: "", Path: "/", MaxAge: -1,
+		Name: a.cookieName(name), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: a.opts.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
 }

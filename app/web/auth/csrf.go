@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -45,32 +46,40 @@ func checkSessionCSRF(c echo.Context, want string) error {
 }
 
 // PreSessionCSRF returns the form token for the login and setup forms,
-// setting (or reusing) the nonce cookie it is bound to. The token is an HMAC
-// of the nonce under the server's secret: a cross-site attacker can neither
-// read the cookie nor compute the token for a nonce they planted.
+// setting (or reusing) the nonce cookie it is bound to. The nonce is issued
+// by this server — random bytes and their MAC, so a nonce a third party
+// planted is replaced, not signed — and the token is an HMAC of the nonce:
+// a cross-site attacker can neither read the cookie nor compute the token.
 func (a *Auth) PreSessionCSRF(c echo.Context) (string, error) {
 	nonce := ""
-	if ck, err := c.Cookie(preSessionCookie); err == nil && len(ck.Value) == 43 {
+	if ck, err := c.Cookie(a.cookieName(preSessionCookie)); err == nil && a.issuedNonce(ck.Value) {
 		nonce = ck.Value
 	} else {
 		var b [32]byte
 		if _, err := rand.Read(b[:]); err != nil {
 			return "", fmt.Errorf("auth: csrf nonce: %w", err)
 		}
-		nonce = base64.RawURLEncoding.EncodeToString(b[:])
+		random := base64.RawURLEncoding.EncodeToString(b[:])
+		nonce = random + "." + a.mac("pharos csrf nonce\x00", random)
 		c.SetCookie(&http.Cookie{
-			Name: preSessionCookie, Value: nonce, Path: "/",
+			Name: a.cookieName(preSessionCookie), Value: nonce, Path: "/",
 			HttpOnly: true, Secure: a.opts.SecureCookies, SameSite: http.SameSiteLaxMode,
 		})
 	}
 	return a.signNonce(nonce), nil
 }
 
+// issuedNonce reports whether v is a nonce this server issued.
+func (a *Auth) issuedNonce(v string) bool {
+	random, sum, ok := strings.Cut(v, ".")
+	return ok && len(random) == 43 && hmac.Equal([]byte(sum), []byte(a.mac("pharos csrf nonce\x00", random)))
+}
+
 // CheckPreSessionCSRF verifies a login or setup form's token against its
-// nonce cookie.
+// nonce cookie, which must be one this server issued.
 func (a *Auth) CheckPreSessionCSRF(c echo.Context) error {
-	ck, err := c.Cookie(preSessionCookie)
-	if err != nil || ck.Value == "" {
+	ck, err := c.Cookie(a.cookieName(preSessionCookie))
+	if err != nil || !a.issuedNonce(ck.Value) {
 		return csrfError()
 	}
 	got := submittedCSRF(c)
@@ -80,9 +89,12 @@ func (a *Auth) CheckPreSessionCSRF(c echo.Context) error {
 	return nil
 }
 
-func (a *Auth) signNonce(nonce string) string {
+func (a *Auth) signNonce(nonce string) string { return a.mac("pharos pre-session csrf\x00", nonce) }
+
+// mac is the base64 HMAC-SHA256 of purpose and v under the server's secret.
+func (a *Auth) mac(purpose, v string) string {
 	m := hmac.New(sha256.New, a.secret)
-	m.Write([]byte("pharos pre-session csrf\x00"))
-	m.Write([]byte(nonce))
+	m.Write([]byte(purpose))
+	m.Write([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

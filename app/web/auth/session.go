@@ -64,7 +64,7 @@ func (a *Auth) SignIn(c echo.Context, orgID int64, user store.User) error {
 		return err
 	}
 	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: raw, Path: "/",
+		Name: a.cookieName(sessionCookie), Value: raw, Path: "/",
 		MaxAge:   int(store.SessionMaxAge.Seconds()),
 		HttpOnly: true, Secure: a.opts.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})

@@ -73,8 +73,35 @@ func TestSecureCookies(t *testing.T) {
 	b := webtest.NewBrowser(t, webtest.NewServer(t, st, func(o *web.Options) { o.SecureCookies = true }).Handler())
 	page := b.Get("/login")
 	res := b.Post("/login", url.Values{"csrf_token": {webtest.CSRFOf(t, page.Body)}, "email": {"owner@a.example"}, "password": {webtest.TestPassword}})
-	if ck := findCookie(res.Header, "pharos_session"); ck == nil || !ck.Secure || !ck.HttpOnly {
-		t.Errorf("session cookie with SecureCookies = %+v, want Secure and HttpOnly", ck)
+	if ck := findCookie(res.Header, "__Host-pharos_session"); ck == nil || !ck.Secure || !ck.HttpOnly || ck.Path != "/" || ck.Domain != "" {
+		t.Errorf("session cookie with SecureCookies = %+v, want __Host-, Secure, HttpOnly, Path / and no Domain", ck)
+	}
+	if ck := findCookie(page.Header, "__Host-pharos_csrf"); ck == nil || !ck.Secure {
+		t.Errorf("pre-session cookie with SecureCookies = %+v, want __Host- and Secure", ck)
+	}
+	if got := page.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Errorf("Strict-Transport-Security = %q, want max-age=31536000 behind HTTPS", got)
+	}
+}
+
+// TestPlantedCSRFNonceIsNotSigned: a pre-session nonce the server did not
+// issue (planted by a sibling subdomain, say) is replaced, not signed, so
+// a token obtained for it is useless for a forged sign-in.
+func TestPlantedCSRFNonceIsNotSigned(t *testing.T) {
+	st := storetest.SQLite(t)
+	a := webtest.SeedTenant(t, st, "a")
+	b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
+	planted := strings.Repeat("A", 43)
+	withPlanted := map[string]string{"Cookie": "pharos_csrf=" + planted}
+	page := b.Do(http.MethodGet, "/login", nil, withPlanted)
+	ck := findCookie(page.Header, "pharos_csrf")
+	if ck == nil || ck.Value == planted {
+		t.Fatalf("a planted nonce was kept: Set-Cookie %+v, want a new server-issued nonce", ck)
+	}
+	form := url.Values{"csrf_token": {webtest.CSRFOf(t, page.Body)}, "email": {a.Owner}, "password": {webtest.TestPassword}}
+	res := b.Do(http.MethodPost, "/login", form, withPlanted)
+	if res.Code != http.StatusForbidden {
+		t.Errorf("sign-in with the planted nonce: got %d, want 403", res.Code)
 	}
 }
 
