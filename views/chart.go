@@ -39,7 +39,7 @@ type LatencyChart struct {
 // Chart geometry, in SVG user units; the SVG scales to its box.
 const (
 	chartW, chartH          = 640, 220
-	chartLeft, chartRight   = 52, 8
+	chartLeft, chartRight   = 52, 28
 	chartTop, chartBottom   = 10, 26
 	chartPlotW, chartPlotH  = chartW - chartLeft - chartRight, chartH - chartTop - chartBottom
 	chartTicksY, chartTicks = 4, 6

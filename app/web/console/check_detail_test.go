@@ -28,10 +28,10 @@ func seedFailingCheck(t *testing.T, st *store.Store, tn webtest.Tenant, now time
 	ctx := context.Background()
 	good := probes.CertInfo{Subject: "CN=api.a.example", Issuer: "CN=R11,O=Let's Encrypt,C=US", Serial: "04ab",
 		SHA256: "9f" + strings.Repeat("1", 62), DNSNames: []string{"api.a.example"},
-		NotBefore: now.AddDate(0, 0, -80), NotAfter: now.AddDate(0, 0, 10)}
+		NotBefore: now.AddDate(0, 0, -80), NotAfter: now.AddDate(0, 0, 10), DaysLeft: 10}
 	odd := good
 	odd.SHA256, odd.Serial, odd.Issuer = "7c"+strings.Repeat("2", 62), "05cd", "CN=Old Internal CA"
-	odd.NotBefore, odd.NotAfter = now.AddDate(-1, 0, 0), now.AddDate(0, 0, -1)
+	odd.NotBefore, odd.NotAfter, odd.DaysLeft = now.AddDate(-1, 0, 0), now.AddDate(0, 0, -1), -1
 	var rows []store.ResultRow
 	var writes []store.LatestWrite
 	var sightings []store.CertSighting
