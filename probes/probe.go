@@ -53,6 +53,10 @@ type Options struct {
 	AllowPrivate bool
 	// UserAgent is sent with every request.
 	UserAgent string
+	// ACMEDirectories maps an issuer organisation to its CA's ACME
+	// directory, for ACME Renewal Information (cert_renewal_due); nil means
+	// DefaultACMEDirectories. A check's tls.acme_directory wins.
+	ACMEDirectories map[string]string
 }
 
 // Prober runs probes. It holds no per-probe state and is safe for
@@ -67,6 +71,8 @@ type Prober struct {
 	userAgent    string
 	aia          *aiaCache
 	rev          *revocationCache
+	ari          *ariCache
+	acmeDirs     map[string]string
 }
 
 // New returns a Prober configured by o.
@@ -81,12 +87,17 @@ func New(o Options) *Prober {
 		userAgent:    orDefault(o.UserAgent, "Pharos-Probe/1.0"),
 		aia:          newAIACache(),
 		rev:          newRevocationCache(),
+		ari:          newARICache(),
+		acmeDirs:     o.ACMEDirectories,
 	}
 	if pr.now == nil {
 		pr.now = time.Now
 	}
 	if pr.resolver == nil {
 		pr.resolver = net.DefaultResolver
+	}
+	if pr.acmeDirs == nil {
+		pr.acmeDirs = DefaultACMEDirectories()
 	}
 	return pr
 }
@@ -170,6 +181,14 @@ func (pr *Prober) probeNode(ctx context.Context, p *plan, node netip.AddrPort, d
 			stapled: state.OCSPResponse,
 			revocation: func(ctx context.Context, cert, issuer *x509.Certificate, stapled []byte) revocation {
 				return pr.checkRevocation(ctx, cert, issuer, stapled, np.allowPrivate)
+			},
+			ari: func(ctx context.Context, leaf *x509.Certificate) (ariWindow, bool) {
+				dir := pr.acmeDirectory(p, leaf)
+				if dir == "" {
+					return ariWindow{}, false
+				}
+				w, err := pr.renewalWindow(ctx, dir, leaf, np.allowPrivate)
+				return w, err == nil
 			},
 		})
 		nr.TLS = info

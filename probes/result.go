@@ -33,6 +33,7 @@ const (
 	CodeImageInvalid         Code = "image_invalid"
 	CodeLatencyHigh          Code = "latency_high"
 	CodeCertRevoked          Code = "cert_revoked"
+	CodeCertRenewalDue       Code = "cert_renewal_due"
 )
 
 // Codes lists every problem code, in DESIGN §6 order.
@@ -44,6 +45,7 @@ func Codes() []Code {
 		CodeCertHostnameMismatch, CodeCertIssuerUnexpected, CodeCertIssuerChanged,
 		CodeNodesDisagree, CodeStatusUnexpected, CodeBodyMismatch, CodeJSONMismatch,
 		CodeHeaderMismatch, CodeImageInvalid, CodeLatencyHigh, CodeCertRevoked,
+		CodeCertRenewalDue,
 	}
 }
 
@@ -51,7 +53,7 @@ func Codes() []Code {
 // warning here; the probe raises it to critical under the critical-days threshold.
 func DefaultSeverity(c Code) Severity {
 	switch c {
-	case CodeTLSVersionLow, CodeCertExpiring, CodeCertRenewalOverdue,
+	case CodeTLSVersionLow, CodeCertExpiring, CodeCertRenewalOverdue, CodeCertRenewalDue,
 		CodeCertIssuerChanged, CodeNodesDisagree, CodeLatencyHigh:
 		return SeverityWarning
 	}

@@ -221,6 +221,13 @@ func minTime(a, b time.Time) time.Time {
 
 // guardedFetch performs one bounded HTTP request through the guard.
 func (pr *Prober) guardedFetch(ctx context.Context, method, url, contentType string, body []byte, maxBytes int64, allowPrivate bool) ([]byte, error) {
+	return pr.guardedFetchWith(ctx, method, url, contentType, body, maxBytes, allowPrivate, nil)
+}
+
+// guardedFetchWith is guardedFetch that also hands the response header of
+// a successful answer to header.
+func (pr *Prober) guardedFetchWith(ctx context.Context, method, url, contentType string, body []byte, maxBytes int64, allowPrivate bool,
+	header func(http.Header)) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, revocationTimeout)
 	defer cancel()
 	tr := pr.guardedTransport(allowPrivate, revocationTimeout)
@@ -241,12 +248,15 @@ func (pr *Prober) guardedFetch(ctx context.Context, method, url, contentType str
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
 	}
+	if header != nil {
+		header(resp.Header)
+	}
 	data, truncated, err := readCapped(resp.Body, maxBytes, resp.ContentLength)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", url, err)
 	case truncated:
-		return nil, fmt.Errorf("%s: larger than %d MiB", url, maxBytes>>20)
+		return nil, fmt.Errorf("%s: larger than %d KiB", url, maxBytes>>10)
 	}
 	return data, nil
 }

@@ -69,6 +69,10 @@ type TLSSpec struct {
 	CA string `json:"ca,omitempty" yaml:"ca,omitempty"`
 	// MinVersion is the lowest acceptable TLS version, "1.0" to "1.3" (default "1.2").
 	MinVersion string `json:"min_version,omitempty" yaml:"min_version,omitempty"`
+	// ACMEDirectory is the ACME directory URL of the certificate's CA, for
+	// ACME Renewal Information (cert_renewal_due). Empty: the prober's
+	// known directories (Let's Encrypt's built in).
+	ACMEDirectory string `json:"acme_directory,omitempty" yaml:"acme_directory,omitempty"`
 }
 
 // Expect is the `expect:` block of a check. Every set field is an assertion.

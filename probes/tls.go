@@ -18,12 +18,13 @@ type tlsInput struct {
 	now        time.Time
 	version    uint16
 	cipher     uint16
-	certs      []*x509.Certificate // as presented, leaf first
-	roots      *x509.CertPool      // nil: system roots
-	extra      *x509.CertPool      // the check's own CA, may be nil
-	fetch      fetchFunc           // AIA fetcher, may be nil
-	revocation revocationFunc      // revocation checker, may be nil
-	stapled    []byte              // the server's OCSP staple, may be nil
+	certs      []*x509.Certificate                                                 // as presented, leaf first
+	roots      *x509.CertPool                                                      // nil: system roots
+	extra      *x509.CertPool                                                      // the check's own CA, may be nil
+	fetch      fetchFunc                                                           // AIA fetcher, may be nil
+	revocation revocationFunc                                                      // revocation checker, may be nil
+	stapled    []byte                                                              // the server's OCSP staple, may be nil
+	ari        func(ctx context.Context, leaf *x509.Certificate) (ariWindow, bool) // renewal window, may be nil
 	plan       *plan
 }
 
@@ -79,6 +80,9 @@ func judgeTLS(ctx context.Context, in tlsInput) (*TLSInfo, []Problem) {
 	if cc.chain != nil {
 		judged = cc.chain
 		out = append(out, revocationProblems(ctx, in, cc.chain)...)
+		if !in.now.Before(leaf.NotBefore) && !in.now.After(leaf.NotAfter) {
+			out = append(out, renewalDueProblem(ctx, in, leaf)...)
+		}
 	}
 	for i, c := range judged {
 		out = append(out, judgeValidity(in, c, i, i == len(judged)-1 && cc.chain != nil)...)

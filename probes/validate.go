@@ -104,6 +104,11 @@ func (s Spec) compile() (*plan, error) {
 		bad("tls.min_version", "%v", err)
 	}
 	p.minVersion = v
+	if d := s.TLS.ACMEDirectory; d != "" {
+		if u, err := url.Parse(d); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+			bad("tls.acme_directory", "%q is not an http or https URL", d)
+		}
+	}
 	if s.TLS.CA != "" {
 		p.extraRoots = x509.NewCertPool()
 		if !p.extraRoots.AppendCertsFromPEM([]byte(s.TLS.CA)) {

@@ -32,6 +32,7 @@ type options struct {
 	allNodes        bool
 	caFile          string
 	expectIssuer    string
+	acmeDirectory   string
 	warnDays        int
 	warnSet         bool
 	criticalDays    int
@@ -120,6 +121,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.allNodes, "all-nodes", false, "probe every A/AAAA address of the host")
 	fs.StringVar(&o.caFile, "ca-file", "", "also trust the PEM roots in this file (internal CAs)")
 	fs.StringVar(&o.expectIssuer, "expect-issuer", "", "the leaf's issuer must contain this text (organisation or common name)")
+	fs.StringVar(&o.acmeDirectory, "acme-directory", "", "ACME directory URL of the certificate's CA, for renewal information (Let's Encrypt's is built in)")
 	fs.IntVar(&o.warnDays, "warn-days", 0, "cert_expiring warning threshold in days, 0 for none (default: a quarter of the certificate's lifetime, at most 21)")
 	fs.IntVar(&o.criticalDays, "critical-days", 0, "cert_expiring becomes critical below this many days, 0 for never (default: a twelfth of the lifetime, at most 7)")
 	fs.StringVar(&o.expectStatus, "expect-status", "200-399", "accepted status codes, e.g. 200,204 or 200-299")
@@ -189,9 +191,10 @@ func (o *options) spec() (probes.Spec, error) {
 		Timeout:      probes.Duration(o.timeout),
 		AllowPrivate: o.allowPrivate,
 		TLS: probes.TLSSpec{
-			WarnDays:     days(o.warnDays, o.warnSet),
-			CriticalDays: days(o.criticalDays, o.criticalSet),
-			Issuer:       o.expectIssuer,
+			WarnDays:      days(o.warnDays, o.warnSet),
+			CriticalDays:  days(o.criticalDays, o.criticalSet),
+			Issuer:        o.expectIssuer,
+			ACMEDirectory: o.acmeDirectory,
 		},
 		Expect: probes.Expect{
 			BodyContains:    o.bodyContains,
