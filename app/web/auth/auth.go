@@ -167,17 +167,21 @@ func PrincipalAndID(c echo.Context) (*Principal, int64, error) {
 	return p, id, nil
 }
 
-// SessionPrincipal reads the session cookie; nil (and no error) when the
-// request carries no live session.
+// ErrNoSession is SessionPrincipal's answer for a request without a live
+// session (no cookie, or one that expired or was signed out).
+var ErrNoSession = errors.New("auth: no live session")
+
+// SessionPrincipal reads the session cookie; ErrNoSession when the request
+// carries no live session.
 func (a *Auth) SessionPrincipal(c echo.Context) (*Principal, error) {
 	ck, err := c.Cookie(a.cookieName(sessionCookie))
 	if err != nil || ck.Value == "" {
-		return nil, nil
+		return nil, ErrNoSession
 	}
 	ses, err := a.st.SessionByToken(c.Request().Context(), ck.Value)
 	if errors.Is(err, store.ErrNotFound) {
 		a.clearCookie(c, sessionCookie)
-		return nil, nil
+		return nil, ErrNoSession
 	}
 	if err != nil {
 		return nil, err
@@ -194,7 +198,7 @@ func (a *Auth) SessionPrincipal(c echo.Context) (*Principal, error) {
 func (a *Auth) RequireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, err := a.SessionPrincipal(c)
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrNoSession) {
 			return err
 		}
 		safe := isSafeMethod(c.Request().Method)

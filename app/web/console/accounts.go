@@ -113,12 +113,11 @@ func validEmail(email string) bool {
 }
 
 func (s *Console) LoginForm(c echo.Context) error {
-	p, err := s.auth.SessionPrincipal(c)
-	if err != nil {
-		return err
-	}
-	if p != nil {
+	switch _, err := s.auth.SessionPrincipal(c); {
+	case err == nil:
 		return c.Redirect(http.StatusSeeOther, "/admin/")
+	case !errors.Is(err, auth.ErrNoSession):
+		return err
 	}
 	return s.renderLogin(c, http.StatusOK, views.LoginForm{})
 }
