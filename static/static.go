@@ -1,21 +1,28 @@
 // Package static embeds Pharos's CSS, scripts and images and serves them under
 // content-hash URLs (/static/{hash}/{name}) with a one-year immutable cache:
-// a changed file gets a new URL, so browsers never see a stale one.
+// a changed file gets a new URL, so browsers never see a stale one. Text
+// assets are served brotli- or gzip-compressed when the client accepts it,
+// each encoding computed once per asset and kept.
 package static
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
 	"strings"
 	"sync"
+
+	"github.com/andybalholm/brotli"
 )
 
-//go:embed css js
+//go:embed css js img
 var files embed.FS
 
 // Prefix is where assets are mounted.
@@ -25,11 +32,33 @@ type asset struct {
 	hash string
 	body []byte
 	mime string
+
+	gz, br func() []byte // the compressed body, computed on first use; nil when not worth it
+}
+
+// compressible reports whether an asset of this type shrinks when
+// compressed (images other than SVG are compressed already).
+func compressible(contentType string) bool {
+	ct, _, _ := strings.Cut(contentType, ";")
+	return strings.HasPrefix(ct, "text/") || ct == "image/svg+xml" || strings.HasSuffix(ct, "javascript") || strings.HasSuffix(ct, "json")
+}
+
+// encoded returns a function that compresses body once, on first use,
+// and returns nil when that does not make it smaller.
+func encoded(body []byte, compress func(io.Writer) io.WriteCloser) func() []byte {
+	return sync.OnceValue(func() []byte {
+		var b bytes.Buffer
+		w := compress(&b)
+		if _, err := w.Write(body); err != nil || w.Close() != nil || b.Len() >= len(body) {
+			return nil
+		}
+		return b.Bytes()
+	})
 }
 
 // index hashes every embedded file once; the result never changes.
-var index = sync.OnceValue(func() map[string]asset {
-	out := map[string]asset{}
+var index = sync.OnceValue(func() map[string]*asset {
+	out := map[string]*asset{}
 	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -43,7 +72,15 @@ var index = sync.OnceValue(func() map[string]asset {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		out[p] = asset{hash: hex.EncodeToString(sum[:6]), body: b, mime: ct}
+		a := &asset{hash: hex.EncodeToString(sum[:6]), body: b, mime: ct}
+		if compressible(ct) {
+			a.gz = encoded(b, func(w io.Writer) io.WriteCloser {
+				zw, _ := gzip.NewWriterLevel(w, gzip.BestCompression) // the level is valid
+				return zw
+			})
+			a.br = encoded(b, func(w io.Writer) io.WriteCloser { return brotli.NewWriterLevel(w, brotli.BestCompression) })
+		}
+		out[p] = a
 		return nil
 	})
 	if err != nil {
@@ -74,21 +111,61 @@ func Handler() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", a.mime)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h := w.Header()
+		h.Set("Content-Type", a.mime)
+		h.Set("X-Content-Type-Options", "nosniff")
 		if hash == a.hash {
-			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
-			w.Header().Set("Cache-Control", "no-cache")
+			h.Set("Cache-Control", "no-cache")
 		}
-		w.Header().Set("ETag", `"`+a.hash+`"`)
-		if r.Header.Get("If-None-Match") == `"`+a.hash+`"` {
+		body, etag := a.body, a.hash
+		if a.gz != nil {
+			h.Set("Vary", "Accept-Encoding")
+			switch enc := PickEncoding(r.Header.Get("Accept-Encoding")); {
+			case enc == "br" && a.br() != nil:
+				body, etag = a.br(), a.hash+"-br"
+				h.Set("Content-Encoding", "br")
+			case enc == "gzip" && a.gz() != nil:
+				body, etag = a.gz(), a.hash+"-gz"
+				h.Set("Content-Encoding", "gzip")
+			}
+		}
+		h.Set("ETag", `"`+etag+`"`)
+		if inm := r.Header.Get("If-None-Match"); inm == `"`+etag+`"` || inm == `"`+a.hash+`"` {
+			h.Del("Content-Encoding")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		if r.Method == http.MethodHead {
 			return
 		}
-		_, _ = w.Write(a.body) // a failed write means the client went away
+		_, _ = w.Write(body) // a failed write means the client went away
 	})
+}
+
+// PickEncoding chooses "br", "gzip" or "" (identity) from an
+// Accept-Encoding header, honouring q=0; brotli wins when both are
+// accepted.
+func PickEncoding(accept string) string {
+	var br, gz bool
+	for _, part := range strings.Split(accept, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if q := strings.ReplaceAll(strings.TrimSpace(params), " ", ""); q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000" {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "br":
+			br = true
+		case "gzip", "x-gzip":
+			gz = true
+		}
+	}
+	switch {
+	case br:
+		return "br"
+	case gz:
+		return "gzip"
+	}
+	return ""
 }

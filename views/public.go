@@ -26,6 +26,12 @@ type PublicFrame struct {
 	Now       time.Time
 }
 
+// Description is the page's meta description, for search results and link
+// previews.
+func (f PublicFrame) Description() string {
+	return "Current status, incidents and scheduled maintenance of " + f.PageTitle + "."
+}
+
 // StatusView is the overall status, in Statuspage's words.
 type StatusView struct {
 	Indicator   string // none, minor, major, critical, maintenance

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"pharos/app/store"
+	"pharos/static"
 )
 
 // The public pages are served from a per-page render cache. A page's data
@@ -247,27 +248,6 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
-// pickEncoding chooses br, gzip or "" (identity) from Accept-Encoding,
-// honouring q=0.
-func pickEncoding(accept string) string {
-	var br, gz bool
-	for _, part := range strings.Split(accept, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if q := strings.ReplaceAll(strings.TrimSpace(params), " ", ""); q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000" {
-			continue
-		}
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "br":
-			br = true
-		case "gzip", "x-gzip":
-			gz = true
-		}
-	}
-	switch {
-	case br:
-		return "br"
-	case gz:
-		return "gzip"
-	}
-	return ""
-}
+// pickEncoding chooses br, gzip or "" (identity) from Accept-Encoding, as
+// the static files do.
+func pickEncoding(accept string) string { return static.PickEncoding(accept) }
