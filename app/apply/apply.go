@@ -64,6 +64,14 @@ func ApplyAs(ctx context.Context, st *store.Store, orgID int64, filename string,
 		allowPrivate: allowPrivateTargets(), embedded: embeddedOnly()})
 }
 
+// ApplyRequested is ApplyAs for a request made through the API: besides a
+// row per change, one "apply" row records the request itself (even when it
+// changed nothing), in the same transaction as the changes.
+func ApplyRequested(ctx context.Context, st *store.Store, orgID int64, filename string, data []byte, dryRun bool, actor store.Actor) (Report, error) {
+	return run(ctx, st, request{orgID: orgID, filename: filename, data: data, dryRun: dryRun, actor: actor,
+		allowPrivate: allowPrivateTargets(), embedded: embeddedOnly(), summary: true})
+}
+
 type request struct {
 	orgID    int64
 	filename string
@@ -77,6 +85,8 @@ type request struct {
 	// embedded is true without PHAROS_REDIS_URL: the only probe worker is
 	// the one `pharos run` builds in, in region local.
 	embedded bool
+	// summary adds one "apply" audit row for the request as a whole.
+	summary bool
 	// warn, when set, hears the warnings before anything is written.
 	warn func([]Warning)
 }
@@ -125,7 +135,16 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 		if req.dryRun {
 			return errDryRun
 		}
-		return p.execute(ctx, tx, cur, req.orgID, req.actor, req.filename, cfg.page.slug)
+		if err := p.execute(ctx, tx, cur, req.orgID, req.actor, req.filename, cfg.page.slug); err != nil {
+			return err
+		}
+		if !req.summary {
+			return nil
+		}
+		// The summary row commits with the changes: an apply that took
+		// effect is never without its record, and never reported failed.
+		return tx.Audit(ctx, req.orgID, req.actor, "apply", "configuration",
+			map[string]int{"created": rep.Created, "changed": rep.Changed, "removed": rep.Removed})
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
 		return Report{}, err

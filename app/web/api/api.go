@@ -197,19 +197,13 @@ func (s *API) Apply(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("api: read apply body: %w", err)
 	}
-	rep, err := apply.Apply(c.Request().Context(), s.st, p.OrgID, "request", data, dryRun, p.Actor().Name)
+	rep, err := apply.ApplyRequested(c.Request().Context(), s.st, p.OrgID, "request", data, dryRun, p.Actor())
 	var ve *apply.ValidationError
 	if errors.As(err, &ve) {
 		return &respond.ValidationError{Message: "the configuration has mistakes; nothing was written", Details: ve.Errors}
 	}
 	if err != nil {
 		return err
-	}
-	if !dryRun {
-		detail := map[string]int{"created": rep.Created, "changed": rep.Changed, "removed": rep.Removed}
-		if err := s.auth.Audit(c, p, "apply", "configuration", detail); err != nil {
-			return err
-		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"created": rep.Created, "changed": rep.Changed, "removed": rep.Removed,
