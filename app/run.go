@@ -132,6 +132,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		srv, err := web.New(web.Options{
 			Listen:         cfg.Listen,
 			BaseURL:        cfg.BaseURL,
+			DefaultPage:    cfg.DefaultPage,
 			SecretKey:      cfg.SecretKey,
 			SecureCookies:  cfg.SecureCookies(),
 			Store:          st,

@@ -36,6 +36,11 @@ type Config struct {
 	// TrustedProxies (PHAROS_TRUSTED_PROXIES, comma-separated CIDRs or
 	// addresses) are reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
+	// DefaultPage (PHAROS_DEFAULT_PAGE) is the slug of a page served at the
+	// root of the service's own host (/, /api/v2/…, /feed.atom…), as on a
+	// custom domain, for clients that look for a Statuspage at a host's
+	// root; /admin, /login and /setup keep working there.
+	DefaultPage string
 }
 
 // Defaults.
@@ -46,6 +51,9 @@ const (
 )
 
 var regionPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// slugPattern is a page slug as pharos apply accepts it.
+var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // Load reads the environment through getenv. Flags registered with
 // RegisterFlags then override it; call Validate once they are parsed.
@@ -60,6 +68,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SecretKey:   getenv("PHAROS_SECRET_KEY"),
 
 		MetricsToken: getenv("PHAROS_METRICS_TOKEN"),
+		DefaultPage:  getenv("PHAROS_DEFAULT_PAGE"),
 	}
 	if v := getenv("PHAROS_ALLOW_PRIVATE_TARGETS"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -164,6 +173,9 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("PHAROS_BASE_URL", c.BaseURL, "want an absolute http(s) URL, e.g. https://status.example.org")
 		}
+	}
+	if c.DefaultPage != "" && !slugPattern.MatchString(c.DefaultPage) {
+		bad("PHAROS_DEFAULT_PAGE", c.DefaultPage, "want a page slug: lower-case letters, digits and '-', e.g. acme")
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		bad("PHAROS_SECRET_KEY", "(hidden)", "must be at least 32 characters")

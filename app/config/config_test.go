@@ -61,6 +61,7 @@ func TestValidateNamesVariableAndValue(t *testing.T) {
 		{"base", map[string]string{"PHAROS_BASE_URL": "status.example.org"}, `PHAROS_BASE_URL="status.example.org"`},
 		{"secret", map[string]string{"PHAROS_SECRET_KEY": "short"}, `PHAROS_SECRET_KEY=`},
 		{"metrics token", map[string]string{"PHAROS_METRICS_TOKEN": "short"}, `PHAROS_METRICS_TOKEN="…": want at least 16 characters`},
+		{"default page", map[string]string{"PHAROS_DEFAULT_PAGE": "/p/ACME"}, `PHAROS_DEFAULT_PAGE="/p/ACME": want a page slug`},
 		{"password hidden", map[string]string{"PHAROS_DATABASE_URL": "mysql://u:hunter2@x/db"}, `xxxxx`},
 	}
 	for _, tt := range tests {

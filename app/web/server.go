@@ -34,7 +34,10 @@ type Options struct {
 	BaseURL       string
 	SecretKey     string
 	SecureCookies bool
-	Store         *store.Store
+	// DefaultPage is the slug of the page served at / of the service's
+	// own host (PHAROS_DEFAULT_PAGE); "" for none.
+	DefaultPage string
+	Store       *store.Store
 	// Bus carries the pages' live events to the public pages (nil: no live
 	// updates; the pages still work and refresh on a short TTL).
 	Bus    bus.Events
@@ -128,7 +131,7 @@ func New(opts Options) (*Server, error) {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	site := public.New(public.Options{Store: opts.Store, Bus: opts.Bus, BaseURL: opts.BaseURL, Logger: opts.Logger,
+	site := public.New(public.Options{Store: opts.Store, Bus: opts.Bus, BaseURL: opts.BaseURL, DefaultPage: opts.DefaultPage, Logger: opts.Logger,
 		Subscribe: public.SubscribeOptions{Auth: au, SecretKey: []byte(opts.SecretKey), Mailer: opts.Mailer,
 			Webhooks: opts.Webhooks, AllowPrivate: opts.AllowPrivate,
 			PerAddress: opts.SubscribeAttempts, PerClient: 10 * opts.SubscribeAttempts}})

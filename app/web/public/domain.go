@@ -14,8 +14,12 @@ import (
 	"pharos/app/store"
 )
 
-// ctxCustomDomain marks a request that arrived on a page's own domain.
-const ctxCustomDomain = "public_custom_domain"
+// ctxCustomDomain marks a request that arrived on a page's own domain;
+// ctxDefaultPage one served the default page at the main host's root.
+const (
+	ctxCustomDomain = "public_custom_domain"
+	ctxDefaultPage  = "public_default_page"
+)
 
 const (
 	domainTTL     = 30 * time.Second
@@ -73,9 +77,11 @@ func (r Route) matches(p string) bool {
 }
 
 // CustomDomain serves the routes at / when the request's Host is a page's
-// custom domain, by rewriting the path to /p/{slug}/…. Other hosts (the
-// service's own name, addresses) are untouched, so / still leads to setup
-// or the console there.
+// custom domain, by rewriting the path to /p/{slug}/…. On other hosts (the
+// service's own name, addresses) it serves the default page
+// (PHAROS_DEFAULT_PAGE) there the same way, or leaves the path alone, so /
+// still leads to setup or the console; paths that are no page's (/admin,
+// /login, /setup, /api/v1) are never rewritten.
 func (s *Site) CustomDomain(routes []Route) echo.MiddlewareFunc {
 	ownHost := ""
 	if u, err := url.Parse(s.baseURL); err == nil {
@@ -99,14 +105,19 @@ func (s *Site) CustomDomain(routes []Route) echo.MiddlewareFunc {
 			if h, _, err := net.SplitHostPort(host); err == nil {
 				host = h
 			}
-			if host == "" || host == ownHost || host == "localhost" || net.ParseIP(strings.Trim(host, "[]")) != nil {
+			slug := ""
+			if host != "" && host != ownHost && host != "localhost" && net.ParseIP(strings.Trim(host, "[]")) == nil {
+				slug = s.domainSlug(c, host)
+			}
+			switch {
+			case slug != "":
+				c.Set(ctxCustomDomain, true)
+			case s.defaultPage != "":
+				slug = s.defaultPage
+				c.Set(ctxDefaultPage, true)
+			default:
 				return next(c)
 			}
-			slug := s.domainSlug(c, host)
-			if slug == "" {
-				return next(c)
-			}
-			c.Set(ctxCustomDomain, true)
 			r.URL.Path = "/p/" + slug + r.URL.Path
 			r.URL.RawPath = ""
 			return next(c)

@@ -35,7 +35,10 @@ type Options struct {
 	Bus bus.Events
 	// BaseURL is the service's public URL; pages link to themselves under it.
 	BaseURL string
-	Logger  *slog.Logger
+	// DefaultPage is the slug of the page served at the root of the
+	// service's own host (PHAROS_DEFAULT_PAGE); "" for none.
+	DefaultPage string
+	Logger      *slog.Logger
 	// Subscribe configures the subscription pages (subscribe.go).
 	Subscribe SubscribeOptions
 }
@@ -43,10 +46,11 @@ type Options struct {
 // Site serves the public status pages: render cache, page event hubs,
 // custom-domain lookups and the Markdown renderer.
 type Site struct {
-	st      *store.Store
-	bus     bus.Events
-	baseURL string
-	log     *slog.Logger
+	st          *store.Store
+	bus         bus.Events
+	baseURL     string
+	defaultPage string
+	log         *slog.Logger
 
 	cache   *publicCache
 	hubs    *hubs
@@ -65,7 +69,7 @@ func New(opts Options) *Site {
 		opts.Logger = slog.Default()
 	}
 	live, stop := context.WithCancel(context.Background())
-	return &Site{st: opts.Store, bus: opts.Bus, baseURL: opts.BaseURL, log: opts.Logger,
+	return &Site{st: opts.Store, bus: opts.Bus, baseURL: opts.BaseURL, defaultPage: opts.DefaultPage, log: opts.Logger,
 		cache: newPublicCache(), hubs: newHubs(), domains: newDomainCache(), md: respond.NewMarkdown(),
 		subs: newSubscriptions(opts.Subscribe), live: live, stopLive: stop}
 }
@@ -84,8 +88,9 @@ type publicReq struct {
 	// client chooses (and a cache would then serve to everyone).
 	root string
 	// self is the prefix of the URL this request fetched, built the same
-	// way: the custom domain when the request came there, else
-	// PHAROS_BASE_URL's /p/{slug}, else /p/{slug}.
+	// way: the custom domain when the request came there, PHAROS_BASE_URL
+	// itself for the default page at the root, else PHAROS_BASE_URL's
+	// /p/{slug}, else /p/{slug}.
 	self string
 }
 
@@ -101,6 +106,9 @@ func (s *Site) publicReq(c echo.Context, page store.Page) publicReq {
 	}
 	if onDomain, _ := c.Get(ctxCustomDomain).(bool); onDomain {
 		pr.base, pr.self = "", pr.root
+	}
+	if atRoot, _ := c.Get(ctxDefaultPage).(bool); atRoot {
+		pr.base, pr.self = "", strings.TrimSuffix(s.baseURL, "/")
 	}
 	return pr
 }
