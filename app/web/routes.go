@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -188,8 +190,16 @@ func (s *Server) publicRoutes() []public.Route {
 		{Path: "/events", Handler: site.Events, Stream: true},
 	}
 	for _, name := range public.Documents() {
-		rs = append(rs, public.Route{Path: "/api/v2/" + name, Handler: site.API(name)},
-			public.Route{Path: "/api/v2/" + name, Method: http.MethodOptions, Handler: site.Preflight})
+		rs = append(rs, public.Route{Path: "/api/v2/" + name, Handler: site.API(name)})
+	}
+	// CORS preflights for what other origins fetch with extra headers
+	// (Cache-Control, If-None-Match, EventSource's Last-Event-ID): the
+	// documents, the event stream, the feeds and the badges.
+	crossOrigin := []string{"/feed.atom", "/feed.rss", "/history.atom", "/history.rss", "/badge.svg", "/badge.json"}
+	for _, r := range rs {
+		if r.Method == "" && (strings.HasPrefix(r.Path, "/api/v2/") || r.Stream || slices.Contains(crossOrigin, r.Path)) {
+			rs = append(rs, public.Route{Path: r.Path, Method: http.MethodOptions, Handler: site.Preflight})
+		}
 	}
 	return rs
 }

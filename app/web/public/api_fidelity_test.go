@@ -140,25 +140,28 @@ func TestPublicAPIPreflight(t *testing.T) {
 	st := storetest.SQLite(t)
 	seedPublicPage(t, st, fixtureOptions{components: 1, days: 1})
 	br := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
-	res := br.Do(http.MethodOptions, "/p/acme/api/v2/summary.json", nil, map[string]string{
-		"Origin": "https://dashboard.example", "Access-Control-Request-Method": "GET",
-		"Access-Control-Request-Headers": "cache-control,if-none-match"})
-	if res.Code != http.StatusNoContent {
-		t.Fatalf("OPTIONS: got %d, want 204", res.Code)
-	}
-	for h, want := range map[string]string{
-		"Access-Control-Allow-Origin":  "*",
-		"Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-		"Access-Control-Max-Age":       "86400",
-	} {
-		if got := res.Header.Get(h); got != want {
-			t.Errorf("%s: got %q, want %q", h, got, want)
+	for _, p := range []string{"/p/acme/api/v2/summary.json", "/p/acme/api/v2/incidents/unresolved.json", "/p/acme/events",
+		"/p/acme/feed.atom", "/p/acme/history.rss", "/p/acme/badge.json"} {
+		res := br.Do(http.MethodOptions, p, nil, map[string]string{
+			"Origin": "https://dashboard.example", "Access-Control-Request-Method": "GET",
+			"Access-Control-Request-Headers": "cache-control,if-none-match"})
+		if res.Code != http.StatusNoContent {
+			t.Fatalf("OPTIONS %s: got %d, want 204", p, res.Code)
 		}
-	}
-	allowed := strings.ToLower(res.Header.Get("Access-Control-Allow-Headers"))
-	for _, h := range []string{"cache-control", "if-none-match", "pragma"} {
-		if !strings.Contains(allowed, h) {
-			t.Errorf("Access-Control-Allow-Headers %q lacks %s", allowed, h)
+		for h, want := range map[string]string{
+			"Access-Control-Allow-Origin":  "*",
+			"Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+			"Access-Control-Max-Age":       "86400",
+		} {
+			if got := res.Header.Get(h); got != want {
+				t.Errorf("OPTIONS %s: %s: got %q, want %q", p, h, got, want)
+			}
+		}
+		allowed := strings.ToLower(res.Header.Get("Access-Control-Allow-Headers"))
+		for _, h := range []string{"cache-control", "if-none-match", "pragma", "last-event-id"} {
+			if !strings.Contains(allowed, h) {
+				t.Errorf("OPTIONS %s: Access-Control-Allow-Headers %q lacks %s", p, allowed, h)
+			}
 		}
 	}
 	get := br.Do(http.MethodGet, "/p/acme/api/v2/status.json", nil, map[string]string{"Origin": "https://dashboard.example", "Cache-Control": "no-cache"})
