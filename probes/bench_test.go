@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"net/http"
 	"runtime"
@@ -15,24 +16,37 @@ import (
 
 // benchServer serves a small JSON body over TLS 1.3 with an ECDSA P-256
 // chain (root → intermediate → leaf), as a typical health endpoint. The
-// leaf names a CRL (10,000 entries, about 400 KB) served on loopback, so
-// probes pay for revocation checking as they do in production.
-func benchServer(b *testing.B) (*pki, string) {
+// leaf names a CRL (10,000 entries, about 400 KB) and its CA an ACME
+// directory with renewal information, both served on loopback, so probes
+// pay for revocation and ARI as they do in production.
+func benchServer(b *testing.B) (*pki, string, string) {
 	k := newPKI(b)
 	revs := probetest.NewRevocations(k.inter)
 	revs.RevokeRandom(10000)
 	crl := revs.CRL(time.Now(), time.Now().Add(24*time.Hour))
 	ln := probetest.Listeners(b, "127.0.0.5")[0]
-	probetest.ServeHTTP(b, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(crl) }))
-	leaf := k.leaf(probetest.CertOptions{CRL: "http://crl.pharos.test:" + probetest.Port(ln) + "/r1.crl"})
+	base := "http://crl.pharos.test:" + probetest.Port(ln)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /r1.crl", func(w http.ResponseWriter, r *http.Request) { w.Write(crl) })
+	mux.HandleFunc("GET /directory", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"renewalInfo": %q}`, base+"/renewal-info")
+	})
+	window := fmt.Sprintf(`{"suggestedWindow": {"start": %q, "end": %q}}`,
+		time.Now().Add(50*24*time.Hour).Format(time.RFC3339), time.Now().Add(52*24*time.Hour).Format(time.RFC3339))
+	mux.HandleFunc("GET /renewal-info/{id}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(window)) })
+	probetest.ServeHTTP(b, ln, mux)
+	leaf := k.leaf(probetest.CertOptions{CRL: base + "/r1.crl"})
 	url := serveNodes(b, "/health", node{ip: "127.0.0.2", cert: leaf,
 		handler: probetest.Text(200, "application/json", `{"status":"ok","version":"1.2.3"}`)})
-	return k, url
+	return k, url, base + "/directory"
 }
 
-// benchProber is the prober of the benchmarks: it resolves the CRL host.
-func benchProber(k *pki) *Prober {
-	return k.prober(nil, fakeResolver{testHost: {"127.0.0.2"}, "crl.pharos.test": {"127.0.0.5"}})
+// benchProber is the prober of the benchmarks: it resolves the CRL and
+// ACME host and knows the test CA's ACME directory.
+func benchProber(k *pki, acme string) *Prober {
+	return New(Options{Roots: probetest.Pool(k.root), Allow: allowTestNodes,
+		Resolver:        fakeResolver{testHost: {"127.0.0.2"}, "crl.pharos.test": {"127.0.0.5"}},
+		ACMEDirectories: map[string]string{"Pharos Test CA": acme}})
 }
 
 func benchSpec(url string) Spec {
@@ -47,8 +61,9 @@ func benchSpec(url string) Spec {
 // verification and judgement, revocation (the CRL cached, as it is between
 // its updates), request, small body, assertions.
 func BenchmarkProbe(b *testing.B) {
-	k, url := benchServer(b)
-	pr, spec := benchProber(k), benchSpec(url)
+	k, url, acme := benchServer(b)
+	pr, spec := benchProber(k, acme), benchSpec(url)
+	pr.Run(context.Background(), spec) // fills the CRL and ARI caches, outside the timed loop
 	b.ReportAllocs()
 	for b.Loop() {
 		if res := pr.Run(context.Background(), spec); res.State != StateUp {
@@ -59,8 +74,9 @@ func BenchmarkProbe(b *testing.B) {
 
 // BenchmarkProbeParallel keeps about 64 probes in flight.
 func BenchmarkProbeParallel(b *testing.B) {
-	k, url := benchServer(b)
-	pr, spec := benchProber(k), benchSpec(url)
+	k, url, acme := benchServer(b)
+	pr, spec := benchProber(k, acme), benchSpec(url)
+	pr.Run(context.Background(), spec) // fills the CRL and ARI caches, outside the timed loop
 	b.ReportAllocs()
 	b.SetParallelism(max(1, 64/runtimeProcs()))
 	start := time.Now()
@@ -75,14 +91,15 @@ func BenchmarkProbeParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "probes/s")
 }
 
-// BenchmarkProbeColdCRL is BenchmarkProbe with an empty revocation cache
-// each time: the difference is the cost of one CRL fetch and parse.
-func BenchmarkProbeColdCRL(b *testing.B) {
-	k, url := benchServer(b)
+// BenchmarkProbeCold is BenchmarkProbe with empty revocation and ARI
+// caches each time: the difference is the cost of fetching and parsing
+// the CRL, the ACME directory and the renewal window.
+func BenchmarkProbeCold(b *testing.B) {
+	k, url, acme := benchServer(b)
 	spec := benchSpec(url)
 	b.ReportAllocs()
 	for b.Loop() {
-		if res := benchProber(k).Run(context.Background(), spec); res.State != StateUp {
+		if res := benchProber(k, acme).Run(context.Background(), spec); res.State != StateUp {
 			b.Fatalf("got %s %v", res.State, res.Problems)
 		}
 	}
@@ -91,7 +108,7 @@ func BenchmarkProbeColdCRL(b *testing.B) {
 // BenchmarkHandshakeLimit is the floor a probe cannot beat: tls.Dial, a
 // full handshake and x509 verification of the presented chain, nothing else.
 func BenchmarkHandshakeLimit(b *testing.B) {
-	k, url := benchServer(b)
+	k, url, _ := benchServer(b)
 	addr := nodeAddr("127.0.0.2", url)
 	roots := probetest.Pool(k.root)
 	b.ReportAllocs()
@@ -104,7 +121,7 @@ func BenchmarkHandshakeLimit(b *testing.B) {
 
 // BenchmarkHandshakeLimitParallel is the limit with about 64 handshakes in flight.
 func BenchmarkHandshakeLimitParallel(b *testing.B) {
-	k, url := benchServer(b)
+	k, url, _ := benchServer(b)
 	addr := nodeAddr("127.0.0.2", url)
 	roots := probetest.Pool(k.root)
 	b.ReportAllocs()

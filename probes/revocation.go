@@ -290,6 +290,9 @@ func revocationProblems(ctx context.Context, in tlsInput, chain []*x509.Certific
 			stapled = in.stapled
 		}
 		r := in.revocation(ctx, chain[i], chain[i+1], stapled)
+		if !r.revoked && r.err == nil {
+			continue
+		}
 		what := fmt.Sprintf("certificate for %s", in.host)
 		if i > 0 {
 			what = fmt.Sprintf("intermediate certificate %s in the chain of %s", quote(chain[i].Subject.String()), in.host)
