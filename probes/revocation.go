@@ -299,7 +299,7 @@ func revocationProblems(ctx context.Context, in tlsInput, chain []*x509.Certific
 		}
 		switch {
 		case r.revoked:
-			out = append(out, problemf(CodeCertRevoked, in.node, "%s on %s was revoked by its CA %s%s, according to %s",
+			out = append(out, problemf(CodeCertRevoked, in.node, "%s on %s was revoked by its CA on %s%s, according to %s",
 				what, in.node, when(r.at, in.now), reasonText(r.reason), r.source))
 		case r.err != nil:
 			pb := problemf(CodeCertRevoked, in.node, "revocation of the %s on %s could not be checked: %v", what, in.node, r.err)
@@ -315,7 +315,7 @@ func reasonText(code int) string {
 	names := map[int]string{1: "key compromise", 2: "CA compromise", 3: "affiliation changed", 4: "superseded",
 		5: "cessation of operation", 6: "certificate hold", 9: "privilege withdrawn", 10: "AA compromise"}
 	if n, ok := names[code]; ok {
-		return " (reason: " + n + ")"
+		return " for " + n
 	}
 	return ""
 }

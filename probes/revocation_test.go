@@ -91,7 +91,7 @@ func TestRevocation(t *testing.T) {
 	}{
 		{name: "CRL, not revoked", cert: crlGood},
 		{name: "CRL, leaf revoked", cert: crlRevoked, want: []string{"cert_revoked"}, sev: SeverityCritical,
-			msg: []string{"certificate for " + testHost, "was revoked by its CA", "(reason: key compromise)", "the CRL at " + crlURL}},
+			msg: []string{"certificate for " + testHost, "was revoked by its CA", "(30 minutes ago) for key compromise", "the CRL at " + crlURL}},
 		{name: "CRL, intermediate revoked", cert: underRevokedInter, want: []string{"cert_revoked"}, sev: SeverityCritical,
 			msg: []string{`intermediate certificate "CN=Pharos Revoked R3,O=Pharos Test CA"`, "the CRL at " + lab.base + "/root.crl"}},
 		{name: "OCSP, good", cert: ocspGood},
