@@ -128,17 +128,28 @@ func untrustedProblem(in tlsInput, cc chainCheck, weak bool) *Problem {
 // root rather than an untrusted root of its own: it is not self-signed, and
 // a trusted root (the prober's roots or the check's own CA) belongs to the
 // same organisation as that issuer. An internal CA's leaf sent alone (DESIGN
-// §1 F2) stays cert_untrusted.
+// §1 F2) stays cert_untrusted. This is a judgement from names: a missing
+// intermediate of a CA whose root carries another organisation name is
+// still reported as cert_untrusted.
 func missingIntermediate(in tlsInput) bool {
 	top := in.certs[len(in.certs)-1]
 	if selfSigned(top) || len(top.Issuer.Organization) == 0 {
 		return false
 	}
-	for _, pool := range []*x509.CertPool{in.roots, in.extra} {
+	roots := in.roots
+	if roots == nil {
+		// Subjects of the system pool are listed where Go loads the roots
+		// itself (Linux, BSD); elsewhere this finds nothing and the chain
+		// stays cert_untrusted.
+		if sys, err := x509.SystemCertPool(); err == nil {
+			roots = sys
+		}
+	}
+	for _, pool := range []*x509.CertPool{roots, in.extra} {
 		if pool == nil {
 			continue
 		}
-		for _, raw := range pool.Subjects() { //nolint:staticcheck // our own pools, not the system pool
+		for _, raw := range pool.Subjects() { //nolint:staticcheck // deprecated only for the system roots of macOS and Windows
 			var rdn pkix.RDNSequence
 			if _, err := asn1.Unmarshal(raw, &rdn); err != nil {
 				continue
