@@ -297,16 +297,44 @@ func (sn *snapshot) apiMaintenances(pr publicReq, keep func(status string) bool)
 		if o.status == maintCompleted {
 			a.ResolvedAt = apiTimePtr(&o.until)
 		}
-		display := w.UpdatedAt
-		if o.status != maintScheduled {
-			display = o.from
-		}
-		a.IncidentUpdates = []spUpdate{{ID: o.id + "u", Status: o.status, Body: w.Body, IncidentID: o.id,
-			CreatedAt: apiTime(display), UpdatedAt: apiTime(display), DisplayAt: apiTime(display), DeliverNotifications: true}}
+		a.IncidentUpdates = sn.apiMaintenanceUpdates(o)
 		a.Components = sn.apiComponentsByID(w.ComponentIDs)
 		out = append(out, a)
 	}
 	return out
+}
+
+// apiMaintenanceUpdates are a run's recorded steps, newest first, each with
+// what it did to the components; a run with none recorded yet (scheduled,
+// or before the first tick) shows its announcement as its one update.
+func (sn *snapshot) apiMaintenanceUpdates(o occurrence) []spUpdate {
+	names := map[int64]string{}
+	for _, c := range sn.components {
+		names[c.ID] = c.Name
+	}
+	var out []spUpdate
+	for _, u := range sn.maintenanceUpdates {
+		if u.MaintenanceID != o.window.ID || !u.OccurrenceStart.Equal(o.from) {
+			continue
+		}
+		su := spUpdate{ID: o.id + "u" + strconv.FormatInt(u.ID, 10), Status: u.Status, Body: u.Body, IncidentID: o.id,
+			CreatedAt: apiTime(u.CreatedAt), UpdatedAt: apiTime(u.CreatedAt), DisplayAt: apiTime(u.DisplayAt),
+			DeliverNotifications: true}
+		for _, a := range u.Affected {
+			su.AffectedComponents = append(su.AffectedComponents, spAffected{Code: idString(a.ComponentID),
+				Name: names[a.ComponentID], OldStatus: a.OldStatus, NewStatus: a.NewStatus})
+		}
+		out = append(out, su)
+	}
+	if len(out) > 0 {
+		return out
+	}
+	w, display := o.window, o.window.UpdatedAt
+	if o.status != maintScheduled {
+		display = o.from
+	}
+	return []spUpdate{{ID: o.id + "u", Status: o.status, Body: w.Body, IncidentID: o.id, CreatedAt: apiTime(display),
+		UpdatedAt: apiTime(display), DisplayAt: apiTime(display), DeliverNotifications: true}}
 }
 
 // corsAllowHeaders are the request headers a page on another origin may
