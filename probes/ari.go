@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -41,58 +40,16 @@ type ariWindow struct {
 	Explanation string    `json:"-"`
 }
 
-type ariEntry struct {
-	done    chan struct{}
-	window  ariWindow
-	dirURL  string // for directory entries: the renewalInfo URL
-	expires time.Time
-	err     error
+// ariCache holds ACME directories (their renewalInfo URL) and renewal
+// windows (by renewalInfo URL and certificate id).
+type ariCache = fetchCache[ariValue]
+
+type ariValue struct {
+	renewalInfo string
+	window      ariWindow
 }
 
-// ariCache holds directories and windows per Prober; concurrent probes
-// of one certificate wait for one fetch.
-type ariCache struct {
-	mu      sync.Mutex
-	entries map[string]*ariEntry
-}
-
-func newARICache() *ariCache { return &ariCache{entries: map[string]*ariEntry{}} }
-
-func (c *ariCache) get(ctx context.Context, key string, now time.Time, fetch func(e *ariEntry)) (*ariEntry, error) {
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	if ok {
-		select {
-		case <-e.done:
-			ok = !now.After(e.expires)
-		default:
-		}
-	}
-	if !ok {
-		if len(c.entries) >= revocationCacheSize {
-			clear(c.entries)
-		}
-		e = &ariEntry{done: make(chan struct{})}
-		c.entries[key] = e
-		c.mu.Unlock()
-		fetch(e)
-		if e.err != nil {
-			e.expires = now.Add(revocationFailTTL)
-			if ctx.Err() != nil {
-				e.expires = now
-			}
-		}
-		close(e.done)
-		return e, e.err
-	}
-	c.mu.Unlock()
-	select {
-	case <-e.done:
-		return e, e.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
+func newARICache() *ariCache { return newFetchCache[ariValue]() }
 
 // ariCertID is the RFC 9773 certificate identifier: the base64url
 // authority key identifier, a dot, and the base64url DER serial number.
@@ -130,42 +87,37 @@ func (pr *Prober) renewalWindow(ctx context.Context, dir string, leaf *x509.Cert
 		return ariWindow{}, err
 	}
 	now := pr.now()
-	d, err := pr.ari.get(ctx, "dir|"+dir, now, func(e *ariEntry) {
+	d, err := pr.ari.get(ctx, "dir|"+dir, now, func() (ariValue, time.Time, error) {
 		body, err := pr.guardedFetch(ctx, http.MethodGet, dir, "", nil, ariMaxBytes, allowPrivate)
 		if err != nil {
-			e.err = fmt.Errorf("ACME directory %w", err)
-			return
+			return ariValue{}, time.Time{}, fmt.Errorf("ACME directory %w", err)
 		}
 		var doc struct {
 			RenewalInfo string `json:"renewalInfo"`
 		}
 		if err := json.Unmarshal(body, &doc); err != nil || doc.RenewalInfo == "" {
-			e.err = fmt.Errorf("ACME directory %s names no renewalInfo endpoint", dir)
-			return
+			return ariValue{}, time.Time{}, fmt.Errorf("ACME directory %s names no renewalInfo endpoint", dir)
 		}
-		e.dirURL, e.expires = doc.RenewalInfo, now.Add(ariDirectoryTTL)
+		return ariValue{renewalInfo: doc.RenewalInfo}, now.Add(ariDirectoryTTL), nil
 	})
 	if err != nil {
 		return ariWindow{}, err
 	}
-	w, err := pr.ari.get(ctx, "ari|"+d.dirURL+"|"+id, now, func(e *ariEntry) {
-		url := strings.TrimSuffix(d.dirURL, "/") + "/" + id
+	w, err := pr.ari.get(ctx, "ari|"+d.renewalInfo+"|"+id, now, func() (ariValue, time.Time, error) {
+		url := strings.TrimSuffix(d.renewalInfo, "/") + "/" + id
 		body, retry, err := pr.fetchRenewalInfo(ctx, url, allowPrivate)
 		if err != nil {
-			e.err = err
-			return
+			return ariValue{}, time.Time{}, err
 		}
 		var doc struct {
 			SuggestedWindow ariWindow `json:"suggestedWindow"`
 			ExplanationURL  string    `json:"explanationURL"`
 		}
 		if err := json.Unmarshal(body, &doc); err != nil || doc.SuggestedWindow.End.IsZero() {
-			e.err = fmt.Errorf("renewal information %s: no suggestedWindow", url)
-			return
+			return ariValue{}, time.Time{}, fmt.Errorf("renewal information %s: no suggestedWindow", url)
 		}
-		e.window = doc.SuggestedWindow
-		e.window.Explanation = doc.ExplanationURL
-		e.expires = now.Add(min(max(retry, ariMinInterval), ariMaxInterval))
+		doc.SuggestedWindow.Explanation = doc.ExplanationURL
+		return ariValue{window: doc.SuggestedWindow}, now.Add(min(max(retry, ariMinInterval), ariMaxInterval)), nil
 	})
 	if err != nil {
 		return ariWindow{}, err

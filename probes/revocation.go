@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -23,78 +22,23 @@ import (
 // once per update however many checks share it. A source that cannot be
 // reached or parsed yields an info note, never a failure.
 const (
-	crlMaxBytes         = 10 << 20
-	ocspMaxBytes        = 64 << 10
-	revocationTimeout   = 5 * time.Second
-	revocationCacheSize = 512
-	revocationTTL       = time.Hour      // when the source names no nextUpdate
-	revocationMaxTTL    = 24 * time.Hour // however far nextUpdate is
-	revocationFailTTL   = 5 * time.Minute
+	crlMaxBytes       = 10 << 20
+	ocspMaxBytes      = 64 << 10
+	revocationTimeout = 5 * time.Second
+	revocationTTL     = time.Hour      // when the source names no nextUpdate
+	revocationMaxTTL  = 24 * time.Hour // however far nextUpdate is
 )
 
-// revocationCache holds parsed CRLs (by URL and issuer) and OCSP answers
-// (by issuer and serial). Concurrent probes needing the same entry wait
-// for one fetch.
-type revocationCache struct {
-	mu      sync.Mutex
-	entries map[string]*revEntry
-}
-
-type revEntry struct {
-	done    chan struct{}
-	revoked map[string]revokedAt // CRL: serial (hex) → revocation; OCSP: at most one
-	expires time.Time
-	err     error
-}
+// revocationCache holds the revoked serials of CRLs (by URL and issuer)
+// and of OCSP answers (by issuer and serial).
+type revocationCache = fetchCache[map[string]revokedAt]
 
 type revokedAt struct {
 	at     time.Time
 	reason int
 }
 
-func newRevocationCache() *revocationCache {
-	return &revocationCache{entries: map[string]*revEntry{}}
-}
-
-// get returns the entry for key, fetching it with fetch when absent or
-// expired at now. fetch returns the revoked serials and the entry's expiry.
-func (c *revocationCache) get(ctx context.Context, key string, now time.Time, fetch func() (map[string]revokedAt, time.Time, error)) (*revEntry, error) {
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	if ok {
-		select {
-		case <-e.done:
-			if now.After(e.expires) {
-				ok = false
-			}
-		default: // another probe is fetching it
-		}
-	}
-	if !ok {
-		if len(c.entries) >= revocationCacheSize {
-			clear(c.entries)
-		}
-		e = &revEntry{done: make(chan struct{})}
-		c.entries[key] = e
-		c.mu.Unlock()
-		e.revoked, e.expires, e.err = fetch()
-		switch {
-		case e.err != nil && ctx.Err() != nil:
-			e.expires = now // this probe ran out of time: the next one tries again
-		case e.err != nil:
-			e.expires = now.Add(revocationFailTTL)
-		}
-		close(e.done)
-		return e, e.err
-	}
-	c.mu.Unlock()
-	select {
-	case <-e.done:
-		return e, e.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
+func newRevocationCache() *revocationCache { return newFetchCache[map[string]revokedAt]() }
 
 // revocation is the verdict on one certificate.
 type revocation struct {
@@ -120,27 +64,27 @@ func (pr *Prober) checkRevocation(ctx context.Context, cert, issuer *x509.Certif
 	}
 	var errs []error
 	for _, url := range httpURLs(cert.CRLDistributionPoints) {
-		e, err := pr.rev.get(ctx, "crl|"+url+"|"+fingerprint(issuer), now, func() (map[string]revokedAt, time.Time, error) {
+		revoked, err := pr.rev.get(ctx, "crl|"+url+"|"+fingerprint(issuer), now, func() (map[string]revokedAt, time.Time, error) {
 			return pr.fetchCRL(ctx, url, issuer, allowPrivate, now)
 		})
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		r, revoked := e.revoked[cert.SerialNumber.Text(16)]
-		return revocation{revoked: revoked, at: r.at, reason: r.reason, source: "the CRL at " + url}
+		r, isRevoked := revoked[cert.SerialNumber.Text(16)]
+		return revocation{revoked: isRevoked, at: r.at, reason: r.reason, source: "the CRL at " + url}
 	}
 	for _, url := range httpURLs(cert.OCSPServer) {
 		key := "ocsp|" + fingerprint(issuer) + "|" + cert.SerialNumber.Text(16)
-		e, err := pr.rev.get(ctx, key, now, func() (map[string]revokedAt, time.Time, error) {
+		revoked, err := pr.rev.get(ctx, key, now, func() (map[string]revokedAt, time.Time, error) {
 			return pr.fetchOCSP(ctx, url, cert, issuer, allowPrivate, now)
 		})
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		r, revoked := e.revoked[cert.SerialNumber.Text(16)]
-		return revocation{revoked: revoked, at: r.at, reason: r.reason, source: "the OCSP responder at " + url}
+		r, isRevoked := revoked[cert.SerialNumber.Text(16)]
+		return revocation{revoked: isRevoked, at: r.at, reason: r.reason, source: "the OCSP responder at " + url}
 	}
 	return revocation{err: errors.Join(errs...)}
 }
