@@ -54,6 +54,9 @@ type tlsSpec struct {
 	Issuer       string `json:"issuer,omitempty"`
 	CA           string `json:"ca,omitempty"`
 	MinVersion   string `json:"min_version,omitempty"`
+	// ACMEDirectory is the certificate's ACME directory, for renewal
+	// information (probes.TLSSpec.ACMEDirectory).
+	ACMEDirectory string `json:"acme_directory,omitempty"`
 }
 
 // Bounds of a check's timing; outside them a value is a typo or would

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -186,7 +187,7 @@ func (r *reader) headers(n *yaml.Node, path string) map[string]string {
 	return out
 }
 
-var tlsKeys = []string{"warn_days", "critical_days", "issuer", "ca", "min_version"}
+var tlsKeys = []string{"warn_days", "critical_days", "issuer", "ca", "min_version", "acme_directory"}
 
 // tls reads the `tls:` block; nil when it sets nothing.
 func (r *reader) tls(n *yaml.Node, path, baseDir string, lines map[string]int) *tlsSpec {
@@ -211,6 +212,14 @@ func (r *reader) tls(n *yaml.Node, path, baseDir string, lines map[string]int) *
 		case "ca":
 			if s, ok := r.str(v, p); ok {
 				t.CA = r.ca(v, p, s, baseDir)
+			}
+		case "acme_directory":
+			if s, ok := r.str(v, p); ok {
+				u, err := url.Parse(s)
+				if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+					r.errorf(v, p, "%q is not an http(s) URL of an ACME directory", s)
+				}
+				t.ACMEDirectory = s
 			}
 		case "min_version":
 			if s, ok := r.str(v, p); ok {

@@ -52,6 +52,7 @@ func TestParseMistakes(t *testing.T) {
 		{"unknown maintenance component", head + "maintenance:\n  - name: w\n    components: [Media, Billing]\n    schedule: '@daily'\n    duration: 1h\n", 9, `no component named "Billing"`},
 		{"duplicate maintenance", head + "maintenance:\n  - {name: w, components: [Media], schedule: '@daily', duration: 1h}\n  - {name: w, components: [Media], schedule: '@weekly', duration: 1h}\n", 9, `maintenance window "w" repeated`},
 		{"bad slug", "page: {slug: ACME!, title: x}\n", 1, "not a valid slug"},
+		{"bad acme_directory", head + "    checks:\n      - name: a\n        url: https://x.example/\n        tls: {acme_directory: acme.example}\n", 10, "not an http(s) URL of an ACME directory"},
 		{"bad auto_incidents", "page:\n  slug: a\n  title: a\n  auto_incidents: sometimes\n", 4, `"sometimes" is not one of publish, draft, off`},
 		{"bad public_detail", "page:\n  slug: a\n  title: a\n  public_detail: full\n", 4, `"full" is not one of plain, technical`},
 		{"missing page", "regions: [fra]\n", 1, "page: missing"},
