@@ -28,7 +28,13 @@ type RegionLatest struct {
 // CheckLatestResults returns the check's latest rows by region, with the
 // result each region's whole-check row points to.
 func (s *Store) CheckLatestResults(ctx context.Context, orgID, checkID int64) ([]RegionLatest, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems, r.result
+	// A steady result is stored compactly (result ""): its region's detail
+	// is then the newest full result, at most an hour older.
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems,
+			CASE WHEN r.result = '' THEN (SELECT f.result FROM check_results f
+				WHERE f.check_id = l.check_id AND f.org_id = l.org_id AND f.region = l.region AND f.result <> ''
+					AND f.checked_at <= l.checked_at
+				ORDER BY f.checked_at DESC LIMIT 1) ELSE r.result END
 		FROM check_latest l LEFT JOIN check_results r ON l.node = '' AND r.id = l.result_id AND r.org_id = l.org_id
 		WHERE l.org_id = ? AND l.check_id = ? ORDER BY l.region, l.node`), orgID, checkID)
 	if err != nil {
@@ -151,18 +157,38 @@ type RegionStateChange struct {
 
 // RegionStateChanges returns, newest first, up to limit changes of state
 // between consecutive results of each region checked from since. The first
-// result of each region in the window counts as a change from "".
+// result of each region in the window counts as a change from "". The
+// results come in index order and are compared here: a window function
+// would sort them by region first, which costs more than reading them.
 func (s *Store) RegionStateChanges(ctx context.Context, orgID, checkID int64, since time.Time, limit int) ([]RegionStateChange, error) {
-	return collect(ctx, s.db, fmt.Sprintf("state changes of check %d", checkID), func(row rowScanner) (RegionStateChange, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT region, state, checked_at FROM check_results
+		WHERE check_id = ? AND checked_at >= ? AND org_id = ? ORDER BY checked_at`), checkID, since.UTC(), orgID)
+	if err != nil {
+		return nil, fmt.Errorf("store: state changes of check %d: %w", checkID, err)
+	}
+	prev := map[string]string{}
+	var changes []RegionStateChange
+	err = scanAll(rows, func() error {
 		var c RegionStateChange
-		var from sql.NullString
-		err := row.Scan(&c.Region, &from, &c.To, &c.At)
-		c.From, c.At = from.String, c.At.UTC()
-		return c, err
-	}, s.q(`SELECT region, prev, state, checked_at FROM (
-			SELECT region, state, checked_at, LAG(state) OVER (PARTITION BY region ORDER BY checked_at) AS prev
-			FROM check_results WHERE check_id = ? AND checked_at >= ? AND org_id = ?) changes
-		WHERE prev IS NULL OR prev <> state ORDER BY checked_at DESC LIMIT ?`), checkID, since.UTC(), orgID, limit)
+		if err := rows.Scan(&c.Region, &c.To, &c.At); err != nil {
+			return err
+		}
+		from, seen := prev[c.Region]
+		if !seen || from != c.To {
+			c.From, c.At = from, c.At.UTC()
+			changes = append(changes, c)
+		}
+		prev[c.Region] = c.To
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: state changes of check %d: %w", checkID, err)
+	}
+	out := make([]RegionStateChange, 0, min(limit, len(changes)))
+	for i := len(changes) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, changes[i])
+	}
+	return out, nil
 }
 
 // CheckIncident is an incident of a check or of its component.

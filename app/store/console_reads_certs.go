@@ -160,7 +160,8 @@ func (s *Store) CertInventory(ctx context.Context, orgID int64) ([]InventoryCert
 	}
 	// Through checks, whose org index leads to each check's observations
 	// by the primary key.
-	obs, err := s.certPlaces(ctx, `o.check_id IN (SELECT id FROM checks WHERE org_id = ?) AND o.org_id = ?`, orgID, orgID)
+	obs, err := s.certPlaces(ctx, `id IN (SELECT id FROM checks WHERE org_id = ?) AND org_id = ?`,
+		`check_id IN (SELECT id FROM checks WHERE org_id = ?) AND org_id = ?`, orgID, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +200,7 @@ type CertSightingRow struct {
 // CheckCertHistory returns which certificate each node of the check served
 // when, by region and node, oldest sighting first.
 func (s *Store) CheckCertHistory(ctx context.Context, orgID, checkID int64) ([]CertSightingRow, error) {
-	obs, err := s.certPlaces(ctx, `o.check_id = ? AND o.org_id = ?`, checkID, orgID)
+	obs, err := s.certPlaces(ctx, `id = ? AND org_id = ?`, `check_id = ? AND org_id = ?`, checkID, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -245,22 +246,45 @@ type placeObs struct {
 	issuerChanged bool
 }
 
-// certPlaces reads observations matching where and judges them together:
-// which are current, which nodes disagree, which issuers changed. where
-// must select whole checks, so that each judgement sees all it needs.
-func (s *Store) certPlaces(ctx context.Context, where string, args ...any) ([]placeObs, error) {
-	obs, err := collect(ctx, s.db, "certificate observations", func(row rowScanner) (placeObs, error) {
-		var o placeObs
-		err := row.Scan(&o.CheckID, &o.CheckName, &o.Region, &o.Node, &o.sha, &o.Issuer, &o.FirstSeen, &o.LastSeen)
-		o.FirstSeen, o.LastSeen = o.FirstSeen.UTC(), o.LastSeen.UTC()
-		return o, err
-	}, s.q(`SELECT o.check_id, c.name, o.region, o.node, o.sha256, o.issuer, o.first_seen, o.last_seen
-		FROM cert_observations o JOIN checks c ON c.id = o.check_id AND c.org_id = o.org_id WHERE `+where), args...)
+// certPlaces reads the observations of the checks that checksWhere selects
+// from checks and obsWhere from cert_observations (both taking args), and
+// judges them together: which are current, which nodes disagree, which
+// issuers changed. The check names come in a query of their own: joined,
+// they cost a hash join and a string per observation.
+func (s *Store) certPlaces(ctx context.Context, checksWhere, obsWhere string, args ...any) ([]placeObs, error) {
+	type named struct {
+		id   int64
+		name string
+	}
+	checks, err := collect(ctx, s.db, "checks of certificate observations", func(row rowScanner) (named, error) {
+		var n named
+		return n, row.Scan(&n.id, &n.name)
+	}, s.q(`SELECT id, name FROM checks WHERE `+checksWhere), args...)
 	if err != nil {
 		return nil, err
 	}
-	judgeObservations(obs)
-	return obs, nil
+	names := make(map[int64]string, len(checks))
+	for _, c := range checks {
+		names[c.id] = c.name
+	}
+	obs, err := collect(ctx, s.db, "certificate observations", func(row rowScanner) (placeObs, error) {
+		var o placeObs
+		err := row.Scan(&o.CheckID, &o.Region, &o.Node, &o.sha, &o.Issuer, &o.FirstSeen, &o.LastSeen)
+		o.FirstSeen, o.LastSeen = o.FirstSeen.UTC(), o.LastSeen.UTC()
+		return o, err
+	}, s.q(`SELECT check_id, region, node, sha256, issuer, first_seen, last_seen FROM cert_observations WHERE `+obsWhere), args...)
+	if err != nil {
+		return nil, err
+	}
+	kept := obs[:0]
+	for _, o := range obs {
+		if name, ok := names[o.CheckID]; ok {
+			o.CheckName = name
+			kept = append(kept, o)
+		}
+	}
+	judgeObservations(kept)
+	return kept, nil
 }
 
 // judgeObservations marks, in place, the current observation of each place

@@ -158,8 +158,10 @@ func (s *Store) RegionActivities(ctx context.Context, orgID int64, since time.Ti
 		return nil, fmt.Errorf("store: region health: %w", err)
 	}
 	// The newest result per region, from the latest rows (one per check and
-	// region) rather than from the whole result table.
-	rows, err = s.db.QueryContext(ctx, s.q(`SELECT region, checked_at FROM check_latest WHERE org_id = ? AND node = ''`), orgID)
+	// region) rather than from the whole result table; through checks, whose
+	// org index leads to each check's rows by the primary key.
+	rows, err = s.db.QueryContext(ctx, s.q(`SELECT region, checked_at FROM check_latest
+		WHERE check_id IN (SELECT id FROM checks WHERE org_id = ?) AND org_id = ? AND node = ''`), orgID, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("store: region last results: %w", err)
 	}

@@ -1,0 +1,184 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"pharos/app/store"
+	"pharos/app/store/storetest"
+	"pharos/app/web/webtest"
+	"pharos/probes"
+)
+
+// The console's heavy screens on PostgreSQL at scale: 1,000 checks × 3
+// regions × 3 nodes, two days of results (every 10 minutes; the measured
+// check every minute), a week of rollups and ~1,400 certificates, some
+// replaced, some served by a disagreeing node. Each benchmark reports the
+// server time of one page (handler, middleware and queries) as p50/p95.
+//
+//	go test ./app/web/console/ -run '^$' -bench 'Console' -benchtime 200x
+
+var benchRegions = []string{"fra", "nyc", "sin"}
+var benchNodes = []string{"10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443"}
+
+// seedScale fills tn's organisation as above and returns when ANALYZE has
+// run, so the planner sees the tables' real sizes.
+func seedScale(b *testing.B, st *store.Store, tn webtest.Tenant) {
+	b.Helper()
+	ctx := context.Background()
+	db := st.DB()
+	exec := func(q string, args ...any) {
+		b.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			b.Fatalf("%v\n%s", err, q)
+		}
+	}
+	org := tn.Org.ID
+	exec(`INSERT INTO checks (org_id, page_id, component_id, name, url, regions)
+		SELECT $1, $2, $3, 'check ' || g, 'https://svc' || g || '.example/', '["fra","nyc","sin"]' FROM generate_series(2, 1000) g`,
+		org, tn.PageID, tn.CompID)
+	results := `INSERT INTO check_results (id, org_id, check_id, region, state, checked_at, duration_ms, problems, result)
+		SELECT c.id || '-' || r || '-' || extract(epoch from t)::bigint, c.org_id, c.id, r,
+			CASE WHEN random() < 0.02 THEN 'down' ELSE 'up' END, t, (50 + random() * 200)::int, '[]', '{}'
+		FROM checks c, unnest(ARRAY['fra','nyc','sin']) r, generate_series(date_trunc('minute', now()) - interval '2 days', now(), $3::interval) t
+		WHERE c.org_id = $1 AND `
+	exec(results+`c.id <> $2`, org, tn.CheckID, "10 minutes")
+	exec(results+`c.id = $2`, org, tn.CheckID, "1 minute")
+	exec(`INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems)
+		SELECT DISTINCT ON (check_id, region) org_id, check_id, region, '', state, id, 1, checked_at, problems
+		FROM check_results WHERE org_id = $1 ORDER BY check_id, region, checked_at DESC`, org)
+	exec(`INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems)
+		SELECT l.org_id, l.check_id, l.region, n, l.state, l.result_id, 1, l.checked_at, '[]'
+		FROM check_latest l, unnest(ARRAY['10.0.0.1:443','10.0.0.2:443','10.0.0.3:443']) n WHERE l.org_id = $1 AND l.node = ''`, org)
+	// The measured check's latest results carry a whole probe result.
+	res := probes.Result{State: probes.StateUp}
+	for _, n := range benchNodes {
+		res.Nodes = append(res.Nodes, probes.NodeResult{Address: n, State: probes.StateUp, StatusCode: 200,
+			Timings: probes.Timings{DNS: 2, Connect: 10, TLS: 30, TTFB: 80, Total: 90},
+			TLS: &probes.TLSInfo{Version: "TLS 1.3", ChainTrusted: true, Leaf: probes.CertInfo{Subject: "CN=a.example",
+				Issuer: "CN=R11", SHA256: strings.Repeat("ab", 32), NotAfter: time.Now().AddDate(0, 0, 30), DaysLeft: 30}}})
+	}
+	body, err := json.Marshal(res)
+	if err != nil {
+		b.Fatal(err)
+	}
+	exec(`UPDATE check_results SET result = $1 WHERE id IN (SELECT result_id FROM check_latest WHERE check_id = $2 AND node = '')`,
+		string(body), tn.CheckID)
+
+	// Certificates: one per check on every node; every tenth check's third
+	// node serves another; every third check replaced one of another issuer.
+	cert := func(kind, cond, notBefore, notAfter, issuer string) {
+		exec(`INSERT INTO certificates (org_id, sha256, subject, issuer, serial, dns_names, not_before, not_after, first_seen)
+			SELECT $1, md5($2 || c.id) || md5($2 || '/' || c.id), 'CN=svc' || c.id || '.example', $3, to_hex(c.id),
+				'["svc' || '"]', `+notBefore+`, `+notAfter+`, now() - interval '80 days'
+			FROM checks c WHERE c.org_id = $1 AND `+cond, org, kind, issuer)
+	}
+	cert("cur", "TRUE", "now() - (c.id % 80) * interval '1 day'", "now() + (90 - c.id % 80) * interval '1 day'", "CN=R11")
+	cert("odd", "c.id % 10 = 0", "now() - interval '400 days'", "now() - interval '1 day'", "CN=Old CA")
+	cert("old", "c.id % 3 = 0", "now() - interval '170 days'", "now() - interval '80 days'", "CN=R10")
+	exec(`INSERT INTO cert_observations (org_id, check_id, region, node, sha256, issuer, first_seen, last_seen)
+		SELECT $1, c.id, r, n, md5('cur' || c.id) || md5('cur/' || c.id), 'CN=R11', now() - interval '2 days', now()
+		FROM checks c, unnest(ARRAY['fra','nyc','sin']) r, unnest(ARRAY['10.0.0.1:443','10.0.0.2:443','10.0.0.3:443']) n
+		WHERE c.org_id = $1 AND NOT (c.id % 10 = 0 AND n = '10.0.0.3:443')`, org)
+	exec(`INSERT INTO cert_observations (org_id, check_id, region, node, sha256, issuer, first_seen, last_seen)
+		SELECT $1, c.id, r, '10.0.0.3:443', md5('odd' || c.id) || md5('odd/' || c.id), 'CN=Old CA', now() - interval '2 days', now()
+		FROM checks c, unnest(ARRAY['fra','nyc','sin']) r WHERE c.org_id = $1 AND c.id % 10 = 0`, org)
+	exec(`INSERT INTO cert_observations (org_id, check_id, region, node, sha256, issuer, first_seen, last_seen)
+		SELECT $1, c.id, r, n, md5('old' || c.id) || md5('old/' || c.id), 'CN=R10', now() - interval '170 days', now() - interval '3 days'
+		FROM checks c, unnest(ARRAY['fra','nyc','sin']) r, unnest(ARRAY['10.0.0.1:443','10.0.0.2:443','10.0.0.3:443']) n
+		WHERE c.org_id = $1 AND c.id % 3 = 0`, org)
+	exec(`INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
+		SELECT $1, c.id, d::date, 4320, 4300, 0, 20, 120, 240 FROM checks c,
+			generate_series(current_date - 6, current_date, interval '1 day') d WHERE c.org_id = $1`, org)
+	exec(`UPDATE checks SET state = 'down', state_changed_at = now() WHERE org_id = $1 AND id % 50 = 0`, org)
+	exec(`ANALYZE`)
+}
+
+// benchPage serves path b.N times through the whole server as the signed-in
+// owner and reports the p50 and p95 server time.
+func benchPage(b *testing.B, path string) {
+	st := storetest.Postgres(b)
+	a := webtest.SeedTenant(b, st, "a")
+	seedScale(b, st, a)
+	explainConsole(b, st, a)
+	h := webtest.NewServer(b, st, nil).Handler()
+	owner := webtest.NewBrowser(b, h)
+	owner.Login(a.Owner, webtest.TestPassword)
+	path = strings.ReplaceAll(path, "{check}", fmt.Sprint(a.CheckID))
+	if res := owner.Get(path); res.Code != http.StatusOK {
+		b.Fatalf("%s: got %d\n%s", path, res.Code, res.Body)
+	}
+	times := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if res := owner.Get(path); res.Code != http.StatusOK {
+			b.Fatalf("%s: got %d", path, res.Code)
+		}
+		times = append(times, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(times[(len(times)*95+99)/100-1].Microseconds())/1000, "p95-ms")
+}
+
+func BenchmarkConsoleCheckDetail(b *testing.B)  { benchPage(b, "/admin/checks/{check}") }
+func BenchmarkConsoleCertificates(b *testing.B) { benchPage(b, "/admin/certificates") }
+func BenchmarkConsoleOverview(b *testing.B)     { benchPage(b, "/admin/") }
+
+// explainConsole logs the plans (with timings) of the reads behind these
+// pages and checks that results are read through an index. Certificate
+// observations and latest rows are read whole for the organisation: with
+// one organisation holding every row, PostgreSQL rightly scans the table
+// (with several, the checks_org index and the primary keys serve).
+func explainConsole(b *testing.B, st *store.Store, tn webtest.Tenant) {
+	b.Helper()
+	ctx := context.Background()
+	since := time.Now().Add(-24 * time.Hour)
+	for _, q := range []struct {
+		name, sql string
+		args      []any
+	}{
+		{"latency", `SELECT region, checked_at, duration_ms FROM check_results
+			WHERE check_id = $1 AND checked_at >= $2 AND org_id = $3 AND state <> 'down'`, []any{tn.CheckID, since, tn.Org.ID}},
+		{"recent", `SELECT id, region, state, checked_at, duration_ms, problems FROM check_results
+			WHERE check_id = $1 AND org_id = $2 ORDER BY checked_at DESC LIMIT 20`, []any{tn.CheckID, tn.Org.ID}},
+		{"state changes", `SELECT region, state, checked_at FROM check_results
+			WHERE check_id = $1 AND checked_at >= $2 AND org_id = $3 ORDER BY checked_at`, []any{tn.CheckID, since.Add(-6 * 24 * time.Hour), tn.Org.ID}},
+		{"latest", `SELECT l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems, r.result
+			FROM check_latest l LEFT JOIN check_results r ON l.node = '' AND r.id = l.result_id AND r.org_id = l.org_id
+			WHERE l.org_id = $1 AND l.check_id = $2 ORDER BY l.region, l.node`, []any{tn.Org.ID, tn.CheckID}},
+		{"observations", `SELECT check_id, region, node, sha256, issuer, first_seen, last_seen FROM cert_observations
+			WHERE check_id IN (SELECT id FROM checks WHERE org_id = $1) AND org_id = $2`, []any{tn.Org.ID, tn.Org.ID}},
+		{"region latest", `SELECT region, checked_at FROM check_latest
+			WHERE check_id IN (SELECT id FROM checks WHERE org_id = $1) AND org_id = $2 AND node = ''`, []any{tn.Org.ID, tn.Org.ID}},
+		{"region counts", `SELECT region, COUNT(*) FROM check_results WHERE checked_at >= $1 AND org_id = $2 GROUP BY region`,
+			[]any{time.Now().Add(-5 * time.Minute), tn.Org.ID}},
+	} {
+		rows, err := st.DB().QueryContext(ctx, `EXPLAIN (ANALYZE, BUFFERS) `+q.sql, q.args...)
+		if err != nil {
+			b.Fatalf("explain %s: %v", q.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				b.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		rows.Close()
+		text := strings.Join(plan, "\n")
+		b.Logf("plan of %s:\n%s", q.name, text)
+		if strings.Contains(text, "Seq Scan on check_results") {
+			b.Errorf("%s scans check_results sequentially:\n%s", q.name, text)
+		}
+	}
+}
