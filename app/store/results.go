@@ -34,6 +34,24 @@ type ResultRow struct {
 	Problems   []byte // JSON array
 	Result     []byte // the whole probes.Result as JSON
 	ReceivedAt time.Time
+	// Compact stores the row without its Result (the column holds ""):
+	// the aggregator sets it on a steady result, one that repeats the
+	// previous result's state with no problems, whose detail the last full
+	// result of its check and region (at most an hour older) already tells.
+	// Readers of the column must expect "".
+	Compact bool
+}
+
+// storedResult returns the text the result column holds for r: "" for a
+// compact row, "{}" for a row without a result.
+func (r ResultRow) storedResult() []byte {
+	switch {
+	case r.Compact:
+		return []byte{}
+	case len(r.Result) == 0:
+		return []byte("{}")
+	}
+	return r.Result
 }
 
 // InsertResults stores rows, skipping those whose id is already stored (a
@@ -50,12 +68,9 @@ func (tx *Tx) InsertResults(ctx context.Context, rows []ResultRow) (inserted []s
 		chunk := rows[start:end]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, r := range chunk {
-			problems, result := r.Problems, r.Result
+			problems, result := r.Problems, r.storedResult()
 			if len(problems) == 0 {
 				problems = []byte("[]")
-			}
-			if len(result) == 0 {
-				result = []byte("{}")
 			}
 			args = append(args, r.ID, nullString(r.JobID), r.OrgID, r.CheckID, r.Region, r.State, r.CheckedAt.UTC(), r.DurationMS,
 				string(problems), string(result), r.ReceivedAt.UTC())

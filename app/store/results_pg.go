@@ -21,15 +21,12 @@ func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, 
 	for i, r := range rows {
 		ids[i], orgs[i], checks[i], regions[i], states[i] = r.ID, r.OrgID, r.CheckID, r.Region, r.State
 		checked[i], durations[i], received[i] = r.CheckedAt.UTC(), r.DurationMS, r.ReceivedAt.UTC()
-		problems[i], results[i] = r.Problems, r.Result
+		problems[i], results[i] = r.Problems, r.storedResult()
 		if r.JobID != "" {
 			jobs[i] = &rows[i].JobID
 		}
 		if len(problems[i]) == 0 {
 			problems[i] = []byte("[]")
-		}
-		if len(results[i]) == 0 {
-			results[i] = []byte("{}")
 		}
 	}
 	// No conflict target: a duplicate id and a duplicate job are both skipped.
