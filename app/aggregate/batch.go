@@ -125,9 +125,13 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err != nil {
 		return err
 	}
+	steady, err := steadyResults(ctx, tx, known, certsBefore)
+	if err != nil {
+		return err
+	}
 	rows := make([]store.ResultRow, 0, len(known))
 	for _, r := range known {
-		row, err := resultRow(r, now)
+		row, err := resultRow(r, now, steady[r.ID])
 		if err != nil {
 			return err
 		}
@@ -201,15 +205,18 @@ func (a *Aggregator) committed(out *outcome, started, at time.Time) {
 	}
 }
 
-// resultRow turns a result into its check_results row.
-func resultRow(r pipeline.Result, received time.Time) (store.ResultRow, error) {
+// resultRow turns a result into its check_results row, compact (without
+// the full JSON, which is then not encoded at all) for a steady result.
+func resultRow(r pipeline.Result, received time.Time, compact bool) (store.ResultRow, error) {
 	pj, err := problemsJSON(r.Result.Problems)
 	if err != nil {
 		return store.ResultRow{}, fmt.Errorf("aggregate: encode problems of result %s: %w", r.ID, err)
 	}
-	rj, err := json.Marshal(r.Result)
-	if err != nil {
-		return store.ResultRow{}, fmt.Errorf("aggregate: encode result %s: %w", r.ID, err)
+	var rj []byte
+	if !compact {
+		if rj, err = json.Marshal(r.Result); err != nil {
+			return store.ResultRow{}, fmt.Errorf("aggregate: encode result %s: %w", r.ID, err)
+		}
 	}
 	state := string(r.Result.State)
 	if state == "" {
@@ -218,6 +225,7 @@ func resultRow(r pipeline.Result, received time.Time) (store.ResultRow, error) {
 	return store.ResultRow{
 		ID: r.ID, JobID: r.JobID, OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, State: state,
 		CheckedAt: checkedAt(r), DurationMS: r.Result.DurationMS, Problems: pj, Result: rj, ReceivedAt: received,
+		Compact: compact,
 	}, nil
 }
 
