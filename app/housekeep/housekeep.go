@@ -34,7 +34,13 @@ var _ Store = (*store.Store)(nil)
 
 // Defaults of Options.
 const (
-	DefaultRetention      = 14 * 24 * time.Hour
+	// DefaultRetention is how long raw results are kept: the daily
+	// rollups keep the 90-day bars and history once they are gone.
+	DefaultRetention = 48 * time.Hour
+	// MinRetention is the shortest retention accepted: the rollup replays
+	// today and yesterday from raw results every hour, so yesterday's
+	// first result must still be there at the end of today.
+	MinRetention          = 48 * time.Hour
 	DefaultRollupSchedule = "7 * * * *"  // hourly, off the top of the hour
 	DefaultRetainSchedule = "17 3 * * *" // daily, at night (UTC)
 	DefaultDeleteBatch    = 5000
@@ -45,7 +51,8 @@ const (
 
 // Options configure a Housekeeper; zero values select the defaults.
 type Options struct {
-	// Retention is how long raw results are kept (default 14 days).
+	// Retention is how long raw results are kept (default 48 hours, at
+	// least MinRetention).
 	Retention time.Duration
 	// RollupSchedule and RetainSchedule are cron lines in UTC.
 	RollupSchedule string
@@ -75,8 +82,11 @@ type Housekeeper struct {
 
 // New returns a housekeeper over st.
 func New(st Store, opts Options) (*Housekeeper, error) {
-	if opts.Retention <= 0 {
+	switch {
+	case opts.Retention == 0:
 		opts.Retention = DefaultRetention
+	case opts.Retention < MinRetention:
+		return nil, fmt.Errorf("housekeep: result retention %s is shorter than %s: the daily rollup replays today and yesterday from raw results", opts.Retention, MinRetention)
 	}
 	if opts.RollupSchedule == "" {
 		opts.RollupSchedule = DefaultRollupSchedule

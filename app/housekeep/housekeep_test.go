@@ -113,7 +113,7 @@ func TestRollupAddsTimeToOldDays(t *testing.T) {
 			t.Fatal(err)
 		}
 		h, err := New(s, Options{Now: func() time.Time { return now }, Registerer: prometheus.NewRegistry(),
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			Retention: 14 * 24 * time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,4 +134,70 @@ func TestRollupAddsTimeToOldDays(t *testing.T) {
 			t.Errorf("days without time left within retention: got %v, %v; want none", days, err)
 		}
 	})
+}
+
+// TestRetentionTiers: with the default retention raw results (full and
+// compact) older than 48 hours go, the daily rollups made from them stay.
+func TestRetentionTiers(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+		var times []time.Time
+		for h := 1; h <= 24*5; h++ { // one result an hour over five days
+			times = append(times, now.Add(-time.Duration(h)*time.Hour))
+		}
+		org, check := seed(t, s, times)
+		if _, err := s.DB().ExecContext(ctx, `UPDATE check_results SET result = ''`); err != nil {
+			t.Fatal(err) // stored compactly, as steady results are
+		}
+		hk, err := New(s, Options{Now: func() time.Time { return now }, Registerer: prometheus.NewRegistry(),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d := 5; d >= 0; d-- { // as the hourly job did on each of these days
+			for _, day := range []time.Time{now.AddDate(0, 0, -d-1), now.AddDate(0, 0, -d)} {
+				if _, err := s.RollupDay(ctx, org, day); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		before, err := s.Rollups(ctx, org, check, now.AddDate(0, 0, -10), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := hk.Retain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var left int
+		if err := s.DB().QueryRow(`SELECT COUNT(*) FROM check_results`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 48 { // one an hour, from 1 to 48 hours ago
+			t.Errorf("results left: got %d, want 48 (the last 48 hours)", left)
+		}
+		after, err := s.Rollups(ctx, org, check, now.AddDate(0, 0, -10), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(after) != 6 || len(after) != len(before) {
+			t.Fatalf("rollups after retention: got %d days, want the same 6 as before (%d)", len(after), len(before))
+		}
+		for i := range after {
+			if after[i].Total != before[i].Total || after[i].Uptime() != before[i].Uptime() || after[i].P50MS != before[i].P50MS {
+				t.Errorf("rollup of %s: got %+v, want %+v as before retention", after[i].Day.Format("2006-01-02"), after[i], before[i])
+			}
+		}
+	})
+}
+
+func TestRetentionBelowTwoDaysRefused(t *testing.T) {
+	s := storetest.SQLite(t)
+	_, err := New(s, Options{Retention: 47 * time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil {
+		t.Fatal("New with a 47h retention: got no error, want one")
+	}
+	if _, err := New(s, Options{Retention: 48 * time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+		t.Errorf("New with a 48h retention: %v", err)
+	}
 }
