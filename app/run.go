@@ -180,7 +180,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		run = append(run, agg)
 	}
 	if roles["housekeeping"] {
-		hk, err := housekeep.New(st, housekeep.Options{RunAtStart: true, Events: b, Logger: log, Registerer: reg})
+		hk, err := housekeep.New(st, housekeep.Options{RunAtStart: true, Retention: cfg.ResultRetention, Events: b, Logger: log, Registerer: reg})
 		if err != nil {
 			return err
 		}

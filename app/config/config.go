@@ -16,8 +16,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"pharos/app/housekeep"
 )
 
 // Config is everything a Pharos process needs to know about its environment.
@@ -41,6 +44,12 @@ type Config struct {
 	// custom domain, for clients that look for a Statuspage at a host's
 	// root; /admin, /login and /setup keep working there.
 	DefaultPage string
+	// ResultRetention (PHAROS_RESULT_RETENTION, a Go duration such as
+	// "48h" or a number of days such as "14d") is how long raw results are
+	// kept; daily rollups keep the history beyond it. Default and minimum
+	// 48 hours (housekeep.DefaultRetention, housekeep.MinRetention); zero
+	// selects the default.
+	ResultRetention time.Duration
 }
 
 // Defaults.
@@ -77,6 +86,14 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.AllowPrivateTargets = b
 	}
+	c.ResultRetention = housekeep.DefaultRetention
+	if v := getenv("PHAROS_RESULT_RETENTION"); v != "" {
+		d, err := parseRetention(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: PHAROS_RESULT_RETENTION=%q: %w", v, err)
+		}
+		c.ResultRetention = d
+	}
 	if v := getenv("PHAROS_TRUSTED_PROXIES"); v != "" {
 		nets, err := parseNetworks(v)
 		if err != nil {
@@ -85,6 +102,22 @@ func Load(getenv func(string) string) (Config, error) {
 		c.TrustedProxies = nets
 	}
 	return c, nil
+}
+
+// parseRetention reads a Go duration ("48h") or a number of days ("14d").
+func parseRetention(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, errors.New(`want a duration such as "48h" or a number of days such as "14d"`)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errors.New(`want a duration such as "48h" or a number of days such as "14d"`)
+	}
+	return d, nil
 }
 
 // parseNetworks reads a comma-separated list of CIDRs or single addresses.
@@ -176,6 +209,10 @@ func (c *Config) Validate() error {
 	}
 	if c.DefaultPage != "" && !slugPattern.MatchString(c.DefaultPage) {
 		bad("PHAROS_DEFAULT_PAGE", c.DefaultPage, "want a page slug: lower-case letters, digits and '-', e.g. acme")
+	}
+	if c.ResultRetention != 0 && c.ResultRetention < housekeep.MinRetention {
+		bad("PHAROS_RESULT_RETENTION", c.ResultRetention.String(),
+			"want at least 48h: the daily rollup replays today and yesterday from raw results")
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		bad("PHAROS_SECRET_KEY", "(hidden)", "must be at least 32 characters")

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string {
@@ -128,5 +129,37 @@ func TestTrustedProxies(t *testing.T) {
 	if _, err := Load(env(map[string]string{"PHAROS_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"})); err == nil ||
 		!strings.Contains(err.Error(), `PHAROS_TRUSTED_PROXIES="10.0.0.0/8,proxy.internal"`) {
 		t.Errorf("bad entry: got %v", err)
+	}
+}
+
+func TestResultRetention(t *testing.T) {
+	tests := []struct {
+		value string
+		want  time.Duration
+		err   string // in Load's or Validate's error; "" for none
+	}{
+		{"", 48 * time.Hour, ""},
+		{"72h", 72 * time.Hour, ""},
+		{"14d", 14 * 24 * time.Hour, ""},
+		{"24h", 24 * time.Hour, `PHAROS_RESULT_RETENTION="24h0m0s": want at least 48h`},
+		{"two days", 0, `PHAROS_RESULT_RETENTION="two days": want a duration`},
+		{"-3d", 0, `PHAROS_RESULT_RETENTION="-3d"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			c, err := Load(env(map[string]string{"PHAROS_RESULT_RETENTION": tt.value}))
+			if err == nil {
+				err = c.Validate()
+			}
+			if tt.err == "" {
+				if err != nil || c.ResultRetention != tt.want {
+					t.Errorf("got %s, %v; want %s", c.ResultRetention, err, tt.want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("error: got %v, want one containing %s", err, tt.err)
+			}
+		})
 	}
 }
