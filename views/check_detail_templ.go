@@ -382,7 +382,7 @@ func checkEvidence(x CheckDetail) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</section><section data-testid=\"state-changes\"><h2>State changes</h2><p class=\"muted\">Between consecutive results of each region, last 7 days.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</section><section data-testid=\"state-changes\"><h2>State changes</h2><p class=\"muted\">Between consecutive results of each region, over the last 7 days of stored results (raw results are kept for a bounded time).</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
