@@ -1,0 +1,136 @@
+package aggregate
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"testing"
+	"time"
+
+	"pharos/app/pipeline"
+	"pharos/app/store"
+	"pharos/app/store/storetest"
+	"pharos/probes"
+)
+
+// BenchmarkStoredBytesPerResult stores one steady hour of realistic
+// results (storageChecks checks × 3 regions, every 30 s, two nodes with
+// their certificate chains) and reports what check_results grew by per
+// result: "whole" stores every result with its JSON (as before compaction),
+// "steady" goes through ProcessBatch, which keeps one full result per check
+// × region per hour. PostgreSQL: pg_total_relation_size (heap, TOAST and
+// indexes); SQLite: the pages of the table and its indexes (dbstat).
+//
+//	go test -run '^$' -bench StoredBytesPerResult -benchtime 1x ./app/aggregate/
+func BenchmarkStoredBytesPerResult(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		for _, mode := range []string{"whole", "steady"} {
+			b.Run(backend+"/"+mode, func(b *testing.B) {
+				for range b.N {
+					var s *store.Store
+					if backend == "sqlite" {
+						s = storetest.SQLite(b)
+					} else {
+						s = storetest.Postgres(b)
+					}
+					b.ReportMetric(storedBytesPerResult(b, s, mode == "steady"), "B/result")
+				}
+			})
+		}
+	}
+}
+
+const (
+	storageChecks = 50
+	storageRounds = 120 // an hour at 30 s
+)
+
+func storedBytesPerResult(b *testing.B, s *store.Store, steady bool) float64 {
+	ctx := context.Background()
+	f := newFixture(b, s, storageChecks)
+	f.base = time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
+	a := f.aggregator(Options{})
+	before := tableBytes(b, s)
+	checks := make([]int, storageChecks)
+	for i := range checks {
+		checks[i] = i
+	}
+	n := 0
+	for round := range storageRounds {
+		batch := f.round(round, all(probes.StateUp), checks...)
+		for i := range batch {
+			realistic(&batch[i], f.base.Add(time.Duration(round)*30*time.Second))
+		}
+		n += len(batch)
+		if steady {
+			process(b, a, batch)
+			continue
+		}
+		rows := make([]store.ResultRow, 0, len(batch))
+		for _, r := range batch {
+			row, err := resultRow(r, r.Produced, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows = append(rows, row)
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.InsertResults(ctx, rows)
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64(tableBytes(b, s)-before) / float64(n)
+}
+
+// realistic gives a fixture result the shape of a real HTTPS probe's:
+// two nodes, each with timings, a leaf with names and its chain.
+func realistic(r *pipeline.Result, at time.Time) {
+	// UUIDv7-shaped ids, as workers assign them: the id and the job id are
+	// a good part of a compact row.
+	h := fnv.New64a()
+	h.Write([]byte(r.ID))
+	x := h.Sum64()
+	r.ID = fmt.Sprintf("%08x-%04x-7%03x-8%03x-%012x", at.Unix(), x>>48, x>>36&0xfff, x>>24&0xfff, x&0xffffffffffff)
+	r.JobID = fmt.Sprintf("%08x-%04x-7%03x-9%03x-%012x", at.Unix(), x>>48, x>>36&0xfff, x>>24&0xfff, x&0xffffffffffff)
+	res := &r.Result
+	res.CheckedAt, res.URL = at, "https://api.example.org/health"
+	r.Produced = at
+	node := res.Nodes[0]
+	node.FinalURL = res.URL
+	node.Timings = probes.Timings{DNS: 3, Connect: 12, TLS: 31, TTFB: 58, Total: 61}
+	leaf := &node.TLS.Leaf
+	leaf.Subject, leaf.DNSNames, leaf.Source = "CN=api.example.org", []string{"api.example.org", "www.example.org"}, "presented"
+	leaf.Serial = "04a1f3c2d9e8b7a6c5d4e3f2a1b0c9d8e7f6"
+	leaf.SHA256 = fmt.Sprintf("%064x", r.CheckID)
+	leaf.DaysLeft = 61
+	node.TLS.Cipher = "TLS_AES_128_GCM_SHA256"
+	node.TLS.Chain = []probes.CertInfo{
+		{Subject: "CN=R11,O=Let's Encrypt,C=US", Issuer: "CN=ISRG Root X1,O=Internet Security Research Group,C=US",
+			Serial: "8a7d3e13d62f30ef2386bd29076b1c8b", SHA256: fmt.Sprintf("%064x", 11), NotBefore: leaf.NotBefore,
+			NotAfter: leaf.NotAfter.AddDate(1, 0, 0), DaysLeft: 426, Source: "presented"},
+		{Subject: "CN=ISRG Root X1,O=Internet Security Research Group,C=US", Issuer: "CN=ISRG Root X1,O=Internet Security Research Group,C=US",
+			Serial: "8210cfb0d240e3594463e0bb63828b00", SHA256: fmt.Sprintf("%064x", 1), NotBefore: leaf.NotBefore.AddDate(-10, 0, 0),
+			NotAfter: leaf.NotAfter.AddDate(9, 0, 0), DaysLeft: 3200, Source: "root"},
+	}
+	second := node
+	tls := *node.TLS
+	second.TLS, second.Address = &tls, "[2001:db8::7]:443"
+	res.Nodes = []probes.NodeResult{node, second}
+}
+
+// tableBytes is the size of check_results with its indexes.
+func tableBytes(b *testing.B, s *store.Store) int64 {
+	b.Helper()
+	query := `SELECT pg_total_relation_size('check_results')`
+	if s.Dialect() != store.Postgres {
+		query = `SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = 'check_results' OR name LIKE 'check_results_%'
+			OR name = 'sqlite_autoindex_check_results_1'`
+	}
+	var n int64
+	if err := s.DB().QueryRow(query).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
