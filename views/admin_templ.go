@@ -618,7 +618,7 @@ func adminHeader(n AdminNav, title string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</span> · <a href=\"/admin/\">Console</a> · <a href=\"/admin/incidents\">Incidents</a> · <a href=\"/admin/maintenance\">Maintenance</a> · <a href=\"/admin/subscribers\">Subscribers</a> · <a href=\"/admin/alerts\">Alerts</a> · <a href=\"/admin/deliveries\">Deliveries</a> · <a href=\"/admin/team\">Team</a> · <a href=\"/admin/audit\">Audit log</a></p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</span> · <a href=\"/admin/\">Console</a> · <a href=\"/admin/incidents\">Incidents</a> · <a href=\"/admin/maintenance\">Maintenance</a> · <a href=\"/admin/subscribers\">Subscribers</a> · <a href=\"/admin/alerts\">Alerts</a> · <a href=\"/admin/deliveries\">Deliveries</a> · <a href=\"/admin/team\">Team</a> · <a href=\"/admin/certificates\">Certificates</a> · <a href=\"/admin/audit\">Audit log</a></p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
