@@ -2,16 +2,14 @@ package probes
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/ohler55/ojg/oj"
 )
 
 // response is what the content assertions look at.
@@ -24,13 +22,19 @@ type response struct {
 	url       string
 }
 
-// assert runs every content assertion of p against r. It is pure: the same
-// response always yields the same problems.
-func (p *plan) assert(node string, r *response) []Problem {
+// assert runs every content assertion of p against r. The same response
+// always yields the same problems, unless the probe's deadline (ctx)
+// passes first: then the assertions stop where they are and a timeout
+// problem says so, next to the problems already found.
+func (p *plan) assert(ctx context.Context, node string, r *response) []Problem {
 	e := p.spec.Expect
 	var out []Problem
 	add := func(code Code, format string, args ...any) {
 		out = append(out, problemf(code, node, format, args...))
+	}
+	timedOut := func(what string) []Problem {
+		return append(out, problemf(CodeTimeout, node, "%s on %s: the %s did not finish within the %s timeout",
+			r.url, node, what, p.timeout))
 	}
 	capNote := ""
 	if r.truncated {
@@ -41,27 +45,50 @@ func (p *plan) assert(node string, r *response) []Problem {
 			r.url, r.status, http.StatusText(r.status), node, e.Status)
 	}
 	for _, s := range e.BodyContains {
+		if ctx.Err() != nil {
+			return timedOut("body assertions")
+		}
 		if !bytes.Contains(r.body, []byte(s)) {
 			add(CodeBodyMismatch, "body of %s on %s does not contain %q%s", r.url, node, s, capNote)
 		}
 	}
 	for _, s := range e.BodyNotContains {
+		if ctx.Err() != nil {
+			return timedOut("body assertions")
+		}
 		if i := bytes.Index(r.body, []byte(s)); i >= 0 && s != "" {
 			add(CodeBodyMismatch, "body of %s on %s contains %q: %q", r.url, node, s, excerpt(r.body, i, len(s)))
 		}
 	}
-	if p.bodyRe != nil && !p.bodyRe.Match(r.body) {
-		add(CodeBodyMismatch, "body of %s on %s does not match /%s/%s", r.url, node, p.bodyRe, capNote)
+	if p.bodyRe != nil {
+		ok, err := matchBody(ctx, p.bodyRe, r.body[:min(int64(len(r.body)), p.bodyCap)])
+		if err != nil {
+			return timedOut("body regex")
+		}
+		if !ok {
+			add(CodeBodyMismatch, "body of %s on %s does not match /%s/%s", r.url, node, p.bodyRe, capNote)
+		}
 	}
 	if len(p.jsonChecks) > 0 {
-		out = append(out, p.assertJSON(node, r, capNote)...)
+		problems, err := p.assertJSON(ctx, node, r, capNote)
+		out = append(out, problems...)
+		if err != nil {
+			return timedOut("JSON assertions")
+		}
 	}
 	for _, hc := range p.headerChecks {
-		if msg := hc.check(r.header); msg != "" {
+		msg, err := hc.check(ctx, r.header)
+		if err != nil {
+			return timedOut("header assertions")
+		}
+		if msg != "" {
 			add(CodeHeaderMismatch, "%s on %s: %s", r.url, node, msg)
 		}
 	}
 	if e.Image {
+		if ctx.Err() != nil {
+			return timedOut("image check")
+		}
 		if err := checkImage(r.body, r.header.Get("Content-Type")); err != nil {
 			add(CodeImageInvalid, "%s on %s is not a valid image: %v%s", r.url, node, err, capNote)
 		}
@@ -72,89 +99,27 @@ func (p *plan) assert(node string, r *response) []Problem {
 	return out
 }
 
-func (p *plan) assertJSON(node string, r *response, capNote string) []Problem {
-	data, err := oj.Parse(r.body)
-	if err != nil {
-		return []Problem{problemf(CodeJSONMismatch, node, "body of %s on %s is not JSON (%s): %v%s",
-			r.url, node, r.header.Get("Content-Type"), err, capNote)}
-	}
-	var out []Problem
-	for _, jc := range p.jsonChecks {
-		got := jc.expr.Get(data)
-		switch {
-		case len(got) == 0:
-			out = append(out, problemf(CodeJSONMismatch, node, "%s on %s: %s not found in the JSON body, expected %s",
-				r.url, node, jc.path, jsonText(jc.want)))
-		case !slices.ContainsFunc(got, func(v any) bool { return JSONEqual(v, jc.want) }):
-			out = append(out, problemf(CodeJSONMismatch, node, "%s on %s: %s is %s, expected %s",
-				r.url, node, jc.path, jsonText(got[0]), jsonText(jc.want)))
-		}
-	}
-	return out
-}
-
-// JSONEqual compares a value found in a JSON body with an expected value
-// from a spec. Numbers compare numerically whatever their Go type, and an
-// expected string also matches the JSON text of a scalar (so the CLI's
-// --json-path '$.count=3' matches 3 and "3").
-func JSONEqual(got, want any) bool {
-	if g, ok := toFloat(got); ok {
-		if w, ok := toFloat(want); ok {
-			return g == w
-		}
-	}
-	if ws, ok := want.(string); ok {
-		if gs, ok := got.(string); ok {
-			return gs == ws
-		}
-		switch got.(type) {
-		case bool, nil, int64, float64, int:
-			return jsonText(got) == ws
-		}
-		return false
-	}
-	return jsonText(got) == jsonText(want)
-}
-
-func toFloat(v any) (float64, bool) {
-	switch v := v.(type) {
-	case int:
-		return float64(v), true
-	case int64:
-		return float64(v), true
-	case uint64:
-		return float64(v), true
-	case float64:
-		return v, !math.IsNaN(v)
-	case json.Number:
-		f, err := v.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
-
-func jsonText(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	if len(b) > 120 {
-		return string(b[:117]) + "..."
-	}
-	return string(b)
-}
-
-func (hc headerCheck) check(h http.Header) string {
+// check returns what is wrong with the header, or "". A /regex/ runs like
+// the body regex, under the probe's deadline (ctx's error when it passed).
+func (hc headerCheck) check(ctx context.Context, h http.Header) (string, error) {
 	values := h.Values(hc.name)
 	if len(values) == 0 {
-		return fmt.Sprintf("header %s is missing, expected %q", http.CanonicalHeaderKey(hc.name), hc.want)
+		return fmt.Sprintf("header %s is missing, expected %q", http.CanonicalHeaderKey(hc.name), hc.want), nil
 	}
 	for _, v := range values {
-		if hc.re != nil && hc.re.MatchString(v) || hc.re == nil && strings.TrimSpace(v) == hc.want {
-			return ""
+		if hc.re == nil && strings.TrimSpace(v) == hc.want {
+			return "", nil
+		}
+		if hc.re == nil {
+			continue
+		}
+		ok, err := matchBody(ctx, hc.re, []byte(v))
+		if ok || err != nil {
+			return "", err
 		}
 	}
-	return fmt.Sprintf("header %s is %q, expected %q", http.CanonicalHeaderKey(hc.name), strings.Join(values, ", "), hc.want)
+	return fmt.Sprintf("header %s is %q, expected %q", http.CanonicalHeaderKey(hc.name),
+		truncateUTF8(strings.Join(values, ", "), excerptLimit), hc.want), nil
 }
 
 // ParseJSONAssertion splits the CLI's --json-path 'PATH=VALUE'. VALUE is

@@ -121,6 +121,10 @@ func (pr *Prober) Run(ctx context.Context, spec Spec) Result {
 		res.State, res.Error = StateUnknown, err.Error()
 		return res
 	}
+	// The check's timeout covers the whole probe: DNS, every node's
+	// request and body, TLS judgement and the content assertions.
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
 	addrs, dnsTook, dnsProblem := pr.resolveNodes(ctx, p)
 	if dnsProblem != nil {
 		res.Problems = append(res.Problems, *dnsProblem)
@@ -208,7 +212,7 @@ func (pr *Prober) probeNode(ctx context.Context, p *plan, node netip.AddrPort, d
 		nr.Problems = append(nr.Problems, problemf(CodeStatusUnexpected, addr,
 			"%s on %s still redirected after %d redirects (last to %s)", p.url, addr, p.maxRedirects, resp.url))
 	}
-	nr.Problems = append(nr.Problems, p.assert(addr, resp)...)
+	nr.Problems = append(nr.Problems, p.assert(ctx, addr, resp)...)
 	return nr
 }
 

@@ -35,7 +35,8 @@ type Spec struct {
 	TLS TLSSpec `json:"tls,omitzero" yaml:"tls,omitempty"`
 	// Expect holds content assertions (`expect:` in the configuration file).
 	Expect Expect `json:"expect,omitzero" yaml:"expect,omitempty"`
-	// Timeout bounds the whole probe of one node, redirects included (default 10s).
+	// Timeout bounds the whole probe (default 10s): DNS, every node's
+	// request with its redirects, TLS judgement and the content assertions.
 	Timeout Duration `json:"timeout,omitzero" yaml:"timeout,omitempty"`
 	// BodyCap is how many body bytes are read at most (default 1 MiB).
 	BodyCap int64 `json:"body_cap,omitempty" yaml:"body_cap,omitempty"`

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -275,6 +276,6 @@ func FuzzParseJSONAssertion(f *testing.F) {
 		if err != nil {
 			t.Fatalf("ParseJSONAssertion accepted %q but Validate refused it: %v", s, err)
 		}
-		p.assert("n", &response{status: 200, body: body, header: map[string][]string{}})
+		p.assert(context.Background(), "n", &response{status: 200, body: body, header: map[string][]string{}})
 	})
 }
