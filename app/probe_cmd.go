@@ -62,7 +62,7 @@ func runProbe(ctx context.Context, cfg config.Config, opts worker.Options, log *
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.Handle("GET /healthz", workerHealth(w))
 	mux.Handle("GET /metrics", web.MetricsHandler(reg, cfg.MetricsToken))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -86,4 +86,17 @@ func runProbe(ctx context.Context, cfg config.Config, opts worker.Options, log *
 		return srv.Shutdown(shutdownCtx)
 	})
 	return g.Wait()
+}
+
+// workerHealth answers /healthz of a probe worker: 503 with the reason
+// while the worker is not healthy (its slots' worth of probes stuck past
+// their deadline), so that the platform restarts it.
+func workerHealth(w interface{ Healthy() error }) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		if err := w.Healthy(); err != nil {
+			http.Error(rw, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(rw, "ok")
+	})
 }

@@ -19,8 +19,8 @@ const maxBackoff = 2 * time.Second
 // fetchLoop reads jobs while there are free slots, and starts one goroutine
 // per job, until ctx ends. Slots are taken before reading, so the worker
 // never holds jobs it cannot start: they stay with the stream, for an idle
-// peer.
-func (w *Worker) fetchLoop(ctx context.Context, running *sync.WaitGroup) {
+// peer. The job goroutines return by the time drain ends.
+func (w *Worker) fetchLoop(ctx, drain context.Context, running *sync.WaitGroup) {
 	slots := make(chan struct{}, w.opts.Concurrency)
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
@@ -28,6 +28,12 @@ func (w *Worker) fetchLoop(ctx context.Context, running *sync.WaitGroup) {
 			// The bus is down or slow: results are waiting. Reading more
 			// jobs now could reclaim our own pending ones; publish first.
 			w.out.waitReady(ctx, w.opts.Concurrency)
+			continue
+		}
+		if w.overdue.Load() >= int64(w.opts.Concurrency) {
+			// As many abandoned probes still run as there are slots: more
+			// jobs would only pile up more goroutines. Healthy says so.
+			sleep(ctx, w.opts.Block)
 			continue
 		}
 		// Take one slot (waiting for it), then every other free one.
@@ -55,7 +61,7 @@ func (w *Worker) fetchLoop(ctx context.Context, running *sync.WaitGroup) {
 			go func() {
 				defer running.Done()
 				defer func() { <-slots }()
-				w.handle(ctx, m)
+				w.handle(drain, m)
 			}()
 		}
 		if err != nil && ctx.Err() == nil {
@@ -94,33 +100,32 @@ func (w *Worker) read(ctx context.Context, n int) ([]bus.Message, error) {
 }
 
 // handle runs one job and hands its result to the outbox. A malformed job
-// or one past its deadline is acknowledged without running.
-func (w *Worker) handle(ctx context.Context, m bus.Message) {
+// or one past its deadline is acknowledged without running. It returns by
+// the time drain ends, leaving the job pending if its probe has not
+// returned by then.
+func (w *Worker) handle(drain context.Context, m bus.Message) {
 	job, err := pipeline.DecodeJob(m.Payload)
 	if err != nil {
 		w.metrics.malformed.Inc()
 		w.log.Warn("malformed job dropped", slog.String("stream", m.Stream), slog.String("entry", m.ID), slog.Any("error", err))
-		w.ackNow(ctx, m)
+		w.ackNow(drain, m)
 		return
 	}
 	if !time.Now().Before(job.Deadline) {
 		w.metrics.droppedLate.Inc()
 		w.log.Debug("late job dropped", slog.String("job_id", job.ID), slog.Int64("check_id", job.CheckID),
 			slog.Time("deadline", job.Deadline))
-		w.ackNow(ctx, m)
+		w.ackNow(drain, m)
 		return
 	}
 	// Only the operator opens the SSRF guard (Options.AllowPrivate, from
 	// PHAROS_ALLOW_PRIVATE_TARGETS). A job's spec comes from tenant-written
 	// configuration, so its own switch is ignored.
 	job.Spec.AllowPrivate = false
-	w.metrics.inFlight.Inc()
-	// A probe in flight when the worker stops is finished, bounded by its
-	// own timeout (and MaxProbeTime), rather than thrown away.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.MaxProbeTime)
-	res := w.prober.Run(pctx, job.Spec)
-	cancel()
-	w.metrics.inFlight.Dec()
+	res, ok := w.probe(drain, job)
+	if !ok {
+		return // the worker stopped before the probe returned: the job stays pending
+	}
 	w.metrics.jobsRun.Inc()
 
 	id, err := uuid.NewV7()
@@ -148,7 +153,7 @@ func (w *Worker) handle(ctx context.Context, m bus.Message) {
 // ackNow acknowledges a job that produced no result. On failure the job is
 // redelivered later and judged again, which is harmless.
 func (w *Worker) ackNow(ctx context.Context, m bus.Message) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.BusTimeout)
+	actx, cancel := context.WithTimeout(ctx, w.opts.BusTimeout)
 	defer cancel()
 	if err := w.bus.Ack(actx, m.Stream, pipeline.ProbersGroup, m.ID); err != nil && !errors.Is(err, bus.ErrClosed) {
 		w.metrics.busErrors.Inc()

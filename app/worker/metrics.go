@@ -18,6 +18,8 @@ type metrics struct {
 	bufferDropped prometheus.Counter
 	publishErrors prometheus.Counter
 	busErrors     prometheus.Counter
+	overdue       prometheus.Counter
+	pastDeadline  prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
@@ -38,13 +40,17 @@ func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
 		bufferDropped: counter("pharos_worker_results_dropped_total", "Buffered results dropped, oldest first, because the buffer was full."),
 		publishErrors: counter("pharos_worker_publish_errors_total", "Failed attempts to publish results (the results stay buffered)."),
 		busErrors:     counter("pharos_worker_bus_errors_total", "Failed job reads and acknowledgements."),
+		overdue: counter("pharos_worker_probes_overdue_total",
+			"Probes abandoned after their timeout plus grace: a timeout result was recorded and the slot freed."),
+		pastDeadline: gauge("pharos_worker_probes_past_deadline",
+			"Abandoned probes still running past their timeout plus grace; /healthz fails above half the slots."),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	var errs []error
 	for _, c := range []prometheus.Collector{m.inFlight, m.jobsRun, m.droppedLate, m.malformed, m.published,
-		m.buffered, m.bufferDropped, m.publishErrors, m.busErrors} {
+		m.buffered, m.bufferDropped, m.publishErrors, m.busErrors, m.overdue, m.pastDeadline} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}

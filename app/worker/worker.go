@@ -14,6 +14,14 @@
 // holds and keeps their results in memory (up to Options.BufferSize, oldest
 // dropped first), then publishes them in order when the bus answers again.
 // Every bus call has a timeout, so nothing blocks forever.
+//
+// No probe holds a slot past its deadline (the spec's timeout, at most
+// Options.MaxProbeTime) plus Options.ProbeGrace: a probe that has not
+// returned by then is abandoned with a timeout result and its slot freed.
+// Go cannot stop a goroutine, so the abandoned probe runs on until it
+// returns; while more than half a worker's slots' worth of probes are in
+// that state, Healthy reports it, so that the platform restarts the
+// process, and while as many as its slots are, it reads no more jobs.
 package worker
 
 import (
@@ -22,6 +30,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +49,7 @@ const (
 	DefaultBlock        = 500 * time.Millisecond
 	DefaultDrainTimeout = 10 * time.Second
 	DefaultMaxProbeTime = 2 * time.Minute
+	DefaultProbeGrace   = 5 * time.Second
 )
 
 // Prober runs one probe; *probes.Prober implements it. Tests inject their
@@ -76,11 +86,16 @@ type Options struct {
 	// Block is how long one read waits for new jobs (default 500ms). It is
 	// also the longest a run-now job waits behind an idle read.
 	Block time.Duration
-	// DrainTimeout bounds how long Run keeps publishing buffered results
-	// after ctx ends (default 10s).
+	// DrainTimeout bounds how long Run takes to return once ctx ends
+	// (default 10s): probes in flight may finish and results are published
+	// until then; jobs without a published result stay pending, for
+	// another worker to reclaim.
 	DrainTimeout time.Duration
 	// MaxProbeTime bounds one probe whatever its spec says (default 2m).
 	MaxProbeTime time.Duration
+	// ProbeGrace is how long past its deadline a probe may hold its slot
+	// before the worker abandons it with a timeout result (default 5s).
+	ProbeGrace time.Duration
 	// Logger (default: discarded) and Registerer (default: none) receive
 	// the worker's logs and metrics.
 	Logger     *slog.Logger
@@ -97,6 +112,11 @@ type Worker struct {
 	metrics *metrics
 	out     *outbox
 	streams []string // run-now first
+
+	// overdue counts the abandoned probes still running (past their
+	// deadline and grace); probing counts every probe still running.
+	overdue atomic.Int64
+	probing atomic.Int64
 }
 
 // New returns a worker of opts.Region reading and writing b.
@@ -153,6 +173,9 @@ func withDefaults(o Options) Options {
 	if o.MaxProbeTime <= 0 {
 		o.MaxProbeTime = DefaultMaxProbeTime
 	}
+	if o.ProbeGrace <= 0 {
+		o.ProbeGrace = DefaultProbeGrace
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -163,8 +186,8 @@ func withDefaults(o Options) Options {
 func (w *Worker) Consumer() string { return w.opts.Consumer }
 
 // Run reads and runs jobs until ctx ends. Then it stops reading, lets the
-// probes in flight finish (each bounded by its timeout), publishes what it
-// can within Options.DrainTimeout and returns nil. Jobs it did not finish
+// probes in flight finish and publishes their results, and returns nil
+// within Options.DrainTimeout, stuck probes or not. Jobs it did not finish
 // stay unacknowledged, for another worker to reclaim.
 func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("probe worker started", slog.Int("concurrency", w.opts.Concurrency), slog.Int("shards", w.opts.Shards))
@@ -175,23 +198,41 @@ func (w *Worker) Run(ctx context.Context) error {
 		defer close(flushed)
 		w.flushLoop(flushCtx)
 	}()
+	// drain ends DrainTimeout after ctx: job handlers stop waiting for
+	// their probes and the bus, and the flusher stops.
+	drain, endDrain := context.WithCancel(context.WithoutCancel(ctx))
+	defer endDrain()
+	stopDrainTimer := context.AfterFunc(ctx, func() { time.AfterFunc(w.opts.DrainTimeout, endDrain) })
+	defer stopDrainTimer()
 
 	var running sync.WaitGroup
-	w.fetchLoop(ctx, &running)
-	running.Wait()
+	w.fetchLoop(ctx, drain, &running)
+	running.Wait() // every handler returns by the drain deadline
 
 	w.out.close() // the flusher returns once the buffer is empty
-	timer := time.NewTimer(w.opts.DrainTimeout)
-	defer timer.Stop()
 	select {
 	case <-flushed:
-	case <-timer.C:
+	case <-drain.Done():
 		stopFlush()
 		<-flushed
 	}
 	if n := w.out.len(); n > 0 {
 		w.log.Warn("probe worker stopped with unpublished results; their jobs will be reclaimed", slog.Int("results", n))
 	}
+	if n := w.probing.Load(); n > 0 {
+		w.log.Warn("probe worker stopped with probes still running; their jobs will be reclaimed", slog.Int64("probes", n))
+	}
 	w.log.Info("probe worker stopped")
+	return nil
+}
+
+// Healthy returns nil while the worker can do its work, and an error
+// saying why not once more than half its slots' worth of probes run on
+// past their deadline and grace: each burns a CPU that healthy checks
+// need, and only a restart stops them.
+func (w *Worker) Healthy() error {
+	if n := w.overdue.Load(); 2*n > int64(w.opts.Concurrency) {
+		return fmt.Errorf("worker: %d probes still running past their deadline, of %d slots", n, w.opts.Concurrency)
+	}
 	return nil
 }
