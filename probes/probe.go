@@ -15,7 +15,7 @@
 //	res := probes.New(probes.Options{}).Run(ctx, spec)
 //
 // Configuration files: a check's `expect:`, `tls:`, `nodes:` and `timeout:`
-// keys decode directly into Spec with gopkg.in/yaml.v3 (the YAML and JSON
+// keys decode directly into Spec with go.yaml.in/yaml/v3 (the YAML and JSON
 // keys are those of DESIGN §7); turn `tls.ca` into PEM with ResolveCA and call
 // Spec.Validate, which reports every bad field with its key path.
 //

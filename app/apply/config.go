@@ -9,7 +9,7 @@ import (
 
 	"pharos/app/store"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // config is a configuration file read and validated: what the page should
