@@ -10,8 +10,7 @@ import (
 )
 
 // Compact steady results (issue 15): most results repeat the one before —
-// the same state, no problems, the same nodes serving the same
-// certificates. Such a result is stored without its full JSON
+// the same state, no problems, the same certificates on the nodes. Such a result is stored without its full JSON
 // (store.ResultRow.Compact): check, region, time, state and duration are
 // all the rollups, charts and state history read. Full detail is kept for
 // every result with problems, for the first result after any change, and
@@ -31,17 +30,17 @@ type steadyKey struct {
 type steadyPrev struct {
 	at    time.Time
 	state string
-	clean bool              // no problems on the check or any node
-	nodes map[string]string // node address → state
+	clean bool // no problems (a result's problems include its nodes')
 }
 
 // steadyResults returns the ids of the results (ordered as prepare orders
-// them) to store compactly, judged against the latest state per check ×
-// region × node stored before the batch and the certificates last observed
-// (certs, from noteIssuerChanges), then against the batch's own earlier
-// results.
+// them) to store compactly, judged against the latest whole-check state
+// per check × region stored before the batch and the certificates last
+// observed per node (certs, from noteIssuerChanges: a new node serving
+// TLS, or a renewed certificate, is a change), then against the batch's own
+// earlier results.
 func steadyResults(ctx context.Context, tx *store.Tx, results []pipeline.Result, certs map[store.CertKey]store.CertSeen) (map[string]bool, error) {
-	latest, err := tx.LatestForChecks(ctx, orgChecks(results))
+	latest, err := tx.WholeLatestForChecks(ctx, orgChecks(results))
 	if err != nil {
 		return nil, err
 	}
@@ -50,26 +49,10 @@ func steadyResults(ctx context.Context, tx *store.Tx, results []pipeline.Result,
 
 // judgeSteady is steadyResults' decision, over values.
 func judgeSteady(latest []store.Latest, results []pipeline.Result, certs map[store.CertKey]store.CertSeen) map[string]bool {
-	prev := map[steadyKey]steadyPrev{}
+	prev := make(map[steadyKey]steadyPrev, len(latest))
 	for _, l := range latest {
 		if l.Node == "" {
-			prev[steadyKey{l.CheckID, l.Region}] = steadyPrev{at: l.CheckedAt, state: l.State, clean: noProblems(l.Problems), nodes: map[string]string{}}
-		}
-	}
-	// A node row belongs to the previous result when the same result wrote
-	// it; rows of nodes no longer served are older.
-	whole := map[steadyKey]string{}
-	for _, l := range latest {
-		if l.Node == "" {
-			whole[steadyKey{l.CheckID, l.Region}] = l.ResultID
-		}
-	}
-	for _, l := range latest {
-		k := steadyKey{l.CheckID, l.Region}
-		if p, ok := prev[k]; ok && l.Node != "" && l.ResultID == whole[k] {
-			p.nodes[l.Node] = l.State
-			p.clean = p.clean && noProblems(l.Problems)
-			prev[k] = p
+			prev[steadyKey{l.CheckID, l.Region}] = steadyPrev{at: l.CheckedAt, state: l.State, clean: noProblems(l.Problems)}
 		}
 	}
 	fingerprints := make(map[store.CertKey]string, len(certs))
@@ -84,14 +67,12 @@ func judgeSteady(latest []store.Latest, results []pipeline.Result, certs map[sto
 		if ok && !at.After(p.at) {
 			continue // late or repeated: kept whole, and the state stays
 		}
-		cur := steadyPrev{at: at, state: stateOf(r), clean: len(r.Result.Problems) == 0 && r.Result.Error == "",
-			nodes: make(map[string]string, len(r.Result.Nodes))}
+		cur := steadyPrev{at: at, state: stateOf(r), clean: len(r.Result.Problems) == 0 && r.Result.Error == ""}
 		sameCerts := true
 		for _, n := range r.Result.Nodes {
 			if n.Address == "" {
 				continue
 			}
-			cur.nodes[n.Address] = stateOrUnknown(string(n.State))
 			cur.clean = cur.clean && len(n.Problems) == 0
 			if n.TLS != nil && n.TLS.Leaf.SHA256 != "" {
 				ck := store.CertKey{CheckID: r.CheckID, Region: r.Region, Node: n.Address}
@@ -99,7 +80,7 @@ func judgeSteady(latest []store.Latest, results []pipeline.Result, certs map[sto
 				fingerprints[ck] = n.TLS.Leaf.SHA256
 			}
 		}
-		if ok && sameCerts && cur.clean && p.clean && cur.state == p.state && sameNodes(cur.nodes, p.nodes) &&
+		if ok && sameCerts && cur.clean && p.clean && cur.state == p.state &&
 			at.Truncate(fullEvery).Equal(p.at.Truncate(fullEvery)) {
 			steady[r.ID] = true
 		}
@@ -118,15 +99,3 @@ func stateOrUnknown(s string) string {
 }
 
 func noProblems(b []byte) bool { return len(b) == 0 || string(b) == "[]" || string(b) == "null" }
-
-func sameNodes(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}

@@ -162,11 +162,22 @@ func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whol
 // LatestForChecks returns every latest row of the given checks
 // (organisation id → check ids).
 func (tx *Tx) LatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Latest, error) {
+	return tx.latestForChecks(ctx, ids, "")
+}
+
+// WholeLatestForChecks returns the whole-check rows (node "") of the given
+// checks: what the aggregator compares a new result with to decide
+// whether it is steady.
+func (tx *Tx) WholeLatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Latest, error) {
+	return tx.latestForChecks(ctx, ids, " AND node = ''")
+}
+
+func (tx *Tx) latestForChecks(ctx context.Context, ids map[int64][]int64, filter string) ([]Latest, error) {
 	var out []Latest
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
 		in, args := tx.s.anyOf("check_id", orgID, chunk)
 		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT org_id, check_id, region, node, state, result_id, streak, checked_at, problems
-			FROM check_latest WHERE org_id = ? AND `+in), args...)
+			FROM check_latest WHERE org_id = ? AND `+in+filter), args...)
 		if err != nil {
 			return err
 		}
