@@ -19,7 +19,8 @@ import (
 // result: "whole" stores every result with its JSON (as before compaction),
 // "steady" goes through ProcessBatch, which keeps one full result per check
 // × region per hour. PostgreSQL: pg_total_relation_size (heap, TOAST and
-// indexes); SQLite: the pages of the table and its indexes (dbstat).
+// indexes); SQLite: the pages of the table and its indexes (dbstat), and
+// the growth of the whole file (file-B/result).
 //
 //	go test -run '^$' -bench StoredBytesPerResult -benchtime 1x ./app/aggregate/
 func BenchmarkStoredBytesPerResult(b *testing.B) {
@@ -33,7 +34,11 @@ func BenchmarkStoredBytesPerResult(b *testing.B) {
 					} else {
 						s = storetest.Postgres(b)
 					}
-					b.ReportMetric(storedBytesPerResult(b, s, mode == "steady"), "B/result")
+					table, file := storedBytesPerResult(b, s, mode == "steady")
+					b.ReportMetric(table, "B/result")
+					if file > 0 {
+						b.ReportMetric(file, "file-B/result")
+					}
 				}
 			})
 		}
@@ -45,12 +50,14 @@ const (
 	storageRounds = 120 // an hour at 30 s
 )
 
-func storedBytesPerResult(b *testing.B, s *store.Store, steady bool) float64 {
+// storedBytesPerResult returns the growth of check_results per result and,
+// on SQLite, of the whole database file (every table, after a checkpoint).
+func storedBytesPerResult(b *testing.B, s *store.Store, steady bool) (table, file float64) {
 	ctx := context.Background()
 	f := newFixture(b, s, storageChecks)
 	f.base = time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
 	a := f.aggregator(Options{})
-	before := tableBytes(b, s)
+	before, fileBefore := tableBytes(b, s), fileBytes(b, s)
 	checks := make([]int, storageChecks)
 	for i := range checks {
 		checks[i] = i
@@ -81,7 +88,32 @@ func storedBytesPerResult(b *testing.B, s *store.Store, steady bool) float64 {
 			b.Fatal(err)
 		}
 	}
-	return float64(tableBytes(b, s)-before) / float64(n)
+	table = float64(tableBytes(b, s)-before) / float64(n)
+	if fileBefore > 0 {
+		file = float64(fileBytes(b, s)-fileBefore) / float64(n)
+	}
+	return table, file
+}
+
+// fileBytes is the size of a SQLite database once its WAL is checkpointed
+// (0 on PostgreSQL).
+func fileBytes(b *testing.B, s *store.Store) int64 {
+	b.Helper()
+	if s.Dialect() == store.Postgres {
+		return 0
+	}
+	var busy, log, done int
+	if err := s.DB().QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done); err != nil {
+		b.Fatal(err)
+	}
+	var pages, size int64
+	if err := s.DB().QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.DB().QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+		b.Fatal(err)
+	}
+	return pages * size
 }
 
 // realistic gives a fixture result the shape of a real HTTPS probe's:
