@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"pharos/app/config"
+	"pharos/app/pipeline"
 	"pharos/app/web"
 	"pharos/app/worker"
 )
@@ -40,7 +41,7 @@ func probeCommand(ctx context.Context, args []string, env Env) int {
 	}
 	log := newLogger(env).With(slog.String("region", cfg.Region))
 	if err := runProbe(ctx, cfg, worker.Options{
-		Region: cfg.Region, Shards: ResultShards, Concurrency: concurrency,
+		Region: cfg.Region, Shards: pipeline.Shards, Concurrency: concurrency,
 		AllowPrivate: cfg.AllowPrivateTargets, Logger: log,
 	}, log); err != nil {
 		log.Error("probe worker stopped", slog.Any("error", err))

@@ -18,6 +18,7 @@ import (
 	"pharos/app/config"
 	"pharos/app/housekeep"
 	"pharos/app/notify"
+	"pharos/app/pipeline"
 	"pharos/app/schedule"
 	"pharos/app/store"
 	"pharos/app/web"
@@ -110,7 +111,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	// role runs the schedule.
 	var sch *schedule.Scheduler
 	if roles["scheduler"] || roles["web"] {
-		if sch, err = schedule.New(st, b, schedule.Options{Shards: ResultShards, Logger: log, Registerer: reg}); err != nil {
+		if sch, err = schedule.New(st, b, schedule.Options{Shards: pipeline.Shards, Logger: log, Registerer: reg}); err != nil {
 			return err
 		}
 	}
@@ -158,7 +159,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	}
 	if roles["probe"] {
 		w, err := worker.New(b, worker.Options{
-			Region: cfg.Region, Shards: ResultShards, AllowPrivate: cfg.AllowPrivateTargets,
+			Region: cfg.Region, Shards: pipeline.Shards, AllowPrivate: cfg.AllowPrivateTargets,
 			Logger: log, Registerer: reg,
 		})
 		if err != nil {
@@ -167,7 +168,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		run = append(run, w)
 	}
 	if roles["aggregator"] {
-		aggOpts := aggregate.Options{Shards: ResultShards, Logger: log, Registerer: reg}
+		aggOpts := aggregate.Options{Shards: pipeline.Shards, Logger: log, Registerer: reg}
 		if rb, ok := b.(*bus.RedisBus); ok {
 			// Latest state per check × region × node, for readers that
 			// should not query the database (DESIGN §3 step 2).
@@ -223,10 +224,6 @@ func announce(ctx context.Context, srv *web.Server, cfg config.Config, st *store
 	}
 	fmt.Fprintf(env.Stdout, "Pharos is running at %s/\n", strings.TrimSuffix(base, "/"))
 }
-
-// ResultShards is the number of result streams. Workers and aggregators
-// must agree on it, so it is a constant of the deployment, not a setting.
-const ResultShards = 8
 
 // newRegistry returns the process's metrics registry: the Go runtime and
 // process collectors, to which each role adds its own series.

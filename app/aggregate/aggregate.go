@@ -24,6 +24,7 @@ import (
 
 	"pharos/app/bus"
 	"pharos/app/incident"
+	"pharos/app/pipeline"
 	"pharos/app/store"
 )
 
@@ -50,7 +51,7 @@ var (
 
 // Defaults of Options.
 const (
-	DefaultShards        = 8
+	DefaultShards        = pipeline.Shards
 	DefaultBatchSize     = 500
 	DefaultBatchWait     = 50 * time.Millisecond
 	DefaultLockTTL       = 15 * time.Second

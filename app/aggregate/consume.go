@@ -23,7 +23,7 @@ func (a *Aggregator) consumeShard(ctx context.Context, shard int) {
 				return
 			}
 			a.log.Warn("consume results", slog.String("stream", stream), slog.Any("error", err))
-			sleep(ctx, time.Second)
+			pipeline.Sleep(ctx, time.Second)
 			continue
 		}
 		if len(msgs) > 0 {
@@ -93,7 +93,7 @@ func (a *Aggregator) handle(ctx context.Context, stream string, msgs []bus.Messa
 			return
 		}
 		a.log.Warn("batch failed, retrying", slog.String("stream", stream), slog.Int("attempt", attempt), slog.Any("error", err))
-		sleep(ctx, backoff)
+		pipeline.Sleep(ctx, backoff)
 		backoff *= 2
 	}
 	if a.beforeAck != nil && !a.beforeAck() {
@@ -110,14 +110,5 @@ func (a *Aggregator) ack(ctx context.Context, stream string, ids []string) {
 	if err := a.bus.Ack(actx, stream, pipeline.AggregatorsGroup, ids...); err != nil {
 		// Redelivery is harmless: the results are stored once.
 		a.log.Warn("ack results", slog.String("stream", stream), slog.Int("entries", len(ids)), slog.Any("error", err))
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

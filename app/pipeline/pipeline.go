@@ -6,6 +6,7 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,6 +87,12 @@ const (
 	AggregatorsGroup = "aggregators"
 )
 
+// Shards is the number of result streams. Workers, aggregators and the
+// scheduler must agree on it: a worker writes a check's results to
+// Shard(id, Shards), which exactly one aggregator reads. This is its one
+// definition.
+const Shards = 8
+
 // Shard maps a check to its result shard: all results of one check go to one
 // shard, so one aggregator sees a check's rounds in order.
 func Shard(checkID int64, shards int) int {
@@ -164,4 +171,17 @@ func DecodeResult(b []byte) (Result, error) {
 		return Result{}, errors.New("pipeline: result without id, check or region")
 	}
 	return r, nil
+}
+
+// Sleep waits for d or until ctx ends, and reports whether the whole
+// duration passed: the one backoff and polling pause of every role.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -129,7 +129,7 @@ func liveWorker(t *testing.T, b bus.Streams, stream, consumer string) (stop func
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for sleep(ctx, 50*time.Millisecond) {
+		for pipeline.Sleep(ctx, 50*time.Millisecond) {
 			if _, err := b.Publish(ctx, stream, []byte(`{}`)); err != nil {
 				if ctx.Err() == nil {
 					t.Errorf("%s: publish: %v", consumer, err)

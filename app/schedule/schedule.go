@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pharos/app/bus"
+	"pharos/app/pipeline"
 	"pharos/app/store"
 )
 
@@ -40,7 +41,7 @@ const (
 	DefaultRefresh        = 2 * time.Second
 	DefaultPublishers     = 16
 	DefaultPublishTimeout = 5 * time.Second
-	DefaultShards         = 8
+	DefaultShards         = pipeline.Shards
 	DefaultPruneInterval  = time.Minute
 	DefaultConsumerIdle   = 10 * time.Minute
 	DefaultStatsInterval  = 5 * time.Second
@@ -199,7 +200,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				return nil
 			}
 		}
-		if !sleep(ctx, retry) {
+		if !pipeline.Sleep(ctx, retry) {
 			return nil
 		}
 	}
@@ -224,17 +225,5 @@ func (s *Scheduler) release(lease bus.Lease) {
 	defer cancel()
 	if err := lease.Release(ctx); err != nil && !errors.Is(err, bus.ErrClosed) {
 		s.log.Warn("release leader lock", slog.Any("error", err))
-	}
-}
-
-// sleep waits d; it reports false when ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pharos/app/bus"
+	"pharos/app/pipeline"
 	"pharos/app/store"
 )
 
@@ -137,7 +138,7 @@ func (t *term) renewLoop(ctx context.Context, end context.CancelCauseFunc) {
 		return
 	}
 	ttl := t.s.opts.LockTTL
-	for sleep(ctx, ttl/3) {
+	for pipeline.Sleep(ctx, ttl/3) {
 		start := time.Now()
 		rctx, cancel := context.WithTimeout(ctx, ttl/3)
 		ok, err := t.lease.Renew(rctx)
@@ -179,7 +180,7 @@ func (t *term) load(ctx context.Context) (string, []store.Check, error) {
 // when it changed.
 func (t *term) loadLoop(ctx context.Context, out chan<- []store.Check) {
 	version := t.version
-	for sleep(ctx, t.s.opts.Refresh) {
+	for pipeline.Sleep(ctx, t.s.opts.Refresh) {
 		vctx, cancel := context.WithTimeout(ctx, t.s.opts.PublishTimeout)
 		v, err := t.s.catalog.ChecksVersion(vctx)
 		cancel()

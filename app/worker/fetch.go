@@ -33,7 +33,7 @@ func (w *Worker) fetchLoop(ctx, drain context.Context, running *sync.WaitGroup) 
 		if w.overdue.Load() >= int64(w.opts.Concurrency) {
 			// As many abandoned probes still run as there are slots: more
 			// jobs would only pile up more goroutines. Healthy says so.
-			sleep(ctx, w.opts.Block)
+			pipeline.Sleep(ctx, w.opts.Block)
 			continue
 		}
 		// Take one slot (waiting for it), then every other free one.
@@ -67,7 +67,7 @@ func (w *Worker) fetchLoop(ctx, drain context.Context, running *sync.WaitGroup) 
 		if err != nil && ctx.Err() == nil {
 			w.metrics.busErrors.Inc()
 			w.log.Warn("read jobs", slog.Any("error", err), slog.Duration("retry_in", backoff))
-			sleep(ctx, backoff)
+			pipeline.Sleep(ctx, backoff)
 			backoff = min(2*backoff, maxBackoff)
 			continue
 		}
@@ -158,15 +158,5 @@ func (w *Worker) ackNow(ctx context.Context, m bus.Message) {
 	if err := w.bus.Ack(actx, m.Stream, pipeline.ProbersGroup, m.ID); err != nil && !errors.Is(err, bus.ErrClosed) {
 		w.metrics.busErrors.Inc()
 		w.log.Warn("ack job", slog.String("entry", m.ID), slog.Any("error", err))
-	}
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
 	}
 }

@@ -174,7 +174,7 @@ func (w *Worker) flushLoop(ctx context.Context) {
 		w.metrics.publishErrors.Inc()
 		w.log.Warn("publish results; buffering", slog.Any("error", err), slog.Int("buffered", w.out.len()),
 			slog.Duration("retry_in", backoff))
-		sleep(ctx, backoff)
+		pipeline.Sleep(ctx, backoff)
 		if ctx.Err() != nil {
 			return
 		}
@@ -213,7 +213,7 @@ func (w *Worker) ackJobs(ctx context.Context, published []pending) {
 			if err == nil || ctx.Err() != nil {
 				break
 			}
-			sleep(ctx, time.Duration(attempt+1)*100*time.Millisecond)
+			pipeline.Sleep(ctx, time.Duration(attempt+1)*100*time.Millisecond)
 		}
 		if err != nil {
 			w.metrics.busErrors.Inc()

@@ -42,7 +42,7 @@ import (
 
 // Defaults applied by New.
 const (
-	DefaultShards       = 8
+	DefaultShards       = pipeline.Shards
 	DefaultConcurrency  = 64
 	DefaultBufferSize   = 10_000
 	DefaultBusTimeout   = 5 * time.Second
