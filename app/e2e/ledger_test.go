@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"pharos/app"
 	"pharos/app/bus"
 	"pharos/app/pipeline"
 )
@@ -60,7 +59,7 @@ func (l *ledger) collect() {
 			return nil
 		})
 	}
-	for shard := range app.ResultShards {
+	for shard := range pipeline.Shards {
 		l.drain(pipeline.ResultsStream(shard), func(m bus.Message) error {
 			r, err := pipeline.DecodeResult(m.Payload)
 			if err != nil {
