@@ -58,22 +58,35 @@ type Route struct {
 // matches reports whether the request path p matches the route's path,
 // where a ":name" segment matches any one non-empty segment.
 func (r Route) matches(p string) bool {
-	want, got := strings.Split(r.Path, "/"), strings.Split(p, "/")
-	if len(want) != len(got) {
-		return false
-	}
-	for i, w := range want {
-		if strings.HasPrefix(w, ":") {
-			if got[i] == "" {
-				return false
-			}
-			continue
+	// Segment by segment, without allocating: this runs for every request.
+	want := r.Path
+	for {
+		if want == "" || p == "" {
+			return want == p
 		}
-		if w != got[i] {
+		if want[0] != '/' || p[0] != '/' {
 			return false
 		}
+		want, p = want[1:], p[1:]
+		wi, pi := segmentEnd(want), segmentEnd(p)
+		w, g := want[:wi], p[:pi]
+		if strings.HasPrefix(w, ":") {
+			if g == "" {
+				return false
+			}
+		} else if w != g {
+			return false
+		}
+		want, p = want[wi:], p[pi:]
 	}
-	return true
+}
+
+// segmentEnd is the length of s's first path segment.
+func segmentEnd(s string) int {
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		return i
+	}
+	return len(s)
 }
 
 // CustomDomain serves the routes at / when the request's Host is a page's
