@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"pharos/app/store"
 )
@@ -20,7 +19,7 @@ func (n *Notifier) renderMaintenance(ctx context.Context, row store.OutboxRow, p
 	if err != nil {
 		return nil, err
 	}
-	id := maintenanceID(p.MaintenanceID, p.ScheduledFor.Unix(), p.Recurring)
+	id := store.MaintenanceRunID(p.MaintenanceID, *p.ScheduledFor, p.Recurring)
 	in := &Incident{ID: id, Name: p.Name, Status: p.Status, Impact: "maintenance", UpdatedAt: apiTime(row.CreatedAt),
 		StartedAt: apiTime(*p.ScheduledFor), PageID: idString(p.PageID), ScheduledFor: apiTimePtr(p.ScheduledFor),
 		ScheduledUntil: apiTimePtr(p.ScheduledUntil), Shortlink: pageURL,
@@ -48,15 +47,4 @@ func (n *Notifier) renderMaintenance(ctx context.Context, row store.OutboxRow, p
 		}
 	}
 	return in, nil
-}
-
-// maintenanceID names a run as the public v2 documents do (app/web/public
-// occurrenceID): "m<id>" for a one-off window, "m<id>-<unix start>" for a
-// run of a recurring one, so a receiver can match the two.
-func maintenanceID(windowID, start int64, recurring bool) string {
-	id := "m" + strconv.FormatInt(windowID, 10)
-	if recurring {
-		id += "-" + strconv.FormatInt(start, 10)
-	}
-	return id
 }

@@ -24,42 +24,9 @@ import (
 // maintenanceID is a window's id in the API.
 func maintenanceID(id int64) string { return "m" + strconv.FormatInt(id, 10) }
 
-// maintenanceRun is the window's run to show at now with its status: a
-// one-off window's stored status wins once an operator moved it on
-// (verifying, completed), otherwise the clock decides.
-func maintenanceRun(w store.MaintenanceWindow, now time.Time) (from, until time.Time, status string, ok bool) {
-	if w.Schedule == "" {
-		if w.StartsAt == nil || w.EndsAt == nil {
-			return time.Time{}, time.Time{}, "", false
-		}
-		from, until, status = *w.StartsAt, *w.EndsAt, w.Status
-		if status == store.MaintenanceScheduled || status == store.MaintenanceInProgress || status == "" {
-			switch {
-			case !now.Before(until):
-				status = store.MaintenanceCompleted
-			case !now.Before(from):
-				status = store.MaintenanceInProgress
-			default:
-				status = store.MaintenanceScheduled
-			}
-		}
-		return from, until, status, true
-	}
-	rw, err := incident.ParseWindow(w.Schedule, w.Duration, w.TimeZone)
-	if err != nil {
-		return time.Time{}, time.Time{}, "", false // a bad window shows nothing rather than breaking the list
-	}
-	from, until, active := rw.Active(now)
-	status = store.MaintenanceScheduled
-	if active {
-		status = store.MaintenanceInProgress
-	}
-	return from, until, status, true
-}
-
 // toV1Maintenance shapes a window as a Statuspage scheduled incident.
 func toV1Maintenance(c echo.Context, pg store.Page, w store.MaintenanceWindow, comps map[int64]store.PublicComponent, now time.Time) (v1Incident, bool) {
-	from, until, status, ok := maintenanceRun(w, now)
+	from, until, status, ok := w.RunAt(now)
 	if !ok {
 		return v1Incident{}, false
 	}

@@ -2,7 +2,6 @@ package public
 
 import (
 	"sort"
-	"strconv"
 	"time"
 
 	"pharos/app/incident"
@@ -67,13 +66,9 @@ func pastRuns(ws []store.MaintenanceWindow, updates []store.MaintenanceUpdate, c
 	return out
 }
 
-// occurrenceID names a run as the public documents do: "m<id>" for a
-// one-off window, "m<id>-<unix start>" for a run of a recurring one.
+// occurrenceID names a run as the public documents do (store.MaintenanceRunID).
 func occurrenceID(w store.MaintenanceWindow, start time.Time) string {
-	if w.Schedule == "" {
-		return "m" + strconv.FormatInt(w.ID, 10)
-	}
-	return "m" + strconv.FormatInt(w.ID, 10) + "-" + strconv.FormatInt(start.Unix(), 10)
+	return store.MaintenanceRunID(w.ID, start, w.Schedule != "")
 }
 
 // maintenanceOccurrences computes, at now, each one-off window and the
@@ -83,37 +78,22 @@ func occurrenceID(w store.MaintenanceWindow, start time.Time) string {
 func maintenanceOccurrences(ws []store.MaintenanceWindow, now time.Time) []occurrence {
 	var out []occurrence
 	for _, w := range ws {
-		if w.Schedule == "" {
-			if w.StartsAt == nil || w.EndsAt == nil {
-				continue
-			}
-			o := occurrence{window: w, id: occurrenceID(w, *w.StartsAt), status: w.Status, from: *w.StartsAt, until: *w.EndsAt}
-			if o.status == maintScheduled || o.status == maintInProgress {
-				switch {
-				case !now.Before(o.until):
-					o.status = maintCompleted
-				case !now.Before(o.from):
-					o.status = maintInProgress
-				default:
-					o.status = maintScheduled
-				}
-			}
-			out = append(out, o)
+		from, until, status, ok := w.RunAt(now)
+		if !ok {
 			continue
 		}
-		rw, err := incident.ParseWindow(w.Schedule, w.Duration, w.TimeZone)
+		if w.Schedule == "" {
+			out = append(out, occurrence{window: w, id: occurrenceID(w, from), status: status, from: from, until: until})
+			continue
+		}
+		out = append(out, recurring(w, from, until, status))
+		rw, err := incident.ParseWindow(w.Schedule, w.Duration, w.TimeZone) // RunAt read it already
 		if err != nil {
-			continue // apply validates windows; a bad one shows nothing rather than breaking the page
+			continue
 		}
-		start, end, active := rw.Active(now)
-		status := maintScheduled
-		if active {
-			status = maintInProgress
-		}
-		out = append(out, recurring(w, start, end, status))
-		next, nextEnd := rw.Next(end)
-		if next.Equal(start) { // Next(end) can return the same run when it is still in progress at end
-			next, nextEnd = rw.Next(end.Add(time.Second))
+		next, nextEnd := rw.Next(until)
+		if next.Equal(from) { // Next(end) can return the same run when it is still in progress at end
+			next, nextEnd = rw.Next(until.Add(time.Second))
 		}
 		out = append(out, recurring(w, next, nextEnd, maintScheduled))
 	}
