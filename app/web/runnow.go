@@ -2,9 +2,17 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
+	"pharos/app/bus"
+	"pharos/app/pipeline"
+	"pharos/app/store"
 	"pharos/app/web/auth"
 	"pharos/app/web/respond"
 )
@@ -44,4 +52,36 @@ func limitRunNow(run RunNowFunc, perCheck, perOrg int, window time.Duration) Run
 func runNowMessage(perCheck, perOrg int) string {
 	return "Run now is limited to " + strconv.Itoa(perCheck) + " per check and " + strconv.Itoa(perOrg) +
 		" per organisation a minute; try again shortly."
+}
+
+// queueRun is run-now as the console and the API call it: the check must be
+// the organisation's, the (limited) run is queued, and the audit row names
+// who asked. Without a bus it answers 503.
+func queueRun(st *store.Store, run RunNowFunc) func(ctx context.Context, orgID int64, actor store.Actor, checkID int64) error {
+	return func(ctx context.Context, orgID int64, actor store.Actor, checkID int64) error {
+		if run == nil {
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "this process cannot queue probes (no bus)")
+		}
+		if _, err := st.Check(ctx, orgID, checkID); err != nil {
+			return err
+		}
+		if err := run(ctx, orgID, checkID); err != nil {
+			return fmt.Errorf("web: run check %d now: %w", checkID, err)
+		}
+		return st.Audit(ctx, orgID, actor, "check.run_now", fmt.Sprintf("check %d", checkID), nil)
+	}
+}
+
+// pageChanged tells a page's open browsers to refresh after a write. A lost
+// event costs a browser a few seconds (the page cache's TTL), so failures
+// are logged, not returned.
+func pageChanged(events bus.Events, log *slog.Logger) func(ctx context.Context, slug string) {
+	return func(ctx context.Context, slug string) {
+		if events == nil || slug == "" {
+			return
+		}
+		if err := events.PublishEvent(ctx, pipeline.EventsChannel(slug), pipeline.PageChanged(slug)); err != nil {
+			log.WarnContext(ctx, "publish page event", slog.String("page", slug), slog.Any("error", err))
+		}
+	}
 }

@@ -137,7 +137,8 @@ func New(opts Options) (*Server, error) {
 			PerAddress: opts.SubscribeAttempts, PerClient: 10 * opts.SubscribeAttempts}})
 	// One limiter for console and API alike: a button and a script share
 	// the same budget.
-	runNow := limitRunNow(opts.RunNow, runNowPerCheck, runNowPerOrg, runNowWindow)
+	runNow := queueRun(opts.Store, limitRunNow(opts.RunNow, runNowPerCheck, runNowPerOrg, runNowWindow))
+	changed := pageChanged(opts.Bus, opts.Logger)
 	s := &Server{
 		opts:  opts,
 		st:    opts.Store,
@@ -148,8 +149,8 @@ func New(opts Options) (*Server, error) {
 
 		auth:    au,
 		site:    site,
-		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: runNow, Events: opts.Bus, Logger: opts.Logger, EmailOff: opts.Mailer == nil, Accounts: opts.AccountMailer, BaseURL: opts.BaseURL}),
-		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: runNow, Events: opts.Bus, Logger: opts.Logger, Subscriptions: site}),
+		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: runNow, PageChanged: changed, Logger: opts.Logger, EmailOff: opts.Mailer == nil, Accounts: opts.AccountMailer, BaseURL: opts.BaseURL}),
+		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: runNow, PageChanged: changed, Logger: opts.Logger, Subscriptions: site}),
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {

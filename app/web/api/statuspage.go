@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"pharos/app/incident"
-	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/app/web/auth"
 	"pharos/app/web/respond"
@@ -256,16 +254,4 @@ func asValidation(err error) error {
 		return echo.NewHTTPError(http.StatusConflict, "that name is already taken on this page")
 	}
 	return err
-}
-
-// pageChanged tells the page's open browsers to refresh. Live events are
-// fire-and-forget: a lost one costs a browser a few seconds (the page
-// cache's TTL), so a failure is logged, not returned.
-func (s *API) pageChanged(ctx context.Context, slug string) {
-	if s.events == nil || slug == "" {
-		return
-	}
-	if err := s.events.PublishEvent(ctx, pipeline.EventsChannel(slug), pipeline.PageChanged(slug)); err != nil {
-		s.log.WarnContext(ctx, "publish page event", slog.String("page", slug), slog.Any("error", err))
-	}
 }

@@ -12,28 +12,27 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"pharos/app/bus"
-	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/app/web/auth"
 	"pharos/app/web/respond"
 	"pharos/views"
 )
 
-// RunNowFunc queues an immediate probe of a check in each of its regions;
-// it returns store.ErrNotFound for a check outside the organisation.
-type RunNowFunc func(ctx context.Context, orgID, checkID int64) error
+// RunNowFunc queues an immediate probe of a check in each of its regions
+// and audits it as actor; store.ErrNotFound for a check outside the
+// organisation.
+type RunNowFunc func(ctx context.Context, orgID int64, actor store.Actor, checkID int64) error
 
 // Options configures a Console.
 type Options struct {
 	Store *store.Store
 	Auth  *auth.Auth
-	// RunNow queues "Run now" probes; nil when this process has no bus.
+	// RunNow queues a "Run now" probe, audited (the shell builds it: it
+	// answers 503 when this process has no bus).
 	RunNow RunNowFunc
-	// Events carries the live page events that refresh open status pages
-	// after a write (nil: pages refresh on their short TTL).
-	Events bus.Events
-	Logger *slog.Logger
+	// PageChanged tells a page's open browsers to refresh after a write.
+	PageChanged func(ctx context.Context, slug string)
+	Logger      *slog.Logger
 	// EmailOff says PHAROS_SMTP_URL is unset: the subscriber screen says
 	// email subscriptions are off.
 	EmailOff bool
@@ -48,12 +47,12 @@ type Options struct {
 
 // Console serves the admin HTML.
 type Console struct {
-	st     *store.Store
-	auth   *auth.Auth
-	runNow RunNowFunc
-	events bus.Events
-	md     *respond.Markdown
-	log    *slog.Logger
+	st          *store.Store
+	auth        *auth.Auth
+	runNow      RunNowFunc
+	pageChanged func(ctx context.Context, slug string)
+	md          *respond.Markdown
+	log         *slog.Logger
 	// emailOff: no SMTP server configured.
 	emailOff bool
 	accounts accountLinks
@@ -64,7 +63,7 @@ func New(opts Options) *Console {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Console{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, events: opts.Events,
+	return &Console{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, pageChanged: opts.PageChanged,
 		md: respond.NewMarkdown(), log: opts.Logger, emailOff: opts.EmailOff, accounts: newAccountLinks(opts)}
 }
 
@@ -74,31 +73,10 @@ func (s *Console) RunCheck(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.runNow == nil {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "this process cannot queue probes (no bus)")
-	}
-	ctx := c.Request().Context()
-	if _, err := s.st.Check(ctx, p.OrgID, id); err != nil {
-		return err
-	}
-	if err := s.runNow(ctx, p.OrgID, id); err != nil {
-		return fmt.Errorf("console: run check %d now: %w", id, err)
-	}
-	if err := s.st.Audit(ctx, p.OrgID, p.Actor(), "check.run_now", fmt.Sprintf("check %d", id), nil); err != nil {
+	if err := s.runNow(c.Request().Context(), p.OrgID, p.Actor(), id); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/checks/%d?queued=1", id))
-}
-
-// pageChanged tells the page's open browsers to refresh. A lost event costs
-// a browser a few seconds (the page cache's TTL), so failures are logged.
-func (s *Console) pageChanged(ctx context.Context, slug string) {
-	if s.events == nil || slug == "" {
-		return
-	}
-	if err := s.events.PublishEvent(ctx, pipeline.EventsChannel(slug), pipeline.PageChanged(slug)); err != nil {
-		s.log.WarnContext(ctx, "publish page event", slog.String("page", slug), slog.Any("error", err))
-	}
 }
 
 // adminNav builds the console header's view model.
