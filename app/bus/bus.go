@@ -118,6 +118,19 @@ type Events interface {
 	// behind, the oldest buffered event is dropped so that the newest state
 	// always gets through.
 	Subscribe(ctx context.Context, channel string) (<-chan []byte, error)
+
+	// SubscribePrefix is Subscribe for every channel whose name starts
+	// with prefix, each event with its channel: one subscription for any
+	// number of channels (the web role follows every page's events on one,
+	// rather than one per page and, on Redis, one connection per page). It
+	// buffers, drops and closes as Subscribe does.
+	SubscribePrefix(ctx context.Context, prefix string) (<-chan Event, error)
+}
+
+// Event is a live event and the channel it was published on.
+type Event struct {
+	Channel string
+	Payload []byte
 }
 
 // Locker hands out named, expiring, exclusive leases (the scheduler's

@@ -41,6 +41,7 @@ func runConformance(t *testing.T, newBus newBusFunc) {
 		{"PruneConsumers", testPruneConsumers},
 		{"PruneMissing", testPruneMissing},
 		{"EventsFanOut", testEventsFanOut},
+		{"EventsByPrefix", testEventsByPrefix},
 		{"SlowSubscriberDropsOldest", testSlowSubscriber},
 		{"LockExclusive", testLockExclusive},
 		{"LockExpiryHandover", testLockExpiry},

@@ -25,8 +25,9 @@ type MemoryBus struct {
 	mu      sync.Mutex
 	streams map[string]*memStream
 
-	evMu sync.Mutex
-	subs map[string]map[*memSub]struct{}
+	evMu  sync.Mutex
+	subs  map[string]map[*memSub]struct{}
+	psubs map[*memPrefixSub]struct{}
 
 	lockMu  sync.Mutex
 	locks   map[string]memLock
@@ -52,6 +53,7 @@ func NewMemory(opts Options) *MemoryBus {
 		done:    make(chan struct{}),
 		streams: make(map[string]*memStream),
 		subs:    make(map[string]map[*memSub]struct{}),
+		psubs:   make(map[*memPrefixSub]struct{}),
 		locks:   make(map[string]memLock),
 	}
 }

@@ -4,10 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 )
 
 type memSub struct {
 	ch     chan []byte
+	closed bool // guarded by MemoryBus.evMu
+}
+
+type memPrefixSub struct {
+	prefix string
+	ch     chan Event
 	closed bool // guarded by MemoryBus.evMu
 }
 
@@ -26,13 +33,18 @@ func (m *MemoryBus) PublishEvent(ctx context.Context, channel string, payload []
 	for sub := range m.subs[channel] {
 		offer(sub.ch, p)
 	}
+	for sub := range m.psubs {
+		if strings.HasPrefix(channel, sub.prefix) {
+			offer(sub.ch, Event{Channel: channel, Payload: p})
+		}
+	}
 	return nil
 }
 
 // offer puts p in ch without waiting, dropping the oldest buffered event
 // when ch is full. Only publishers holding evMu send, so after one receive
 // there is room.
-func offer(ch chan []byte, p []byte) {
+func offer[T any](ch chan T, p T) {
 	select {
 	case ch <- p:
 		return
@@ -84,6 +96,36 @@ func (m *MemoryBus) Subscribe(ctx context.Context, channel string) (<-chan []byt
 	return sub.ch, nil
 }
 
+// SubscribePrefix implements Events.SubscribePrefix.
+func (m *MemoryBus) SubscribePrefix(ctx context.Context, prefix string) (<-chan Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bus: subscribe %s*: %w", prefix, err)
+	}
+	sub := &memPrefixSub{prefix: prefix, ch: make(chan Event, m.opts.EventBuffer)}
+	m.evMu.Lock()
+	if m.closed.Load() {
+		m.evMu.Unlock()
+		return nil, ErrClosed
+	}
+	m.psubs[sub] = struct{}{}
+	m.evMu.Unlock()
+
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-m.done:
+		}
+		m.evMu.Lock()
+		defer m.evMu.Unlock()
+		delete(m.psubs, sub)
+		if !sub.closed {
+			sub.closed = true
+			close(sub.ch)
+		}
+	}()
+	return sub.ch, nil
+}
+
 // closeSubscriptions ends every subscription (on Close).
 func (m *MemoryBus) closeSubscriptions() {
 	m.evMu.Lock()
@@ -96,5 +138,12 @@ func (m *MemoryBus) closeSubscriptions() {
 			}
 		}
 		delete(m.subs, channel)
+	}
+	for sub := range m.psubs {
+		if !sub.closed {
+			sub.closed = true
+			close(sub.ch)
+		}
+		delete(m.psubs, sub)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -62,6 +63,46 @@ func (b *RedisBus) Subscribe(ctx context.Context, channel string) (<-chan []byte
 	}()
 	return out, nil
 }
+
+// SubscribePrefix implements Events.SubscribePrefix with PSUBSCRIBE on
+// the prefix (glob characters in it escaped) followed by *. Like
+// Subscribe, it holds one connection for as long as it lasts.
+func (b *RedisBus) SubscribePrefix(ctx context.Context, prefix string) (<-chan Event, error) {
+	if b.closed.Load() {
+		return nil, ErrClosed
+	}
+	ps := b.client.PSubscribe(ctx, globEscaper.Replace(b.key(prefix))+"*")
+	if _, err := ps.ReceiveTimeout(ctx, subscribeTimeout); err != nil {
+		return nil, fmt.Errorf("bus: subscribe %s*: %w", prefix, joinClose(err, ps))
+	}
+	in := ps.Channel(redis.WithChannelSize(b.opts.EventBuffer))
+	out := make(chan Event, b.opts.EventBuffer)
+	go func() {
+		defer close(out)
+		defer func() {
+			if err := ps.Close(); err != nil {
+				b.opts.Logger.Warn("bus: close subscription", slog.String("channel", prefix+"*"), slog.Any("error", err))
+			}
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-b.done:
+				return
+			case m, ok := <-in:
+				if !ok {
+					return
+				}
+				offer(out, Event{Channel: strings.TrimPrefix(m.Channel, b.opts.Prefix), Payload: []byte(m.Payload)})
+			}
+		}
+	}()
+	return out, nil
+}
+
+// globEscaper quotes the characters PSUBSCRIBE patterns treat specially.
+var globEscaper = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`)
 
 func joinClose(err error, ps *redis.PubSub) error {
 	if cerr := ps.Close(); cerr != nil {
