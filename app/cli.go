@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 
+	"pharos/app/buildinfo"
 	"pharos/app/checkcmd"
 	"pharos/app/config"
 	"pharos/app/store"
@@ -38,6 +40,7 @@ commands:
   user      manage users (pharos user create --email … --org …)
   token     manage API tokens (pharos token create --name …)
   healthcheck  exit 0 when the local web role answers /healthz (for container HEALTHCHECK)
+  version   print the version (also pharos -V, pharos --version)
 
 Configuration comes from PHAROS_* environment variables; flags override them.
 `
@@ -45,10 +48,16 @@ Configuration comes from PHAROS_* environment variables; flags override them.
 // Main runs the command named by args[0] and returns the process exit code.
 func Main(ctx context.Context, args []string, env Env) int {
 	cmd := "run"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) > 0 && slices.Contains([]string{"-V", "-version", "--version"}, args[0]):
+		cmd, args = "version", args[1:]
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
+	case "version":
+		fmt.Fprintln(env.Stdout, buildinfo.Read())
+		return 0
 	case "check":
 		return checkcmd.Main(ctx, args, env.Stdout, env.Stderr)
 	case "run", "serve":
