@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"pharos/app/buildinfo"
 	"pharos/app/config"
 	"pharos/probes"
 )
@@ -28,6 +29,7 @@ const (
 // options is the parsed command line.
 type options struct {
 	json            bool
+	version         bool
 	resolve         listFlag
 	allNodes        bool
 	caFile          string
@@ -55,27 +57,38 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // Main runs `pharos check` with args (the words after "check") and returns
-// the exit status: 0 up, 1 degraded, 2 down, 3 unknown.
+// the exit status: 0 up, 1 degraded, 2 down, 3 unknown. Without --json the
+// first line of stdout is a monitoring plugin's status line (plugin.go),
+// for every outcome including the unknown ones; their reason goes to
+// stderr too.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parse(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitUp
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "pharos check: %v\n", err)
+	unknown := func(reason string) int {
+		fmt.Fprintf(stderr, "pharos check: %s\n", reason)
+		if !wantsJSON(args) {
+			writeUnknown(stdout, reason)
+		}
 		return exitUnknown
+	}
+	o, err := parse(args, stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitUnknown // monitoring plugins exit 3 on --help
+	case err != nil:
+		return unknown(err.Error())
+	case o.version:
+		fmt.Fprintln(stdout, buildinfo.Read())
+		return exitUp
 	}
 	spec, err := o.spec()
 	if err != nil {
-		fmt.Fprintf(stderr, "pharos check: %v\n", err)
-		return exitUnknown
+		return unknown(err.Error())
 	}
 	res := probes.New(probes.Options{}).Run(ctx, spec)
 	if res.State == probes.StateUnknown {
-		fmt.Fprintf(stderr, "pharos check: %s\n", res.Error)
-		return exitUnknown
+		return unknown(res.Error)
 	}
 	refused := refusedByGuard(&res)
+	exit := res.State.ExitCode()
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -84,12 +97,29 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUnknown
 		}
 	} else {
+		writeStatusLine(stdout, res, exit, thresholdFlags{spec.TLS.WarnDays, spec.TLS.CriticalDays}, o.timeout)
 		writeSummary(stdout, res, useColour(stdout))
 	}
 	if refused != "" {
 		fmt.Fprintf(stderr, "pharos check: %s\n", refused)
 	}
-	return res.State.ExitCode()
+	return exit
+}
+
+// wantsJSON reports whether args ask for --json, read without the flag
+// parser so that a command line it refuses still answers in the format
+// asked for: nothing on stdout for --json, whose stdout is a result or
+// nothing.
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-json", "--json", "-json=true", "--json=true", "-json=1", "--json=1":
+			return true
+		}
+	}
+	return false
 }
 
 // refusedByGuard marks res unknown when the SSRF guard refused a target
@@ -112,11 +142,15 @@ func refusedByGuard(res *probes.Result) string {
 	return res.Error
 }
 
-func parse(args []string, stderr io.Writer) (*options, error) {
+// parse reads the command line; -h prints the usage on stdout, where
+// monitoring plugins print it.
+func parse(args []string, stdout io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("pharos check", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported on one line by Main
 	fs.BoolVar(&o.json, "json", false, "machine-readable result instead of a summary")
+	fs.BoolVar(&o.version, "V", false, "print the version and exit")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Var(&o.resolve, "resolve", "probe this node address instead of DNS (IP or IP:port, repeatable)")
 	fs.BoolVar(&o.allNodes, "all-nodes", false, "probe every A/AAAA address of the host")
 	fs.StringVar(&o.caFile, "ca-file", "", "also trust the PEM roots in this file (internal CAs)")
@@ -145,7 +179,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				usage(stderr, fs)
+				usage(stdout, fs)
 			}
 			return nil, fmt.Errorf("%w (see pharos check -h)", err)
 		}
@@ -165,10 +199,12 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			o.criticalSet = true
 		}
 	})
-	switch len(positional) {
-	case 0:
+	switch {
+	case o.version:
+		return o, nil
+	case len(positional) == 0:
 		return nil, errors.New("missing URL: pharos check [flags] URL")
-	case 1:
+	case len(positional) == 1:
 		o.url = positional[0]
 	default:
 		return nil, fmt.Errorf("one URL at a time, got %d: %s", len(positional), strings.Join(positional, " "))
@@ -178,7 +214,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 
 func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, "usage: pharos check [flags] URL")
-	fmt.Fprintln(w, "exit status: 0 up, 1 degraded, 2 down, 3 unknown")
+	fmt.Fprintln(w, "exit status: 0 up (OK), 1 degraded (WARNING), 2 down (CRITICAL), 3 unknown (UNKNOWN, and after -h)")
+	fmt.Fprintln(w, "output: a monitoring-plugin status line with performance data, then the details (or --json)")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)

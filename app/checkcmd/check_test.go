@@ -106,6 +106,10 @@ func runBinary(t *testing.T, bin string, env []string, args ...string) run {
 	return run{code, stdout.String(), stderr.String()}
 }
 
+// testVersion is the version the test binary is built with, as a release
+// build links one in.
+const testVersion = "v0.0.0-checkcmd-test"
+
 var build struct {
 	once sync.Once
 	bin  string
@@ -128,7 +132,7 @@ func pharosBinary(t *testing.T) string {
 			return
 		}
 		bin := filepath.Join(build.dir, "pharos")
-		cmd := exec.Command("go", "build", "-o", bin, "pharos")
+		cmd := exec.Command("go", "build", "-ldflags", "-X pharos/app/buildinfo.version="+testVersion, "-o", bin, "pharos")
 		cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			build.err = fmt.Errorf("go build pharos: %v\n%s", err, out)

@@ -3,6 +3,7 @@ package checkcmd
 import (
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,8 +99,14 @@ func TestUnknownExit(t *testing.T) {
 					if lines := strings.Count(strings.TrimSpace(r.stderr), "\n"); lines != 0 || !strings.Contains(r.stderr, tc.want) {
 						t.Errorf("stderr %q, want one line containing %q", r.stderr, tc.want)
 					}
-					if r.stdout != "" {
-						t.Errorf("stdout %q, want nothing", r.stdout)
+					// --json keeps stdout for results; otherwise the reason
+					// is the one UNKNOWN status line of a monitoring plugin.
+					want := "PHAROS UNKNOWN - " + strings.TrimSpace(strings.TrimPrefix(r.stderr, "pharos check: ")) + "\n"
+					if slices.Contains(tc.args, "--json") {
+						want = ""
+					}
+					if r.stdout != want {
+						t.Errorf("stdout %q, want %q", r.stdout, want)
 					}
 				})
 			}
