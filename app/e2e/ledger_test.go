@@ -29,6 +29,7 @@ type ledger struct {
 	results   map[string]pipeline.Result // by result id
 	byJob     map[string]map[string]bool // job id → its result ids
 	resultDup int                        // result entries seen again (same id: a republish)
+	beacons   int                        // workers' beacons on the result streams
 }
 
 func (h *harness) ledger(regions []string) *ledger {
@@ -64,6 +65,10 @@ func (l *ledger) collect() {
 			r, err := pipeline.DecodeResult(m.Payload)
 			if err != nil {
 				return err
+			}
+			if r.Beacon {
+				l.beacons++
+				return nil
 			}
 			if _, dup := l.results[r.ID]; dup {
 				l.resultDup++

@@ -19,7 +19,7 @@ func referenceDecode(b []byte) (Result, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return Result{}, err
 	}
-	if r.ID == "" || r.CheckID == 0 || r.Region == "" {
+	if r.ID == "" || (r.CheckID == 0 && !r.Beacon) || r.Region == "" {
 		return Result{}, errors.New("without identity")
 	}
 	return r, nil

@@ -54,7 +54,15 @@ type Result struct {
 	// Produced is when the worker finished the probe (for aggregator lag).
 	Produced time.Time     `json:"produced"`
 	Result   probes.Result `json:"result"`
+	// Beacon marks a worker's beacon instead of a job's result: the worker
+	// is alive in Region, and Result is its probe of the canary (State ""
+	// when no canary is configured). A beacon has no job, organisation or
+	// check and travels on BeaconShard.
+	Beacon bool `json:"beacon,omitempty"`
 }
+
+// BeaconShard is the result shard the workers' beacons travel on.
+const BeaconShard = 0
 
 // JobsStream is the stream of one region's jobs.
 func JobsStream(region string) string { return "jobs:" + region }
@@ -167,7 +175,7 @@ func DecodeResult(b []byte) (Result, error) {
 	if err := jsonv1.Unmarshal(b, &r); err != nil {
 		return Result{}, fmt.Errorf("pipeline: decode result: %w", err)
 	}
-	if r.ID == "" || r.CheckID == 0 || r.Region == "" {
+	if r.ID == "" || (r.CheckID == 0 && !r.Beacon) || r.Region == "" {
 		return Result{}, errors.New("pipeline: result without id, check or region")
 	}
 	return r, nil

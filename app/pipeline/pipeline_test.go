@@ -67,6 +67,12 @@ func TestDecodeRefusesAnonymousMessages(t *testing.T) {
 	if _, err := DecodeResult([]byte(`{"id":"x","region":"fra"}`)); err == nil {
 		t.Error("result without check accepted")
 	}
+	if r, err := DecodeResult([]byte(`{"id":"x","region":"fra","worker":"w1","beacon":true}`)); err != nil || !r.Beacon {
+		t.Errorf("a worker's beacon (no check): got %+v, %v", r, err)
+	}
+	if _, err := DecodeResult([]byte(`{"id":"x","beacon":true}`)); err == nil {
+		t.Error("beacon without region accepted")
+	}
 	if _, err := DecodeJob([]byte(`not json`)); err == nil {
 		t.Error("garbage accepted")
 	}

@@ -91,7 +91,8 @@ func publishJob(t *testing.T, b bus.Streams, stream string, j pipeline.Job) {
 	}
 }
 
-// results reads every result published so far on stream (group "test").
+// results reads every result published so far on stream (group "test"),
+// leaving out the workers' beacons.
 func results(t *testing.T, b bus.Streams, stream string) []pipeline.Result {
 	t.Helper()
 	var out []pipeline.Result
@@ -105,7 +106,9 @@ func results(t *testing.T, b bus.Streams, stream string) []pipeline.Result {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, r)
+			if !r.Beacon {
+				out = append(out, r)
+			}
 			if err := b.Ack(t.Context(), stream, "test", m.ID); err != nil {
 				t.Fatal(err)
 			}

@@ -20,6 +20,8 @@ type metrics struct {
 	busErrors     prometheus.Counter
 	overdue       prometheus.Counter
 	pastDeadline  prometheus.Gauge
+	canaryUp      prometheus.Gauge
+	beacons       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
@@ -44,13 +46,16 @@ func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
 			"Probes abandoned after their timeout plus grace: a timeout result was recorded and the slot freed."),
 		pastDeadline: gauge("pharos_worker_probes_past_deadline",
 			"Abandoned probes still running past their timeout plus grace; /healthz fails above half the slots."),
+		canaryUp: gauge("pharos_worker_canary_up",
+			"Whether the worker reached the canary (PHAROS_CANARY_URL) at its last beacon: 1 yes, 0 no."),
+		beacons: counter("pharos_worker_beacons_sent_total", "Beacons published: the worker is alive, and what the canary said."),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	var errs []error
 	for _, c := range []prometheus.Collector{m.inFlight, m.jobsRun, m.droppedLate, m.malformed, m.published,
-		m.buffered, m.bufferDropped, m.publishErrors, m.busErrors, m.overdue, m.pastDeadline} {
+		m.buffered, m.bufferDropped, m.publishErrors, m.busErrors, m.overdue, m.pastDeadline, m.canaryUp, m.beacons} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}

@@ -191,7 +191,11 @@ func (w *Worker) publish(ctx context.Context, batch []pending) (int, error) {
 		if err != nil {
 			return i, err
 		}
-		w.metrics.published.Inc()
+		if p.jobStream == "" {
+			w.metrics.beacons.Inc()
+		} else {
+			w.metrics.published.Inc()
+		}
 	}
 	return len(batch), nil
 }
@@ -202,7 +206,9 @@ func (w *Worker) publish(ctx context.Context, batch []pending) (int, error) {
 func (w *Worker) ackJobs(ctx context.Context, published []pending) {
 	byStream := map[string][]string{}
 	for _, p := range published {
-		byStream[p.jobStream] = append(byStream[p.jobStream], p.jobEntry)
+		if p.jobStream != "" { // a beacon has no job
+			byStream[p.jobStream] = append(byStream[p.jobStream], p.jobEntry)
+		}
 	}
 	for stream, ids := range byStream {
 		var err error

@@ -50,6 +50,7 @@ const (
 	DefaultDrainTimeout = 10 * time.Second
 	DefaultMaxProbeTime = 2 * time.Minute
 	DefaultProbeGrace   = 5 * time.Second
+	DefaultBeaconEvery  = 10 * time.Second
 )
 
 // Prober runs one probe; *probes.Prober implements it. Tests inject their
@@ -96,6 +97,14 @@ type Options struct {
 	// ProbeGrace is how long past its deadline a probe may hold its slot
 	// before the worker abandons it with a timeout result (default 5s).
 	ProbeGrace time.Duration
+	// Canary is a control-plane URL the worker probes with every beacon
+	// (PHAROS_CANARY_URL): a region that cannot reach it while another
+	// can is judged unhealthy. Empty: beacons say only that the worker is
+	// alive.
+	Canary string
+	// BeaconEvery is how often the worker sends a beacon (default 10s, at
+	// start and then on this period).
+	BeaconEvery time.Duration
 	// Logger (default: discarded) and Registerer (default: none) receive
 	// the worker's logs and metrics.
 	Logger     *slog.Logger
@@ -176,6 +185,9 @@ func withDefaults(o Options) Options {
 	if o.ProbeGrace <= 0 {
 		o.ProbeGrace = DefaultProbeGrace
 	}
+	if o.BeaconEvery <= 0 {
+		o.BeaconEvery = DefaultBeaconEvery
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -206,8 +218,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer stopDrainTimer()
 
 	var running sync.WaitGroup
+	running.Go(func() { w.beaconLoop(ctx) })
 	w.fetchLoop(ctx, drain, &running)
-	running.Wait() // every handler returns by the drain deadline
+	running.Wait() // every handler returns by the drain deadline, the beacons with ctx
 
 	w.out.close() // the flusher returns once the buffer is empty
 	select {
