@@ -31,6 +31,11 @@ type Role interface {
 	Run(ctx context.Context) error
 }
 
+// roleFunc is a function as a Role: something short the errgroup owns.
+type roleFunc func(ctx context.Context) error
+
+func (f roleFunc) Run(ctx context.Context) error { return f(ctx) }
+
 // serveRoles are the roles `pharos serve --roles` accepts, all by default.
 // `pharos run` adds a probe worker for the local region.
 var serveRoles = []string{"web", "scheduler", "aggregator", "housekeeping", "notifier"}
@@ -151,8 +156,10 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		if err != nil {
 			return err
 		}
-		run = append(run, srv)
-		go announce(ctx, srv, cfg, st, env, log)
+		run = append(run, srv, roleFunc(func(ctx context.Context) error {
+			announce(ctx, srv, cfg, st, env, log)
+			return nil
+		}))
 	}
 	if roles["scheduler"] {
 		run = append(run, sch)
@@ -204,7 +211,10 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 // announce prints where to go next once the web role listens: the setup
 // page on a fresh install, the console otherwise.
 func announce(ctx context.Context, srv *web.Server, cfg config.Config, st *store.Store, env Env, log *slog.Logger) {
-	addr := srv.Addr()
+	addr, err := srv.Listening(ctx)
+	if err != nil {
+		return // the web role reports why it does not listen
+	}
 	base := cfg.BaseURL
 	if base == "" {
 		host, port, _ := net.SplitHostPort(addr.String())

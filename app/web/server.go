@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"pharos/app/bus"
 	"pharos/app/notify"
@@ -96,9 +97,11 @@ type Server struct {
 	e       *echo.Echo
 	reg     *prometheus.Registry
 	metrics *httpMetrics
-	// ready is closed once the listener is bound (tests use Addr after it).
-	ready chan struct{}
-	addr  net.Addr
+	// ready is closed once Run bound the listener (addr) or failed to
+	// (listenErr).
+	ready     chan struct{}
+	addr      net.Addr
+	listenErr error
 
 	// The audiences.
 	auth    *auth.Auth
@@ -176,42 +179,69 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler exposes the router for tests.
+// Handler exposes the router for tests. Without Run, nothing follows the
+// pages' events: pages refresh on their TTL and streams get no events.
 func (s *Server) Handler() http.Handler { return s.e }
 
-// Addr is the bound address once Run has started listening.
+// Addr is the bound address once Run has started listening, or nil when
+// Run could not listen.
 func (s *Server) Addr() net.Addr {
 	<-s.ready
 	return s.addr
 }
 
+// Listening returns the bound address once Run listens, or the error
+// that kept it from listening, or ctx's error if neither happened first.
+func (s *Server) Listening(ctx context.Context) (net.Addr, error) {
+	select {
+	case <-s.ready:
+		if s.addr == nil {
+			return nil, s.listenErr
+		}
+		return s.addr, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // Run listens on the configured address and serves until ctx is cancelled;
 // then it stops accepting and lets in-flight requests finish (bounded by
-// ShutdownTimeout) before returning.
+// ShutdownTimeout) before returning. Beside the listener it runs the one
+// follower of the pages' live events (public.Site.Run); it returns only
+// when both have stopped.
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.opts.Listen)
 	if err != nil {
-		return fmt.Errorf("web: listen %s: %w", s.opts.Listen, err)
+		s.listenErr = fmt.Errorf("web: listen %s: %w", s.opts.Listen, err)
+		close(s.ready)
+		return s.listenErr
 	}
 	s.addr = ln.Addr()
 	close(s.ready)
 	s.e.Listener = ln
 	s.log.Info("web listening", slog.String("addr", ln.Addr().String()))
 
-	errc := make(chan error, 1)
-	go func() { errc <- s.e.Server.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("web: serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
-	defer cancel()
-	if err := s.e.Server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("web: shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("web: serve: %w", err)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.site.Run(gctx) })
+	// Connections wait in the listen queue until the events are followed.
+	s.site.WaitFollowing(gctx)
+	g.Go(func() error {
+		if err := s.e.Server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("web: serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+		defer cancel()
+		if err := s.e.Server.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("web: shutdown: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	s.log.Info("web stopped")
 	return nil

@@ -58,18 +58,9 @@ func browserCtx(t *testing.T, width, height int) context.Context {
 func liveServer(t *testing.T, st *store.Store) (string, *bus.MemoryBus) {
 	t.Helper()
 	b := bus.NewMemory(bus.Options{})
+	t.Cleanup(func() { b.Close() })
 	srv := webtest.NewServer(t, st, func(o *web.Options) { o.Bus, o.Listen = b, "127.0.0.1:0" })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		b.Close()
-	})
-	return "http://" + srv.Addr().String(), b
+	return runServer(t, srv), b
 }
 
 func screenshotPath(t *testing.T, name string) string {

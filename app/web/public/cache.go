@@ -94,6 +94,15 @@ func (pc *publicCache) invalidate(slug string) {
 	}
 }
 
+// invalidateAll marks every page dirty, after events may have been missed.
+func (pc *publicCache) invalidateAll() {
+	pc.mu.RLock()
+	defer pc.mu.RUnlock()
+	for _, e := range pc.entries {
+		e.dirty.Store(true)
+	}
+}
+
 func (st *pageState) usable(now time.Time, dirty bool) bool {
 	return st != nil && !dirty && now.Before(st.expires)
 }

@@ -4,140 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"pharos/app/bus"
-	"pharos/app/pipeline"
 )
-
-// Live updates: one bus subscription per page (made when the page is first
-// served) marks the page's cache dirty and fans the event out to the page's
-// server-sent-event streams.
 
 const (
 	sseHeartbeat    = 20 * time.Second
 	sseWriteTimeout = 30 * time.Second
 	sseClientBuffer = 8
 )
-
-// hubs holds one hub per page that has been served.
-type hubs struct {
-	mu sync.Mutex
-	m  map[string]*hub
-}
-
-// hub fans one page's events out to its streams, each framed once with
-// its id.
-type hub struct {
-	mu      sync.Mutex
-	clients map[chan []byte]struct{}
-	// last is the id of the newest event: Unix milliseconds, or one more
-	// than the previous id, so ids grow across restarts of the process
-	// and a stream can tell from Last-Event-ID whether it missed one.
-	last int64
-}
-
-func newHub() *hub {
-	return &hub{clients: map[chan []byte]struct{}{}, last: time.Now().UnixMilli()}
-}
-
-func newHubs() *hubs { return &hubs{m: map[string]*hub{}} }
-
-// ensure returns the page's hub, subscribing to its events first if this
-// is the first time. The first subscription is made before returning, so a
-// snapshot read afterwards cannot miss an event. Without a bus it returns a
-// hub that never fires.
-func (h *hubs) ensure(s *Site, slug string) *hub {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if hb, ok := h.m[slug]; ok {
-		return hb
-	}
-	hb := newHub()
-	h.m[slug] = hb
-	if s.bus == nil {
-		return hb
-	}
-	ch, err := s.bus.Subscribe(s.live, pipeline.EventsChannel(slug))
-	if err != nil {
-		s.log.Warn("subscribe to page events", slog.String("page", slug), slog.Any("error", err))
-	}
-	go s.followPage(slug, hb, ch)
-	return hb
-}
-
-// followPage delivers a page's events until the server shuts down,
-// resubscribing (and invalidating the page, since events may have been
-// missed) whenever the subscription ends.
-func (s *Site) followPage(slug string, hb *hub, ch <-chan []byte) {
-	backoff := 100 * time.Millisecond
-	for {
-		if ch != nil {
-			for msg := range ch {
-				s.cache.invalidate(slug)
-				hb.broadcast(msg)
-			}
-		}
-		select {
-		case <-s.live.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 10*time.Second)
-		var err error
-		ch, err = s.bus.Subscribe(s.live, pipeline.EventsChannel(slug))
-		if errors.Is(err, bus.ErrClosed) {
-			return // the process is shutting down; the TTL keeps pages fresh meanwhile
-		}
-		if err != nil {
-			s.log.Warn("resubscribe to page events", slog.String("page", slug), slog.Any("error", err))
-			ch = nil
-			continue
-		}
-		backoff = 100 * time.Millisecond
-		s.cache.invalidate(slug)
-		hb.broadcast([]byte(`{"type":"resync"}`))
-	}
-}
-
-// join registers a stream and returns the id of the newest event it will
-// not receive; leave must be called when it ends.
-func (hb *hub) join() (chan []byte, int64) {
-	ch := make(chan []byte, sseClientBuffer)
-	hb.mu.Lock()
-	defer hb.mu.Unlock()
-	hb.clients[ch] = struct{}{}
-	return ch, hb.last
-}
-
-func (hb *hub) leave(ch chan []byte) {
-	hb.mu.Lock()
-	delete(hb.clients, ch)
-	hb.mu.Unlock()
-}
-
-// broadcast offers msg to every stream without waiting: a stream that is
-// behind loses events, which costs it nothing, since every event means
-// "fetch the page again".
-func (hb *hub) broadcast(payload []byte) {
-	hb.mu.Lock()
-	defer hb.mu.Unlock()
-	hb.last = max(hb.last+1, time.Now().UnixMilli())
-	msg := sseMessage(hb.last, payload)
-	for ch := range hb.clients {
-		select {
-		case ch <- msg:
-		default:
-		}
-	}
-}
 
 // Events streams a page's events as server-sent events: a comment and the
 // current event id at once, each event with its id and a data line, a
@@ -154,14 +33,14 @@ func (s *Site) Events(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hb := s.hubs.ensure(s, st.snap.page.Slug)
-	events, last := hb.join()
-	defer hb.leave(events)
+	slug := st.snap.page.Slug
+	hb, events, last := s.hubs.join(slug)
+	defer s.hubs.leave(slug, hb, events)
 	var resync []byte
 	if seen, ok := lastEventID(c.Request()); ok && seen != last {
 		// Read after joining: an event from now on reaches the stream,
 		// and every earlier one is in this state.
-		if st, err = s.pageState(ctx, st.snap.page.Slug); err != nil {
+		if st, err = s.pageState(ctx, slug); err != nil {
 			return err
 		}
 		if resync, err = snapshotEvent(st.snap, last); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,10 +120,8 @@ func TestEventsResumeWithLastEventID(t *testing.T) {
 	serve := func() (string, *bus.MemoryBus) {
 		b := bus.NewMemory(bus.Options{})
 		t.Cleanup(func() { b.Close() })
-		srv := webtest.NewServer(t, st, func(o *web.Options) { o.Bus = b })
-		hs := httptest.NewServer(srv.Handler())
-		t.Cleanup(hs.Close)
-		return hs.URL + "/p/acme/events", b
+		srv := webtest.NewServer(t, st, func(o *web.Options) { o.Bus, o.Listen = b, "127.0.0.1:0" })
+		return runServer(t, srv) + "/p/acme/events", b
 	}
 	url, b := serve()
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -57,13 +58,16 @@ type Site struct {
 	domains *domainCache
 	md      *respond.Markdown
 	subs    *subscriptions
-	// live ends the page event subscriptions and the event streams when
-	// the server shuts down.
+	// live ends the event streams when the server shuts down.
 	live     context.Context
 	stopLive context.CancelFunc
+	// following is closed once Run first tried to subscribe.
+	following  chan struct{}
+	followOnce sync.Once
 }
 
-// New builds a Site; Stop ends its live subscriptions and event streams.
+// New builds a Site; Run follows the pages' events, Stop ends the event
+// streams.
 func New(opts Options) *Site {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -71,11 +75,10 @@ func New(opts Options) *Site {
 	live, stop := context.WithCancel(context.Background())
 	return &Site{st: opts.Store, bus: opts.Bus, baseURL: opts.BaseURL, defaultPage: opts.DefaultPage, log: opts.Logger,
 		cache: newPublicCache(), hubs: newHubs(), domains: newDomainCache(), md: respond.NewMarkdown(),
-		subs: newSubscriptions(opts.Subscribe), live: live, stopLive: stop}
+		subs: newSubscriptions(opts.Subscribe), live: live, stopLive: stop, following: make(chan struct{})}
 }
 
-// Stop ends the page event subscriptions and every event stream; the
-// server calls it when it shuts down.
+// Stop ends every event stream; the server calls it when it shuts down.
 func (s *Site) Stop() { s.stopLive() }
 
 // publicReq is what a response depends on besides the snapshot.

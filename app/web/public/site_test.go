@@ -18,13 +18,35 @@ import (
 	"pharos/app/web/webtest"
 )
 
-// newPublicServer serves st with an in-process bus for page events.
+// newPublicServer serves st with an in-process bus for page events. The
+// server runs (Run follows the page events) on a loopback port; the
+// browser talks to its handler.
 func newPublicServer(t *testing.T, st *store.Store) (*webtest.Browser, *bus.MemoryBus) {
 	t.Helper()
 	b := bus.NewMemory(bus.Options{})
 	t.Cleanup(func() { b.Close() })
-	srv := webtest.NewServer(t, st, func(o *web.Options) { o.Bus = b })
+	srv := webtest.NewServer(t, st, func(o *web.Options) { o.Bus, o.Listen = b, "127.0.0.1:0" })
+	runServer(t, srv)
 	return webtest.NewBrowser(t, srv.Handler()), b
+}
+
+// runServer runs srv until the test ends and returns its base URL.
+func runServer(t testing.TB, srv *web.Server) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	addr := srv.Addr()
+	if addr == nil {
+		t.Fatal("the server did not listen")
+	}
+	return "http://" + addr.String()
 }
 
 // TestPublicRoutes requests every public route and checks status, type and

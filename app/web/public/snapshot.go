@@ -44,15 +44,13 @@ func pageLocation(name string) *time.Location {
 	return time.UTC
 }
 
-// loadSnapshot reads a page's public data. It subscribes to the page's
-// events before reading, so an event published during the read is not
-// missed.
+// loadSnapshot reads a page's public data. An event published during the
+// read marks the page dirty again (pageState clears the flag first).
 func (s *Site) loadSnapshot(ctx context.Context, slug string) (*snapshot, error) {
 	page, err := s.st.PageBySlug(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
-	s.hubs.ensure(s, slug)
 	now := time.Now().UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	from := today.AddDate(0, 0, -(barDays - 1))
