@@ -156,7 +156,7 @@ type Aggregator struct {
 	metrics *metrics
 
 	mu          sync.Mutex
-	health      map[int64]healthEntry      // org → unhealthy regions
+	regions     regionJudgement            // the regions as last judged
 	maintenance map[int64]maintenanceEntry // page → windows
 	repeat      map[int64]repeatEntry      // org → alert repeat interval
 
@@ -185,7 +185,6 @@ func New(st Store, b Bus, opts Options) (*Aggregator, error) {
 		opts:        opts,
 		log:         opts.Logger.With(slog.String("role", "aggregator")),
 		metrics:     m,
-		health:      map[int64]healthEntry{},
 		maintenance: map[int64]maintenanceEntry{},
 		repeat:      map[int64]repeatEntry{},
 	}, nil

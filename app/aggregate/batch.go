@@ -25,7 +25,8 @@ type outcome struct {
 	duplicates  int
 	unknown     int
 	outbox      []store.OutboxEvent
-	health      map[int64]healthEntry
+	beacons     int
+	regions     *regionJudgement      // judged afresh in this batch
 	events      map[string]*pageEvent // page slug → event
 	actions     map[incident.Action]int
 	issuerNotes map[string][]store.OutboxEvent // result id → cert_issuer_changed events
@@ -46,7 +47,6 @@ func (a *Aggregator) ProcessBatch(ctx context.Context, results []pipeline.Result
 	var out *outcome
 	err := a.store.InTx(ctx, func(tx *store.Tx) error {
 		out = &outcome{
-			health:      map[int64]healthEntry{},
 			events:      map[string]*pageEvent{},
 			actions:     map[incident.Action]int{},
 			issuerNotes: map[string][]store.OutboxEvent{},
@@ -103,6 +103,15 @@ func checkedAt(r pipeline.Result) time.Time {
 
 // apply is the body of a batch's transaction.
 func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline.Result, now time.Time, out *outcome) error {
+	beacons, results := splitBeacons(results)
+	if err := recordBeacons(ctx, tx, beacons); err != nil {
+		return err
+	}
+	out.beacons = len(beacons)
+	if len(results) == 0 {
+		_, err := a.regionHealth(ctx, tx, nil, beacons, now, out)
+		return err
+	}
 	checks, err := tx.ChecksForAggregation(ctx, orgChecks(results))
 	if err != nil {
 		return err
@@ -162,11 +171,11 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err != nil {
 		return err
 	}
-	unhealthy, err := a.regionHealth(ctx, tx, out.stored, now, out)
+	regions, err := a.regionHealth(ctx, tx, out.stored, beacons, now, out)
 	if err != nil {
 		return err
 	}
-	if err := a.judge(ctx, tx, out.stored, checks, latest, unhealthy, now, out); err != nil {
+	if err := a.judge(ctx, tx, out.stored, checks, latest, regions, now, out); err != nil {
 		return err
 	}
 	if _, err := tx.AddOutbox(ctx, out.outbox); err != nil {
@@ -181,7 +190,8 @@ func (a *Aggregator) committed(out *outcome, started, at time.Time) {
 	m.results.WithLabelValues("stored").Add(float64(len(out.stored)))
 	m.results.WithLabelValues("duplicate").Add(float64(out.duplicates))
 	m.results.WithLabelValues("unknown_check").Add(float64(out.unknown))
-	m.batchSize.Observe(float64(len(out.stored) + out.duplicates + out.unknown))
+	m.results.WithLabelValues("beacon").Add(float64(out.beacons))
+	m.batchSize.Observe(float64(len(out.stored) + out.duplicates + out.unknown + out.beacons))
 	m.batchSeconds.Observe(at.Sub(started).Seconds())
 	for _, r := range out.stored {
 		if !r.Produced.IsZero() {
@@ -191,18 +201,32 @@ func (a *Aggregator) committed(out *outcome, started, at time.Time) {
 	for action, n := range out.actions {
 		m.transitions.WithLabelValues(string(action)).Add(float64(n))
 	}
+	if out.regions == nil {
+		return
+	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	for org, h := range out.health {
-		a.health[org] = h
-		for region := range h.seen {
-			v := 1.0
-			if h.unhealthy[region] {
-				v = 0
-			}
-			m.regionHealth.WithLabelValues(region).Set(v)
+	a.regions = *out.regions
+	a.mu.Unlock()
+	for region, j := range out.regions.regions {
+		switch j.Health {
+		case incident.Healthy:
+			m.regionHealth.WithLabelValues(region).Set(1)
+		case incident.Unhealthy:
+			m.regionHealth.WithLabelValues(region).Set(0)
 		}
 	}
+}
+
+// splitBeacons separates the workers' beacons from the results.
+func splitBeacons(all []pipeline.Result) (beacons, results []pipeline.Result) {
+	for _, r := range all {
+		if r.Beacon {
+			beacons = append(beacons, r)
+		} else {
+			results = append(results, r)
+		}
+	}
+	return beacons, results
 }
 
 // resultRow turns a result into its check_results row, compact (without

@@ -28,16 +28,22 @@ type fixture struct {
 }
 
 func newFixture(t testing.TB, s *store.Store, nChecks int) *fixture {
+	return newOrgFixture(t, s, "acme", nChecks)
+}
+
+// newOrgFixture is newFixture for an organisation of another slug, so
+// that several share one store.
+func newOrgFixture(t testing.TB, s *store.Store, slug string, nChecks int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{t: t, s: s, base: time.Now().UTC().Truncate(time.Second)}
 	err := s.InTx(ctx, func(tx *store.Tx) error {
-		org, err := tx.CreateOrg(ctx, "ACME", "acme")
+		org, err := tx.CreateOrg(ctx, strings.ToUpper(slug), slug)
 		if err != nil {
 			return err
 		}
 		f.org = org.ID
-		if f.page, err = tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: "acme", Title: "ACME", TimeZone: "UTC", Regions: regions3}); err != nil {
+		if f.page, err = tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: slug, Title: strings.ToUpper(slug), TimeZone: "UTC", Regions: regions3}); err != nil {
 			return err
 		}
 		if f.comp, err = tx.CreateComponent(ctx, store.Component{OrgID: org.ID, PageID: f.page.ID, Name: "API"}); err != nil {

@@ -34,7 +34,7 @@ type verdict struct {
 // consequences: check states, component statuses, automatic incidents and
 // their outbox events.
 func (a *Aggregator) judge(ctx context.Context, tx *store.Tx, stored []pipeline.Result, checks map[int64]store.CheckInfo,
-	latest map[int64][]store.Latest, unhealthy map[int64]map[string]bool, now time.Time, out *outcome) error {
+	latest map[int64][]store.Latest, regions map[int64]regionView, now time.Time, out *outcome) error {
 	newest := map[int64]time.Time{}
 	nodes := map[int64][]string{}
 	for _, r := range stored {
@@ -57,7 +57,7 @@ func (a *Aggregator) judge(ctx context.Context, tx *store.Tx, stored []pipeline.
 	var stateChanges []store.StateChange
 	for _, id := range ids {
 		info := checks[id]
-		v := evaluate(info, latest[id], unhealthy[info.OrgID], newest[id])
+		v := evaluate(info, latest[id], regions[info.OrgID], newest[id])
 		v.nodes = nodes[id]
 		if misconfigured(v) {
 			v.state, v.alert = incident.Misconfigured, incident.Up
@@ -83,10 +83,10 @@ func (a *Aggregator) judge(ctx context.Context, tx *store.Tx, stored []pipeline.
 }
 
 // evaluate judges one check from its regions' latest reports with
-// incident.Evaluate. Reports from regions the check no longer probes, and
-// reports much older than the check's newest (a region that went quiet),
-// do not count.
-func evaluate(info store.CheckInfo, rows []store.Latest, unhealthy map[string]bool, at time.Time) verdict {
+// incident.Evaluate. Reports from regions the check no longer probes,
+// reports much older than the check's newest (a region that went quiet)
+// and reports of regions not yet judged do not count.
+func evaluate(info store.CheckInfo, rows []store.Latest, regions regionView, at time.Time) verdict {
 	v := verdict{info: info, at: at}
 	stale := 3 * info.Interval
 	if stale < time.Minute {
@@ -96,17 +96,17 @@ func evaluate(info store.CheckInfo, rows []store.Latest, unhealthy map[string]bo
 	for _, r := range info.Regions {
 		configured[r] = true
 	}
-	regions := info.Regions
+	voters := info.Regions // the regions the default quorum is a majority of
 	var reports, trouble []incident.Report
 	for _, l := range rows {
 		if len(configured) > 0 && !configured[l.Region] {
 			continue
 		}
-		if l.CheckedAt.Before(at.Add(-stale)) {
+		if l.CheckedAt.Before(at.Add(-stale)) || regions.unjudged[l.Region] {
 			continue
 		}
 		if len(configured) == 0 {
-			regions = append(regions, l.Region)
+			voters = append(voters, l.Region)
 		}
 		v.reports = append(v.reports, l)
 		st := incident.State(l.State)
@@ -116,11 +116,12 @@ func evaluate(info store.CheckInfo, rows []store.Latest, unhealthy map[string]bo
 		}
 		trouble = append(trouble, incident.Report{Region: l.Region, State: st, Streak: l.Streak})
 	}
-	healthy := func(region string) bool { return !unhealthy[region] }
+	healthy := func(region string) bool { return !regions.unhealthy[region] }
 	policy := incident.Policy{Quorum: info.Quorum, Confirm: info.ConfirmRounds}
-	v.ev = incident.Evaluate(reports, regions, healthy, policy)
+	prev := incident.State(info.State)
+	v.ev = incident.Evaluate(prev, reports, voters, healthy, policy)
 	v.state, v.alert = v.ev.State, v.ev.State
-	if v.ev.State == incident.Degraded && incident.Evaluate(trouble, regions, healthy, policy).State != incident.Down {
+	if v.ev.State == incident.Degraded && incident.Evaluate(prev, trouble, voters, healthy, policy).State != incident.Down {
 		v.alert = incident.Up
 	}
 	return v

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"time"
 
-	"pharos/app/incident"
 	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/probes"
@@ -60,102 +57,4 @@ func problemsJSON(problems []probes.Problem) ([]byte, error) {
 		return []byte("[]"), nil
 	}
 	return json.Marshal(problems)
-}
-
-// healthEntry is one organisation's region health as last judged.
-type healthEntry struct {
-	unhealthy map[string]bool
-	seen      map[string]bool // regions with observations in the window
-	at        time.Time
-}
-
-// regionHealth returns each touched organisation's unhealthy regions
-// (DESIGN §4): judged with incident.RegionHealth over the latest
-// whole-check states of the window, recorded in the database so a
-// transition is reported once (region.unhealthy / region.healthy operator
-// events), and reused for RefreshEvery.
-func (a *Aggregator) regionHealth(ctx context.Context, tx *store.Tx, stored []pipeline.Result, now time.Time, out *outcome) (map[int64]map[string]bool, error) {
-	refs := map[int64]time.Time{} // the newest result per organisation ends its window
-	for _, r := range stored {
-		if at := checkedAt(r); at.After(refs[r.OrgID]) {
-			refs[r.OrgID] = at
-		}
-	}
-	result := make(map[int64]map[string]bool, len(refs))
-	for org, ref := range refs {
-		a.mu.Lock()
-		cached, ok := a.health[org]
-		a.mu.Unlock()
-		if ok && a.fresh(cached.at) {
-			result[org] = cached.unhealthy
-			continue
-		}
-		h, err := a.judgeRegions(ctx, tx, org, ref, now, out)
-		if err != nil {
-			return nil, err
-		}
-		out.health[org] = h
-		result[org] = h.unhealthy
-	}
-	return result, nil
-}
-
-func (a *Aggregator) judgeRegions(ctx context.Context, tx *store.Tx, org int64, ref, now time.Time, out *outcome) (healthEntry, error) {
-	states, err := tx.RecentRegionStates(ctx, org, ref.Add(-a.opts.RegionWindow))
-	if err != nil {
-		return healthEntry{}, err
-	}
-	h := healthEntry{unhealthy: map[string]bool{}, seen: map[string]bool{}, at: now}
-	obs := make([]incident.Observation, 0, len(states))
-	for _, s := range states {
-		h.seen[s.Region] = true
-		obs = append(obs, incident.Observation{Region: s.Region, Target: s.CheckID, Failed: s.State == string(probes.StateDown)})
-	}
-	recorded, err := tx.UnhealthyRegions(ctx, org)
-	if err != nil {
-		return healthEntry{}, err
-	}
-	for _, region := range incident.RegionHealth(obs, a.opts.RegionPolicy) {
-		h.unhealthy[region] = true
-		changed, err := tx.SetRegionHealth(ctx, org, region, false, now)
-		if err != nil {
-			return healthEntry{}, err
-		}
-		if changed {
-			a.log.Warn("region unhealthy", slog.Int64("org_id", org), slog.String("region", region))
-			out.outbox = append(out.outbox, regionEvent(org, region, false, now))
-		}
-	}
-	for _, region := range recorded {
-		if h.unhealthy[region] {
-			continue
-		}
-		if !h.seen[region] { // no word from it: keep excluding it
-			h.unhealthy[region] = true
-			continue
-		}
-		changed, err := tx.SetRegionHealth(ctx, org, region, true, now)
-		if err != nil {
-			return healthEntry{}, err
-		}
-		if changed {
-			a.log.Info("region healthy again", slog.Int64("org_id", org), slog.String("region", region))
-			out.outbox = append(out.outbox, regionEvent(org, region, true, now))
-		}
-	}
-	return h, nil
-}
-
-func regionEvent(org int64, region string, healthy bool, at time.Time) store.OutboxEvent {
-	kind := "region.unhealthy"
-	if healthy {
-		kind = "region.healthy"
-	}
-	return store.OutboxEvent{
-		OrgID:          org,
-		Kind:           kind,
-		IdempotencyKey: fmt.Sprintf("%s:%d:%s:%d", kind, org, region, at.UnixNano()),
-		At:             at,
-		Payload:        map[string]any{"region": region, "healthy": healthy, "at": at.UTC()},
-	}
 }

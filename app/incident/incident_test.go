@@ -18,32 +18,42 @@ func TestEvaluateQuorumAndConfirm(t *testing.T) {
 		policy  Policy
 		want    State
 		down    []string
+		prev    State // the check's state before; "" is up
 	}{
-		{"all up", []Report{{"fra", Up, 5}, {"iad", Up, 5}, {"sin", Up, 5}}, three, all, Policy{}, Up, nil},
-		{"no reports", nil, three, all, Policy{}, Unknown, nil},
-		{"one region down is degraded", []Report{{"fra", Down, 9}, {"iad", Up, 5}, {"sin", Up, 5}}, three, all, Policy{}, Degraded, []string{"fra"}},
-		{"majority down confirmed", []Report{{"fra", Down, 2}, {"iad", Down, 3}, {"sin", Up, 5}}, three, all, Policy{}, Down, []string{"fra", "iad"}},
-		{"majority down but not confirmed", []Report{{"fra", Down, 1}, {"iad", Down, 2}, {"sin", Up, 5}}, three, all, Policy{}, Degraded, []string{"iad"}},
-		{"confirm 1 takes the first round", []Report{{"fra", Down, 1}, {"iad", Down, 1}}, three, all, Policy{Confirm: 1}, Down, []string{"fra", "iad"}},
-		{"explicit quorum 3 needs all", []Report{{"fra", Down, 4}, {"iad", Down, 4}, {"sin", Up, 1}}, three, all, Policy{Quorum: 3}, Degraded, []string{"fra", "iad"}},
-		{"explicit quorum 1", []Report{{"fra", Down, 2}, {"iad", Up, 4}, {"sin", Up, 1}}, three, all, Policy{Quorum: 1}, Down, []string{"fra"}},
-		{"warning anywhere is degraded", []Report{{"fra", Degraded, 1}, {"iad", Up, 4}, {"sin", Up, 1}}, three, all, Policy{}, Degraded, nil},
-		{"single local region", []Report{{"local", Down, 2}}, []string{"local"}, all, Policy{}, Down, []string{"local"}},
+		{"all up", []Report{{"fra", Up, 5}, {"iad", Up, 5}, {"sin", Up, 5}}, three, all, Policy{}, Up, nil, ""},
+		{"no reports", nil, three, all, Policy{}, Unknown, nil, ""},
+		{"one region down is degraded", []Report{{"fra", Down, 9}, {"iad", Up, 5}, {"sin", Up, 5}}, three, all, Policy{}, Degraded, []string{"fra"}, ""},
+		{"majority down confirmed", []Report{{"fra", Down, 2}, {"iad", Down, 3}, {"sin", Up, 5}}, three, all, Policy{}, Down, []string{"fra", "iad"}, ""},
+		{"majority down but not confirmed", []Report{{"fra", Down, 1}, {"iad", Down, 2}, {"sin", Up, 5}}, three, all, Policy{}, Degraded, []string{"iad"}, ""},
+		{"confirm 1 takes the first round", []Report{{"fra", Down, 1}, {"iad", Down, 1}}, three, all, Policy{Confirm: 1}, Down, []string{"fra", "iad"}, ""},
+		{"explicit quorum 3 needs all", []Report{{"fra", Down, 4}, {"iad", Down, 4}, {"sin", Up, 1}}, three, all, Policy{Quorum: 3}, Degraded, []string{"fra", "iad"}, ""},
+		{"explicit quorum 1", []Report{{"fra", Down, 2}, {"iad", Up, 4}, {"sin", Up, 1}}, three, all, Policy{Quorum: 1}, Down, []string{"fra"}, ""},
+		{"confirmed warning anywhere is degraded", []Report{{"fra", Degraded, 2}, {"iad", Up, 4}, {"sin", Up, 1}}, three, all, Policy{}, Degraded, nil, ""},
+		{"one round of a warning changes nothing", []Report{{"fra", Degraded, 1}, {"iad", Up, 4}, {"sin", Up, 1}}, three, all, Policy{}, Up, nil, ""},
+		{"one round down from one region changes nothing", []Report{{"fra", Down, 1}, {"iad", Up, 4}, {"sin", Up, 4}}, three, all, Policy{}, Up, nil, Up},
+		{"one round down everywhere changes nothing", []Report{{"fra", Down, 1}, {"iad", Down, 1}, {"sin", Down, 1}}, three, all, Policy{}, Up, nil, Up},
+		{
+			"a check in trouble stays in trouble while a region's streak restarts",
+			[]Report{{"fra", Down, 1}, {"iad", Up, 4}, {"sin", Up, 4}}, three, all, Policy{}, Degraded, nil, Degraded,
+		},
+		{"a check down goes degraded, not up, while votes restart", []Report{{"fra", Down, 1}, {"iad", Down, 1}}, three, all, Policy{}, Degraded, nil, Down},
+		{"a check in trouble is up once no region reports trouble", []Report{{"fra", Up, 1}, {"iad", Up, 1}}, three, all, Policy{}, Up, nil, Down},
+		{"single local region", []Report{{"local", Down, 2}}, []string{"local"}, all, Policy{}, Down, []string{"local"}, ""},
 		{
 			"unhealthy region excluded: its down vote does not count",
 			[]Report{{"fra", Down, 9}, {"iad", Up, 4}, {"sin", Up, 4}}, three,
-			func(r string) bool { return r != "fra" }, Policy{}, Up, nil,
+			func(r string) bool { return r != "fra" }, Policy{}, Up, nil, "",
 		},
 		{
 			"two unhealthy regions: the healthy one decides",
 			[]Report{{"fra", Down, 9}, {"iad", Down, 9}, {"sin", Down, 2}}, three,
-			func(r string) bool { return r == "sin" }, Policy{}, Down, []string{"sin"},
+			func(r string) bool { return r == "sin" }, Policy{}, Down, []string{"sin"}, "",
 		},
-		{"unknown reports ignored", []Report{{"fra", Unknown, 1}, {"iad", Up, 1}}, three, all, Policy{}, Up, nil},
+		{"unknown reports ignored", []Report{{"fra", Unknown, 1}, {"iad", Up, 1}}, three, all, Policy{}, Up, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Evaluate(tt.reports, tt.regions, tt.healthy, tt.policy)
+			got := Evaluate(tt.prev, tt.reports, tt.regions, tt.healthy, tt.policy)
 			if got.State != tt.want {
 				t.Errorf("state: got %s, want %s (%+v)", got.State, tt.want, got)
 			}
@@ -64,68 +74,6 @@ func TestNextStreak(t *testing.T) {
 	if got := NextStreak(Unknown, 0, Unknown); got != 1 {
 		t.Errorf("first: got %d, want 1", got)
 	}
-}
-
-func TestRegionHealth(t *testing.T) {
-	var obs []Observation
-	add := func(region string, failed bool, targets ...int64) {
-		for _, tg := range targets {
-			obs = append(obs, Observation{region, tg, failed})
-		}
-	}
-	t.Run("one region sees everything fail, others see it up", func(t *testing.T) {
-		obs = nil
-		add("fra", true, 1, 2, 3, 4)
-		add("iad", false, 1, 2, 3, 4)
-		add("sin", false, 1, 2, 3, 4)
-		if diff := cmp.Diff([]string{"fra"}, RegionHealth(obs, RegionHealthPolicy{})); diff != "" {
-			t.Error(diff)
-		}
-	})
-	t.Run("everything fails everywhere: targets are down, regions fine", func(t *testing.T) {
-		obs = nil
-		add("fra", true, 1, 2, 3)
-		add("iad", true, 1, 2, 3)
-		if got := RegionHealth(obs, RegionHealthPolicy{}); len(got) != 0 {
-			t.Errorf("got %v, want none", got)
-		}
-	})
-	t.Run("one target down everywhere, region fine", func(t *testing.T) {
-		obs = nil
-		add("fra", true, 1)
-		add("fra", false, 2, 3, 4)
-		add("iad", true, 1)
-		add("iad", false, 2, 3, 4)
-		if got := RegionHealth(obs, RegionHealthPolicy{}); len(got) != 0 {
-			t.Errorf("got %v, want none", got)
-		}
-	})
-	t.Run("too few targets to judge", func(t *testing.T) {
-		obs = nil
-		add("fra", true, 1, 2)
-		add("iad", false, 1, 2)
-		if got := RegionHealth(obs, RegionHealthPolicy{}); len(got) != 0 {
-			t.Errorf("got %v, want none", got)
-		}
-	})
-	t.Run("half failing is not most", func(t *testing.T) {
-		obs = nil
-		add("fra", true, 1, 2)
-		add("fra", false, 3, 4)
-		add("iad", false, 1, 2, 3, 4)
-		if got := RegionHealth(obs, RegionHealthPolicy{}); len(got) != 0 {
-			t.Errorf("got %v, want none", got)
-		}
-	})
-	t.Run("the latest observation of a target wins", func(t *testing.T) {
-		obs = nil
-		add("fra", true, 1, 2, 3)
-		add("fra", false, 1, 2, 3)
-		add("iad", false, 1, 2, 3)
-		if got := RegionHealth(obs, RegionHealthPolicy{}); len(got) != 0 {
-			t.Errorf("got %v, want none", got)
-		}
-	})
 }
 
 func TestComponentStatus(t *testing.T) {

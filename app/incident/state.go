@@ -55,19 +55,25 @@ type Evaluation struct {
 	Excluded []string
 }
 
-// Evaluate judges a check from its regions' reports (DESIGN §4).
+// Evaluate judges a check from its regions' reports (DESIGN §4), given the
+// state it was in before (prev).
 //
-// A check is down when at least Quorum healthy regions report down for
-// Confirm consecutive rounds; degraded when some healthy region reports down
-// or degraded; up when healthy regions report and none of them sees trouble;
-// unknown when no healthy region has reported.
+// Trouble counts only once confirmed: a region's down or degraded report is
+// a vote after it has lasted Confirm consecutive rounds, so one round from
+// one region changes nothing the public sees. A check is down when at
+// least Quorum healthy regions report down, confirmed; degraded when some
+// healthy region's trouble is confirmed — or when the check is already in
+// trouble and a healthy region still reports trouble (a region moving from
+// degraded to down starts a new streak and must not flip the check up for
+// a round); up when healthy regions report and none of that holds; unknown
+// when no healthy region has reported.
 //
 // regions are the check's configured regions, used for the default quorum
 // (a majority of them). When fewer healthy regions remain than that quorum,
 // the quorum becomes a majority of the healthy ones: the vantage points left
 // are the only credible ones, and a check must still be able to go down
 // while one region's network is broken.
-func Evaluate(reports []Report, regions []string, healthy func(region string) bool, p Policy) Evaluation {
+func Evaluate(prev State, reports []Report, regions []string, healthy func(region string) bool, p Policy) Evaluation {
 	confirm := p.Confirm
 	if confirm <= 0 {
 		confirm = DefaultConfirm
@@ -97,16 +103,16 @@ func Evaluate(reports []Report, regions []string, healthy func(region string) bo
 		quorum = majority(len(usable))
 	}
 	ev.Quorum = quorum
+	holding := prev == Degraded || prev == Down
 	trouble := false
 	for _, r := range usable {
-		switch r.State {
-		case Down:
-			trouble = true
-			if r.Streak >= confirm {
-				ev.DownRegions = append(ev.DownRegions, r.Region)
-			}
-		case Degraded:
-			trouble = true
+		if r.State != Down && r.State != Degraded {
+			continue
+		}
+		confirmed := r.Streak >= confirm
+		trouble = trouble || confirmed || holding
+		if r.State == Down && confirmed {
+			ev.DownRegions = append(ev.DownRegions, r.Region)
 		}
 	}
 	sort.Strings(ev.DownRegions)

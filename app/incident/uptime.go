@@ -74,6 +74,7 @@ func Timeline(samples []Sample, regions []string, p Policy, interval time.Durati
 	var reports []Report
 	var seen []string
 	i := 0
+	before := Unknown // the state judged over the previous span
 	for cur := from; cur.Before(to); {
 		for ; i < len(kept) && !kept[i].At.After(cur); i++ {
 			s, prev := kept[i], latest[kept[i].Region].report
@@ -99,7 +100,9 @@ func Timeline(samples []Sample, regions []string, p Policy, interval time.Durati
 			judged = seen
 		}
 		d := next.Sub(cur)
-		switch Evaluate(reports, judged, nil, p).State {
+		state := Evaluate(before, reports, judged, nil, p).State
+		before = state
+		switch state {
 		case Up:
 			span.Monitored += d
 		case Degraded:

@@ -57,7 +57,7 @@ func TestTimeline(t *testing.T) {
 		{
 			"ten monitored hours, 30 minutes down",
 			rounds("fra", at(8, 0), time.Minute, 600, outage(at(8, 0))), nil, Policy{}, time.Minute,
-			Span{Monitored: 10 * time.Hour, Degraded: time.Minute, Down: 30 * time.Minute},
+			Span{Monitored: 10 * time.Hour, Down: 30 * time.Minute}, // the first down round is unconfirmed: up
 		},
 		{
 			"confirm 1: down from the first down round",
@@ -85,7 +85,7 @@ func TestTimeline(t *testing.T) {
 		{
 			"the last sample of the day stops at midnight",
 			[]Sample{{"fra", Down, end.Add(-time.Minute)}, {"fra", Down, end.Add(-30 * time.Second)}}, nil, Policy{}, time.Minute,
-			Span{Monitored: time.Minute, Degraded: 30 * time.Second, Down: 30 * time.Second},
+			Span{Monitored: time.Minute, Down: 30 * time.Second},
 		},
 		{
 			"one region of three down is degraded, not down",
@@ -93,7 +93,7 @@ func TestTimeline(t *testing.T) {
 				rounds("iad", at(10, 0), time.Minute, 60, always(Up)),
 				rounds("sin", at(10, 0), time.Minute, 60, always(Up))),
 			[]string{"fra", "iad", "sin"}, Policy{}, time.Minute,
-			Span{Monitored: time.Hour, Degraded: time.Hour},
+			Span{Monitored: time.Hour, Degraded: 59 * time.Minute}, // from the confirming round
 		},
 		{
 			"two regions of three down is down once confirmed",
@@ -101,7 +101,7 @@ func TestTimeline(t *testing.T) {
 				rounds("iad", at(10, 0), time.Minute, 60, always(Down)),
 				rounds("sin", at(10, 0), time.Minute, 60, always(Up))),
 			[]string{"fra", "iad", "sin"}, Policy{}, time.Minute,
-			Span{Monitored: time.Hour, Degraded: time.Minute, Down: 59 * time.Minute},
+			Span{Monitored: time.Hour, Down: 59 * time.Minute},
 		},
 		{
 			"samples of regions the check does not probe are ignored",

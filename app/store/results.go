@@ -148,20 +148,21 @@ func (s scanExtra) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.e
 
 // RegionObservation is one region's latest whole-check state for one check.
 type RegionObservation struct {
+	OrgID   int64
 	Region  string
 	CheckID int64
 	State   string
 }
 
-// RecentRegionStates returns the organisation's latest whole-check states
-// (node "") observed since since: the window region health is judged on.
-func (tx *Tx) RecentRegionStates(ctx context.Context, orgID int64, since time.Time) ([]RegionObservation, error) {
+// RecentRegionStates returns every organisation's latest whole-check
+// states (node "") observed since since: the window region health is
+// judged on, as a region's network is shared by all of them.
+func (tx *Tx) RecentRegionStates(ctx context.Context, since time.Time) ([]RegionObservation, error) {
 	return collect(ctx, tx.tx, "recent region states", func(row rowScanner) (RegionObservation, error) {
 		var o RegionObservation
-		err := row.Scan(&o.Region, &o.CheckID, &o.State)
+		err := row.Scan(&o.OrgID, &o.Region, &o.CheckID, &o.State)
 		return o, err
-	}, tx.s.q(`SELECT region, check_id, state FROM check_latest
-		WHERE org_id = ? AND checked_at >= ? AND node = ''`), orgID, since.UTC())
+	}, tx.s.q(`SELECT org_id, region, check_id, state FROM check_latest WHERE checked_at >= ? AND node = ''`), since.UTC())
 }
 
 // bulk builds a multi-row INSERT: prefix, then n groups of cols

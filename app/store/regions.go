@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Beacon is one probe worker's word about itself: alive in Region at
+// SeenAt and, when a canary is configured, the canary's probe state
+// (CanaryState "" when none is) and its first problem.
+type Beacon struct {
+	Region      string
+	Worker      string
+	SeenAt      time.Time
+	CanaryState string
+	CanaryError string
+}
+
+// workerForget is how long a worker that sent no beacon is remembered.
+const workerForget = 7 * 24 * time.Hour
+
+// RecordBeacons keeps each worker's newest beacon (an older one arriving
+// late changes nothing) and forgets workers silent for a week.
+func (tx *Tx) RecordBeacons(ctx context.Context, beacons []Beacon) error {
+	if len(beacons) == 0 {
+		return nil
+	}
+	type key struct{ region, worker string }
+	newest := map[key]Beacon{}
+	for _, b := range beacons {
+		k := key{b.Region, b.Worker}
+		if have, ok := newest[k]; !ok || b.SeenAt.After(have.SeenAt) {
+			newest[k] = b
+		}
+	}
+	args := make([]any, 0, 5*len(newest))
+	var oldest time.Time
+	for _, b := range newest {
+		args = append(args, b.Region, b.Worker, b.SeenAt.UTC(), b.CanaryState, b.CanaryError)
+		if oldest.IsZero() || b.SeenAt.Before(oldest) {
+			oldest = b.SeenAt
+		}
+	}
+	query := tx.s.bulk(`INSERT INTO probe_workers (region, worker, seen_at, canary_state, canary_error) VALUES `, 5, len(newest),
+		` ON CONFLICT (region, worker) DO UPDATE SET seen_at = excluded.seen_at, canary_state = excluded.canary_state,
+		canary_error = excluded.canary_error WHERE probe_workers.seen_at < excluded.seen_at`)
+	if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("store: record beacons: %w", err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM probe_workers WHERE seen_at < ?`), oldest.Add(-workerForget).UTC()); err != nil {
+		return fmt.Errorf("store: forget silent workers: %w", err)
+	}
+	return nil
+}
+
+// RecentBeacons returns the beacons of workers seen since since.
+func (tx *Tx) RecentBeacons(ctx context.Context, since time.Time) ([]Beacon, error) {
+	return collect(ctx, tx.tx, "beacons", scanBeacon, tx.s.q(`SELECT region, worker, seen_at, canary_state, canary_error
+		FROM probe_workers WHERE seen_at >= ? ORDER BY region, worker`), since.UTC())
+}
+
+func scanBeacon(row rowScanner) (Beacon, error) {
+	var b Beacon
+	err := row.Scan(&b.Region, &b.Worker, &b.SeenAt, &b.CanaryState, &b.CanaryError)
+	b.SeenAt = b.SeenAt.UTC()
+	return b, err
+}
+
+// RegionVerdict is the aggregators' verdict on a probe region: Health is
+// healthy, unhealthy or unjudged (incident.Health), Reason says why.
+type RegionVerdict struct {
+	Region    string
+	Health    string
+	Reason    string
+	ChangedAt time.Time // when Health last changed
+	JudgedAt  time.Time
+}
+
+// SetRegionVerdicts records the verdicts judged at at; a region's
+// ChangedAt moves only when its health changes.
+func (tx *Tx) SetRegionVerdicts(ctx context.Context, verdicts []RegionVerdict, at time.Time) error {
+	if len(verdicts) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 5*len(verdicts))
+	for _, v := range verdicts {
+		args = append(args, v.Region, v.Health, v.Reason, at.UTC(), at.UTC())
+	}
+	query := tx.s.bulk(`INSERT INTO probe_regions (region, health, reason, changed_at, judged_at) VALUES `, 5, len(verdicts),
+		` ON CONFLICT (region) DO UPDATE SET reason = excluded.reason, judged_at = excluded.judged_at,
+		changed_at = CASE WHEN probe_regions.health = excluded.health THEN probe_regions.changed_at ELSE excluded.changed_at END,
+		health = excluded.health`)
+	if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("store: record region verdicts: %w", err)
+	}
+	return nil
+}
+
+// ProbeRegion is what operators see of one probe region: the verdict,
+// the workers seen since the given time, and what its canary said.
+type ProbeRegion struct {
+	RegionVerdict
+	Workers []Beacon // seen since, newest beacon each
+}
+
+// Canary is the region's newest canary state among its workers ("" when
+// no worker probes one) and that worker's error.
+func (p ProbeRegion) Canary() (state, errText string, at time.Time) {
+	for _, w := range p.Workers {
+		if w.CanaryState != "" && w.SeenAt.After(at) {
+			state, errText, at = w.CanaryState, w.CanaryError, w.SeenAt
+		}
+	}
+	return state, errText, at
+}
+
+// ProbeRegions returns every region with a verdict or a worker seen since
+// since, by name. A region with workers but no verdict yet is unjudged.
+func (s *Store) ProbeRegions(ctx context.Context, since time.Time) ([]ProbeRegion, error) {
+	verdicts, err := collect(ctx, s.db, "region verdicts", func(row rowScanner) (RegionVerdict, error) {
+		var v RegionVerdict
+		err := row.Scan(&v.Region, &v.Health, &v.Reason, &v.ChangedAt, &v.JudgedAt)
+		v.ChangedAt, v.JudgedAt = v.ChangedAt.UTC(), v.JudgedAt.UTC()
+		return v, err
+	}, `SELECT region, health, reason, changed_at, judged_at FROM probe_regions`)
+	if err != nil {
+		return nil, err
+	}
+	workers, err := collect(ctx, s.db, "probe workers", scanBeacon, s.q(`SELECT region, worker, seen_at, canary_state, canary_error
+		FROM probe_workers WHERE seen_at >= ? ORDER BY region, worker`), since.UTC())
+	if err != nil {
+		return nil, err
+	}
+	byRegion := map[string]*ProbeRegion{}
+	get := func(region string) *ProbeRegion {
+		p, ok := byRegion[region]
+		if !ok {
+			p = &ProbeRegion{RegionVerdict: RegionVerdict{Region: region, Health: "unjudged"}}
+			byRegion[region] = p
+		}
+		return p
+	}
+	for _, v := range verdicts {
+		get(v.Region).RegionVerdict = v
+	}
+	for _, w := range workers {
+		p := get(w.Region)
+		p.Workers = append(p.Workers, w)
+	}
+	out := make([]ProbeRegion, 0, len(byRegion))
+	for _, p := range byRegion {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Region < out[j].Region })
+	return out, nil
+}
