@@ -148,6 +148,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			Logger:         log,
 			Registry:       reg,
 			MetricsToken:   cfg.MetricsToken,
+			MetricsChecks:  cfg.MetricsChecks,
 			Mailer:         subscribeMailer(senders),
 			AccountMailer:  notify.AccountMail(senders),
 			Webhooks:       senders[notify.KindWebhook],

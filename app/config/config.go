@@ -36,6 +36,9 @@ type Config struct {
 	// MetricsToken (PHAROS_METRICS_TOKEN), when set, is the bearer token
 	// /metrics requires: region health and job figures are operator data.
 	MetricsToken string
+	// MetricsChecks (PHAROS_METRICS_CHECKS) adds per-check series to the
+	// web role's /metrics: checks × regions × 7 series, so off by default.
+	MetricsChecks bool
 	// TrustedProxies (PHAROS_TRUSTED_PROXIES, comma-separated CIDRs or
 	// addresses) are reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
@@ -85,6 +88,13 @@ func Load(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("config: PHAROS_ALLOW_PRIVATE_TARGETS=%q: want true or false", v)
 		}
 		c.AllowPrivateTargets = b
+	}
+	if v := getenv("PHAROS_METRICS_CHECKS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: PHAROS_METRICS_CHECKS=%q: want true or false", v)
+		}
+		c.MetricsChecks = b
 	}
 	c.ResultRetention = housekeep.DefaultRetention
 	if v := getenv("PHAROS_RESULT_RETENTION"); v != "" {

@@ -48,6 +48,9 @@ type Options struct {
 	// MetricsToken, when set, is the bearer token /metrics requires
 	// (PHAROS_METRICS_TOKEN).
 	MetricsToken string
+	// MetricsChecks adds the per-check series (pharos_check_up, …) to
+	// /metrics, read from the store at each scrape (PHAROS_METRICS_CHECKS).
+	MetricsChecks bool
 	// ShutdownTimeout bounds how long in-flight requests may run after a
 	// shutdown signal (default 15s).
 	ShutdownTimeout time.Duration
@@ -160,6 +163,14 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	if err := registerBuildInfo(reg); err != nil {
+		return nil, err
+	}
+	if opts.MetricsChecks {
+		if err := reg.Register(newCheckCollector(opts.Store.CheckRegionStates, opts.Logger)); err != nil {
+			return nil, err
+		}
+	}
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = respond.ErrorHandler(opts.Logger)
