@@ -31,11 +31,14 @@ func (s *Server) metricsHandler() echo.HandlerFunc {
 	return echo.WrapHandler(MetricsHandler(s.reg, s.opts.MetricsToken))
 }
 
-// MetricsHandler serves reg's metrics; with a token, only to requests
-// carrying "Authorization: Bearer <token>" (PHAROS_METRICS_TOKEN), compared
-// in constant time. The probe workers' /metrics uses it too.
+// MetricsHandler serves reg's metrics, in the OpenMetrics format to
+// scrapers that ask for it in Accept (Prometheus does, for exemplars and
+// created timestamps) and in the text format otherwise; with a token, only
+// to requests carrying "Authorization: Bearer <token>"
+// (PHAROS_METRICS_TOKEN), compared in constant time. The probe workers'
+// /metrics uses it too.
 func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, EnableOpenMetrics: true})
 	if token == "" {
 		return h
 	}
