@@ -38,7 +38,13 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requestLogger logs every request and counts it in the HTTP metrics. The
+// event streams are counted but kept out of the latency histogram: a
+// stream lasts as long as its reader, minutes or hours, which would say
+// nothing about the service and push every other route's quantiles off
+// the top bucket.
 func (s *Server) requestLogger() echo.MiddlewareFunc {
+	streams := streamRoutes(s.publicRoutes())
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus:    true,
 		LogURIPath:   true,
@@ -69,7 +75,9 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 				route = "unmatched"
 			}
 			s.metrics.requests.WithLabelValues(v.Method, route, strconv.Itoa(v.Status)).Inc()
-			s.metrics.latency.WithLabelValues(v.Method, route).Observe(v.Latency.Seconds())
+			if !streams[route] {
+				s.metrics.latency.WithLabelValues(v.Method, route).Observe(v.Latency.Seconds())
+			}
 			return nil
 		},
 	})
@@ -105,14 +113,23 @@ func bodyLimit() echo.MiddlewareFunc { return middleware.BodyLimit("2M") }
 // handlerTimeout bounds the request context of every handler that does not
 // stream, so a stuck database query ends the request instead of holding it.
 func handlerTimeout(pages []public.Route) echo.MiddlewareFunc {
+	streams := streamRoutes(pages)
+	return middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
+		Timeout: 30 * time.Second,
+		Skipper: func(c echo.Context) bool { return streams[c.Path()] },
+	})
+}
+
+// streamRoutes is the set of routes (echo's path patterns) that stream:
+// the event streams, under /p/:slug. A custom domain's /events and the
+// default page's are rewritten to that route before routing, so they are
+// in the set too.
+func streamRoutes(pages []public.Route) map[string]bool {
 	streams := map[string]bool{}
 	for _, r := range pages {
 		if r.Stream {
 			streams["/p/:slug"+r.Path] = true
 		}
 	}
-	return middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
-		Timeout: 30 * time.Second,
-		Skipper: func(c echo.Context) bool { return streams[c.Path()] },
-	})
+	return streams
 }
