@@ -17,6 +17,7 @@ import (
 
 	"pharos/app/config"
 	"pharos/app/store"
+	"pharos/app/web/auth"
 )
 
 const userUsage = `usage:
@@ -135,11 +136,11 @@ func createUser(ctx context.Context, st *store.Store, env Env, p userParams) err
 	}
 	var hash store.PasswordHash
 	if newUser {
-		password, err := readPassword(env)
+		password, err := readPassword(env, p.email, p.orgName)
 		if err != nil {
 			return err
 		}
-		if hash, err = store.HashPassword(password, p.cost); err != nil {
+		if hash, err = hashPassword(ctx, password, p.cost); err != nil {
 			return err
 		}
 	}
@@ -207,11 +208,11 @@ func setPassword(ctx context.Context, st *store.Store, env Env, email string, co
 	if err != nil {
 		return err
 	}
-	password, err := readPassword(env)
+	password, err := readPassword(env, user.Email)
 	if err != nil {
 		return err
 	}
-	hash, err := store.HashPassword(password, cost)
+	hash, err := hashPassword(ctx, password, cost)
 	if err != nil {
 		return err
 	}
@@ -237,9 +238,17 @@ func setPassword(ctx context.Context, st *store.Store, env Env, email string, co
 	return nil
 }
 
+// hashPassword hashes a new password through the same capped hasher as the
+// console's forms.
+func hashPassword(ctx context.Context, password string, cost int) (store.PasswordHash, error) {
+	return auth.NewHasher(auth.HasherOptions{Cost: cost}).Hash(ctx, password)
+}
+
 // readPassword reads the new user's password: prompted twice without echo
-// on a terminal, else the first line of stdin (for scripts).
-func readPassword(env Env) (string, error) {
+// on a terminal, else the first line of stdin (for scripts). It must pass
+// the console's password policy, with related (the email, the
+// organisation's name) counted as known to an attacker.
+func readPassword(env Env, related ...string) (string, error) {
 	var password string
 	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(env.Stderr, "Password: ")
@@ -265,11 +274,8 @@ func readPassword(env Env) (string, error) {
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	switch {
-	case len(password) < store.MinPasswordLen:
-		return "", fmt.Errorf("the password must have at least %d characters", store.MinPasswordLen)
-	case len(password) > store.MaxPasswordBytes:
-		return "", fmt.Errorf("the password must have at most %d bytes", store.MaxPasswordBytes)
+	if err := auth.CheckNewPassword(password, related...); err != nil {
+		return "", err
 	}
 	return password, nil
 }

@@ -66,6 +66,9 @@ func testUserAndTokenCommands(t *testing.T, dbURL string) {
 		"unknown flag":      {"x", []string{"--email", "c@example.org", "--bogus"}, 2, "bogus"},
 		"new org as viewer": {"x", []string{"--email", "c@example.org", "--org", "New", "--role", "viewer"}, 2, "owner"},
 		"short password":    {"short\n", []string{"--email", "c@example.org", "--org", "ACME Corp"}, 1, "at least 10"},
+		"common password":   {"password123\n", []string{"--email", "c@example.org", "--org", "ACME Corp"}, 1, "one of the most common passwords"},
+		"two common words":  {"correct horse\n", []string{"--email", "c@example.org", "--org", "ACME Corp"}, 1, "too easy to guess"},
+		"the org's name":    {"ACME Corp 2024\n", []string{"--email", "c@example.org", "--org", "ACME Corp"}, 1, "the organisation's name"},
 		"empty stdin":       {"", []string{"--email", "c@example.org", "--org", "ACME Corp"}, 1, "stdin"},
 	} {
 		code, _, errOut := create(tc.stdin, tc.args...)

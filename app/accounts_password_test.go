@@ -53,9 +53,11 @@ func testUserPasswordCommand(t *testing.T, dbURL string) {
 		code  int
 		msg   string
 	}{
-		"no email":       {"x", nil, 2, "--email"},
-		"unknown user":   {"a long enough one\n", []string{"--email", "nobody@example.org"}, 1, "no user"},
-		"short password": {"short\n", []string{"--email", "ada@example.org"}, 1, "at least 10"},
+		"no email":         {"x", nil, 2, "--email"},
+		"unknown user":     {"a long enough one\n", []string{"--email", "nobody@example.org"}, 1, "no user"},
+		"short password":   {"short\n", []string{"--email", "ada@example.org"}, 1, "at least 10"},
+		"common password":  {"password123\n", []string{"--email", "ada@example.org"}, 1, "one of the most common passwords"},
+		"two common words": {"correct horse\n", []string{"--email", "ada@example.org"}, 1, "too easy to guess"},
 	} {
 		if code, _, errOut := set(tc.stdin, tc.args...); code != tc.code || !strings.Contains(errOut, tc.msg) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d mentioning %q", name, code, errOut, tc.code, tc.msg)

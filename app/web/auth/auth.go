@@ -45,10 +45,26 @@ type Options struct {
 	// CheckPassword verifies a password against its hash (nil means
 	// store.CheckPassword). Tests count calls through it.
 	CheckPassword func(hash store.PasswordHash, password string) error
-	// LoginAttempts is how many sign-in attempts one account or one client
-	// address gets per LoginWindow (defaults 10 per minute).
-	LoginAttempts int
-	LoginWindow   time.Duration
+	// HashPassword hashes a new password (nil means store.HashPassword).
+	// Tests count calls through it.
+	HashPassword func(password string, cost int) (store.PasswordHash, error)
+	// HashConcurrency caps the password hashes and verifications running
+	// at once, across sign-in, setup, invitations and resets (default
+	// GOMAXPROCS); a request waits at most HashWait (default 2s) for a
+	// slot, then gets 503 with Retry-After.
+	HashConcurrency int
+	HashWait        time.Duration
+	// LoginAttempts is how many sign-in attempts one account gets from one
+	// client network (an IPv4 address, an IPv6 /64) per LoginWindow
+	// (defaults 10 per minute). LoginNetworkAttempts bounds one network's
+	// attempts over all accounts (default 3 × LoginAttempts), and
+	// LoginAccountAttempts one account's over all networks (default
+	// 10 × LoginAttempts): guessing from elsewhere cannot lock a user out
+	// of their own network unless it comes from many networks at once.
+	LoginAttempts        int
+	LoginNetworkAttempts int
+	LoginAccountAttempts int
+	LoginWindow          time.Duration
 }
 
 // Auth authenticates requests and keeps the sign-in limits.
@@ -58,8 +74,11 @@ type Auth struct {
 	opts Options
 	// secret signs the pre-session CSRF tokens of the login and setup forms.
 	secret []byte
-	// logins limits sign-in attempts per account and per client address.
+	// logins limits sign-in attempts per account and network, per
+	// network and per account.
 	logins *limiter
+	// hasher runs every password hash and verification under one cap.
+	hasher *Hasher
 	// dummy is verified against when an email is unknown, so a failed
 	// sign-in takes as long whether or not the account exists. It is made on
 	// first use: hashing at production cost would slow every start.
@@ -78,11 +97,14 @@ func New(opts Options) (*Auth, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.CheckPassword == nil {
-		opts.CheckPassword = store.CheckPassword
-	}
 	if opts.LoginAttempts == 0 {
 		opts.LoginAttempts = 10
+	}
+	if opts.LoginNetworkAttempts == 0 {
+		opts.LoginNetworkAttempts = 3 * opts.LoginAttempts
+	}
+	if opts.LoginAccountAttempts == 0 {
+		opts.LoginAccountAttempts = 10 * opts.LoginAttempts
 	}
 	if opts.LoginWindow == 0 {
 		opts.LoginWindow = time.Minute
@@ -91,8 +113,10 @@ func New(opts Options) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
+	hasher := NewHasher(HasherOptions{Cost: opts.PasswordCost, Concurrency: opts.HashConcurrency,
+		Wait: opts.HashWait, Hash: opts.HashPassword, Check: opts.CheckPassword})
 	return &Auth{st: opts.Store, log: opts.Logger, opts: opts, secret: secret,
-		logins: newLimiter(opts.LoginAttempts, opts.LoginWindow, time.Now)}, nil
+		logins: newLimiter(opts.LoginWindow, time.Now), hasher: hasher}, nil
 }
 
 // secretKey returns the signing key; without one (tests, or a caller that

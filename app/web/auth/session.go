@@ -2,8 +2,12 @@ package auth
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -11,31 +15,68 @@ import (
 	"pharos/app/store"
 )
 
-// HashPassword hashes a new password at the configured cost.
-func (a *Auth) HashPassword(password string) (store.PasswordHash, error) {
-	return store.HashPassword(password, a.opts.PasswordCost)
+// HashPassword hashes a new password at the configured cost, within the
+// cap on concurrent hashing; beyond it the answer is 503 with Retry-After.
+func (a *Auth) HashPassword(c echo.Context, password string) (store.PasswordHash, error) {
+	hash, err := a.hasher.Hash(c.Request().Context(), password)
+	if err != nil {
+		return "", a.hashFailed(c, err)
+	}
+	return hash, nil
 }
 
 // AllowLogin records one sign-in attempt from ip for email and reports
 // whether it may go ahead; when not, retryAfter says how long to wait.
+// The attempt counts against the account from the client's network (an
+// IPv4 address or an IPv6 /64), against that network over all accounts,
+// and against the account over all networks, with a much higher ceiling:
+// wrong passwords sent from elsewhere do not lock the user out of their
+// own network.
 func (a *Auth) AllowLogin(ip, email string) (ok bool, retryAfter time.Duration) {
-	return a.logins.allow("ip:"+ip, "email:"+email)
+	network := ClientNetwork(ip)
+	return a.logins.allow(
+		limit{"account+network:" + email + " " + network, a.opts.LoginAttempts},
+		limit{"network:" + network, a.opts.LoginNetworkAttempts},
+		limit{"account:" + email, a.opts.LoginAccountAttempts},
+	)
 }
 
-// CheckPassword verifies password against hash.
-func (a *Auth) CheckPassword(hash store.PasswordHash, password string) error {
-	return a.opts.CheckPassword(hash, password)
+// PasswordMatches reports whether password matches hash, verified within
+// the cap on concurrent hashing; a busy server's error is a 503 with
+// Retry-After, never a wrong password.
+func (a *Auth) PasswordMatches(c echo.Context, hash store.PasswordHash, password string) (bool, error) {
+	ok, err := a.hasher.Matches(c.Request().Context(), hash, password)
+	if err != nil {
+		return false, a.hashFailed(c, err)
+	}
+	return ok, nil
 }
 
 // EqualiseTiming spends the cost of one password check, for an unknown
-// email, so timing does not reveal which accounts exist.
-func (a *Auth) EqualiseTiming(password string) error {
+// email, so timing does not reveal which accounts exist. It waits for a
+// hashing slot like a real check, so a busy server answers the same too.
+func (a *Auth) EqualiseTiming(c echo.Context, password string) error {
 	dummy, err := a.dummyHash()
 	if err != nil {
 		return err
 	}
-	_ = a.opts.CheckPassword(dummy, password) // the result is irrelevant
+	if _, err := a.hasher.Matches(c.Request().Context(), dummy, password); err != nil {
+		return a.hashFailed(c, err)
+	}
 	return nil
+}
+
+// hashFailed answers a request that got no hashing slot: 503 with
+// Retry-After when the server is busy or the client gave up waiting.
+func (a *Auth) hashFailed(c echo.Context, err error) error {
+	ctx := c.Request().Context()
+	if !errors.Is(err, ErrHashBusy) && ctx.Err() == nil {
+		return err
+	}
+	a.log.WarnContext(ctx, "password hashing busy", slog.String("remote_ip", c.RealIP()), slog.Any("error", err))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(a.hasher.Wait().Seconds())))))
+	return echo.NewHTTPError(http.StatusServiceUnavailable,
+		"The server is checking too many passwords at once. Try again in a few seconds.")
 }
 
 // dummyHash is a hash of a random password at the configured cost,

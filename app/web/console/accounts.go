@@ -2,7 +2,6 @@ package console
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -73,7 +72,7 @@ func (s *Console) SetupSubmit(c echo.Context) error {
 		f.Error = msg
 		return s.renderSetup(c, http.StatusUnprocessableEntity, f)
 	}
-	hash, err := s.auth.HashPassword(password)
+	hash, err := s.auth.HashPassword(c, password)
 	if err != nil {
 		return err
 	}
@@ -97,14 +96,8 @@ func validateSetup(f views.SetupForm, password, confirm string) string {
 		return "The organisation's name is too long (at most 100 characters)."
 	case !validEmail(f.Email):
 		return "Enter a valid email address."
-	case len(password) < store.MinPasswordLen:
-		return fmt.Sprintf("Choose a password of at least %d characters.", store.MinPasswordLen)
-	case len(password) > store.MaxPasswordBytes:
-		return fmt.Sprintf("Choose a password of at most %d bytes.", store.MaxPasswordBytes)
-	case password != confirm:
-		return "The two passwords differ."
 	}
-	return ""
+	return validatePassword(password, confirm, f.Email, f.OrgName)
 }
 
 func validEmail(email string) bool {
@@ -156,7 +149,7 @@ func (s *Console) LoginSubmit(c echo.Context) error {
 	}
 	user, hash, err := s.st.UserByEmail(ctx, f.Email)
 	if errors.Is(err, store.ErrNotFound) || len(password) > store.MaxPasswordBytes {
-		if err := s.auth.EqualiseTiming(password); err != nil {
+		if err := s.auth.EqualiseTiming(c, password); err != nil {
 			return err
 		}
 		return failed()
@@ -164,7 +157,11 @@ func (s *Console) LoginSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.auth.CheckPassword(hash, password); err != nil {
+	ok, err := s.auth.PasswordMatches(c, hash, password)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return failed()
 	}
 	ms, err := s.st.Memberships(ctx, user.ID)

@@ -115,11 +115,11 @@ func (s *Console) InviteSubmit(c echo.Context) error {
 	if f.Existing {
 		return s.acceptAsExisting(c, inv, f, password)
 	}
-	if msg := validatePassword(password, c.FormValue("password_confirm")); msg != "" {
+	if msg := validatePassword(password, c.FormValue("password_confirm"), inv.Email, inv.OrgName); msg != "" {
 		f.Error = msg
 		return s.renderInvite(c, http.StatusUnprocessableEntity, f)
 	}
-	hash, err := s.auth.HashPassword(password)
+	hash, err := s.auth.HashPassword(c, password)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,13 @@ func (s *Console) acceptAsExisting(c echo.Context, inv store.Invite, f views.Inv
 	if err != nil {
 		return err
 	}
-	if len(password) > store.MaxPasswordBytes || s.auth.CheckPassword(hash, password) != nil {
+	matches := false
+	if len(password) <= store.MaxPasswordBytes {
+		if matches, err = s.auth.PasswordMatches(c, hash, password); err != nil {
+			return err
+		}
+	}
+	if !matches {
 		s.log.InfoContext(ctx, "invitation sign-in failed", slog.String("remote_ip", ip))
 		f.Error = "The password is wrong."
 		return s.renderInvite(c, http.StatusUnauthorized, f)

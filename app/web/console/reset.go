@@ -162,10 +162,10 @@ func (s *Console) ResetConfirmSubmit(c echo.Context) error {
 		return err
 	}
 	password := c.FormValue("password")
-	if msg := validatePassword(password, c.FormValue("password_confirm")); msg != "" {
+	if msg := validatePassword(password, c.FormValue("password_confirm"), r.Email); msg != "" {
 		return s.renderResetConfirm(c, http.StatusUnprocessableEntity, views.ResetConfirmForm{Token: tokenParam(c), Email: r.Email, Error: msg})
 	}
-	hash, err := s.auth.HashPassword(password)
+	hash, err := s.auth.HashPassword(c, password)
 	if err != nil {
 		return err
 	}

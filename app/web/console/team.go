@@ -227,14 +227,16 @@ func (s *Console) RevokeInvite(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/team")
 }
 
-// validatePassword checks a new password and its repetition like setup.
-func validatePassword(password, confirm string) string {
-	switch {
-	case len(password) < store.MinPasswordLen:
-		return fmt.Sprintf("Choose a password of at least %d characters.", store.MinPasswordLen)
-	case len(password) > store.MaxPasswordBytes:
-		return fmt.Sprintf("Choose a password of at most %d bytes.", store.MaxPasswordBytes)
-	case password != confirm:
+// validatePassword checks a new password and its repetition for setup,
+// invitations and resets: the password policy of auth.CheckNewPassword,
+// with related (the account's email, the organisation's name) counted as
+// known to an attacker. The message says why a password is refused.
+func validatePassword(password, confirm string, related ...string) string {
+	if err := auth.CheckNewPassword(password, related...); err != nil {
+		msg := err.Error()
+		return strings.ToUpper(msg[:1]) + msg[1:] + "."
+	}
+	if password != confirm {
 		return "The two passwords differ."
 	}
 	return ""
