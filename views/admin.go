@@ -244,11 +244,23 @@ type FailingCheckRow struct {
 
 // RegionHealthRow is one probe region in the overview.
 type RegionHealthRow struct {
-	Region     string
-	Healthy    bool
+	Region string
+	// Health is healthy, unhealthy or unjudged; Reason says why.
+	Health     string
+	Reason     string
 	Changed    string
 	Recent     int
 	LastResult string
+	Workers    int    // probe workers seen in the window
+	Canary     string // "reached", "unreachable: …", or "" when none is configured
+}
+
+// regionHealthText words a region's health.
+func regionHealthText(h string) string {
+	if h == "unjudged" {
+		return "not judged yet"
+	}
+	return h
 }
 
 // CertRow is a certificate of the inventory.
@@ -279,11 +291,11 @@ type CertCheckLink struct {
 	Name string
 }
 
-func healthText(ok bool) string {
-	if ok {
-		return "healthy"
+func workersWord(n int) string {
+	if n == 1 {
+		return "worker"
 	}
-	return "unhealthy"
+	return "workers"
 }
 
 // daysClass colours days left: red under a week, amber under three.

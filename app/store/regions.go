@@ -156,3 +156,52 @@ func (s *Store) ProbeRegions(ctx context.Context, since time.Time) ([]ProbeRegio
 	sort.Slice(out, func(i, j int) bool { return out[i].Region < out[j].Region })
 	return out, nil
 }
+
+// RegionStatus is one probe region as an organisation's operators see it:
+// the verdict across every organisation with its workers and canary, and
+// the organisation's own record and traffic from the region.
+type RegionStatus struct {
+	ProbeRegion
+	Org RegionActivity
+}
+
+// RegionStatuses returns every region that has a verdict, a worker seen
+// since since, or results or a health record of the organisation, by name.
+func (s *Store) RegionStatuses(ctx context.Context, orgID int64, since time.Time) ([]RegionStatus, error) {
+	probe, err := s.ProbeRegions(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	activity, err := s.RegionActivities(ctx, orgID, since)
+	if err != nil {
+		return nil, err
+	}
+	byRegion := map[string]*RegionStatus{}
+	for _, p := range probe {
+		byRegion[p.Region] = &RegionStatus{ProbeRegion: p, Org: RegionActivity{Region: p.Region, Healthy: true}}
+	}
+	for _, a := range activity {
+		st, ok := byRegion[a.Region]
+		if !ok {
+			st = &RegionStatus{ProbeRegion: ProbeRegion{RegionVerdict: RegionVerdict{Region: a.Region, Health: "unjudged"}}}
+			byRegion[a.Region] = st
+		}
+		st.Org = a
+	}
+	out := make([]RegionStatus, 0, len(byRegion))
+	for _, st := range byRegion {
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Region < out[j].Region })
+	return out, nil
+}
+
+// OrgHealth is the region's health for the organisation: the verdict across
+// organisations, except that a region the organisation was told is
+// unhealthy stays so until judged healthy (as the aggregator treats it).
+func (r RegionStatus) OrgHealth() string {
+	if !r.Org.Healthy && r.RegionVerdict.Health != "healthy" {
+		return "unhealthy"
+	}
+	return r.RegionVerdict.Health
+}

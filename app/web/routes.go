@@ -122,6 +122,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/components/:id", a.Component, token(viewer)...)
 	e.GET("/api/v1/checks/:id", a.Check, token(viewer)...)
 	e.GET("/api/v1/certificates", a.Certificates, token(viewer)...)
+	e.GET("/api/v1/regions", a.Regions, token(viewer)...)
 	e.POST("/api/v1/checks/:id/enabled", a.SetCheckEnabled, token(editor)...)
 	e.POST("/api/v1/checks/:id/run", a.RunCheck, token(editor)...)
 	e.POST("/api/v1/apply", a.Apply, token(editor)...)

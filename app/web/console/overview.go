@@ -55,21 +55,37 @@ func (s *Console) overview(ctx context.Context, orgID int64, now time.Time) (vie
 			o.Expiring = append(o.Expiring, certRow(c, now))
 		}
 	}
-	regions, err := s.st.RegionActivities(ctx, orgID, now.Add(-regionWindow))
+	regions, err := s.st.RegionStatuses(ctx, orgID, now.Add(-regionWindow))
 	if err != nil {
 		return o, err
 	}
 	for _, r := range regions {
-		row := views.RegionHealthRow{Region: r.Region, Healthy: r.Healthy, Recent: r.Recent, LastResult: "never"}
-		if r.LastResult != nil {
-			row.LastResult = ago(now, *r.LastResult)
-		}
-		if r.Changed != nil {
-			row.Changed = formatTime(*r.Changed)
-		}
-		o.Regions = append(o.Regions, row)
+		o.Regions = append(o.Regions, regionRow(r, now))
 	}
 	return o, nil
+}
+
+// regionRow is a probe region as the overview shows it.
+func regionRow(r store.RegionStatus, now time.Time) views.RegionHealthRow {
+	row := views.RegionHealthRow{Region: r.Region, Health: r.OrgHealth(), Reason: r.Reason, Recent: r.Org.Recent,
+		LastResult: "never", Workers: len(r.Workers)}
+	if r.Org.LastResult != nil {
+		row.LastResult = ago(now, *r.Org.LastResult)
+	}
+	if r.Org.Changed != nil {
+		row.Changed = formatTime(*r.Org.Changed)
+	}
+	switch state, errText, _ := r.Canary(); {
+	case state == "":
+	case state == string(probes.StateDown) || state == string(probes.StateUnknown):
+		row.Canary = "unreachable"
+		if errText != "" {
+			row.Canary += ": " + errText
+		}
+	default:
+		row.Canary = "reached"
+	}
+	return row
 }
 
 // regionProblems words each region's problem codes: "fra: cert_expired,
