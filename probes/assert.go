@@ -57,7 +57,7 @@ func (p *plan) assert(ctx context.Context, node string, r *response) []Problem {
 			return timedOut("body assertions")
 		}
 		if i := bytes.Index(r.body, []byte(s)); i >= 0 && s != "" {
-			add(CodeBodyMismatch, "body of %s on %s contains %q: %q", r.url, node, s, excerpt(r.body, i, len(s)))
+			add(CodeBodyMismatch, "body of %s on %s contains %q at byte %d: %q", r.url, node, s, i, bodyExcerpt(r.body, i, len(s)))
 		}
 	}
 	if p.bodyRe != nil {
@@ -118,8 +118,12 @@ func (hc headerCheck) check(ctx context.Context, h http.Header) (string, error) 
 			return "", err
 		}
 	}
-	return fmt.Sprintf("header %s is %q, expected %q", http.CanonicalHeaderKey(hc.name),
-		truncateUTF8(strings.Join(values, ", "), excerptLimit), hc.want), nil
+	name := http.CanonicalHeaderKey(hc.name)
+	if sensitiveHeader(name) {
+		return fmt.Sprintf("header %s does not match, expected %q (%s not quoted: it may carry credentials)",
+			name, hc.want, plural(len(values), "value")), nil
+	}
+	return fmt.Sprintf("header %s is %q, expected %q", name, shortExcerpt(strings.Join(values, ", ")), hc.want), nil
 }
 
 // ParseJSONAssertion splits the CLI's --json-path 'PATH=VALUE'. VALUE is
@@ -151,19 +155,6 @@ func ParseJSONAssertion(s string) (path string, want any, err error) {
 		want = raw
 	}
 	return path, want, nil
-}
-
-// excerpt returns up to 40 bytes around body[i:i+n], for messages.
-func excerpt(body []byte, i, n int) string {
-	lo, hi := max(0, i-40), min(len(body), i+n+40)
-	s := strings.Join(strings.Fields(string(bytes.ToValidUTF8(body[lo:hi], nil))), " ")
-	if lo > 0 {
-		s = "…" + s
-	}
-	if hi < len(body) {
-		s += "…"
-	}
-	return s
 }
 
 func formatBytes(n int64) string {

@@ -52,7 +52,7 @@ func (p *plan) assertJSON(ctx context.Context, node string, r *response, capNote
 				r.url, node, jc.path, jsonText(jc.want)))
 		case !found:
 			out = append(out, problemf(CodeJSONMismatch, node, "%s on %s: %s is %s, expected %s",
-				r.url, node, jc.path, jsonText(got[0]), jsonText(jc.want)))
+				r.url, node, jc.path, describeJSON(jc.path, got[0]), jsonText(jc.want)))
 		}
 	}
 	return out, nil
