@@ -36,6 +36,10 @@ type harness struct {
 	org  int64
 	page store.Page
 	comp store.Component
+
+	// canary, when set, is the URL the workers started afterwards probe
+	// with every beacon.
+	canary string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -158,6 +162,7 @@ func (h *harness) startWorker(region, consumer string, pr worker.Prober, busOpts
 	w, err := worker.New(b, worker.Options{
 		Region: region, Shards: pipeline.Shards, Consumer: consumer, Prober: pr,
 		DrainTimeout: time.Second, Logger: h.log, Registerer: reg,
+		Canary: h.canary, BeaconEvery: 500 * time.Millisecond,
 	})
 	if err != nil {
 		h.t.Fatal(err)
