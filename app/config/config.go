@@ -33,6 +33,11 @@ type Config struct {
 	BaseURL             string // PHAROS_BASE_URL, public URL used in emails and links
 	SecretKey           string // PHAROS_SECRET_KEY
 	AllowPrivateTargets bool   // PHAROS_ALLOW_PRIVATE_TARGETS
+	// CanaryURL (PHAROS_CANARY_URL) is the control-plane URL every probe
+	// worker fetches with its beacons, so a region that cannot reach it
+	// while another can is judged unhealthy at once; "off" disables it.
+	// Unset, it is PHAROS_BASE_URL's /healthz (see Canary).
+	CanaryURL string
 	// MetricsToken (PHAROS_METRICS_TOKEN), when set, is the bearer token
 	// /metrics requires: region health and job figures are operator data.
 	MetricsToken string
@@ -80,6 +85,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SecretKey:   getenv("PHAROS_SECRET_KEY"),
 
 		MetricsToken: getenv("PHAROS_METRICS_TOKEN"),
+		CanaryURL:    strings.TrimSpace(getenv("PHAROS_CANARY_URL")),
 		DefaultPage:  getenv("PHAROS_DEFAULT_PAGE"),
 	}
 	if v := getenv("PHAROS_ALLOW_PRIVATE_TARGETS"); v != "" {
@@ -217,6 +223,11 @@ func (c *Config) Validate() error {
 			bad("PHAROS_BASE_URL", c.BaseURL, "want an absolute http(s) URL, e.g. https://status.example.org")
 		}
 	}
+	if c.CanaryURL != "" && c.CanaryURL != "off" {
+		if u, err := url.Parse(c.CanaryURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("PHAROS_CANARY_URL", c.CanaryURL, "want an absolute http(s) URL, e.g. https://status.example.org/healthz, or off")
+		}
+	}
 	if c.DefaultPage != "" && !slugPattern.MatchString(c.DefaultPage) {
 		bad("PHAROS_DEFAULT_PAGE", c.DefaultPage, "want a page slug: lower-case letters, digits and '-', e.g. acme")
 	}
@@ -233,6 +244,20 @@ func (c *Config) Validate() error {
 // Embedded reports whether the process runs on the embedded default
 // database (SQLite) rather than a shared server.
 func (c *Config) Embedded() bool { return strings.HasPrefix(c.DatabaseURL, "sqlite:") }
+
+// Canary is the URL probe workers fetch as their canary: PHAROS_CANARY_URL,
+// else PHAROS_BASE_URL's /healthz, else none ("").
+func (c *Config) Canary() string {
+	switch {
+	case c.CanaryURL == "off":
+		return ""
+	case c.CanaryURL != "":
+		return c.CanaryURL
+	case c.BaseURL != "":
+		return strings.TrimSuffix(c.BaseURL, "/") + "/healthz"
+	}
+	return ""
+}
 
 // SecureCookies reports whether cookies should carry the Secure attribute:
 // whenever the public URL is HTTPS.
