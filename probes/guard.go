@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"syscall"
 
 	"code.dny.dev/ssrf"
@@ -21,28 +22,90 @@ import (
 type Guard struct {
 	ssrf  *ssrf.Guardian
 	allow func(netip.Addr) bool
+	// allowMeta and allowHosts are the metadata endpoints the operator
+	// listed explicitly (PHAROS_ALLOW_METADATA_TARGETS).
+	allowMeta  map[netip.Addr]bool
+	allowHosts map[string]bool
 }
 
 // NewGuard returns a Guard. allow, when not nil, is consulted first and
 // permits any address it returns true for; tests use it to open 127.0.0.2-9
-// while 127.0.0.1 stays refused.
-func NewGuard(allow func(netip.Addr) bool) *Guard {
-	return &Guard{ssrf: ssrf.New(ssrf.WithAnyPort()), allow: allow}
+// while 127.0.0.1 stays refused. allowMetadata lists cloud metadata
+// endpoints — addresses or host names — that are not refused for being
+// metadata endpoints; the other rules still apply to them.
+func NewGuard(allow func(netip.Addr) bool, allowMetadata ...string) *Guard {
+	g := &Guard{ssrf: ssrf.New(ssrf.WithAnyPort()), allow: allow,
+		allowMeta: map[netip.Addr]bool{}, allowHosts: map[string]bool{}}
+	for _, e := range allowMetadata {
+		e = strings.TrimSpace(e)
+		if ip, err := netip.ParseAddr(strings.Trim(e, "[]")); err == nil {
+			g.allowMeta[ip.WithZone("").Unmap()] = true
+		} else if e != "" {
+			g.allowHosts[normalHost(e)] = true
+		}
+	}
+	return g
 }
 
-// BlockedError is returned when the guard refuses an address.
+// BlockedError is returned when the guard refuses an address, or a host
+// name (Host set, Addr zero).
 type BlockedError struct {
 	Addr   netip.Addr
 	Reason string
+	Host   string
 }
 
 func (e *BlockedError) Error() string {
+	if e.Host != "" {
+		return fmt.Sprintf("%s is %s; probes may not reach it", e.Host, e.Reason)
+	}
 	return fmt.Sprintf("%s is %s; probes may not reach it", e.Addr, e.Reason)
 }
 
-var cloudMetadata = [...]netip.Addr{
-	netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, ...
-	netip.MustParseAddr("fd00:ec2::254"),   // AWS over IPv6
+// cloudMetadata are the instance metadata and credential endpoints of the
+// clouds, refused even when private targets are allowed: they hand out the
+// credentials of the machine or container the prober runs on.
+var cloudMetadata = map[netip.Addr]string{
+	netip.MustParseAddr("169.254.169.254"): "AWS, GCP, Azure, OpenStack, Oracle, DigitalOcean, Hetzner, IBM and others",
+	netip.MustParseAddr("fd00:ec2::254"):   "AWS over IPv6",
+	netip.MustParseAddr("169.254.170.2"):   "AWS ECS task metadata and container credentials",
+	netip.MustParseAddr("169.254.170.23"):  "AWS EKS Pod Identity credentials",
+	netip.MustParseAddr("fd00:ec2::23"):    "AWS EKS Pod Identity credentials over IPv6",
+	netip.MustParseAddr("fd20:ce::254"):    "GCP over IPv6",
+	netip.MustParseAddr("100.100.100.200"): "Alibaba Cloud",
+	netip.MustParseAddr("192.0.0.192"):     "Oracle Cloud (legacy)",
+	netip.MustParseAddr("169.254.0.23"):    "Tencent Cloud",
+	netip.MustParseAddr("169.254.42.42"):   "Scaleway",
+	netip.MustParseAddr("fd00:42::42"):     "Scaleway over IPv6",
+	netip.MustParseAddr("168.63.129.16"):   "Azure WireServer",
+}
+
+// metadataHosts are the names those endpoints go by; they are refused by
+// name before resolution, whatever they resolve to.
+var metadataHosts = map[string]bool{
+	"metadata":                     true, // GCP's short name
+	"metadata.google.internal":     true,
+	"metadata.goog":                true,
+	"instance-data":                true, // AWS
+	"instance-data.ec2.internal":   true,
+	"metadata.tencentyun.com":      true,
+	"api.metadata.cloud.ibm.com":   true,
+	"metadata.platformequinix.com": true,
+	"metadata.packet.net":          true,
+}
+
+func normalHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+}
+
+// CheckHost returns a *BlockedError when host is a cloud metadata host
+// name that was not listed explicitly.
+func (g *Guard) CheckHost(host string) error {
+	h := normalHost(host)
+	if metadataHosts[h] && !g.allowHosts[h] {
+		return &BlockedError{Host: host, Reason: "a cloud metadata host name"}
+	}
+	return nil
 }
 
 // Check returns a *BlockedError when ip may not be dialled. allowPrivate
@@ -53,19 +116,17 @@ func (g *Guard) Check(ip netip.Addr, allowPrivate bool) error {
 		return nil
 	}
 	unmapped := ip.Unmap()
-	for _, m := range cloudMetadata {
-		if unmapped == m {
-			return &BlockedError{ip, "a cloud metadata endpoint"}
-		}
+	if _, ok := cloudMetadata[unmapped]; ok && !g.allowMeta[unmapped] {
+		return &BlockedError{Addr: ip, Reason: "a cloud metadata endpoint"}
 	}
 	if unmapped.IsUnspecified() || unmapped.IsMulticast() {
-		return &BlockedError{ip, describe(unmapped)}
+		return &BlockedError{Addr: ip, Reason: describe(unmapped)}
 	}
 	if allowPrivate {
 		return nil
 	}
 	if err := g.ssrf.SafeAddr(ip); err != nil {
-		return &BlockedError{ip, describe(ip)}
+		return &BlockedError{Addr: ip, Reason: describe(ip)}
 	}
 	return nil
 }

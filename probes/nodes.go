@@ -29,6 +29,10 @@ func (pr *Prober) resolveNodes(ctx context.Context, p *plan) ([]netip.AddrPort, 
 	start := time.Now()
 	ips, err := pr.lookup(ctx, p.host, p.timeout)
 	took := time.Since(start)
+	if be, ok := isBlocked(err); ok {
+		pb := problemf(CodeBlockedAddress, "", "%s: %v", p.url, be)
+		return nil, took, &pb
+	}
 	if err != nil {
 		pb := problemf(CodeDNSFailed, "", "%s did not resolve: %s", p.host, dnsReason(err))
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -50,6 +54,9 @@ func (pr *Prober) resolveNodes(ctx context.Context, p *plan) ([]netip.AddrPort, 
 func (pr *Prober) lookup(ctx context.Context, host string, timeout time.Duration) ([]netip.Addr, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{ip.Unmap()}, nil
+	}
+	if err := pr.guard.CheckHost(host); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -51,6 +51,10 @@ type Options struct {
 	// AllowPrivate lets every probe reach private, loopback and link-local
 	// addresses (PHAROS_ALLOW_PRIVATE_TARGETS).
 	AllowPrivate bool
+	// AllowMetadata lists cloud metadata endpoints, by address or host
+	// name, that probes may reach (PHAROS_ALLOW_METADATA_TARGETS); every
+	// other known metadata endpoint stays refused, even with AllowPrivate.
+	AllowMetadata []string
 	// UserAgent is sent with every request.
 	UserAgent string
 	// ACMEDirectories maps an issuer organisation to its CA's ACME
@@ -82,7 +86,7 @@ func New(o Options) *Prober {
 		now:          o.Now,
 		resolver:     o.Resolver,
 		customDial:   o.Dial,
-		guard:        NewGuard(o.Allow),
+		guard:        NewGuard(o.Allow, o.AllowMetadata...),
 		allowPrivate: o.AllowPrivate,
 		userAgent:    orDefault(o.UserAgent, "Pharos-Probe/1.0"),
 		aia:          newAIACache(),
