@@ -178,11 +178,6 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	}
 	if roles["aggregator"] {
 		aggOpts := aggregate.Options{Shards: pipeline.Shards, Logger: log, Registerer: reg}
-		if rb, ok := b.(*bus.RedisBus); ok {
-			// Latest state per check × region × node, for readers that
-			// should not query the database (DESIGN §3 step 2).
-			aggOpts.LatestCache = aggregate.NewRedisLatest(rb.Client(), rb.Prefix())
-		}
 		agg, err := aggregate.New(st, b, aggOpts)
 		if err != nil {
 			return err

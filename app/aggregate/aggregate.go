@@ -94,10 +94,6 @@ type Options struct {
 	// how often Run looks (default 1m).
 	NoWorkerAfter time.Duration
 	SweepEvery    time.Duration
-	// LatestCache, when set, receives the latest states of every committed
-	// batch (DESIGN §3 step 2): NewRedisLatest with a Redis bus,
-	// NewMemoryLatest or nothing in the in-process mode.
-	LatestCache LatestCache
 	// Logger receives the role's log lines (default slog.Default()).
 	Logger *slog.Logger
 	// Registerer receives the role's metrics (default: none registered).

@@ -30,7 +30,6 @@ type outcome struct {
 	events      map[string]*pageEvent // page slug → event
 	actions     map[incident.Action]int
 	issuerNotes map[string][]store.OutboxEvent // result id → cert_issuer_changed events
-	latest      []store.Latest                 // latest rows written, for the cache
 }
 
 // ProcessBatch stores and judges results in one transaction (DESIGN §3
@@ -59,7 +58,6 @@ func (a *Aggregator) ProcessBatch(ctx context.Context, results []pipeline.Result
 	}
 	committed := a.opts.Now()
 	a.committed(out, started, committed)
-	a.cacheLatest(ctx, out.latest)
 	if a.afterCommit != nil {
 		a.afterCommit(ctx, out.stored)
 	}

@@ -112,7 +112,7 @@ func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit tim
 	opts := Options{Shards: DefaultShards, Consumer: "bench", RefreshEvery: DefaultRefreshEvery,
 		BatchSize:  envInt(b, "PHAROS_BENCH_BATCH", DefaultBatchSize),
 		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	bb := benchBus(b, mode, bus.Options{MaxLen: int64(2 * total)}, &opts)
+	bb := benchBus(b, mode, bus.Options{MaxLen: int64(2 * total)})
 	defer bb.Close()
 	bytes := prefill(b, f, bb, rounds)
 

@@ -64,20 +64,16 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-// benchBus opens the bus a benchmark runs on, Redis or in-process by mode,
-// and sets opts.LatestCache to the matching latest-state cache.
-func benchBus(b *testing.B, mode string, busOpts bus.Options, opts *Options) bus.Bus {
+// benchBus opens the bus a benchmark runs on, Redis or in-process by mode.
+func benchBus(b *testing.B, mode string, busOpts bus.Options) bus.Bus {
 	if mode != "redis" {
-		opts.LatestCache = NewMemoryLatest()
 		return bus.NewMemory(busOpts)
 	}
-	client, prefix := bustest.Client(b), bustest.Prefix(b)
-	busOpts.Prefix = prefix
+	busOpts.Prefix = bustest.Prefix(b)
 	rb, err := bus.NewRedis(context.Background(), bustest.RedisURL(b), busOpts)
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts.LatestCache = NewRedisLatest(client, prefix)
 	return rb
 }
 
@@ -87,7 +83,7 @@ func benchLag(b *testing.B, s *store.Store, mode string, rate int, duration time
 	f := newFixture(b, s, checks)
 	opts := Options{Shards: DefaultShards, Consumer: "bench", RefreshEvery: DefaultRefreshEvery,
 		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	b0 := benchBus(b, mode, bus.Options{MaxLen: 1_000_000}, &opts)
+	b0 := benchBus(b, mode, bus.Options{MaxLen: 1_000_000})
 	defer b0.Close()
 	a, err := New(f.s, b0, opts)
 	if err != nil {

@@ -47,7 +47,6 @@ func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pi
 	if err != nil {
 		return nil, err
 	}
-	out.latest = after.Written
 	return after.Whole, nil
 }
 
