@@ -90,6 +90,11 @@ type Options struct {
 	// address gets per LoginWindow (defaults 10 per minute).
 	LoginAttempts int
 	LoginWindow   time.Duration
+
+	// Streams caps the public pages' open event streams, in all and per
+	// client network (PHAROS_SSE_MAX_STREAMS, PHAROS_SSE_MAX_PER_CLIENT);
+	// caps left at 0 are sized from Streams.FileLimit.
+	Streams public.StreamLimits
 }
 
 // Server is the web role: Run(ctx) serves until ctx ends, then drains.
@@ -140,7 +145,11 @@ func New(opts Options) (*Server, error) {
 	site := public.New(public.Options{Store: opts.Store, Bus: opts.Bus, BaseURL: opts.BaseURL, DefaultPage: opts.DefaultPage, Logger: opts.Logger,
 		Subscribe: public.SubscribeOptions{Auth: au, SecretKey: []byte(opts.SecretKey), Mailer: opts.Mailer,
 			Webhooks: opts.Webhooks, AllowPrivate: opts.AllowPrivate,
-			PerAddress: opts.SubscribeAttempts, PerClient: 10 * opts.SubscribeAttempts}})
+			PerAddress: opts.SubscribeAttempts, PerClient: 10 * opts.SubscribeAttempts},
+		Streams: opts.Streams})
+	lim := site.StreamLimits()
+	opts.Logger.Info("event streams capped", slog.Int("max", lim.Max), slog.Int("per_client", lim.PerClient),
+		slog.Int("file_limit", lim.FileLimit))
 	// One limiter for console and API alike: a button and a script share
 	// the same budget.
 	runNow := queueRun(opts.Store, limitRunNow(opts.RunNow, runNowPerCheck, runNowPerOrg, runNowWindow))
@@ -163,6 +172,11 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	for _, c := range site.Collectors() {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
 	if err := registerBuildInfo(reg); err != nil {
 		return nil, err
 	}

@@ -26,8 +26,15 @@ const (
 // state, so any EventSource client converges, not only public.js. The
 // write deadline is extended before each write, since the server's
 // WriteTimeout would otherwise end the stream; the stream ends when the
-// client goes away or the server shuts down.
+// client goes away or the server shuts down. Streams are capped in all and
+// per client network (streams.go): beyond a cap the answer is 503 with
+// Retry-After.
 func (s *Site) Events(c echo.Context) error {
+	release, full := s.streams.acquire(clientNetwork(c.RealIP()))
+	if full != "" {
+		return s.streams.refuse(c, full)
+	}
+	defer release()
 	ctx := c.Request().Context()
 	st, err := s.pageState(ctx, c.Param("slug"))
 	if err != nil {

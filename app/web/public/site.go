@@ -14,6 +14,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"pharos/app/bus"
 	"pharos/app/store"
@@ -42,6 +43,8 @@ type Options struct {
 	Logger      *slog.Logger
 	// Subscribe configures the subscription pages (subscribe.go).
 	Subscribe SubscribeOptions
+	// Streams caps the open event streams (streams.go).
+	Streams StreamLimits
 }
 
 // Site serves the public status pages: render cache, page event hubs,
@@ -58,6 +61,7 @@ type Site struct {
 	domains *domainCache
 	md      *respond.Markdown
 	subs    *subscriptions
+	streams *streamGate
 	// live ends the event streams when the server shuts down.
 	live     context.Context
 	stopLive context.CancelFunc
@@ -75,8 +79,15 @@ func New(opts Options) *Site {
 	live, stop := context.WithCancel(context.Background())
 	return &Site{st: opts.Store, bus: opts.Bus, baseURL: opts.BaseURL, defaultPage: opts.DefaultPage, log: opts.Logger,
 		cache: newPublicCache(), hubs: newHubs(), domains: newDomainCache(), md: respond.NewMarkdown(),
-		subs: newSubscriptions(opts.Subscribe), live: live, stopLive: stop, following: make(chan struct{})}
+		subs: newSubscriptions(opts.Subscribe), live: live, stopLive: stop, following: make(chan struct{}),
+		streams: newStreamGate(opts.Streams)}
 }
+
+// StreamLimits are the caps on event streams in force, defaults filled in.
+func (s *Site) StreamLimits() StreamLimits { return s.streams.limits }
+
+// Collectors are the site's metrics, for the server's registry.
+func (s *Site) Collectors() []prometheus.Collector { return s.streams.collectors() }
 
 // Stop ends every event stream; the server calls it when it shuts down.
 func (s *Site) Stop() { s.stopLive() }
