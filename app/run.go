@@ -98,6 +98,8 @@ func parseRoles(list string) (map[string]bool, error) {
 // serve builds the selected roles from cfg and runs them until ctx ends or
 // one fails.
 func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env Env, log *slog.Logger) error {
+	// Every connection (database, Redis, probe, client) is a file.
+	fileLimit := raiseFileLimit(log)
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -153,6 +155,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			AccountMailer:  notify.AccountMail(senders),
 			Webhooks:       senders[notify.KindWebhook],
 			AllowPrivate:   cfg.AllowPrivateTargets,
+			Streams:        public.StreamLimits{Max: cfg.SSEMaxStreams, PerClient: cfg.SSEMaxPerClient, FileLimit: fileLimit},
 		})
 		if err != nil {
 			return err

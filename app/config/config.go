@@ -58,6 +58,13 @@ type Config struct {
 	// 48 hours (housekeep.DefaultRetention, housekeep.MinRetention); zero
 	// selects the default.
 	ResultRetention time.Duration
+	// SSEMaxStreams (PHAROS_SSE_MAX_STREAMS) caps the public pages' open
+	// event streams in all, SSEMaxPerClient (PHAROS_SSE_MAX_PER_CLIENT)
+	// per client network (IPv4 address, IPv6 /64). 0 (unset) sizes them
+	// from the open-file limit: half of it, at most 10,000, in all, and a
+	// tenth of that, at most 100, per client.
+	SSEMaxStreams   int
+	SSEMaxPerClient int
 }
 
 // Defaults.
@@ -109,6 +116,20 @@ func Load(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("config: PHAROS_RESULT_RETENTION=%q: %w", v, err)
 		}
 		c.ResultRetention = d
+	}
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"PHAROS_SSE_MAX_STREAMS", &c.SSEMaxStreams}, {"PHAROS_SSE_MAX_PER_CLIENT", &c.SSEMaxPerClient}} {
+		s := getenv(v.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return Config{}, fmt.Errorf("config: %s=%q: want a whole number of streams, at least 1", v.name, s)
+		}
+		*v.dst = n
 	}
 	if v := getenv("PHAROS_TRUSTED_PROXIES"); v != "" {
 		nets, err := parseNetworks(v)

@@ -163,3 +163,18 @@ func TestResultRetention(t *testing.T) {
 		})
 	}
 }
+
+func TestSSEStreamCaps(t *testing.T) {
+	c, err := Load(env(map[string]string{"PHAROS_SSE_MAX_STREAMS": "500", "PHAROS_SSE_MAX_PER_CLIENT": " 20 "}))
+	if err != nil || c.SSEMaxStreams != 500 || c.SSEMaxPerClient != 20 {
+		t.Errorf("got %d, %d, %v; want 500, 20", c.SSEMaxStreams, c.SSEMaxPerClient, err)
+	}
+	if c, err := Load(env(nil)); err != nil || c.SSEMaxStreams != 0 || c.SSEMaxPerClient != 0 {
+		t.Errorf("unset: got %d, %d, %v; want 0, 0 (sized from the file limit)", c.SSEMaxStreams, c.SSEMaxPerClient, err)
+	}
+	for _, bad := range []map[string]string{{"PHAROS_SSE_MAX_STREAMS": "0"}, {"PHAROS_SSE_MAX_PER_CLIENT": "many"}} {
+		if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), "want a whole number of streams") {
+			t.Errorf("%v: got %v, want an error naming the variable", bad, err)
+		}
+	}
+}
