@@ -34,14 +34,17 @@ type Bus interface {
 	Consume(ctx context.Context, stream, group, consumer string, count int, block time.Duration) ([]bus.Message, error)
 	Ack(ctx context.Context, stream, group string, ids ...string) error
 	Stats(ctx context.Context, stream, group string) (length, pending int64, err error)
+	Publish(ctx context.Context, stream string, payload []byte) (string, error)
 	PublishEvent(ctx context.Context, channel string, payload []byte) error
 	TryLock(ctx context.Context, name string, ttl time.Duration) (bus.Lease, bool, error)
 }
 
 // Store is what the aggregator needs from the database: one transaction
-// per batch.
+// per batch, and a ping to tell a database outage from a result that
+// cannot be stored.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx *store.Tx) error) error
+	Ping(ctx context.Context) error
 }
 
 var (

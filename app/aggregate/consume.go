@@ -2,6 +2,8 @@ package aggregate
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -56,11 +58,13 @@ func (a *Aggregator) collect(ctx context.Context, stream string) ([]bus.Message,
 
 // handle decodes, stores and acknowledges one batch. Malformed entries can
 // never succeed: they are logged, counted and acknowledged at once. The
-// rest is acknowledged only after its transaction committed; when it
-// cannot commit it is left pending and the bus redelivers it.
+// rest is acknowledged only after its transaction committed; while the
+// database does not answer it is left pending and the bus redelivers it.
+// A batch that fails while the database answers is split until the result
+// that cannot be stored is alone: that one is set aside on the stream's
+// dead-letter stream, and the rest of its batch is stored.
 func (a *Aggregator) handle(ctx context.Context, stream string, msgs []bus.Message) {
-	results := make([]pipeline.Result, 0, len(msgs))
-	ids := make([]string, 0, len(msgs))
+	entries := make([]entry, 0, len(msgs))
 	var bad []string
 	for _, m := range msgs {
 		r, err := pipeline.DecodeResult(m.Payload)
@@ -69,37 +73,141 @@ func (a *Aggregator) handle(ctx context.Context, stream string, msgs []bus.Messa
 			bad = append(bad, m.ID)
 			continue
 		}
-		results = append(results, r)
-		ids = append(ids, m.ID)
+		entries = append(entries, entry{id: m.ID, payload: m.Payload, result: r})
 	}
 	if len(bad) > 0 {
 		a.metrics.results.WithLabelValues("malformed").Add(float64(len(bad)))
 		a.ack(ctx, stream, bad)
 	}
-	if len(results) == 0 {
+	if len(entries) == 0 {
 		return
 	}
 	backoff := time.Second
 	for attempt := 1; ; attempt++ {
-		err := a.ProcessBatch(ctx, results)
-		if err == nil {
-			break
+		done, err := a.storeEntries(ctx, stream, entries)
+		if len(done) > 0 {
+			if a.beforeAck != nil && !a.beforeAck() {
+				return
+			}
+			a.ack(ctx, stream, done)
 		}
-		if ctx.Err() != nil {
-			return // shutting down or shard lost: not committed, not acked
+		if err == nil || ctx.Err() != nil {
+			return // stored, or shutting down / shard lost: the rest stays pending
 		}
+		entries = pendingEntries(entries, done)
 		if attempt == maxAttempts {
-			a.log.Error("batch left for redelivery", slog.String("stream", stream), slog.Int("results", len(results)), slog.Any("error", err))
+			a.log.Error("batch left for redelivery", slog.String("stream", stream), slog.Int("results", len(entries)), slog.Any("error", err))
 			return
 		}
 		a.log.Warn("batch failed, retrying", slog.String("stream", stream), slog.Int("attempt", attempt), slog.Any("error", err))
 		pipeline.Sleep(ctx, backoff)
 		backoff *= 2
 	}
-	if a.beforeAck != nil && !a.beforeAck() {
-		return
+}
+
+// entry is a decoded result with its bus entry.
+type entry struct {
+	id      string
+	payload []byte
+	result  pipeline.Result
+}
+
+// isolateRetries is how often a single result is tried before it is set
+// aside while the database answers: a serialisation failure or deadlock
+// passes on a retry, a result that cannot be stored does not.
+const isolateRetries = 3
+
+// storeEntries stores entries in one transaction and returns the ids whose
+// effects are durable (or that were set aside), which may be acknowledged.
+// When the transaction fails while the database answers, the entries are
+// split in halves and each is stored on its own, down to a single result,
+// which is set aside. err is non-nil when some entries were neither stored
+// nor set aside (the database does not answer, or ctx ended).
+func (a *Aggregator) storeEntries(ctx context.Context, stream string, entries []entry) (done []string, err error) {
+	tries := 1
+	if len(entries) == 1 {
+		tries = isolateRetries
 	}
-	a.ack(ctx, stream, ids)
+	for try := range tries {
+		if err = a.ProcessBatch(ctx, results(entries)); err == nil {
+			return ids(entries), nil
+		}
+		if ctx.Err() != nil || !a.databaseAnswers(ctx) {
+			return nil, err
+		}
+		if try < tries-1 {
+			pipeline.Sleep(ctx, time.Duration(try+1)*100*time.Millisecond)
+		}
+	}
+	if len(entries) == 1 {
+		if aside := a.setAside(ctx, stream, entries[0], err); aside != nil {
+			return nil, errors.Join(err, aside)
+		}
+		return ids(entries), nil
+	}
+	half := len(entries) / 2
+	first, err1 := a.storeEntries(ctx, stream, entries[:half])
+	second, err2 := a.storeEntries(ctx, stream, entries[half:])
+	return append(first, second...), errors.Join(err1, err2)
+}
+
+// databaseAnswers reports whether the database answers a ping within a
+// few seconds.
+func (a *Aggregator) databaseAnswers(ctx context.Context) bool {
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	return a.store.Ping(pctx) == nil
+}
+
+// setAside moves a result that cannot be stored to the stream's
+// dead-letter stream, so that it no longer holds up its shard, and counts
+// it; an operator can read it there.
+func (a *Aggregator) setAside(ctx context.Context, stream string, e entry, cause error) error {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	dead := bus.DeadLetterStream(stream)
+	if _, err := a.bus.Publish(pctx, dead, e.payload); err != nil {
+		return fmt.Errorf("aggregate: set result %s aside: %w", e.result.ID, err)
+	}
+	a.metrics.results.WithLabelValues("set_aside").Inc()
+	a.log.Error("result that cannot be stored set aside", slog.String("stream", stream), slog.String("entry_id", e.id),
+		slog.String("result_id", e.result.ID), slog.Int64("check_id", e.result.CheckID), slog.String("dead_letter_stream", dead),
+		slog.Any("error", cause))
+	return nil
+}
+
+func results(entries []entry) []pipeline.Result {
+	out := make([]pipeline.Result, len(entries))
+	for i, e := range entries {
+		out[i] = e.result
+	}
+	return out
+}
+
+func ids(entries []entry) []string {
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.id
+	}
+	return out
+}
+
+// pendingEntries are the entries not in done.
+func pendingEntries(entries []entry, done []string) []entry {
+	if len(done) == 0 {
+		return entries
+	}
+	gone := make(map[string]bool, len(done))
+	for _, id := range done {
+		gone[id] = true
+	}
+	var out []entry
+	for _, e := range entries {
+		if !gone[e.id] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // ack acknowledges entries whose effects are durable. It outlives ctx
