@@ -100,13 +100,55 @@
     }, 150);
   }
 
+  // The stream may be refused (503 with Retry-After when the server holds
+  // as many as it allows) or fail for good: then the page polls, fetching
+  // itself every Retry-After seconds (with some jitter, so refused pages
+  // do not come back in step), and tries the stream again each time.
+  // main's data-live-mode says which is in use: "stream" or "poll".
   function live() {
     var main = document.querySelector("main[data-events]");
-    if (!main || !window.EventSource) { return; }
-    var opened = false;
-    var es = new EventSource(main.getAttribute("data-events"));
-    es.onmessage = refresh;
-    es.onopen = function () { if (opened) { refresh(); } opened = true; }; // caught up after a reconnect
+    if (!main || !window.EventSource || !window.fetch) { return; }
+    var url = main.getAttribute("data-events");
+    var defaultWait = 30;
+
+    function stream() {
+      var opened = false;
+      var es = new EventSource(url);
+      es.onmessage = refresh;
+      es.onopen = function () {
+        main.setAttribute("data-live-mode", "stream");
+        if (opened) { refresh(); } // caught up after a reconnect
+        opened = true;
+      };
+      es.onerror = function () {
+        if (es.readyState !== EventSource.CLOSED) { return; } // the browser reconnects by itself
+        es.close();
+        poll();
+      };
+    }
+
+    // poll refreshes the page, then asks the stream's URL whether a stream
+    // is free: if so it switches back to the stream, else it waits as long
+    // as the answer's Retry-After says and polls again.
+    function poll() {
+      main.setAttribute("data-live-mode", "poll");
+      refresh();
+      var ctl = new AbortController();
+      fetch(url, { cache: "no-store", signal: ctl.signal, headers: { Accept: "text/event-stream" } })
+        .then(function (r) {
+          ctl.abort(); // the probe only wanted the status; the stream itself is EventSource's
+          if (r.ok) { stream(); return; }
+          var secs = parseInt(r.headers.get("Retry-After"), 10);
+          later(secs > 0 ? secs : defaultWait);
+        })
+        .catch(function () { later(defaultWait); });
+    }
+
+    function later(secs) {
+      setTimeout(poll, secs * 1000 * (0.8 + 0.4 * Math.random()));
+    }
+
+    stream();
   }
 
   function init() {

@@ -78,5 +78,5 @@ func waitJS(t *testing.T, ctx context.Context, cond string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s did not hold within 10s (got = %s)", cond, eval[string](t, ctx, `JSON.stringify(window.got)`))
+	t.Fatalf("%s did not hold within 10s (got = %s)", cond, eval[string](t, ctx, `JSON.stringify(window.got || null)`))
 }
