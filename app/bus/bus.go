@@ -76,6 +76,15 @@ type Streams interface {
 	// (promptly: Redis waits in chunks of at most 500ms).
 	Consume(ctx context.Context, stream, group, consumer string, count int, block time.Duration) ([]Message, error)
 
+	// Hold keeps entries consumer is still working on from being reclaimed:
+	// it resets the idle time of those still pending with consumer and
+	// returns them; an entry acknowledged or reclaimed by another consumer
+	// meanwhile is left alone and not returned. A consumer whose work may
+	// take longer than Options.ClaimIdle holds its entries every fraction
+	// of it, so that a short ClaimIdle reclaims a dead consumer's entries
+	// soon without handing a live one's to a second consumer.
+	Hold(ctx context.Context, stream, group, consumer string, ids ...string) (held []string, err error)
+
 	// Ack marks entries of group as processed. Unknown ids are ignored.
 	// Entries every group of the stream has now acknowledged leave the
 	// stream (see the package documentation).

@@ -30,6 +30,7 @@ func runConformance(t *testing.T, newBus newBusFunc) {
 		{"GroupsSeeEverything", testGroupsSeeEverything},
 		{"ConsumersSplit", testConsumersSplit},
 		{"ReclaimFromDeadConsumer", testReclaim},
+		{"HoldKeepsEntries", testHold},
 		{"NoLossUnderConcurrency", testNoLossUnderConcurrency},
 		{"DeadLetter", testDeadLetter},
 		{"MaxLenTrims", testMaxLen},

@@ -52,6 +52,7 @@ type RedisBus struct {
 	releaseScript *redis.Script
 	pruneScript   *redis.Script
 	ackScript     *redis.Script
+	holdScript    *redis.Script
 }
 
 var _ Bus = (*RedisBus)(nil)
@@ -104,6 +105,7 @@ func NewRedisClient(ctx context.Context, client redis.UniversalClient, opts Opti
 		releaseScript: redis.NewScript(releaseLua),
 		pruneScript:   redis.NewScript(pruneLua),
 		ackScript:     redis.NewScript(ackLua),
+		holdScript:    redis.NewScript(holdLua),
 	}, nil
 }
 
