@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"pharos/app/web/auth"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -30,7 +32,9 @@ const (
 // per client network (streams.go): beyond a cap the answer is 503 with
 // Retry-After.
 func (s *Site) Events(c echo.Context) error {
-	release, full := s.streams.acquire(clientNetwork(c.RealIP()))
+	// The client as the shell's IP extractor decided it (trusted proxies'
+	// X-Forwarded-For, else the peer), counted by network as sign-ins are.
+	release, full := s.streams.acquire(auth.ClientNetwork(c.RealIP()))
 	if full != "" {
 		return s.streams.refuse(c, full)
 	}

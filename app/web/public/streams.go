@@ -2,7 +2,6 @@ package public
 
 import (
 	"net/http"
-	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -142,25 +141,4 @@ func (g *streamGate) refuse(c echo.Context, full string) error {
 		msg = "Too many live updates are open from your network; this page refreshes itself instead. Try the stream again later.\n"
 	}
 	return c.String(http.StatusServiceUnavailable, msg)
-}
-
-// clientNetwork is the key a client's streams are counted under: its
-// address for IPv4, its /64 for IPv6 (one host commonly holds a whole
-// /64, so counting addresses would give it endless slots). ip is the
-// client's address as the shell's IP extractor decided it (trusted
-// proxies' X-Forwarded-For, else the peer).
-func clientNetwork(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, err := a.WithZone("").Prefix(64)
-	if err != nil {
-		return a.String()
-	}
-	return p.String()
 }

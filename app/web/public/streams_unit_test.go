@@ -31,23 +31,6 @@ func TestStreamLimitDefaults(t *testing.T) {
 	}
 }
 
-func TestClientNetwork(t *testing.T) {
-	tests := []struct{ ip, want string }{
-		{"203.0.113.9", "203.0.113.9"},
-		{"::ffff:203.0.113.9", "203.0.113.9"},
-		{"2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"},
-		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
-		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
-		{"fe80::1%eth0", "fe80::/64"},
-		{"not an address", "not an address"},
-	}
-	for _, tt := range tests {
-		if got := clientNetwork(tt.ip); got != tt.want {
-			t.Errorf("clientNetwork(%q): got %q, want %q", tt.ip, got, tt.want)
-		}
-	}
-}
-
 // TestStreamGate: slots are counted per client network and in all, and
 // given back once each.
 func TestStreamGate(t *testing.T) {
