@@ -24,8 +24,11 @@ type Page struct {
 	// PublicDetail is DetailPlain (public incident text never names nodes,
 	// URLs, checks or problem codes) or DetailTechnical.
 	PublicDetail string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Managed marks a page a configuration file owns (`pharos apply`
+	// wrote it): the next apply overwrites changes made elsewhere.
+	Managed   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Page settings (config keys page.auto_incidents and page.public_detail).
@@ -44,6 +47,7 @@ type ComponentGroup struct {
 	PageID   int64
 	Name     string
 	Position int
+	Managed  bool // written by `pharos apply`
 }
 
 // Component is one thing on a status page whose health users care about.
@@ -58,6 +62,7 @@ type Component struct {
 	Status             string // incident.Operational, … (Statuspage vocabulary)
 	Showcase           bool
 	OnlyShowIfDegraded bool
+	Managed            bool // written by `pharos apply`
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }
@@ -78,6 +83,7 @@ type Check struct {
 	ConfirmRounds int
 	Enabled       bool
 	State         string
+	Managed       bool // written by `pharos apply`
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
@@ -101,14 +107,14 @@ type MaintenanceWindow struct {
 	UpdatedAt    time.Time
 }
 
-const pageColumns = `id, org_id, slug, title, domain, time_zone, regions, auto_incidents, public_detail, created_at, updated_at`
+const pageColumns = `id, org_id, slug, title, domain, time_zone, regions, auto_incidents, public_detail, managed, created_at, updated_at`
 
 func scanPage(row rowScanner) (Page, error) {
 	var p Page
 	var domain sql.NullString
 	var regions string
 	if err := row.Scan(&p.ID, &p.OrgID, &p.Slug, &p.Title, &domain, &p.TimeZone, &regions, &p.AutoIncidents, &p.PublicDetail,
-		&p.CreatedAt, &p.UpdatedAt); err != nil {
+		&p.Managed, &p.CreatedAt, &p.UpdatedAt); err != nil {
 		return Page{}, err
 	}
 	p.Domain = domain.String
@@ -143,7 +149,7 @@ func (s *Store) Pages(ctx context.Context, orgID int64) ([]Page, error) {
 	return collect(ctx, s.db, "pages", scanPage, s.q(`SELECT `+pageColumns+` FROM pages WHERE org_id = ? ORDER BY slug`), orgID)
 }
 
-const componentColumns = `id, org_id, page_id, group_id, name, description, position, status, showcase, only_show_if_degraded, created_at, updated_at`
+const componentColumns = `id, org_id, page_id, group_id, name, description, position, status, showcase, only_show_if_degraded, managed, created_at, updated_at`
 
 // componentsQuery lists a page's components in display order.
 const componentsQuery = `SELECT ` + componentColumns + ` FROM components WHERE org_id = ? AND page_id = ? ORDER BY position, id`
@@ -152,7 +158,7 @@ func scanComponent(row rowScanner) (Component, error) {
 	var c Component
 	var group sql.NullInt64
 	if err := row.Scan(&c.ID, &c.OrgID, &c.PageID, &group, &c.Name, &c.Description, &c.Position, &c.Status,
-		&c.Showcase, &c.OnlyShowIfDegraded, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.Showcase, &c.OnlyShowIfDegraded, &c.Managed, &c.CreatedAt, &c.UpdatedAt); err != nil {
 		return Component{}, err
 	}
 	if group.Valid {
@@ -173,7 +179,7 @@ func (s *Store) Components(ctx context.Context, orgID, pageID int64) ([]Componen
 	return collect(ctx, s.db, "components", scanComponent, s.q(componentsQuery), orgID, pageID)
 }
 
-const checkColumns = `id, org_id, page_id, component_id, name, url, spec, regions, interval_seconds, quorum, confirm_rounds, enabled, state, created_at, updated_at`
+const checkColumns = `id, org_id, page_id, component_id, name, url, spec, regions, interval_seconds, quorum, confirm_rounds, enabled, state, managed, created_at, updated_at`
 
 // OrgComponents lists every component of the organisation, by page and
 // display order (the console lists all pages at once).
@@ -196,7 +202,7 @@ func scanCheck(row rowScanner) (Check, error) {
 	var spec, regions string
 	var interval int64
 	if err := row.Scan(&c.ID, &c.OrgID, &c.PageID, &c.ComponentID, &c.Name, &c.URL, &spec, &regions, &interval,
-		&c.Quorum, &c.ConfirmRounds, &c.Enabled, &c.State, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.Quorum, &c.ConfirmRounds, &c.Enabled, &c.State, &c.Managed, &c.CreatedAt, &c.UpdatedAt); err != nil {
 		return Check{}, err
 	}
 	c.Spec = json.RawMessage(spec)

@@ -48,10 +48,10 @@ func (tx *Tx) CreatePage(ctx context.Context, p Page) (Page, error) {
 	p.UpdatedAt = p.CreatedAt
 	p.AutoIncidents, p.PublicDetail = pageSettings(p)
 	err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO pages (org_id, slug, title, domain, time_zone, regions,
-		auto_incidents, public_detail, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		auto_incidents, public_detail, managed, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		p.OrgID, p.Slug, p.Title, optString(p.Domain), p.TimeZone, regions, p.AutoIncidents, p.PublicDetail,
-		p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
+		p.Managed, p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
 	if isUniqueViolation(err) {
 		return Page{}, fmt.Errorf("store: page %q: %w", p.Slug, ErrConflict)
 	}
@@ -61,16 +61,17 @@ func (tx *Tx) CreatePage(ctx context.Context, p Page) (Page, error) {
 	return p, nil
 }
 
-// UpdatePage writes p's title, domain, time zone, regions and settings.
+// UpdatePage writes p's slug, title, domain, time zone, regions and
+// settings (not Managed: see MarkPageManaged).
 func (tx *Tx) UpdatePage(ctx context.Context, p Page) error {
 	regions, err := encodeList(p.Regions)
 	if err != nil {
 		return err
 	}
 	auto, detail := pageSettings(p)
-	res, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE pages SET title = ?, domain = ?, time_zone = ?, regions = ?,
+	res, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE pages SET slug = ?, title = ?, domain = ?, time_zone = ?, regions = ?,
 		auto_incidents = ?, public_detail = ?, updated_at = ?
-		WHERE org_id = ? AND id = ?`), p.Title, optString(p.Domain), p.TimeZone, regions, auto, detail, now(), p.OrgID, p.ID)
+		WHERE org_id = ? AND id = ?`), p.Slug, p.Title, optString(p.Domain), p.TimeZone, regions, auto, detail, now(), p.OrgID, p.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("store: page %q: %w", p.Slug, ErrConflict)
 	}
@@ -93,9 +94,9 @@ func pageSettings(p Page) (auto, detail string) {
 func (tx *Tx) ComponentGroups(ctx context.Context, orgID, pageID int64) ([]ComponentGroup, error) {
 	return collect(ctx, tx.tx, "component groups", func(r rowScanner) (ComponentGroup, error) {
 		var g ComponentGroup
-		err := r.Scan(&g.ID, &g.OrgID, &g.PageID, &g.Name, &g.Position)
+		err := r.Scan(&g.ID, &g.OrgID, &g.PageID, &g.Name, &g.Position, &g.Managed)
 		return g, err
-	}, tx.s.q(`SELECT id, org_id, page_id, name, position FROM component_groups
+	}, tx.s.q(`SELECT id, org_id, page_id, name, position, managed FROM component_groups
 		WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
 }
 
@@ -105,8 +106,8 @@ func (tx *Tx) CreateComponentGroup(ctx context.Context, g ComponentGroup) (Compo
 		return ComponentGroup{}, err
 	}
 	t := now()
-	err := tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO component_groups (org_id, page_id, name, position, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), g.OrgID, g.PageID, g.Name, g.Position, t, t).Scan(&g.ID)
+	err := tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO component_groups (org_id, page_id, name, position, managed, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), g.OrgID, g.PageID, g.Name, g.Position, g.Managed, t, t).Scan(&g.ID)
 	if isUniqueViolation(err) {
 		return ComponentGroup{}, fmt.Errorf("store: component group %q: %w", g.Name, ErrConflict)
 	}
@@ -147,9 +148,9 @@ func (tx *Tx) CreateComponent(ctx context.Context, c Component) (Component, erro
 	c.CreatedAt = now()
 	c.UpdatedAt = c.CreatedAt
 	c.Status, c.Showcase = incident.Operational, true
-	err := tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO components (org_id, page_id, group_id, name, description, position, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		c.OrgID, c.PageID, optInt64(c.GroupID), c.Name, c.Description, c.Position, c.CreatedAt, c.UpdatedAt).Scan(&c.ID)
+	err := tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO components (org_id, page_id, group_id, name, description, position, managed, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		c.OrgID, c.PageID, optInt64(c.GroupID), c.Name, c.Description, c.Position, c.Managed, c.CreatedAt, c.UpdatedAt).Scan(&c.ID)
 	if isUniqueViolation(err) {
 		return Component{}, fmt.Errorf("store: component %q: %w", c.Name, ErrConflict)
 	}
@@ -196,10 +197,10 @@ func (tx *Tx) CreateCheck(ctx context.Context, c Check) (Check, error) {
 	c.UpdatedAt = c.CreatedAt
 	c.Enabled, c.State = true, "unknown"
 	err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO checks (org_id, page_id, component_id, name, url, spec, regions,
-		interval_seconds, quorum, confirm_rounds, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		interval_seconds, quorum, confirm_rounds, managed, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		c.OrgID, c.PageID, c.ComponentID, c.Name, c.URL, string(c.Spec), regions,
-		wholeSeconds(c.Interval), c.Quorum, c.ConfirmRounds, c.CreatedAt, c.UpdatedAt).Scan(&c.ID)
+		wholeSeconds(c.Interval), c.Quorum, c.ConfirmRounds, c.Managed, c.CreatedAt, c.UpdatedAt).Scan(&c.ID)
 	if isUniqueViolation(err) {
 		return Check{}, fmt.Errorf("store: check %q: %w", c.Name, ErrConflict)
 	}
