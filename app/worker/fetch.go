@@ -104,6 +104,8 @@ func (w *Worker) read(ctx context.Context, n int) ([]bus.Message, error) {
 // the time drain ends, leaving the job pending if its probe has not
 // returned by then.
 func (w *Worker) handle(drain context.Context, m bus.Message) {
+	w.flying.add(m.Stream, m.ID)
+	defer w.flying.remove(m.Stream, m.ID) // by then its result is in the outbox, or it is given up
 	job, err := pipeline.DecodeJob(m.Payload)
 	if err != nil {
 		w.metrics.malformed.Inc()

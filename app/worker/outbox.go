@@ -136,6 +136,18 @@ func (o *outbox) waitReady(ctx context.Context, lowWater int) {
 	}
 }
 
+// unacked adds the job entries of the buffered results to byStream: their
+// jobs are not acknowledged until the results are published.
+func (o *outbox) unacked(byStream map[string][]string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, p := range o.items {
+		if p.jobStream != "" {
+			byStream[p.jobStream] = append(byStream[p.jobStream], p.jobEntry)
+		}
+	}
+}
+
 func (o *outbox) len() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()

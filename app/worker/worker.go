@@ -51,6 +51,7 @@ const (
 	DefaultMaxProbeTime = 2 * time.Minute
 	DefaultProbeGrace   = 5 * time.Second
 	DefaultBeaconEvery  = 10 * time.Second
+	DefaultHoldEvery    = 5 * time.Second
 )
 
 // Prober runs one probe; *probes.Prober implements it. Tests inject their
@@ -105,6 +106,10 @@ type Options struct {
 	// BeaconEvery is how often the worker sends a beacon (default 10s, at
 	// start and then on this period).
 	BeaconEvery time.Duration
+	// HoldEvery is how often the worker holds the jobs it has not finished
+	// (bus.Streams.Hold), so that none is reclaimed while it runs; it must
+	// be well under the bus's ClaimIdle (default 5s).
+	HoldEvery time.Duration
 	// Logger (default: discarded) and Registerer (default: none) receive
 	// the worker's logs and metrics.
 	Logger     *slog.Logger
@@ -126,6 +131,8 @@ type Worker struct {
 	// deadline and grace); probing counts every probe still running.
 	overdue atomic.Int64
 	probing atomic.Int64
+	// flying are the job entries being probed, held with the outbox's.
+	flying inFlight
 }
 
 // New returns a worker of opts.Region reading and writing b.
@@ -185,6 +192,9 @@ func withDefaults(o Options) Options {
 	if o.ProbeGrace <= 0 {
 		o.ProbeGrace = DefaultProbeGrace
 	}
+	if o.HoldEvery <= 0 {
+		o.HoldEvery = DefaultHoldEvery
+	}
 	if o.BeaconEvery <= 0 {
 		o.BeaconEvery = DefaultBeaconEvery
 	}
@@ -219,6 +229,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	var running sync.WaitGroup
 	running.Go(func() { w.beaconLoop(ctx) })
+	running.Go(func() { w.holdLoop(ctx) })
 	w.fetchLoop(ctx, drain, &running)
 	running.Wait() // every handler returns by the drain deadline, the beacons with ctx
 
