@@ -187,7 +187,7 @@ func diffAlerts(p *plan, orgID int64, c *config, cur state) {
 	}
 	for _, old := range cur.channels {
 		if !slices.ContainsFunc(c.alerts.channels, func(ch channelConfig) bool { return ch.name == old.Name }) {
-			p.add(deleteOp("alert channel", old.Name, func(ctx context.Context, tx *store.Tx) error {
+			p.add(deleteOp("alert channel", old.Name, true, func(ctx context.Context, tx *store.Tx) error {
 				return tx.DeleteAlertChannel(ctx, orgID, old.ID)
 			}))
 		}

@@ -160,16 +160,28 @@ func checkOwnership(ctx context.Context, tx *store.Tx, cfg *config, cur state, f
 	if cur.page != nil {
 		pageID = cur.page.ID
 	}
-	slugTaken, domainTaken, err := tx.PageSlugDomainTaken(ctx, cfg.page.slug, cfg.page.domain, pageID)
+	// The organisation's own page with this slug is the one apply
+	// writes: a slug taken is another organisation's.
+	errs, err := takenErrors(ctx, tx, cfg.page, pageID, "another organisation")
 	if err != nil {
-		return fmt.Errorf("apply: %w", err)
+		return err
+	}
+	return errs.asError(file)
+}
+
+// takenErrors refuses the page's slug or custom domain when a page other
+// than pageID (0 for none) uses it; holder words who holds a slug.
+func takenErrors(ctx context.Context, tx *store.Tx, pc pageConfig, pageID int64, holder string) (errorList, error) {
+	slugTaken, domainTaken, err := tx.PageSlugDomainTaken(ctx, pc.slug, pc.domain, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
 	}
 	var errs errorList
 	if slugTaken {
-		errs.add(cfg.page.slugLine, "page.slug", "%q is already taken by another organisation: choose another slug", cfg.page.slug)
+		errs.add(pc.slugLine, "page.slug", "%q is already taken by %s: choose another slug", pc.slug, holder)
 	}
 	if domainTaken {
-		errs.add(cfg.page.domainLine, "page.domain", "%q is already used by another page", cfg.page.domain)
+		errs.add(pc.domainLine, "page.domain", "%q is already used by another page", pc.domain)
 	}
-	return errs.asError(file)
+	return errs, nil
 }

@@ -28,9 +28,30 @@ func diff(orgID int64, c *config, cur state) (*plan, error) {
 	return p, nil
 }
 
+// pageRow is the page row a page's configuration describes; the console
+// writes pages through it too.
+func pageRow(orgID int64, pc pageConfig) store.Page {
+	return store.Page{OrgID: orgID, Slug: pc.slug, Title: pc.title, Domain: pc.domain,
+		TimeZone: pc.timeZone, Regions: pc.regions, AutoIncidents: pc.autoIncidents, PublicDetail: pc.publicDetail}
+}
+
+// pageChanges describes how a page changes (apply never changes the slug:
+// it finds the page by it).
+func pageChanges(old, want store.Page) changes {
+	var ch changes
+	ch.text("slug", old.Slug, want.Slug)
+	ch.text("title", old.Title, want.Title)
+	ch.text("domain", old.Domain, want.Domain)
+	ch.text("timezone", old.TimeZone, want.TimeZone)
+	ch.list("regions", old.Regions, want.Regions)
+	ch.text("auto_incidents", old.AutoIncidents, want.AutoIncidents)
+	ch.text("public_detail", old.PublicDetail, want.PublicDetail)
+	return ch
+}
+
 func diffPage(p *plan, orgID int64, c *config, cur state) {
-	want := store.Page{OrgID: orgID, Slug: c.page.slug, Title: c.page.title, Domain: c.page.domain,
-		TimeZone: c.page.timeZone, Regions: c.page.regions, AutoIncidents: c.page.autoIncidents, PublicDetail: c.page.publicDetail}
+	want := pageRow(orgID, c.page)
+	want.Managed = true
 	if cur.page == nil {
 		p.add(op{kind: opCreate, what: "page", name: want.Slug, run: func(ctx context.Context, tx *store.Tx, m *ids) error {
 			created, err := tx.CreatePage(ctx, want)
@@ -40,13 +61,7 @@ func diffPage(p *plan, orgID int64, c *config, cur state) {
 		return
 	}
 	old := *cur.page
-	var ch changes
-	ch.text("title", old.Title, want.Title)
-	ch.text("domain", old.Domain, want.Domain)
-	ch.text("timezone", old.TimeZone, want.TimeZone)
-	ch.list("regions", old.Regions, want.Regions)
-	ch.text("auto_incidents", old.AutoIncidents, want.AutoIncidents)
-	ch.text("public_detail", old.PublicDetail, want.PublicDetail)
+	ch := pageChanges(old, want)
 	if len(ch) == 0 {
 		return
 	}
@@ -70,7 +85,7 @@ func groupsOf(c *config) []string {
 func diffGroups(p *plan, orgID int64, names []string, cur state) {
 	for pos, name := range names {
 		i := slices.IndexFunc(cur.groups, func(g store.ComponentGroup) bool { return g.Name == name })
-		want := store.ComponentGroup{OrgID: orgID, Name: name, Position: pos}
+		want := store.ComponentGroup{OrgID: orgID, Name: name, Position: pos, Managed: true}
 		if i < 0 {
 			p.add(op{kind: opCreate, what: "group", name: name, run: func(ctx context.Context, tx *store.Tx, m *ids) error {
 				want.PageID = m.page
@@ -85,9 +100,34 @@ func diffGroups(p *plan, orgID int64, names []string, cur state) {
 			continue
 		}
 		want.ID, want.PageID = old.ID, old.PageID
-		p.add(op{kind: opUpdate, what: "group", name: name, detail: fmt.Sprintf("position %d → %d", old.Position, pos),
+		p.add(op{kind: opUpdate, what: "group", name: name, detail: groupChanges(old, want).String(),
 			run: func(ctx context.Context, tx *store.Tx, _ *ids) error { return tx.UpdateComponentGroup(ctx, want) }})
 	}
+}
+
+// groupChanges describes how a component group changes.
+func groupChanges(old, want store.ComponentGroup) changes {
+	var ch changes
+	ch.text("name", old.Name, want.Name)
+	ch.plain("position", old.Position, want.Position)
+	return ch
+}
+
+// componentRow is the component row a component's configuration
+// describes, at position pos; the group is set by the caller.
+func componentRow(orgID int64, comp componentConfig, pos int) store.Component {
+	return store.Component{OrgID: orgID, Name: comp.name, Description: comp.description, Position: pos}
+}
+
+// componentChanges describes how a component changes; the groups are
+// given by name.
+func componentChanges(old store.Component, oldGroup string, want store.Component, group string) changes {
+	var ch changes
+	ch.text("name", old.Name, want.Name)
+	ch.text("description", old.Description, want.Description)
+	ch.text("group", oldGroup, group)
+	ch.plain("position", old.Position, want.Position)
+	return ch
 }
 
 func diffComponents(p *plan, orgID int64, c *config, cur state) {
@@ -96,7 +136,8 @@ func diffComponents(p *plan, orgID int64, c *config, cur state) {
 		groupName[g.ID] = g.Name
 	}
 	for pos, comp := range c.components {
-		want := store.Component{OrgID: orgID, Name: comp.name, Description: comp.description, Position: pos}
+		want := componentRow(orgID, comp, pos)
+		want.Managed = true
 		group := comp.group
 		setGroup := func(m *ids) {
 			want.GroupID = nil
@@ -121,10 +162,7 @@ func diffComponents(p *plan, orgID int64, c *config, cur state) {
 		if old.GroupID != nil {
 			oldGroup = groupName[*old.GroupID]
 		}
-		var ch changes
-		ch.text("description", old.Description, want.Description)
-		ch.text("group", oldGroup, group)
-		ch.plain("position", old.Position, pos)
+		ch := componentChanges(old, oldGroup, want, group)
 		if len(ch) == 0 {
 			continue
 		}
@@ -136,6 +174,33 @@ func diffComponents(p *plan, orgID int64, c *config, cur state) {
 	}
 }
 
+// checkRow is the check row a check's configuration describes, its spec
+// encoded as the workers read it; page and component are set by the
+// caller.
+func checkRow(orgID int64, chk checkConfig) (store.Check, error) {
+	spec, err := json.Marshal(chk.spec)
+	if err != nil {
+		return store.Check{}, fmt.Errorf("apply: encode check %q: %w", chk.name, err)
+	}
+	return store.Check{OrgID: orgID, Name: chk.name, URL: chk.spec.URL, Spec: spec, Regions: chk.regions,
+		Interval: chk.interval, Quorum: chk.quorum, ConfirmRounds: chk.confirm}, nil
+}
+
+// checkChanges describes how a check changes, key by key; the components
+// are given by name.
+func checkChanges(old store.Check, oldComponent string, want store.Check, component string) changes {
+	var ch changes
+	ch.text("name", old.Name, want.Name)
+	ch.text("component", oldComponent, component)
+	ch.text("url", old.URL, want.URL)
+	specChanges(&ch, old.Spec, want.Spec)
+	ch.list("regions", old.Regions, want.Regions)
+	ch.plain("interval", durationText(old.Interval), durationText(want.Interval))
+	ch.plain("quorum", old.Quorum, want.Quorum)
+	ch.plain("confirm", old.ConfirmRounds, want.ConfirmRounds)
+	return ch
+}
+
 func diffChecks(p *plan, orgID int64, c *config, cur state) error {
 	componentName := map[int64]string{}
 	for _, comp := range cur.components {
@@ -143,12 +208,11 @@ func diffChecks(p *plan, orgID int64, c *config, cur state) error {
 	}
 	for _, comp := range c.components {
 		for _, chk := range comp.checks {
-			spec, err := json.Marshal(chk.spec)
+			want, err := checkRow(orgID, chk)
 			if err != nil {
-				return fmt.Errorf("apply: encode check %q: %w", chk.name, err)
+				return err
 			}
-			want := store.Check{OrgID: orgID, Name: chk.name, URL: chk.spec.URL, Spec: spec, Regions: chk.regions,
-				Interval: chk.interval, Quorum: chk.quorum, ConfirmRounds: chk.confirm}
+			want.Managed = true
 			component := chk.component
 			i := slices.IndexFunc(cur.checks, func(x store.Check) bool { return x.Name == chk.name })
 			if i < 0 {
@@ -160,14 +224,7 @@ func diffChecks(p *plan, orgID int64, c *config, cur state) error {
 				continue
 			}
 			old := cur.checks[i]
-			var ch changes
-			ch.text("component", componentName[old.ComponentID], component)
-			ch.text("url", old.URL, want.URL)
-			specChanges(&ch, old.Spec, spec)
-			ch.list("regions", old.Regions, want.Regions)
-			ch.plain("interval", durationText(old.Interval), durationText(want.Interval))
-			ch.plain("quorum", old.Quorum, want.Quorum)
-			ch.plain("confirm", old.ConfirmRounds, want.ConfirmRounds)
+			ch := checkChanges(old, componentName[old.ComponentID], want, component)
 			if len(ch) == 0 {
 				continue
 			}

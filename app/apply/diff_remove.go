@@ -85,38 +85,45 @@ func removeMissing(p *plan, orgID int64, c *config, groupNames []string, cur sta
 	}
 	for _, w := range cur.windows {
 		if !windows[w.Name] {
-			p.add(deleteOp("maintenance", w.Name, func(ctx context.Context, tx *store.Tx) error {
+			p.add(deleteOp("maintenance", w.Name, true, func(ctx context.Context, tx *store.Tx) error {
 				return tx.DeleteMaintenanceWindow(ctx, orgID, w.ID)
 			}))
 		}
 	}
 	for _, chk := range cur.checks {
 		if !checks[chk.Name] {
-			p.add(deleteOp("check", chk.Name, func(ctx context.Context, tx *store.Tx) error {
+			p.add(deleteOp("check", chk.Name, chk.Managed, func(ctx context.Context, tx *store.Tx) error {
 				return tx.DeleteCheck(ctx, orgID, chk.ID)
 			}))
 		}
 	}
 	for _, comp := range cur.components {
 		if !components[comp.Name] {
-			p.add(deleteOp("component", comp.Name, func(ctx context.Context, tx *store.Tx) error {
+			p.add(deleteOp("component", comp.Name, comp.Managed, func(ctx context.Context, tx *store.Tx) error {
 				return tx.DeleteComponent(ctx, orgID, comp.ID)
 			}))
 		}
 	}
 	for _, g := range cur.groups {
 		if !slices.Contains(groupNames, g.Name) {
-			p.add(deleteOp("group", g.Name, func(ctx context.Context, tx *store.Tx) error {
+			p.add(deleteOp("group", g.Name, g.Managed, func(ctx context.Context, tx *store.Tx) error {
 				return tx.DeleteComponentGroup(ctx, orgID, g.ID)
 			}))
 		}
 	}
 }
 
-func deleteOp(what, name string, fn func(ctx context.Context, tx *store.Tx) error) op {
-	return op{kind: opDelete, what: what, name: name, run: func(ctx context.Context, tx *store.Tx, _ *ids) error {
+// deleteOp removes what the file no longer names. An object the file
+// never wrote (managed false: added in the console) is said to be so, so
+// a dry run shows the browser's additions the apply would undo.
+func deleteOp(what, name string, managed bool, fn func(ctx context.Context, tx *store.Tx) error) op {
+	o := op{kind: opDelete, what: what, name: name, run: func(ctx context.Context, tx *store.Tx, _ *ids) error {
 		return fn(ctx, tx)
 	}}
+	if !managed {
+		o.detail = "created in the console"
+	}
+	return o
 }
 
 func sortedCopy(l []string) []string {

@@ -137,6 +137,11 @@ func (p *plan) execute(ctx context.Context, tx *store.Tx, cur state, orgID int64
 			return fmt.Errorf("apply: %w", err)
 		}
 	}
+	// The file names everything now on the page: it owns all of it, so
+	// the console warns before changing any of it.
+	if err := tx.MarkPageManaged(ctx, orgID, m.page); err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
 	return nil
 }
 

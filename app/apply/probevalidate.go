@@ -16,29 +16,35 @@ func probeValidate(c *config) errorList {
 	var errs errorList
 	for i, comp := range c.components {
 		for j, chk := range comp.checks {
-			path := fmt.Sprintf("components[%d].checks[%d]", i, j)
-			b, err := json.Marshal(chk.spec)
-			if err != nil {
-				errs.add(chk.line, path, "encode: %v", err)
-				continue
-			}
-			var spec probes.Spec
-			if err := json.Unmarshal(b, &spec); err != nil {
-				errs.add(chk.line, path, "the probe engine cannot read this check: %v", err)
-				continue
-			}
-			err = spec.Validate()
-			var ve *probes.ValidationError
-			switch {
-			case err == nil:
-			case errors.As(err, &ve):
-				for _, fe := range ve.Errors {
-					errs.add(chk.fieldLine(fe.Field), join(path, fe.Field), "%s", fe.Msg)
-				}
-			default:
-				errs.add(chk.line, path, "%v", err)
-			}
+			errs = append(errs, chk.probeValidate(fmt.Sprintf("components[%d].checks[%d]", i, j))...)
 		}
+	}
+	return errs
+}
+
+// probeValidate is probeValidate for one check at path.
+func (chk checkConfig) probeValidate(path string) errorList {
+	var errs errorList
+	b, err := json.Marshal(chk.spec)
+	if err != nil {
+		errs.add(chk.line, path, "encode: %v", err)
+		return errs
+	}
+	var spec probes.Spec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		errs.add(chk.line, path, "the probe engine cannot read this check: %v", err)
+		return errs
+	}
+	err = spec.Validate()
+	var ve *probes.ValidationError
+	switch {
+	case err == nil:
+	case errors.As(err, &ve):
+		for _, fe := range ve.Errors {
+			errs.add(chk.fieldLine(fe.Field), join(path, fe.Field), "%s", fe.Msg)
+		}
+	default:
+		errs.add(chk.line, path, "%v", err)
 	}
 	return errs
 }

@@ -14,17 +14,22 @@ func (c *config) resolveChecks(r *reader) {
 		for j := range comp.checks {
 			ch := &comp.checks[j]
 			ch.component = comp.name
-			if ch.regions == nil {
-				ch.regions = c.page.regions
-			}
-			if len(ch.regions) == 0 {
-				ch.regions = []string{defaultRegion}
-			}
-			if ch.quorumSet && ch.quorum > len(ch.regions) {
-				r.errs.add(ch.lines["quorum"], fmt.Sprintf("components[%d].checks[%d].quorum", i, j),
-					"%d is more than the %d region(s) the check runs in", ch.quorum, len(ch.regions))
-			}
+			ch.resolveRegions(r, c.page.regions, fmt.Sprintf("components[%d].checks[%d]", i, j))
 		}
+	}
+}
+
+// resolveRegions gives a check without regions the page's (or the
+// built-in worker's) and refuses a quorum larger than its regions.
+func (ch *checkConfig) resolveRegions(r *reader, pageRegions []string, path string) {
+	if ch.regions == nil {
+		ch.regions = pageRegions
+	}
+	if len(ch.regions) == 0 {
+		ch.regions = []string{defaultRegion}
+	}
+	if ch.quorumSet && ch.quorum > len(ch.regions) {
+		r.errs.add(ch.lines["quorum"], path+".quorum", "%d is more than the %d region(s) the check runs in", ch.quorum, len(ch.regions))
 	}
 }
 
