@@ -26,6 +26,7 @@ type outcome struct {
 	unknown     int
 	outbox      []store.OutboxEvent
 	beacons     int
+	missed      map[string]int        // region → rounds that never reported
 	regions     *regionJudgement      // judged afresh in this batch
 	events      map[string]*pageEvent // page slug → event
 	actions     map[incident.Action]int
@@ -132,10 +133,11 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err != nil {
 		return err
 	}
-	steady, err := steadyResults(ctx, tx, known, certsBefore)
+	before, err := tx.WholeLatestForChecks(ctx, orgChecks(known))
 	if err != nil {
 		return err
 	}
+	steady := judgeSteady(before, known, certsBefore)
 	rows := make([]store.ResultRow, 0, len(known))
 	for _, r := range known {
 		row, err := resultRow(r, now, steady[r.ID])
@@ -162,6 +164,7 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if len(out.stored) == 0 {
 		return nil
 	}
+	out.missed = missedRounds(before, out.stored, checks)
 	if err := tx.RecordCertificates(ctx, sightings(out.stored, certsBefore)); err != nil {
 		return err
 	}
@@ -189,6 +192,9 @@ func (a *Aggregator) committed(out *outcome, started, at time.Time) {
 	m.results.WithLabelValues("duplicate").Add(float64(out.duplicates))
 	m.results.WithLabelValues("unknown_check").Add(float64(out.unknown))
 	m.results.WithLabelValues("beacon").Add(float64(out.beacons))
+	for region, n := range out.missed {
+		m.missed.WithLabelValues(region).Add(float64(n))
+	}
 	m.batchSize.Observe(float64(len(out.stored) + out.duplicates + out.unknown + out.beacons))
 	m.batchSeconds.Observe(at.Sub(started).Seconds())
 	for _, r := range out.stored {

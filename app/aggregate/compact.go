@@ -1,7 +1,6 @@
 package aggregate
 
 import (
-	"context"
 	"time"
 
 	"pharos/app/pipeline"
@@ -33,21 +32,12 @@ type steadyPrev struct {
 	clean bool // no problems (a result's problems include its nodes')
 }
 
-// steadyResults returns the ids of the results (ordered as prepare orders
+// judgeSteady returns the ids of the results (ordered as prepare orders
 // them) to store compactly, judged against the latest whole-check state
 // per check × region stored before the batch and the certificates last
 // observed per node (certs, from noteIssuerChanges: a new node serving
 // TLS, or a renewed certificate, is a change), then against the batch's own
 // earlier results.
-func steadyResults(ctx context.Context, tx *store.Tx, results []pipeline.Result, certs map[store.CertKey]store.CertSeen) (map[string]bool, error) {
-	latest, err := tx.WholeLatestForChecks(ctx, orgChecks(results))
-	if err != nil {
-		return nil, err
-	}
-	return judgeSteady(latest, results, certs), nil
-}
-
-// judgeSteady is steadyResults' decision, over values.
 func judgeSteady(latest []store.Latest, results []pipeline.Result, certs map[store.CertKey]store.CertSeen) map[string]bool {
 	prev := make(map[steadyKey]steadyPrev, len(latest))
 	for _, l := range latest {

@@ -9,7 +9,8 @@ import (
 // metrics are the aggregator's Prometheus series, registered on the
 // Registerer the caller passes (never the global registry).
 type metrics struct {
-	results      *prometheus.CounterVec // outcome: stored, duplicate, malformed, unknown_check
+	results      *prometheus.CounterVec // outcome: stored, duplicate, malformed, unknown_check, beacon, set_aside
+	missed       *prometheus.CounterVec // region: rounds that never reported
 	lag          prometheus.Histogram   // produced → committed
 	batchSize    prometheus.Histogram   // results per batch
 	batchSeconds prometheus.Histogram   // transaction time per batch
@@ -26,8 +27,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pharos_aggregator_results_total",
-			Help: "Results the aggregator handled, by outcome (stored, duplicate, malformed, unknown_check).",
+			Help: "Results the aggregator handled, by outcome (stored, duplicate, malformed, unknown_check, beacon, set_aside).",
 		}, []string{"outcome"}),
+		missed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pharos_rounds_missed_total",
+			Help: "Check rounds that never reported, by region: gaps of more than one interval between a check's results (a bus that lost its data, jobs dropped late).",
+		}, []string{"region"}),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "pharos_aggregator_lag_seconds",
 			Help:    "Time from a worker producing a result to the aggregator committing it.",
@@ -68,7 +73,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Automatic incident actions taken, by action.",
 		}, []string{"action"}),
 	}
-	m.collectors = []prometheus.Collector{m.results, m.lag, m.batchSize, m.batchSeconds, m.batchErrors,
+	m.collectors = []prometheus.Collector{m.results, m.missed, m.lag, m.batchSize, m.batchSeconds, m.batchErrors,
 		m.regionHealth, m.streamLength, m.pending, m.shardsOwned, m.transitions}
 	if reg == nil {
 		return m, nil
