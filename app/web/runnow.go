@@ -14,6 +14,7 @@ import (
 	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/app/web/auth"
+	"pharos/app/web/public"
 	"pharos/app/web/respond"
 )
 
@@ -72,12 +73,17 @@ func queueRun(st *store.Store, run RunNowFunc) func(ctx context.Context, orgID i
 	}
 }
 
-// pageChanged tells a page's open browsers to refresh after a write. A lost
-// event costs a browser a few seconds (the page cache's TTL), so failures
-// are logged, not returned.
-func pageChanged(events bus.Events, log *slog.Logger) func(ctx context.Context, slug string) {
+// pageChanged marks a page written in this process's cache and tells its
+// open browsers, and the other processes, to refresh. A lost event costs a
+// browser a few seconds (the page cache's TTL), so failures are logged,
+// not returned.
+func pageChanged(site *public.Site, events bus.Events, log *slog.Logger) func(ctx context.Context, slug string) {
 	return func(ctx context.Context, slug string) {
-		if events == nil || slug == "" {
+		if slug == "" {
+			return
+		}
+		site.Written(slug)
+		if events == nil {
 			return
 		}
 		if err := events.PublishEvent(ctx, pipeline.EventsChannel(slug), pipeline.PageChanged(slug)); err != nil {

@@ -153,7 +153,7 @@ func New(opts Options) (*Server, error) {
 	// One limiter for console and API alike: a button and a script share
 	// the same budget.
 	runNow := queueRun(opts.Store, limitRunNow(opts.RunNow, runNowPerCheck, runNowPerOrg, runNowWindow))
-	changed := pageChanged(opts.Bus, opts.Logger)
+	changed := pageChanged(site, opts.Bus, opts.Logger)
 	s := &Server{
 		opts:  opts,
 		st:    opts.Store,

@@ -94,6 +94,12 @@ func (pc *publicCache) invalidate(slug string) {
 	}
 }
 
+// Written marks a page dirty after a write made in this process, so the
+// writer's next read of the page shows it whether or not the bus event
+// comes back (Run may not run, or the bus may be slow); the event still
+// tells other processes and the page's open streams.
+func (s *Site) Written(slug string) { s.cache.invalidate(slug) }
+
 // invalidateAll marks every page dirty, after events may have been missed.
 func (pc *publicCache) invalidateAll() {
 	pc.mu.RLock()
