@@ -13,6 +13,7 @@ import (
 
 	"pharos/app/notify"
 	"pharos/app/store"
+	"pharos/app/web/auth"
 	"pharos/app/web/respond"
 	"pharos/views"
 )
@@ -53,7 +54,7 @@ func (s *Console) ResetSubmit(c echo.Context) error {
 		return s.renderReset(c, http.StatusUnprocessableEntity, f)
 	}
 	ip := c.RealIP()
-	ok, wait := s.accounts.perClient.Allow("ip:" + ip)
+	ok, wait := s.accounts.perClient.Allow("net:" + auth.ClientNetwork(ip))
 	if ok {
 		ok, wait = s.accounts.perAddress.Allow("email:" + f.Email)
 	}

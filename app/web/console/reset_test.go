@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -219,5 +220,33 @@ func TestPasswordResetAnswersBeforeMailing(t *testing.T) {
 	b.Client().CloseIdleConnections() // the client hangs up; the mail still goes
 	if m := sink.next(t); m.to[0] != a.Owner {
 		t.Errorf("mail to %v, want %s", m.to, a.Owner)
+	}
+}
+
+// TestPasswordResetLimitKeysOnTheNetwork: the per-client limit counts an
+// IPv6 /64 as one client, so rotating the interface id gains nothing,
+// while the next /64 has its own budget.
+func TestPasswordResetLimitKeysOnTheNetwork(t *testing.T) {
+	st := storetest.SQLite(t)
+	webtest.SeedTenant(t, st, "a")
+	_, mailer := newMailSink(t)
+	h := webtest.NewServer(t, st, func(o *web.Options) { behindProxy(o); o.AccountMailer = mailer }).Handler()
+	ask := func(from string, n int) webtest.Response {
+		b := webtest.NewBrowser(t, h)
+		hdr := map[string]string{"X-Forwarded-For": from}
+		form := b.Do(http.MethodGet, "/login/reset", nil, hdr)
+		return b.Do(http.MethodPost, "/login/reset", url.Values{"csrf_token": {webtest.CSRFOf(t, form.Body)},
+			"email": {"nobody" + webtest.ID(int64(n)) + "@example.org"}}, hdr)
+	}
+	for n := range 20 {
+		if res := ask(fmt.Sprintf("2001:db8:1::%x", n+1), n); res.Code != http.StatusOK {
+			t.Fatalf("request %d from the /64: got %d, want 200", n+1, res.Code)
+		}
+	}
+	if res := ask("2001:db8:1::ffff", 20); res.Code != http.StatusTooManyRequests {
+		t.Errorf("a 21st request from another address of the same /64: got %d, want 429", res.Code)
+	}
+	if res := ask("2001:db8:2::1", 21); res.Code != http.StatusOK {
+		t.Errorf("the next /64: got %d, want 200", res.Code)
 	}
 }

@@ -220,7 +220,7 @@ func (s *Site) SubscribeSubmit(c echo.Context) error {
 
 // subscribeAllowed applies the per-client and per-address limits.
 func (s *Site) subscribeAllowed(c echo.Context, page store.Page, addr string) error {
-	okClient, waitClient := s.subs.perClient.Allow("ip:" + c.RealIP())
+	okClient, waitClient := s.subs.perClient.Allow("net:" + auth.ClientNetwork(c.RealIP()))
 	if !okClient {
 		return tooMany(c, waitClient)
 	}
