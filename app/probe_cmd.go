@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"pharos/app/buildinfo"
 	"pharos/app/config"
 	"pharos/app/pipeline"
 	"pharos/app/web"
@@ -42,7 +43,7 @@ func probeCommand(ctx context.Context, args []string, env Env) int {
 	log := newLogger(env).With(slog.String("region", cfg.Region))
 	if err := runProbe(ctx, cfg, worker.Options{
 		Region: cfg.Region, Shards: pipeline.Shards, Concurrency: concurrency,
-		AllowPrivate: cfg.AllowPrivateTargets, Canary: cfg.Canary(), Logger: log,
+		AllowPrivate: cfg.AllowPrivateTargets, AllowMetadata: cfg.AllowMetadataTargets, Canary: cfg.Canary(), Logger: log,
 	}, log); err != nil {
 		log.Error("probe worker stopped", slog.Any("error", err))
 		return 1
@@ -52,6 +53,9 @@ func probeCommand(ctx context.Context, args []string, env Env) int {
 
 func runProbe(ctx context.Context, cfg config.Config, opts worker.Options, log *slog.Logger) error {
 	reg := newRegistry()
+	if err := reg.Register(buildinfo.Read().Collector()); err != nil {
+		return fmt.Errorf("probe: register build info: %w", err)
+	}
 	b, err := openBus(ctx, cfg, log, reg)
 	if err != nil {
 		return err

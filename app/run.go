@@ -171,7 +171,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	if roles["probe"] {
 		w, err := worker.New(b, worker.Options{
 			Region: cfg.Region, Shards: pipeline.Shards, AllowPrivate: cfg.AllowPrivateTargets,
-			Canary: cfg.Canary(),
+			Canary: cfg.Canary(), AllowMetadata: cfg.AllowMetadataTargets,
 			Logger: log, Registerer: reg,
 		})
 		if err != nil {

@@ -40,3 +40,13 @@ func TestCanary(t *testing.T) {
 		t.Errorf("a relative canary: got %v", err)
 	}
 }
+
+func TestAllowMetadataTargets(t *testing.T) {
+	c, err := Load(env(map[string]string{"PHAROS_ALLOW_METADATA_TARGETS": " 169.254.170.2, ,metadata.google.internal "}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.AllowMetadataTargets, "|"); got != "169.254.170.2|metadata.google.internal" {
+		t.Errorf("got %q, want the two endpoints trimmed", got)
+	}
+}

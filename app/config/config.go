@@ -33,6 +33,10 @@ type Config struct {
 	BaseURL             string // PHAROS_BASE_URL, public URL used in emails and links
 	SecretKey           string // PHAROS_SECRET_KEY
 	AllowPrivateTargets bool   // PHAROS_ALLOW_PRIVATE_TARGETS
+	// AllowMetadataTargets (PHAROS_ALLOW_METADATA_TARGETS, comma-separated
+	// addresses or host names) are the cloud metadata endpoints probes may
+	// reach; every other one stays refused even with AllowPrivateTargets.
+	AllowMetadataTargets []string
 	// CanaryURL (PHAROS_CANARY_URL) is the control-plane URL every probe
 	// worker fetches with its beacons, so a region that cannot reach it
 	// while another can is judged unhealthy at once; "off" disables it.
@@ -93,7 +97,9 @@ func Load(getenv func(string) string) (Config, error) {
 
 		MetricsToken: getenv("PHAROS_METRICS_TOKEN"),
 		CanaryURL:    strings.TrimSpace(getenv("PHAROS_CANARY_URL")),
-		DefaultPage:  getenv("PHAROS_DEFAULT_PAGE"),
+
+		AllowMetadataTargets: splitList(getenv("PHAROS_ALLOW_METADATA_TARGETS")),
+		DefaultPage:          getenv("PHAROS_DEFAULT_PAGE"),
 	}
 	if v := getenv("PHAROS_ALLOW_PRIVATE_TARGETS"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -357,4 +363,16 @@ func redact(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// splitList splits a comma-separated value into its trimmed, non-empty
+// items.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -79,6 +79,10 @@ type Options struct {
 	// AllowPrivate lets probes reach private, loopback and link-local
 	// addresses (PHAROS_ALLOW_PRIVATE_TARGETS). Ignored when Prober is set.
 	AllowPrivate bool
+	// AllowMetadata lists the cloud metadata endpoints (addresses or host
+	// names) probes may reach (PHAROS_ALLOW_METADATA_TARGETS); every other
+	// one stays refused even with AllowPrivate. Ignored when Prober is set.
+	AllowMetadata []string
 	// BufferSize bounds the results kept while the bus is unreachable
 	// (default 10,000); beyond it the oldest are dropped and counted.
 	BufferSize int
@@ -153,7 +157,7 @@ func New(b bus.Streams, opts Options) (*Worker, error) {
 	}
 	pr := opts.Prober
 	if pr == nil {
-		pr = probes.New(probes.Options{AllowPrivate: opts.AllowPrivate})
+		pr = probes.New(probes.Options{AllowPrivate: opts.AllowPrivate, AllowMetadata: opts.AllowMetadata})
 	}
 	w := &Worker{
 		bus:     b,
