@@ -1,14 +1,22 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"pharos/app/buildinfo"
 	"pharos/app/bus"
+	"pharos/app/config"
 	"pharos/app/pipeline"
 	"pharos/app/worker"
 	"pharos/probes"
@@ -70,5 +78,73 @@ func TestProbeHealthzFailsWhenSlotsAreStuck(t *testing.T) {
 	}
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "2 probes still running past their deadline") {
 		t.Errorf("stuck worker: got %d %q, want 503 naming the stuck probes", rec.Code, rec.Body.String())
+	}
+}
+
+// lockedBuffer is a log sink the test reads while the role writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestProbeMetricsBuildInfo: the /metrics of `pharos probe` carries
+// pharos_build_info, as the web role's does, so a fleet of workers can be
+// told apart by build.
+func TestProbeMetricsBuildInfo(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	cfg := config.Config{Listen: "127.0.0.1:0", Region: "fra"} // no Redis: the in-process bus
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- runProbe(ctx, cfg, worker.Options{Region: "fra", Shards: pipeline.Shards, Concurrency: 1, Logger: log}, log)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("runProbe: %v", err)
+		}
+	})
+
+	addr := ""
+	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); {
+		for line := range strings.Lines(logs.String()) {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "probe worker listening" {
+				addr = rec.Addr
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if addr == "" {
+		t.Fatalf("the probe worker never logged its address:\n%s", logs.String())
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi := buildinfo.Read()
+	want := fmt.Sprintf("pharos_build_info{goversion=%q,revision=%q,version=%q} 1\n", bi.GoVersion, bi.Revision, bi.Version)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+		t.Errorf("GET /metrics: %d, body lacks %q:\n%s", resp.StatusCode, want, body)
 	}
 }

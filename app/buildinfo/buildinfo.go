@@ -6,6 +6,8 @@ package buildinfo
 import (
 	"runtime"
 	"runtime/debug"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // version is set at link time by release builds:
@@ -72,4 +74,17 @@ func fromBuild(injected string, bi *debug.BuildInfo, ok bool) Info {
 // "pharos v1.4.0 (revision 1a2b3c…, go1.26.8)".
 func (i Info) String() string {
 	return "pharos " + i.Version + " (revision " + i.Revision + ", " + i.GoVersion + ")"
+}
+
+// Collector returns the pharos_build_info{version,goversion,revision}
+// gauge of i, always 1: the usual way to join a build's identity onto
+// other series. Every role that serves /metrics registers it.
+func (i Info) Collector() prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "pharos_build_info",
+		Help:        "The running build: version, Go version and VCS revision in labels; always 1.",
+		ConstLabels: prometheus.Labels{"version": i.Version, "goversion": i.GoVersion, "revision": i.Revision},
+	})
+	g.Set(1)
+	return g
 }

@@ -2,7 +2,10 @@ package buildinfo
 
 import (
 	"runtime/debug"
+	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestFromBuild(t *testing.T) {
@@ -32,5 +35,16 @@ func TestFromBuild(t *testing.T) {
 	}
 	if got := fromBuild("", nil, false); got.Version != "(devel)" || got.Revision != "unknown" || got.GoVersion == "" {
 		t.Errorf("without build info: got %+v, want (devel), unknown and the runtime's Go version", got)
+	}
+}
+
+func TestCollector(t *testing.T) {
+	t.Parallel()
+	info := Info{Version: "v1.4.0", GoVersion: "go1.26.8", Revision: "1a2b3c-dirty"}
+	want := "# HELP pharos_build_info The running build: version, Go version and VCS revision in labels; always 1.\n" +
+		"# TYPE pharos_build_info gauge\n" +
+		`pharos_build_info{goversion="go1.26.8",revision="1a2b3c-dirty",version="v1.4.0"} 1` + "\n"
+	if err := testutil.CollectAndCompare(info.Collector(), strings.NewReader(want)); err != nil {
+		t.Error(err)
 	}
 }
