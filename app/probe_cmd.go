@@ -43,7 +43,7 @@ func probeCommand(ctx context.Context, args []string, env Env) int {
 	log := newLogger(env).With(slog.String("region", cfg.Region))
 	if err := runProbe(ctx, cfg, worker.Options{
 		Region: cfg.Region, Shards: pipeline.Shards, Concurrency: concurrency,
-		AllowPrivate: cfg.AllowPrivateTargets, Canary: cfg.Canary(), Logger: log,
+		AllowPrivate: cfg.AllowPrivateTargets, AllowMetadata: cfg.AllowMetadataTargets, Canary: cfg.Canary(), Logger: log,
 	}, log); err != nil {
 		log.Error("probe worker stopped", slog.Any("error", err))
 		return 1
