@@ -75,28 +75,56 @@ func (w *Worker) fetchLoop(ctx, drain context.Context, running *sync.WaitGroup) 
 	}
 }
 
-// read returns up to n jobs: run-now jobs first, then scheduled ones,
-// waiting up to Options.Block when there is none.
+// read returns up to n jobs, waiting up to Options.Block when there is
+// none. Run-now jobs go ahead of scheduled ones, but take at most half of
+// a read's slots (none, when a read has one slot and the last one went to
+// a run-now job) while scheduled jobs wait: one organisation's burst of
+// run-now requests cannot starve everyone's scheduled rounds, and a
+// run-now job still waits behind at most as many scheduled jobs as it
+// overtakes.
 func (w *Worker) read(ctx context.Context, n int) ([]bus.Message, error) {
+	runNow, scheduled := w.streams[0], w.streams[1]
+	share := (n + 1) / 2
+	if n == 1 && w.lastRunNow {
+		share = 0
+	}
 	var out []bus.Message
-	for i, stream := range w.streams {
-		want := n - len(out)
+	took := 0 // run-now jobs taken
+	for _, p := range []struct {
+		stream string
+		limit  int
+	}{{runNow, share}, {scheduled, n}, {runNow, n}} {
+		want := min(p.limit, n-len(out))
 		if want <= 0 {
-			break
+			continue
 		}
-		var block time.Duration
-		if i == len(w.streams)-1 && len(out) == 0 {
-			block = w.opts.Block
+		msgs, err := w.consume(ctx, p.stream, want, 0)
+		out = append(out, msgs...)
+		if p.stream == runNow {
+			took += len(msgs)
 		}
-		cctx, cancel := context.WithTimeout(ctx, block+w.opts.BusTimeout)
-		msgs, err := w.bus.Consume(cctx, stream, pipeline.ProbersGroup, w.opts.Consumer, want, block)
-		cancel()
+		if err != nil {
+			return out, err
+		}
+	}
+	if len(out) == 0 {
+		msgs, err := w.consume(ctx, scheduled, n, w.opts.Block)
 		out = append(out, msgs...)
 		if err != nil {
 			return out, err
 		}
 	}
+	if len(out) > 0 {
+		w.lastRunNow = took > 0
+	}
 	return out, nil
+}
+
+// consume reads up to n entries of stream, waiting up to block.
+func (w *Worker) consume(ctx context.Context, stream string, n int, block time.Duration) ([]bus.Message, error) {
+	cctx, cancel := context.WithTimeout(ctx, block+w.opts.BusTimeout)
+	defer cancel()
+	return w.bus.Consume(cctx, stream, pipeline.ProbersGroup, w.opts.Consumer, n, block)
 }
 
 // handle runs one job and hands its result to the outbox. A malformed job

@@ -137,6 +137,9 @@ type Worker struct {
 	probing atomic.Int64
 	// flying are the job entries being probed, held with the outbox's.
 	flying inFlight
+	// lastRunNow records whether the last read took a run-now job (only
+	// fetchLoop reads).
+	lastRunNow bool
 }
 
 // New returns a worker of opts.Region reading and writing b.
