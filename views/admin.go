@@ -24,6 +24,7 @@ type AdminPage struct {
 	Domain     string
 	TimeZone   string
 	Regions    string
+	Managed    bool // written by pharos apply
 	Components []AdminComponent
 	Checks     []AdminCheck
 }
@@ -36,6 +37,7 @@ type AdminComponent struct {
 	Name        string
 	Description string
 	Status      string
+	Managed     bool
 	Checks      []AdminCheck
 	// OpenIncidents of the page a hand-set status may be linked to.
 	OpenIncidents []IncidentRow
@@ -54,6 +56,7 @@ type AdminCheck struct {
 	Interval      string
 	Enabled       bool
 	State         string
+	Managed       bool
 	Queued        bool // a "Run now" was just queued
 }
 

@@ -65,7 +65,7 @@ func (s *Console) renderAdminHome(c echo.Context, p *auth.Principal, code int, h
 // checks; rows of other pages are skipped.
 func adminPageView(pg store.Page, comps []store.Component, checks []store.Check) views.AdminPage {
 	v := views.AdminPage{ID: pg.ID, Slug: pg.Slug, Title: pg.Title, Domain: pg.Domain, TimeZone: pg.TimeZone,
-		Regions: strings.Join(pg.Regions, ", ")}
+		Regions: strings.Join(pg.Regions, ", "), Managed: pg.Managed}
 	names := map[int64]string{}
 	for _, c := range comps {
 		if c.PageID == pg.ID {
@@ -253,13 +253,13 @@ func (s *Console) RevokeToken(c echo.Context) error {
 
 func adminComponent(c store.Component, pg store.Page) views.AdminComponent {
 	return views.AdminComponent{ID: c.ID, PageID: pg.ID, PageTitle: pg.Title, Name: c.Name,
-		Description: c.Description, Status: c.Status}
+		Description: c.Description, Status: c.Status, Managed: c.Managed}
 }
 
 func adminCheck(ch store.Check, pg store.Page, componentName string) views.AdminCheck {
 	return views.AdminCheck{ID: ch.ID, PageID: pg.ID, PageTitle: pg.Title, ComponentID: ch.ComponentID,
 		ComponentName: componentName, Name: ch.Name, URL: ch.URL, Regions: strings.Join(ch.Regions, ", "),
-		Interval: ch.Interval.String(), Enabled: ch.Enabled, State: ch.State}
+		Interval: ch.Interval.String(), Enabled: ch.Enabled, State: ch.State, Managed: ch.Managed}
 }
 
 func adminToken(t store.APIToken) views.AdminToken {
