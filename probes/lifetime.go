@@ -59,9 +59,12 @@ func DefaultThresholds(lifetime time.Duration) Thresholds {
 	}
 }
 
-// thresholds applies a check's explicit warn_days/critical_days over the
-// lifetime defaults: positive days win, negative disable.
-func thresholds(lifetime time.Duration, warnDays, criticalDays int) Thresholds {
+// ExpiryThresholds returns the thresholds for a certificate valid for
+// lifetime under a check's warn_days and critical_days: positive days win
+// over the lifetime-scaled defaults, negative disable the threshold, zero
+// keeps the default. The probe and `pharos check`'s plugin output both
+// judge by it, so they never disagree.
+func ExpiryThresholds(lifetime time.Duration, warnDays, criticalDays int) Thresholds {
 	t := DefaultThresholds(lifetime)
 	switch {
 	case warnDays > 0:

@@ -84,12 +84,12 @@ func TestThresholdInvariants(t *testing.T) {
 
 func TestExplicitThresholdsWin(t *testing.T) {
 	t.Parallel()
-	got := thresholds(6*day, 3, -1)
+	got := ExpiryThresholds(6*day, 3, -1)
 	want := Thresholds{Renew: 3 * day, Overdue: 2 * day, Warn: 3 * day}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if got := thresholds(90*day, 0, 10).Critical; got != 10*day {
+	if got := ExpiryThresholds(90*day, 0, 10).Critical; got != 10*day {
 		t.Errorf("critical %s, want 240h", got)
 	}
 }

@@ -120,7 +120,7 @@ func judgeValidity(in tlsInput, c *x509.Certificate, i int, isRoot bool) []Probl
 	}
 	var out []Problem
 	life := c.NotAfter.Sub(c.NotBefore)
-	th := thresholds(life, p.spec.TLS.WarnDays, p.spec.TLS.CriticalDays)
+	th := ExpiryThresholds(life, p.spec.TLS.WarnDays, p.spec.TLS.CriticalDays)
 	ex := th.Judge(c.NotBefore, c.NotAfter, now)
 	if ex.Expiring {
 		pr := problemf(CodeCertExpiring, in.node, "%s expires %s on %s", what, when(c.NotAfter, now), in.node)

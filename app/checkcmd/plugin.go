@@ -131,22 +131,10 @@ type thresholdFlags struct{ warnDays, criticalDays int }
 // effective returns the days-left thresholds at which a leaf valid for
 // lifetime turns the check WARNING and CRITICAL, 0 for none. The warning
 // point is the earlier of cert_expiring and cert_renewal_overdue (2/3 of
-// the lifetime used), since either makes the plugin WARNING; explicit
-// flags override the lifetime-scaled defaults as the probe's do.
+// the lifetime used), since either makes the plugin WARNING; the
+// thresholds are the probe's own (probes.ExpiryThresholds).
 func (f thresholdFlags) effective(lifetime time.Duration) (warn, crit time.Duration) {
-	t := probes.DefaultThresholds(lifetime)
-	switch {
-	case f.warnDays > 0:
-		t.Warn = time.Duration(f.warnDays) * 24 * time.Hour
-	case f.warnDays < 0:
-		t.Warn = 0
-	}
-	switch {
-	case f.criticalDays > 0:
-		t.Critical = time.Duration(f.criticalDays) * 24 * time.Hour
-	case f.criticalDays < 0:
-		t.Critical = 0
-	}
+	t := probes.ExpiryThresholds(lifetime, f.warnDays, f.criticalDays)
 	return max(t.Warn, t.Overdue), t.Critical
 }
 
