@@ -53,6 +53,10 @@ func TestCatalogForms(t *testing.T) {
 		if res := ed.Post("/admin/pages/"+pageID+"/groups", form(csrf, "name", "Backend")); res.Code != http.StatusSeeOther {
 			t.Fatalf("add group: got %d\n%s", res.Code, res.Body)
 		}
+		if res := ed.Post("/admin/pages/"+pageID+"/groups", form(csrf, "name", "Backend", "position", "first")); res.Code != http.StatusUnprocessableEntity ||
+			!strings.Contains(res.Body, `data-testid="error-group-position">want a whole number, got &#34;first&#34;`) {
+			t.Errorf("bad group position: got %d, want 422 beside the position", res.Code)
+		}
 		groups, err := st.ComponentGroups(ctx, a.Org.ID, mustInt(t, pageID))
 		if err != nil || len(groups) != 1 {
 			t.Fatalf("groups: %v, %v", groups, err)
