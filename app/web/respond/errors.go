@@ -44,6 +44,10 @@ type TooManyRequests struct {
 
 func (e *TooManyRequests) Error() string { return e.Message }
 
+// unavailableRetry is the Retry-After, in seconds, of a 503 for a
+// database out of reach.
+const unavailableRetry = 30
+
 // ErrorHandler is the one place errors become responses: HTML for pages,
 // JSON for the APIs.
 func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
@@ -65,6 +69,12 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(tm.RetryAfter.Seconds())))))
 		case errors.Is(err, store.ErrNotFound):
 			code, msg = http.StatusNotFound, "Not found."
+		case store.Unavailable(err):
+			// The database is out of reach (a page never rendered before
+			// it went away has nothing to show): say so, and when to
+			// come back, instead of a 500.
+			code, msg = http.StatusServiceUnavailable, "This page cannot be shown right now. Please try again in a minute."
+			c.Response().Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
 		case errors.As(err, &ie):
 			code, msg = http.StatusUnprocessableEntity, ie.Field+": "+ie.Message
 			body = map[string]any{"error": ie.Message, "field": ie.Field}
