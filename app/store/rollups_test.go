@@ -86,9 +86,10 @@ func TestRollupDay(t *testing.T) {
 			t.Errorf("rollup counts: got %+v", r)
 		}
 		// A result every 14 minutes of a check run every minute stands for
-		// one minute: 100 monitored minutes, the first down round is
-		// unconfirmed (degraded), the other four are down.
-		want := incident.Span{Monitored: 100 * time.Minute, Degraded: 6 * time.Minute, Down: 4 * time.Minute}
+		// one minute: 100 monitored minutes. Trouble counts once confirmed,
+		// and each minute follows a gap, so the first degraded and the
+		// first down round count as up: 4 minutes degraded, 4 down.
+		want := incident.Span{Monitored: 100 * time.Minute, Degraded: 4 * time.Minute, Down: 4 * time.Minute}
 		if r.Time == nil || *r.Time != want {
 			t.Errorf("time: got %+v, want %+v", r.Time, want)
 		}
