@@ -44,13 +44,17 @@ func blindRegion(t *testing.T, nChecks int) {
 		targets = append(targets, tg)
 		h.addCheck(fmt.Sprintf("edge-%d", i+1), tg, interval, regions)
 	}
-	srv, err := web.New(web.Options{Store: h.st, Bus: h.bus(bus.Options{}), Logger: h.log, SecretKey: strings.Repeat("k", 32)})
+	srv, err := web.New(web.Options{Store: h.st, Bus: h.bus(bus.Options{}), Logger: h.log, SecretKey: strings.Repeat("k", 32),
+		Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	watch := h.watchPublic(ts.URL + "/p/" + h.page.Slug + "/api/v2/summary.json")
+	defer h.start("web", srv)() // Run follows the pages' live events, so the summary is current
+	addr, err := srv.Listening(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := h.watchPublic("http://" + addr.String() + "/p/" + h.page.Slug + "/api/v2/summary.json")
 	defer watch.stop()
 
 	defer h.startAggregator()()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,13 +39,17 @@ func TestPublicSeesNoTechnicalDetail(t *testing.T) {
 
 	// The web role on the same store, its live events on the harness's bus.
 	events := h.bus(bus.Options{})
-	srv, err := web.New(web.Options{Store: h.st, Bus: events, Logger: h.log, SecretKey: strings.Repeat("k", 32)})
+	srv, err := web.New(web.Options{Store: h.st, Bus: events, Logger: h.log, SecretKey: strings.Repeat("k", 32),
+		Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	base := ts.URL + "/p/" + h.page.Slug
+	defer h.start("web", srv)() // Run follows the pages' live events
+	addr, err := srv.Listening(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + addr.String() + "/p/" + h.page.Slug
 	sse := streamEvents(t, base+"/events")
 	defer sse.stop() // before the server closes, which waits for the stream
 
