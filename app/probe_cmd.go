@@ -14,7 +14,6 @@ import (
 
 	"pharos/app/buildinfo"
 	"pharos/app/config"
-	"pharos/app/pipeline"
 	"pharos/app/web"
 	"pharos/app/worker"
 )
@@ -42,7 +41,7 @@ func probeCommand(ctx context.Context, args []string, env Env) int {
 	}
 	log := newLogger(env).With(slog.String("region", cfg.Region))
 	if err := runProbe(ctx, cfg, worker.Options{
-		Region: cfg.Region, Shards: pipeline.Shards, Concurrency: concurrency,
+		Region: cfg.Region, Concurrency: concurrency,
 		AllowPrivate: cfg.AllowPrivateTargets, AllowMetadata: cfg.AllowMetadataTargets, Canary: cfg.Canary(), Logger: log,
 	}, log); err != nil {
 		log.Error("probe worker stopped", slog.Any("error", err))

@@ -37,7 +37,7 @@ func TestProbeHealthzFailsWhenSlotsAreStuck(t *testing.T) {
 	defer b.Close()
 	release := make(blockingProber)
 	defer close(release)
-	w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Concurrency: 2, Prober: release,
+	w, err := worker.New(b, worker.Options{Region: "fra", Concurrency: 2, Prober: release,
 		ProbeGrace: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ func TestProbeMetricsBuildInfo(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- runProbe(ctx, cfg, worker.Options{Region: "fra", Shards: pipeline.Shards, Concurrency: 1, Logger: log}, log)
+		done <- runProbe(ctx, cfg, worker.Options{Region: "fra", Concurrency: 1, Logger: log}, log)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -18,7 +18,6 @@ import (
 	"pharos/app/config"
 	"pharos/app/housekeep"
 	"pharos/app/notify"
-	"pharos/app/pipeline"
 	"pharos/app/schedule"
 	"pharos/app/store"
 	"pharos/app/web"
@@ -118,7 +117,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	// role runs the schedule.
 	var sch *schedule.Scheduler
 	if roles["scheduler"] || roles["web"] {
-		if sch, err = schedule.New(st, b, schedule.Options{Shards: pipeline.Shards, Logger: log, Registerer: reg}); err != nil {
+		if sch, err = schedule.New(st, b, schedule.Options{Logger: log, Registerer: reg}); err != nil {
 			return err
 		}
 	}
@@ -170,7 +169,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	}
 	if roles["probe"] {
 		w, err := worker.New(b, worker.Options{
-			Region: cfg.Region, Shards: pipeline.Shards, AllowPrivate: cfg.AllowPrivateTargets,
+			Region: cfg.Region, AllowPrivate: cfg.AllowPrivateTargets,
 			Canary: cfg.Canary(), AllowMetadata: cfg.AllowMetadataTargets,
 			Logger: log, Registerer: reg,
 		})
@@ -180,7 +179,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		run = append(run, w)
 	}
 	if roles["aggregator"] {
-		aggOpts := aggregate.Options{Shards: pipeline.Shards, Logger: log, Registerer: reg}
+		aggOpts := aggregate.Options{Logger: log, Registerer: reg}
 		agg, err := aggregate.New(st, b, aggOpts)
 		if err != nil {
 			return err

@@ -54,7 +54,6 @@ var (
 
 // Defaults of Options.
 const (
-	DefaultShards        = pipeline.Shards
 	DefaultBatchSize     = 500
 	DefaultBatchWait     = 50 * time.Millisecond
 	DefaultLockTTL       = 15 * time.Second
@@ -67,11 +66,9 @@ const (
 // Options configure an Aggregator. The zero value of each field selects
 // its default.
 type Options struct {
-	// Shards is the number of result shards, pipeline.Shard's n (default
-	// 8). Every aggregator and every worker must agree on it.
-	Shards int
-	// MaxShards caps how many shards this aggregator owns at once (default
-	// all): with several aggregators, lower it so the others get some.
+	// MaxShards caps how many of the pipeline.Shards result shards this
+	// aggregator owns at once (default all): with several aggregators,
+	// lower it so the others get some.
 	MaxShards int
 	// Consumer names this aggregator in the consumer group (default
 	// hostname-pid-random, bus.ConsumerName).
@@ -106,11 +103,8 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Shards <= 0 {
-		o.Shards = DefaultShards
-	}
-	if o.MaxShards <= 0 || o.MaxShards > o.Shards {
-		o.MaxShards = o.Shards
+	if o.MaxShards <= 0 || o.MaxShards > pipeline.Shards {
+		o.MaxShards = pipeline.Shards
 	}
 	if o.Consumer == "" {
 		o.Consumer = bus.ConsumerName("aggregator")

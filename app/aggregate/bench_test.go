@@ -19,7 +19,7 @@ import (
 // ProcessBatch in the steady state (every check up, one node with a
 // certificate), one round of checks × 3 regions per iteration, the batches
 // cut as the consumer sees them: results in arrival order (regions
-// interleaved), split into DefaultShards shards by pipeline.Shard, at most
+// interleaved), split into pipeline.Shards shards by pipeline.Shard, at most
 // DefaultBatchSize per batch. consumers=1 processes every batch in turn;
 // consumers=8 runs one goroutine per shard, as Run does. It also reports
 // the lag from a result's production (the start of its round) to its
@@ -32,7 +32,7 @@ func BenchmarkAggregate(b *testing.B) {
 		open func(testing.TB) *store.Store
 	}{{"postgres", storetest.Postgres}, {"sqlite", storetest.SQLite}} {
 		for _, checks := range []int{1000, 10000} {
-			for _, consumers := range []int{1, DefaultShards} {
+			for _, consumers := range []int{1, pipeline.Shards} {
 				name := backend.name + "/checks=" + strconv.Itoa(checks) + "/consumers=" + strconv.Itoa(consumers)
 				b.Run(name, func(b *testing.B) {
 					benchAggregate(b, backend.open(b), checks, consumers)
@@ -55,13 +55,13 @@ func benchAggregate(b *testing.B, s *store.Store, checks, consumers int) {
 		rs := f.round(round, all(probes.StateUp), ids...)
 		rng.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
 		produced := time.Now()
-		shards := make([][]pipeline.Result, DefaultShards)
+		shards := make([][]pipeline.Result, pipeline.Shards)
 		for _, r := range rs {
 			r.Produced = produced
-			i := pipeline.Shard(r.CheckID, DefaultShards)
+			i := pipeline.Shard(r.CheckID)
 			shards[i] = append(shards[i], r)
 		}
-		out := make([][][]pipeline.Result, DefaultShards)
+		out := make([][][]pipeline.Result, pipeline.Shards)
 		for i, rs := range shards {
 			out[i] = slices.Collect(slices.Chunk(rs, DefaultBatchSize))
 		}

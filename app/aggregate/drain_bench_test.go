@@ -31,7 +31,7 @@ import (
 const drainChecks = 10000
 
 // BenchmarkAggregateDrain measures how fast Run empties a backlog: the
-// DefaultShards result streams are filled with PHAROS_BENCH_ROUNDS rounds
+// pipeline.Shards result streams are filled with PHAROS_BENCH_ROUNDS rounds
 // (default 7) of 10,000 checks × 3 regions (210,000 messages) before the
 // aggregator starts, so no producer competes for the CPU; the clock runs
 // from Run's start until every result is committed and every entry
@@ -109,7 +109,7 @@ func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit tim
 		process(b, warm, round0[start:min(len(round0), start+DefaultBatchSize)])
 	}
 
-	opts := Options{Shards: DefaultShards, Consumer: "bench", RefreshEvery: DefaultRefreshEvery,
+	opts := Options{Consumer: "bench", RefreshEvery: DefaultRefreshEvery,
 		BatchSize:  envInt(b, "PHAROS_BENCH_BATCH", DefaultBatchSize),
 		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	bb := benchBus(b, mode, bus.Options{MaxLen: int64(2 * total)})
@@ -157,9 +157,9 @@ func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit tim
 // prefill publishes rounds 1..rounds of every check from every region, in
 // round order, one publisher per shard, and returns the payload bytes.
 func prefill(b *testing.B, f *fixture, bb bus.Bus, rounds int) int64 {
-	byShard := make([][]int, DefaultShards)
+	byShard := make([][]int, pipeline.Shards)
 	for i, c := range f.checks {
-		s := pipeline.Shard(c.ID, DefaultShards)
+		s := pipeline.Shard(c.ID)
 		byShard[s] = append(byShard[s], i)
 	}
 	var bytes atomic.Int64
@@ -198,7 +198,7 @@ func waitAcked(b *testing.B, bb bus.Bus, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	for {
 		var pending int64
-		for shard := range DefaultShards {
+		for shard := range pipeline.Shards {
 			_, p, err := bb.Stats(context.Background(), pipeline.ResultsStream(shard), pipeline.AggregatorsGroup)
 			if err != nil {
 				b.Fatal(err)

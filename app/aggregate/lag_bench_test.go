@@ -22,7 +22,7 @@ import (
 )
 
 // BenchmarkAggregateLag drives the whole path: producers publish
-// pipeline.Result messages into the DefaultShards result shards at a steady
+// pipeline.Result messages into the pipeline.Shards result shards at a steady
 // rate, as workers do, through the in-process bus or Redis; an aggregator
 // consumes them with Run (shard leases, batching, ack after commit, latest
 // states cached); the lag of each result is from its production to the
@@ -81,7 +81,7 @@ func benchLag(b *testing.B, s *store.Store, mode string, rate int, duration time
 	const checks = 10000
 	b.StopTimer()
 	f := newFixture(b, s, checks)
-	opts := Options{Shards: DefaultShards, Consumer: "bench", RefreshEvery: DefaultRefreshEvery,
+	opts := Options{Consumer: "bench", RefreshEvery: DefaultRefreshEvery,
 		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	b0 := benchBus(b, mode, bus.Options{MaxLen: 1_000_000})
 	defer b0.Close()
@@ -162,10 +162,10 @@ func plan(b *testing.B, f *fixture, rate, perShard int, duration time.Duration) 
 	total := int(float64(rate) * duration.Seconds())
 	ids := make(map[string]int, total)
 	var out []*producer
-	for shard := range DefaultShards {
+	for shard := range pipeline.Shards {
 		var mine []int
 		for i, c := range f.checks {
-			if pipeline.Shard(c.ID, DefaultShards) == shard {
+			if pipeline.Shard(c.ID) == shard {
 				mine = append(mine, i)
 			}
 		}
@@ -173,7 +173,7 @@ func plan(b *testing.B, f *fixture, rate, perShard int, duration time.Duration) 
 		for i := range ps {
 			ps[i] = &producer{stream: pipeline.ResultsStream(shard)}
 		}
-		for k := range total / DefaultShards {
+		for k := range total / pipeline.Shards {
 			round, j := 1+k/(3*len(mine)), k%(3*len(mine))
 			r := f.result(mine[j/3], regions3[j%3], round, probes.StateUp)
 			r.Produced = time.Now()
@@ -229,7 +229,7 @@ func publishAll(b *testing.B, bb bus.Bus, results []pipeline.Result) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := bb.Publish(context.Background(), pipeline.ResultsStream(pipeline.Shard(r.CheckID, DefaultShards)), payload); err != nil {
+		if _, err := bb.Publish(context.Background(), pipeline.ResultsStream(pipeline.Shard(r.CheckID)), payload); err != nil {
 			b.Fatal(err)
 		}
 	}

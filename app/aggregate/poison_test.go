@@ -44,7 +44,7 @@ func TestPoisonResultIsSetAsideAlone(t *testing.T) {
 	if got := value(t, a.metrics.results.WithLabelValues("set_aside")); got != 1 {
 		t.Errorf("results set aside: %v, want 1", got)
 	}
-	dead := bus.DeadLetterStream(pipeline.ResultsStream(pipeline.Shard(poison.CheckID, testShards)))
+	dead := bus.DeadLetterStream(pipeline.ResultsStream(pipeline.Shard(poison.CheckID)))
 	msgs, err := b.Consume(context.Background(), dead, "inspect", "me", 10, 0)
 	if err != nil {
 		t.Fatal(err)

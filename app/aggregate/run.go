@@ -26,7 +26,7 @@ func (a *Aggregator) Run(ctx context.Context) error {
 	if a.bus == nil {
 		return errors.New("aggregate: Run needs a bus")
 	}
-	a.log.Info("aggregator started", slog.Int("shards", a.opts.Shards), slog.String("consumer", a.opts.Consumer))
+	a.log.Info("aggregator started", slog.Int("shards", pipeline.Shards), slog.String("consumer", a.opts.Consumer))
 	o := &owner{a: a, shards: map[int]*shardRun{}}
 	defer o.stopAll()
 	sweepCtx, stopSweep := context.WithCancel(ctx)
@@ -90,12 +90,12 @@ func (o *owner) balance(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	start := rand.IntN(a.opts.Shards) // so aggregators starting together interleave
-	for i := range a.opts.Shards {
+	start := rand.IntN(pipeline.Shards) // so aggregators starting together interleave
+	for i := range pipeline.Shards {
 		if len(o.shards) >= a.opts.MaxShards {
 			break
 		}
-		shard := (start + i) % a.opts.Shards
+		shard := (start + i) % pipeline.Shards
 		if _, held := o.shards[shard]; held {
 			continue
 		}

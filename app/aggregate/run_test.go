@@ -20,8 +20,6 @@ import (
 	"pharos/probes"
 )
 
-const testShards = 4
-
 // publish sends results to their shards, as workers do.
 func publish(t testing.TB, b bus.Bus, results []pipeline.Result) {
 	t.Helper()
@@ -30,7 +28,7 @@ func publish(t testing.TB, b bus.Bus, results []pipeline.Result) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.Publish(context.Background(), pipeline.ResultsStream(pipeline.Shard(r.CheckID, testShards)), payload); err != nil {
+		if _, err := b.Publish(context.Background(), pipeline.ResultsStream(pipeline.Shard(r.CheckID)), payload); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -39,7 +37,7 @@ func publish(t testing.TB, b bus.Bus, results []pipeline.Result) {
 func pendingTotal(t testing.TB, b bus.Bus) int64 {
 	t.Helper()
 	var total int64
-	for shard := range testShards {
+	for shard := range pipeline.Shards {
 		_, pending, err := b.Stats(context.Background(), pipeline.ResultsStream(shard), pipeline.AggregatorsGroup)
 		if err != nil {
 			t.Fatal(err)
@@ -62,7 +60,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 func runOpts(consumer string) Options {
-	return Options{Shards: testShards, Consumer: consumer, BatchWait: 10 * time.Millisecond, LockTTL: time.Second,
+	return Options{Consumer: consumer, BatchWait: 10 * time.Millisecond, LockTTL: time.Second,
 		RefreshEvery: -1, Registerer: prometheus.NewRegistry(), Logger: testLogger()}
 }
 
@@ -203,21 +201,22 @@ func TestShardOwnershipMovesToSurvivor(t *testing.T) {
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()
 	opts := runOpts("agg-1")
-	opts.MaxShards = 2
+	const half = pipeline.Shards / 2
+	opts.MaxShards = half
 	one, err := New(s, b, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stopOne := start(t, one)
-	waitFor(t, "first aggregator owns 2 shards", func() bool { return value(t, one.metrics.shardsOwned) == 2 })
+	waitFor(t, "first aggregator owns half the shards", func() bool { return value(t, one.metrics.shardsOwned) == half })
 	two, err := New(s, b, runOpts("agg-2"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	stopTwo := start(t, two)
-	waitFor(t, "second aggregator owns the other 2", func() bool { return value(t, two.metrics.shardsOwned) == 2 })
+	waitFor(t, "second aggregator owns the other half", func() bool { return value(t, two.metrics.shardsOwned) == pipeline.Shards-half })
 	stopOne()
-	waitFor(t, "second aggregator owns all 4", func() bool { return value(t, two.metrics.shardsOwned) == testShards })
+	waitFor(t, "second aggregator owns all", func() bool { return value(t, two.metrics.shardsOwned) == pipeline.Shards })
 	stopTwo()
 }
 

@@ -13,7 +13,6 @@ import (
 	"pharos/app/aggregate"
 	"pharos/app/bus"
 	"pharos/app/bus/bustest"
-	"pharos/app/pipeline"
 	"pharos/app/schedule"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
@@ -136,7 +135,7 @@ func (h *harness) startScheduler() (reg *prometheus.Registry, stop func()) {
 func (h *harness) startAggregator() (stop func()) {
 	h.t.Helper()
 	a, err := aggregate.New(h.st, h.bus(bus.Options{}), aggregate.Options{
-		Shards: pipeline.Shards, Consumer: "e2e-aggregator", RefreshEvery: -1,
+		Consumer: "e2e-aggregator", RefreshEvery: -1,
 		Logger: h.log, Registerer: prometheus.NewRegistry(),
 	})
 	if err != nil {
@@ -160,7 +159,7 @@ func (h *harness) startWorker(region, consumer string, pr worker.Prober, busOpts
 	b := h.bus(busOpts)
 	reg := prometheus.NewRegistry()
 	w, err := worker.New(b, worker.Options{
-		Region: region, Shards: pipeline.Shards, Consumer: consumer, Prober: pr,
+		Region: region, Consumer: consumer, Prober: pr,
 		DrainTimeout: time.Second, Logger: h.log, Registerer: reg,
 		Canary: h.canary, BeaconEvery: 500 * time.Millisecond,
 	})

@@ -97,23 +97,20 @@ const (
 
 // Shards is the number of result streams. Workers, aggregators and the
 // scheduler must agree on it: a worker writes a check's results to
-// Shard(id, Shards), which exactly one aggregator reads. This is its one
-// definition.
+// Shard(id), which exactly one aggregator reads. This is its one
+// definition, and no role takes another.
 const Shards = 8
 
 // Shard maps a check to its result shard: all results of one check go to one
 // shard, so one aggregator sees a check's rounds in order.
-func Shard(checkID int64, shards int) int {
-	if shards <= 1 {
-		return 0
-	}
+func Shard(checkID int64) int {
 	h := fnv.New32a()
 	var b [8]byte
 	for i := range b {
 		b[i] = byte(checkID >> (8 * i))
 	}
 	h.Write(b[:])
-	return int(h.Sum32() % uint32(shards))
+	return int(h.Sum32() % Shards)
 }
 
 // Phase is the stable offset of a check within its interval, so checks with

@@ -126,13 +126,13 @@ func (t *term) sampleJobs(ctx context.Context, sampled map[string]bool) {
 // pruneGroups lists the consumer groups the leader prunes.
 func (t *term) pruneGroups() []groupRef {
 	regions := t.loadRegions()
-	groups := make([]groupRef, 0, 2*len(regions)+t.s.opts.Shards+1)
+	groups := make([]groupRef, 0, 2*len(regions)+pipeline.Shards+1)
 	for _, r := range regions {
 		groups = append(groups,
 			groupRef{pipeline.JobsStream(r), pipeline.ProbersGroup, kindJobs},
 			groupRef{pipeline.RunNowStream(r), pipeline.ProbersGroup, kindRunNow})
 	}
-	for shard := range t.s.opts.Shards {
+	for shard := range pipeline.Shards {
 		groups = append(groups, groupRef{pipeline.ResultsStream(shard), pipeline.AggregatorsGroup, kindResults})
 	}
 	return append(groups, groupRef{watermarkStream, watermarkGroup, kindWatermark})

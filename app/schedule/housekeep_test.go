@@ -62,7 +62,7 @@ func TestLeaderPrunesDeadConsumersAndSamplesJobStreams(t *testing.T) {
 			sch, err := New(s, b, Options{Tick: 20 * time.Millisecond, LockTTL: time.Second, Registerer: reg,
 				Logger:       slogRecorder(logs),
 				ConsumerIdle: 700 * time.Millisecond, PruneInterval: 50 * time.Millisecond,
-				StatsInterval: 50 * time.Millisecond, Shards: 2})
+				StatsInterval: 50 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}

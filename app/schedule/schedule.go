@@ -41,7 +41,6 @@ const (
 	DefaultRefresh        = 2 * time.Second
 	DefaultPublishers     = 16
 	DefaultPublishTimeout = 5 * time.Second
-	DefaultShards         = pipeline.Shards
 	DefaultPruneInterval  = time.Minute
 	DefaultConsumerIdle   = 10 * time.Minute
 	DefaultStatsInterval  = 5 * time.Second
@@ -82,9 +81,6 @@ type Options struct {
 	Publishers int
 	// PublishTimeout bounds every bus call (default 5s).
 	PublishTimeout time.Duration
-	// Shards is the number of result shards (pipeline.Shard's n, default
-	// 8), whose aggregator consumers the leader prunes.
-	Shards int
 	// PruneInterval is how often the leader removes the consumers of dead
 	// workers and aggregators from the job and result streams (default
 	// 1m; see housekeep.go).
@@ -155,9 +151,6 @@ func withDefaults(o Options) Options {
 	}
 	if o.PublishTimeout <= 0 {
 		o.PublishTimeout = DefaultPublishTimeout
-	}
-	if o.Shards <= 0 {
-		o.Shards = DefaultShards
 	}
 	if o.PruneInterval <= 0 {
 		o.PruneInterval = DefaultPruneInterval

@@ -72,7 +72,7 @@ func BenchmarkWorker10kJobsRedis(b *testing.B) {
 		var heapPeak uint64
 		for {
 			var n int64
-			for shard := range worker.DefaultShards {
+			for shard := range pipeline.Shards {
 				l, _, err := bs.Stats(ctx, pipeline.ResultsStream(shard), "none")
 				if err != nil {
 					b.Fatal(err)

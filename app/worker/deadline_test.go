@@ -60,7 +60,7 @@ func TestWorkerAbandonsStuckProbes(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			pr := newStuckProber(t)
 			const timeout, grace = 300 * time.Millisecond, 200 * time.Millisecond
-			w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Concurrency: 4, Prober: pr,
+			w, err := worker.New(b, worker.Options{Region: "fra", Concurrency: 4, Prober: pr,
 				ProbeGrace: grace, Registerer: reg})
 			if err != nil {
 				t.Fatal(err)
@@ -111,7 +111,7 @@ func TestWorkerAbandonsStuckProbes(t *testing.T) {
 				t.Errorf("Healthy after the probes returned: %v, want nil", err)
 			}
 			stop()
-			if rs := results(t, b, pipeline.ResultsStream(0)); len(rs) != 0 {
+			if rs := allResults(t, b); len(rs) != 0 {
 				t.Errorf("got %d more results, want none: a job abandoned with a timeout result is not published twice", len(rs))
 			}
 			if _, pending, err := b.Stats(t.Context(), pipeline.JobsStream("fra"), pipeline.ProbersGroup); err != nil || pending != 0 {
@@ -127,7 +127,7 @@ func TestWorkerHealthyWithFewStuckProbes(t *testing.T) {
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()
 	reg := prometheus.NewRegistry()
-	w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Concurrency: 4, Prober: newStuckProber(t),
+	w, err := worker.New(b, worker.Options{Region: "fra", Concurrency: 4, Prober: newStuckProber(t),
 		ProbeGrace: 100 * time.Millisecond, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ func TestWorkerShutdownWithStuckProbes(t *testing.T) {
 		t.Run(bc.name, func(t *testing.T) {
 			b, _ := bc.newBus(t, bus.Options{})
 			const drain = time.Second
-			w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Concurrency: 4, Prober: newStuckProber(t),
+			w, err := worker.New(b, worker.Options{Region: "fra", Concurrency: 4, Prober: newStuckProber(t),
 				DrainTimeout: drain})
 			if err != nil {
 				t.Fatal(err)
@@ -204,7 +204,7 @@ func TestWorkerDeepJSONBody(t *testing.T) {
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()
 	reg := prometheus.NewRegistry()
-	w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Concurrency: 4, Registerer: reg,
+	w, err := worker.New(b, worker.Options{Region: "fra", Concurrency: 4, Registerer: reg,
 		Prober: probes.New(probes.Options{AllowPrivate: true, Roots: probetest.Pool(root)})})
 	if err != nil {
 		t.Fatal(err)

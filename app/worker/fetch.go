@@ -173,7 +173,7 @@ func (w *Worker) handle(drain context.Context, m bus.Message) {
 		return
 	}
 	w.out.add(pending{
-		stream:    pipeline.ResultsStream(pipeline.Shard(job.CheckID, w.opts.Shards)),
+		stream:    pipeline.ResultsStream(pipeline.Shard(job.CheckID)),
 		payload:   payload,
 		jobStream: m.Stream,
 		jobEntry:  m.ID,

@@ -25,7 +25,7 @@ func TestJobCannotAllowPrivateTargets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := bus.NewMemory(bus.Options{})
 			defer b.Close()
-			w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, AllowPrivate: tt.operator})
+			w, err := worker.New(b, worker.Options{Region: "fra", AllowPrivate: tt.operator})
 			if err != nil {
 				t.Fatal(err)
 			}

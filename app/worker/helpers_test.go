@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -119,13 +120,26 @@ func results(t *testing.T, b bus.Streams, stream string) []pipeline.Result {
 	}
 }
 
-// awaitResults collects the results on shard 0 until there are exactly n,
-// failing the test after 10s.
+// allResults reads every result published so far on every shard (beacons
+// aside), ordered by when the worker produced them: a check's results go
+// to its own shard, so the shards' streams alone do not tell the order.
+func allResults(t *testing.T, b bus.Streams) []pipeline.Result {
+	t.Helper()
+	var out []pipeline.Result
+	for shard := range pipeline.Shards {
+		out = append(out, results(t, b, pipeline.ResultsStream(shard))...)
+	}
+	slices.SortStableFunc(out, func(a, b pipeline.Result) int { return a.Produced.Compare(b.Produced) })
+	return out
+}
+
+// awaitResults collects the results until there are exactly n, failing
+// the test after 10s.
 func awaitResults(t *testing.T, b bus.Streams, n int, what string) []pipeline.Result {
 	t.Helper()
 	var got []pipeline.Result
 	waitFor(t, 10*time.Second, what, func() bool {
-		got = append(got, results(t, b, pipeline.ResultsStream(0))...)
+		got = append(got, allResults(t, b)...)
 		return len(got) == n
 	})
 	return got

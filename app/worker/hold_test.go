@@ -63,11 +63,11 @@ func TestSlowProbeIsNotRunTwice(t *testing.T) {
 				stopSecond := runWorker(t, second.Run)
 				var got []pipeline.Result
 				waitFor(t, 10*time.Second, "the job's results", func() bool {
-					got = append(got, results(t, b, pipeline.ResultsStream(pipeline.Shard(7, pipeline.Shards)))...)
+					got = append(got, results(t, b, pipeline.ResultsStream(pipeline.Shard(7)))...)
 					return int64(len(got)) >= tt.runs && started.Load() >= tt.runs
 				})
 				time.Sleep(2 * claimIdle) // a late second run would show now
-				got = append(got, results(t, b, pipeline.ResultsStream(pipeline.Shard(7, pipeline.Shards)))...)
+				got = append(got, results(t, b, pipeline.ResultsStream(pipeline.Shard(7)))...)
 				stopFirst()
 				stopSecond()
 				held := tt.runs == 1

@@ -43,7 +43,7 @@ func TestWorkerBuffersResultsWhileRedisIsUnreachable(t *testing.T) {
 	b := bustest.Connect(t, direct, opts)
 	wb := bustest.Connect(t, u.String(), opts)
 	reg := prometheus.NewRegistry()
-	w, err := worker.New(wb, worker.Options{Region: "fra", Shards: 1, Concurrency: 32, Prober: loopbackProber(),
+	w, err := worker.New(wb, worker.Options{Region: "fra", Concurrency: 32, Prober: loopbackProber(),
 		Registerer: reg, BusTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestWorkerBuffersResultsWhileRedisIsUnreachable(t *testing.T) {
 	}
 	var got []pipeline.Result
 	waitFor(t, 10*time.Second, "5 results before the outage", func() bool {
-		got = append(got, results(t, b, pipeline.ResultsStream(0))...)
+		got = append(got, allResults(t, b)...)
 		return len(got) == 5
 	})
 
@@ -79,11 +79,11 @@ func TestWorkerBuffersResultsWhileRedisIsUnreachable(t *testing.T) {
 	}
 	p.setCut(false)
 	waitFor(t, 15*time.Second, "25 results after recovery", func() bool {
-		got = append(got, results(t, b, pipeline.ResultsStream(0))...)
+		got = append(got, allResults(t, b)...)
 		return len(got) >= 25
 	})
 	stop()
-	got = append(got, results(t, b, pipeline.ResultsStream(0))...)
+	got = append(got, allResults(t, b)...)
 
 	seen := map[string]bool{}
 	for _, r := range got {

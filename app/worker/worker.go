@@ -42,7 +42,6 @@ import (
 
 // Defaults applied by New.
 const (
-	DefaultShards       = pipeline.Shards
 	DefaultConcurrency  = 64
 	DefaultBufferSize   = 10_000
 	DefaultBusTimeout   = 5 * time.Second
@@ -66,9 +65,6 @@ var _ Prober = (*probes.Prober)(nil)
 type Options struct {
 	// Region is the region whose jobs the worker runs (required).
 	Region string
-	// Shards is the number of result shards; it must equal the
-	// aggregators' (default 8).
-	Shards int
 	// Concurrency bounds the probes running at once (default 64).
 	Concurrency int
 	// Consumer names this worker in the consumer group; it must be unique
@@ -175,9 +171,6 @@ func New(b bus.Streams, opts Options) (*Worker, error) {
 }
 
 func withDefaults(o Options) Options {
-	if o.Shards <= 0 {
-		o.Shards = DefaultShards
-	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
@@ -219,7 +212,7 @@ func (w *Worker) Consumer() string { return w.opts.Consumer }
 // within Options.DrainTimeout, stuck probes or not. Jobs it did not finish
 // stay unacknowledged, for another worker to reclaim.
 func (w *Worker) Run(ctx context.Context) error {
-	w.log.Info("probe worker started", slog.Int("concurrency", w.opts.Concurrency), slog.Int("shards", w.opts.Shards))
+	w.log.Info("probe worker started", slog.Int("concurrency", w.opts.Concurrency), slog.Int("shards", pipeline.Shards))
 	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFlush()
 	flushed := make(chan struct{})

@@ -38,7 +38,7 @@ func TestWorkerPublishesResultToShard(t *testing.T) {
 		t.Run(bc.name, func(t *testing.T) {
 			b, _ := bc.newBus(t, bus.Options{})
 			reg := prometheus.NewRegistry()
-			w, err := worker.New(b, worker.Options{Region: "fra", Shards: 4, Prober: prober, Registerer: reg})
+			w, err := worker.New(b, worker.Options{Region: "fra", Prober: prober, Registerer: reg})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,9 +50,9 @@ func TestWorkerPublishesResultToShard(t *testing.T) {
 			stop := runWorker(t, w.Run)
 			got := map[int64]pipeline.Result{}
 			waitFor(t, 10*time.Second, "three results", func() bool {
-				for shard := range 4 {
+				for shard := range pipeline.Shards {
 					for _, r := range results(t, b, pipeline.ResultsStream(shard)) {
-						if want := pipeline.Shard(r.CheckID, 4); shard != want {
+						if want := pipeline.Shard(r.CheckID); shard != want {
 							t.Errorf("check %d: result on shard %d, want %d", r.CheckID, shard, want)
 						}
 						got[r.CheckID] = r
@@ -85,7 +85,7 @@ func TestWorkerDropsLateJobs(t *testing.T) {
 			hits.Store(0)
 			b, _ := bc.newBus(t, bus.Options{})
 			reg := prometheus.NewRegistry()
-			w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Prober: loopbackProber(), Registerer: reg})
+			w, err := worker.New(b, worker.Options{Region: "fra", Prober: loopbackProber(), Registerer: reg})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +100,7 @@ func TestWorkerDropsLateJobs(t *testing.T) {
 			if n := hits.Load(); n != 0 {
 				t.Errorf("target hit %d times, want 0: a late job is never run", n)
 			}
-			if rs := results(t, b, pipeline.ResultsStream(0)); len(rs) != 0 {
+			if rs := allResults(t, b); len(rs) != 0 {
 				t.Errorf("got %d results, want none", len(rs))
 			}
 			if _, pending, _ := b.Stats(t.Context(), pipeline.JobsStream("fra"), pipeline.ProbersGroup); pending != 0 {
@@ -125,7 +125,7 @@ func TestWorkerBoundsConcurrency(t *testing.T) {
 	}))
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()
-	w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Concurrency: 3, Prober: loopbackProber()})
+	w, err := worker.New(b, worker.Options{Region: "fra", Concurrency: 3, Prober: loopbackProber()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestWorkerJobOfDeadWorkerIsReclaimed(t *testing.T) {
 				<-release
 				return probes.Result{URL: spec.URL, State: probes.StateUp}
 			})
-			a, err := worker.New(dying, worker.Options{Region: "fra", Shards: 1, Consumer: "a", Prober: stuck, DrainTimeout: 100 * time.Millisecond})
+			a, err := worker.New(dying, worker.Options{Region: "fra", Consumer: "a", Prober: stuck, DrainTimeout: 100 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,20 +168,20 @@ func TestWorkerJobOfDeadWorkerIsReclaimed(t *testing.T) {
 			dying.cut.Store(true) // the worker's connection dies with it
 			killA()
 
-			w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Consumer: "b", Prober: loopbackProber()})
+			w, err := worker.New(b, worker.Options{Region: "fra", Consumer: "b", Prober: loopbackProber()})
 			if err != nil {
 				t.Fatal(err)
 			}
 			stop := runWorker(t, w.Run)
 			var got []pipeline.Result
 			waitFor(t, 10*time.Second, "the reclaimed job's result", func() bool {
-				got = append(got, results(t, b, pipeline.ResultsStream(0))...)
+				got = append(got, allResults(t, b)...)
 				return len(got) > 0
 			})
 			release <- struct{}{} // worker a's probe ends; it cannot publish
 			<-doneA
 			stop()
-			got = append(got, results(t, b, pipeline.ResultsStream(0))...)
+			got = append(got, allResults(t, b)...)
 			if len(got) != 1 || got[0].JobID != "job-1" || got[0].Worker != "b" || got[0].Result.State != probes.StateUp {
 				t.Errorf("got %+v, want one up result of job-1 from worker b", got)
 			}
@@ -202,7 +202,7 @@ func TestWorkerWithRefusingDialer(t *testing.T) {
 	}
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()
-	w, err := worker.New(b, worker.Options{Region: "sin", Shards: 1,
+	w, err := worker.New(b, worker.Options{Region: "sin",
 		Prober: probes.New(probes.Options{AllowPrivate: true, Dial: refuse})})
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestWorkerPrefersRunNowJobs(t *testing.T) {
 		publishJob(t, b, pipeline.JobsStream("fra"), pipeline.Job{OrgID: 1, CheckID: int64(100 + i), Region: "fra", Spec: probes.Spec{URL: u}})
 	}
 	publishJob(t, b, pipeline.RunNowStream("fra"), pipeline.Job{OrgID: 1, CheckID: 1, Region: "fra", RunNow: true, Spec: probes.Spec{URL: u}})
-	w, err := worker.New(b, worker.Options{Region: "fra", Shards: 1, Concurrency: 1, Prober: loopbackProber()})
+	w, err := worker.New(b, worker.Options{Region: "fra", Concurrency: 1, Prober: loopbackProber()})
 	if err != nil {
 		t.Fatal(err)
 	}
