@@ -108,12 +108,5 @@ func (c *checkCollector) Collect(ch chan<- prometheus.Metric) {
 // registerBuildInfo exports pharos_build_info{version,goversion,revision} 1,
 // the usual way to join a build's identity onto other series.
 func registerBuildInfo(reg prometheus.Registerer) error {
-	bi := buildinfo.Read()
-	g := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name:        "pharos_build_info",
-		Help:        "The running build: version, Go version and VCS revision in labels; always 1.",
-		ConstLabels: prometheus.Labels{"version": bi.Version, "goversion": bi.GoVersion, "revision": bi.Revision},
-	})
-	g.Set(1)
-	return reg.Register(g)
+	return reg.Register(buildinfo.Read().Collector())
 }
