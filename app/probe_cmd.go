@@ -50,12 +50,21 @@ func probeCommand(ctx context.Context, args []string, env Env) int {
 	return 0
 }
 
+// workerClaimIdle is how long a job may sit with a worker that no longer
+// holds it before another worker of the region reclaims it: a live worker
+// holds its unfinished jobs every worker.DefaultHoldEvery, so a short
+// ClaimIdle re-runs a crashed worker's jobs within their round (a 30 s
+// interval) without ever running a slow probe twice.
+const workerClaimIdle = 10 * time.Second
+
+// runProbe runs one probe worker, with its /healthz and /metrics listener,
+// until ctx ends.
 func runProbe(ctx context.Context, cfg config.Config, opts worker.Options, log *slog.Logger) error {
 	reg := newRegistry()
 	if err := reg.Register(buildinfo.Read().Collector()); err != nil {
 		return fmt.Errorf("probe: register build info: %w", err)
 	}
-	b, err := openBus(ctx, cfg, log, reg)
+	b, err := openBus(ctx, cfg, log, reg, workerClaimIdle)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -107,7 +108,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 	log.Info("database ready", slog.String("dialect", string(st.Dialect())))
 
 	reg := newRegistry()
-	b, err := openBus(ctx, cfg, log, reg)
+	b, err := openBus(ctx, cfg, log, reg, 0)
 	if err != nil {
 		return err
 	}
@@ -243,9 +244,10 @@ func newRegistry() *prometheus.Registry {
 }
 
 // openBus connects to Redis when PHAROS_REDIS_URL is set, else builds the
-// in-process bus of the embedded mode. The bus's metrics go to reg.
-func openBus(ctx context.Context, cfg config.Config, log *slog.Logger, reg prometheus.Registerer) (bus.Bus, error) {
-	opts := bus.Options{Logger: log, Registerer: reg}
+// in-process bus of the embedded mode. The bus's metrics go to reg;
+// claimIdle, when positive, replaces the bus's default ClaimIdle.
+func openBus(ctx context.Context, cfg config.Config, log *slog.Logger, reg prometheus.Registerer, claimIdle time.Duration) (bus.Bus, error) {
+	opts := bus.Options{Logger: log, Registerer: reg, ClaimIdle: claimIdle}
 	if cfg.RedisURL == "" {
 		log.Info("bus ready", slog.String("kind", "in-process"))
 		return bus.NewMemory(opts), nil

@@ -50,7 +50,7 @@ const (
 	DefaultMaxProbeTime = 2 * time.Minute
 	DefaultProbeGrace   = 5 * time.Second
 	DefaultBeaconEvery  = 10 * time.Second
-	DefaultHoldEvery    = 5 * time.Second
+	DefaultHoldEvery    = 3 * time.Second
 )
 
 // Prober runs one probe; *probes.Prober implements it. Tests inject their
@@ -108,7 +108,7 @@ type Options struct {
 	BeaconEvery time.Duration
 	// HoldEvery is how often the worker holds the jobs it has not finished
 	// (bus.Streams.Hold), so that none is reclaimed while it runs; it must
-	// be well under the bus's ClaimIdle (default 5s).
+	// be well under the bus's ClaimIdle (default 3s).
 	HoldEvery time.Duration
 	// Logger (default: discarded) and Registerer (default: none) receive
 	// the worker's logs and metrics.
