@@ -69,7 +69,42 @@ type Config struct {
 	// tenth of that, at most 100, per client.
 	SSEMaxStreams   int
 	SSEMaxPerClient int
+	// MaxChecks (PHAROS_MAX_CHECKS), MaxComponents (PHAROS_MAX_COMPONENTS)
+	// and MaxPages (PHAROS_MAX_PAGES) are how many checks, components and
+	// status pages one organisation may have; 0 is no limit. MinInterval
+	// (PHAROS_MIN_INTERVAL) is the shortest interval a check may have; 0
+	// leaves only the configuration format's own floor (10s). Apply, the
+	// API and the console enforce them (apply.Limits).
+	MaxChecks     int
+	MaxComponents int
+	MaxPages      int
+	MinInterval   time.Duration
 }
+
+// The variables that set the quotas; apply names them in its refusals.
+const (
+	EnvMaxChecks     = "PHAROS_MAX_CHECKS"
+	EnvMaxComponents = "PHAROS_MAX_COMPONENTS"
+	EnvMaxPages      = "PHAROS_MAX_PAGES"
+	EnvMinInterval   = "PHAROS_MIN_INTERVAL"
+)
+
+// Default quotas. One organisation's share of a shared service: 1,000
+// checks at the 30s floor are 33 probes a second in each region, a large
+// slice of a worker but not all of it; 500 components and 50 pages are
+// far beyond a real status page (a few dozen components) yet stop a
+// runaway file or script long before it fills the database. An operator
+// running Pharos for one team can lift any of them with 0.
+const (
+	DefaultMaxChecks     = 1000
+	DefaultMaxComponents = 500
+	DefaultMaxPages      = 50
+	DefaultMinInterval   = 30 * time.Second
+)
+
+// maxMinInterval is the longest interval a check may have at all (apply's
+// own bound): a higher floor would refuse every check.
+const maxMinInterval = 24 * time.Hour
 
 // Defaults.
 const (
@@ -137,6 +172,9 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		*v.dst = n
 	}
+	if err := c.loadQuotas(getenv); err != nil {
+		return Config{}, err
+	}
 	if v := getenv("PHAROS_TRUSTED_PROXIES"); v != "" {
 		nets, err := parseNetworks(v)
 		if err != nil {
@@ -145,6 +183,50 @@ func Load(getenv func(string) string) (Config, error) {
 		c.TrustedProxies = nets
 	}
 	return c, nil
+}
+
+// loadQuotas reads the per-organisation quotas, each defaulting when unset.
+func (c *Config) loadQuotas(getenv func(string) string) error {
+	for _, v := range []struct {
+		name, what string
+		dst        *int
+		def        int
+	}{
+		{EnvMaxChecks, "checks", &c.MaxChecks, DefaultMaxChecks},
+		{EnvMaxComponents, "components", &c.MaxComponents, DefaultMaxComponents},
+		{EnvMaxPages, "pages", &c.MaxPages, DefaultMaxPages},
+	} {
+		*v.dst = v.def
+		s := strings.TrimSpace(getenv(v.name))
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return fmt.Errorf("config: %s=%q: want a whole number of %s per organisation, or 0 for no limit", v.name, s, v.what)
+		}
+		*v.dst = n
+	}
+	c.MinInterval = DefaultMinInterval
+	s := strings.TrimSpace(getenv(EnvMinInterval))
+	if s == "" {
+		return nil
+	}
+	if s == "0" {
+		c.MinInterval = 0
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil || d < 0:
+		return fmt.Errorf("config: %s=%q: want a duration such as \"30s\" or \"1m\", or 0 for no minimum", EnvMinInterval, s)
+	case d%time.Second != 0:
+		return fmt.Errorf("config: %s=%q: want whole seconds, such as \"30s\"", EnvMinInterval, s)
+	case d > maxMinInterval:
+		return fmt.Errorf("config: %s=%q: want at most 24h, the longest interval a check may have", EnvMinInterval, s)
+	}
+	c.MinInterval = d
+	return nil
 }
 
 // parseRetention reads a Go duration ("48h") or a number of days ("14d").
