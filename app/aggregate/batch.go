@@ -26,7 +26,7 @@ type outcome struct {
 	unknown     int
 	outbox      []store.OutboxEvent
 	beacons     int
-	missed      map[string]int        // region → rounds that never reported
+	missed      []store.MissedRounds  // rounds that never reported
 	regions     *regionJudgement      // judged afresh in this batch
 	events      map[string]*pageEvent // page slug → event
 	actions     map[incident.Action]int
@@ -165,6 +165,9 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 		return nil
 	}
 	out.missed = missedRounds(before, out.stored, checks)
+	if err := tx.AddMissedRounds(ctx, out.missed); err != nil {
+		return err
+	}
 	if err := tx.RecordCertificates(ctx, sightings(out.stored, certsBefore)); err != nil {
 		return err
 	}
@@ -192,8 +195,8 @@ func (a *Aggregator) committed(out *outcome, started, at time.Time) {
 	m.results.WithLabelValues("duplicate").Add(float64(out.duplicates))
 	m.results.WithLabelValues("unknown_check").Add(float64(out.unknown))
 	m.results.WithLabelValues("beacon").Add(float64(out.beacons))
-	for region, n := range out.missed {
-		m.missed.WithLabelValues(region).Add(float64(n))
+	for _, r := range out.missed {
+		m.missed.WithLabelValues(r.Region).Add(float64(r.Missed))
 	}
 	m.batchSize.Observe(float64(len(out.stored) + out.duplicates + out.unknown + out.beacons))
 	m.batchSeconds.Observe(at.Sub(started).Seconds())

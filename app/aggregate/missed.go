@@ -1,13 +1,17 @@
 package aggregate
 
 import (
+	"cmp"
+	"slices"
+	"strings"
 	"time"
 
 	"pharos/app/pipeline"
 	"pharos/app/store"
 )
 
-// missedRounds counts, per region, the rounds that never reported: a
+// missedRounds counts, per organisation, region and hour, the rounds that
+// never reported: a
 // result checked more than one and a half intervals after the previous
 // one of its check and region (the latest row before the batch, then the
 // batch's own earlier results) stands for the rounds between them that
@@ -15,7 +19,7 @@ import (
 // dropped late by an overloaded region, or never scheduled. results are
 // the batch's newly stored results, ordered as prepare orders them; late
 // ones (older than the previous) count nothing.
-func missedRounds(latest []store.Latest, results []pipeline.Result, checks map[int64]store.CheckInfo) map[string]int {
+func missedRounds(latest []store.Latest, results []pipeline.Result, checks map[int64]store.CheckInfo) []store.MissedRounds {
 	type key struct {
 		check  int64
 		region string
@@ -26,7 +30,12 @@ func missedRounds(latest []store.Latest, results []pipeline.Result, checks map[i
 			prev[key{l.CheckID, l.Region}] = l.CheckedAt
 		}
 	}
-	missed := map[string]int{}
+	type bucket struct {
+		org    int64
+		region string
+		hour   time.Time
+	}
+	missed := map[bucket]int{}
 	for _, r := range results {
 		k := key{r.CheckID, r.Region}
 		at := checkedAt(r)
@@ -40,8 +49,15 @@ func missedRounds(latest []store.Latest, results []pipeline.Result, checks map[i
 			continue
 		}
 		if gap := at.Sub(p); 2*gap > 3*interval {
-			missed[r.Region] += int((gap+interval/2)/interval) - 1
+			missed[bucket{r.OrgID, r.Region, at.Truncate(time.Hour)}] += int((gap+interval/2)/interval) - 1
 		}
 	}
-	return missed
+	out := make([]store.MissedRounds, 0, len(missed))
+	for b, n := range missed {
+		out = append(out, store.MissedRounds{OrgID: b.org, Region: b.region, Hour: b.hour, Missed: n})
+	}
+	slices.SortFunc(out, func(a, b store.MissedRounds) int {
+		return cmp.Or(cmp.Compare(a.OrgID, b.OrgID), strings.Compare(a.Region, b.Region), a.Hour.Compare(b.Hour))
+	})
+	return out
 }

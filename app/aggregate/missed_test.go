@@ -42,15 +42,22 @@ func TestMissedRounds(t *testing.T) {
 		if diff := cmp.Diff(map[string]float64{"fra": 4, "iad": 0, "sin": 0}, got); diff != "" {
 			t.Errorf("missed rounds (-want +got):\n%s", diff)
 		}
+		stored, err := s.MissedRoundsSince(t.Context(), f.org, f.base.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]int{"fra": 4}, stored); diff != "" {
+			t.Errorf("missed rounds stored for the console (-want +got):\n%s", diff)
+		}
 	})
 }
 
 func TestMissedRoundsOverValues(t *testing.T) {
 	base := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	checks := map[int64]store.CheckInfo{1: {Check: store.Check{ID: 1, Interval: 30 * time.Second}}}
+	checks := map[int64]store.CheckInfo{1: {Check: store.Check{ID: 1, OrgID: 5, Interval: 30 * time.Second}}}
 	latest := []store.Latest{{CheckID: 1, Region: "fra", CheckedAt: base}, {CheckID: 1, Region: "fra", Node: "10.0.0.1:443", CheckedAt: base}}
 	res := func(region string, after time.Duration) pipeline.Result {
-		return pipeline.Result{CheckID: 1, Region: region, Result: probes.Result{CheckedAt: base.Add(after)}}
+		return pipeline.Result{OrgID: 5, CheckID: 1, Region: region, Result: probes.Result{CheckedAt: base.Add(after)}}
 	}
 	got := missedRounds(latest, []pipeline.Result{
 		res("fra", 40*time.Second),  // jitter within 1.5 intervals: none
@@ -58,7 +65,7 @@ func TestMissedRoundsOverValues(t *testing.T) {
 		res("iad", 0),               // first of its region: nothing to compare
 		res("iad", 31*time.Second),
 	}, checks)
-	if diff := cmp.Diff(map[string]int{"fra": 2}, got); diff != "" {
+	if diff := cmp.Diff([]store.MissedRounds{{OrgID: 5, Region: "fra", Hour: base, Missed: 2}}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -205,3 +205,56 @@ func (r RegionStatus) OrgHealth() string {
 	}
 	return r.RegionVerdict.Health
 }
+
+// MissedRounds are check rounds that never reported, of one organisation
+// and region in one hour.
+type MissedRounds struct {
+	OrgID  int64
+	Region string
+	Hour   time.Time
+	Missed int
+}
+
+// AddMissedRounds adds to each organisation's, region's and hour's count,
+// and forgets counts older than 30 days.
+func (tx *Tx) AddMissedRounds(ctx context.Context, rows []MissedRounds) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	for _, r := range rows {
+		if _, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO missed_rounds (org_id, region, hour, missed) VALUES (?, ?, ?, ?)
+			ON CONFLICT (org_id, region, hour) DO UPDATE SET missed = missed_rounds.missed + excluded.missed`),
+			r.OrgID, r.Region, r.Hour.UTC().Truncate(time.Hour), r.Missed); err != nil {
+			return fmt.Errorf("store: add missed rounds: %w", err)
+		}
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM missed_rounds WHERE hour < ?`),
+		rows[0].Hour.UTC().Add(-30*24*time.Hour)); err != nil {
+		return fmt.Errorf("store: forget missed rounds: %w", err)
+	}
+	return nil
+}
+
+// MissedRoundsSince returns the organisation's missed rounds per region
+// counted in the hours from since on.
+func (s *Store) MissedRoundsSince(ctx context.Context, orgID int64, since time.Time) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT region, SUM(missed) FROM missed_rounds WHERE org_id = ? AND hour >= ? GROUP BY region`),
+		orgID, since.UTC().Truncate(time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("store: missed rounds: %w", err)
+	}
+	out := map[string]int{}
+	err = scanAll(rows, func() error {
+		var region string
+		var n int
+		if err := rows.Scan(&region, &n); err != nil {
+			return err
+		}
+		out[region] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: missed rounds: %w", err)
+	}
+	return out, nil
+}

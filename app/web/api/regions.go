@@ -35,6 +35,10 @@ type regionJSON struct {
 	// last five minutes; LastResultAt is its newest.
 	Results      int        `json:"results_5m"`
 	LastResultAt *time.Time `json:"last_result_at"`
+	// MissedRounds counts the organisation's check rounds from the region
+	// that never reported in the last 24 hours (a bus that lost its data,
+	// jobs dropped late).
+	MissedRounds int `json:"missed_rounds_24h"`
 }
 
 type workerJSON struct {
@@ -45,20 +49,27 @@ type workerJSON struct {
 // Regions is GET /api/v1/regions: every probe region's health — judged
 // across all organisations from their results and the workers' canary —
 // its workers seen in the last five minutes, and the organisation's
-// results from it.
+// results from it and rounds it missed.
 func (s *API) Regions(c echo.Context) error {
 	p, err := auth.MustPrincipal(c)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
-	regions, err := s.st.RegionStatuses(c.Request().Context(), p.OrgID, now.Add(-regionWindow))
+	ctx := c.Request().Context()
+	regions, err := s.st.RegionStatuses(ctx, p.OrgID, now.Add(-regionWindow))
+	if err != nil {
+		return err
+	}
+	missed, err := s.st.MissedRoundsSince(ctx, p.OrgID, now.Add(-24*time.Hour))
 	if err != nil {
 		return err
 	}
 	out := make([]regionJSON, 0, len(regions))
 	for _, r := range regions {
-		out = append(out, regionOut(r))
+		j := regionOut(r)
+		j.MissedRounds = missed[r.Region]
+		out = append(out, j)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"regions": out})
 }

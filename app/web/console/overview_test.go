@@ -91,6 +91,10 @@ func seedRegions(t *testing.T, st *store.Store, org int64, now time.Time) {
 		}); err != nil {
 			return err
 		}
+		if err := tx.AddMissedRounds(ctx, []store.MissedRounds{{OrgID: org, Region: "nyc", Hour: now, Missed: 5},
+			{OrgID: org, Region: "nyc", Hour: now.Add(-time.Hour), Missed: 2}, {OrgID: org, Region: "nyc", Hour: now.Add(-48 * time.Hour), Missed: 9}}); err != nil {
+			return err
+		}
 		return tx.SetRegionVerdicts(ctx, []store.RegionVerdict{
 			{Region: "fra", Health: "healthy", Reason: "reaches the canary"},
 			{Region: "nyc", Health: "unhealthy", Reason: "cannot reach the canary, which fra reaches"},
@@ -132,6 +136,7 @@ func TestRegionsAPI(t *testing.T) {
 				} `json:"workers"`
 				Results      int        `json:"results_5m"`
 				LastResultAt *time.Time `json:"last_result_at"`
+				Missed       int        `json:"missed_rounds_24h"`
 			} `json:"regions"`
 		}
 		if err := json.Unmarshal([]byte(res.Body), &doc); err != nil {
@@ -157,8 +162,8 @@ func TestRegionsAPI(t *testing.T) {
 		if fra := doc.Regions[byRegion["fra"]]; len(fra.Workers) != 1 || fra.Workers[0].Name != "fra-1" || fra.LastResultAt == nil {
 			t.Errorf("fra: got %+v, want worker fra-1 and the organisation's last result", fra)
 		}
-		if nyc := doc.Regions[byRegion["nyc"]]; nyc.Canary.Error != "connection refused" {
-			t.Errorf("nyc canary error: %q", nyc.Canary.Error)
+		if nyc := doc.Regions[byRegion["nyc"]]; nyc.Canary.Error != "connection refused" || nyc.Missed != 7 {
+			t.Errorf("nyc: canary error %q, missed rounds %d; want connection refused and 7", nyc.Canary.Error, nyc.Missed)
 		}
 	})
 }
