@@ -26,9 +26,12 @@ type Page struct {
 	PublicDetail string
 	// Managed marks a page a configuration file owns (`pharos apply`
 	// wrote it): the next apply overwrites changes made elsewhere.
-	Managed   bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Managed bool
+	// DomainVerifiedAt is when Domain was proven to be the page owner's
+	// (domains.go); nil while it is pending or there is none.
+	DomainVerifiedAt *time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Page settings (config keys page.auto_incidents and page.public_detail).
@@ -107,17 +110,21 @@ type MaintenanceWindow struct {
 	UpdatedAt    time.Time
 }
 
-const pageColumns = `id, org_id, slug, title, domain, time_zone, regions, auto_incidents, public_detail, managed, created_at, updated_at`
+const pageColumns = `id, org_id, slug, title, domain, time_zone, regions, auto_incidents, public_detail, managed,
+	domain_verified, domain_verified_at, created_at, updated_at`
 
 func scanPage(row rowScanner) (Page, error) {
 	var p Page
 	var domain sql.NullString
 	var regions string
+	var verified sql.NullString
+	var verifiedAt sql.NullTime
 	if err := row.Scan(&p.ID, &p.OrgID, &p.Slug, &p.Title, &domain, &p.TimeZone, &regions, &p.AutoIncidents, &p.PublicDetail,
-		&p.Managed, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		&p.Managed, &verified, &verifiedAt, &p.CreatedAt, &p.UpdatedAt); err != nil {
 		return Page{}, err
 	}
 	p.Domain = domain.String
+	p.DomainVerifiedAt = verifiedTime(p.Domain, verified, verifiedAt)
 	if err := json.Unmarshal([]byte(regions), &p.Regions); err != nil {
 		return Page{}, fmt.Errorf("page %d regions: %w", p.ID, err)
 	}
