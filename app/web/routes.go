@@ -64,6 +64,7 @@ func (s *Server) routes() {
 	e.GET("/invite", con.InviteForm)
 	e.POST("/invite", con.InviteSubmit)
 	e.POST("/logout", con.Logout, session(viewer)...)
+	e.POST("/session/org", con.SwitchOrg, session(viewer)...)
 
 	// Admin console: session cookie, CSRF token on every POST, a role on
 	// every route.
@@ -129,6 +130,7 @@ func (s *Server) routes() {
 	e.POST("/admin/tokens", con.CreateToken, session(owner)...)
 	e.POST("/admin/tokens/:id/revoke", con.RevokeToken, session(owner)...)
 	e.GET("/admin/team", con.Team, session(viewer)...)
+	e.GET("/admin/orgs", con.Orgs, session(viewer)...)
 	e.POST("/admin/team/invites", con.CreateInvite, session(owner)...)
 	e.POST("/admin/team/invites/:id/revoke", con.RevokeInvite, session(owner)...)
 	e.POST("/admin/team/members/:id/role", con.SetMemberRole, session(owner)...)
