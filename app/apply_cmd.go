@@ -25,5 +25,5 @@ func applyCommand(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	defer st.Close()
-	return apply.Command(ctx, st, args, env.Stdin, env.Stdout, env.Stderr)
+	return apply.Command(ctx, st, apply.LimitsOf(cfg), args, env.Stdin, env.Stdout, env.Stderr)
 }

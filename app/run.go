@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"pharos/app/aggregate"
+	"pharos/app/apply"
 	"pharos/app/bus"
 	"pharos/app/config"
 	"pharos/app/housekeep"
@@ -156,6 +157,7 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 			Webhooks:       senders[notify.KindWebhook],
 			AllowPrivate:   cfg.AllowPrivateTargets,
 			Streams:        public.StreamLimits{Max: cfg.SSEMaxStreams, PerClient: cfg.SSEMaxPerClient, FileLimit: fileLimit},
+			Limits:         apply.LimitsOf(cfg),
 		})
 		if err != nil {
 			return err

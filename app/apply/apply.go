@@ -58,18 +58,20 @@ func Apply(ctx context.Context, st *store.Store, orgID int64, filename string, d
 }
 
 // ApplyAs is Apply with a full audit actor, so the audit log links the
-// changes to the user or API token that made them.
+// changes to the user or API token that made them. Neither applies the
+// operator's quotas: the command and the API (Command, ApplyRequested) do.
 func ApplyAs(ctx context.Context, st *store.Store, orgID int64, filename string, data []byte, dryRun bool, actor store.Actor) (Report, error) {
 	return run(ctx, st, request{orgID: orgID, filename: filename, data: data, dryRun: dryRun, actor: actor,
 		allowPrivate: allowPrivateTargets(), embedded: embeddedOnly()})
 }
 
-// ApplyRequested is ApplyAs for a request made through the API: besides a
-// row per change, one "apply" row records the request itself (even when it
-// changed nothing), in the same transaction as the changes.
-func ApplyRequested(ctx context.Context, st *store.Store, orgID int64, filename string, data []byte, dryRun bool, actor store.Actor) (Report, error) {
+// ApplyRequested is ApplyAs for a request made through the API, within the
+// operator's limits (a file beyond them is refused whole, dry run or not):
+// besides a row per change, one "apply" row records the request itself
+// (even when it changed nothing), in the same transaction as the changes.
+func ApplyRequested(ctx context.Context, st *store.Store, lim Limits, orgID int64, filename string, data []byte, dryRun bool, actor store.Actor) (Report, error) {
 	return run(ctx, st, request{orgID: orgID, filename: filename, data: data, dryRun: dryRun, actor: actor,
-		allowPrivate: allowPrivateTargets(), embedded: embeddedOnly(), summary: true})
+		allowPrivate: allowPrivateTargets(), embedded: embeddedOnly(), summary: true, limits: lim})
 }
 
 type request struct {
@@ -89,6 +91,8 @@ type request struct {
 	summary bool
 	// warn, when set, hears the warnings before anything is written.
 	warn func([]Warning)
+	// limits are the operator's quotas (quota.go).
+	limits Limits
 }
 
 // errDryRun rolls the dry run's transaction back, so it cannot write even by
@@ -104,7 +108,7 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 	}
 	cfg, errs := parseConfig(req.data, req.baseDir)
 	if len(errs) == 0 {
-		errs = probeValidate(cfg)
+		errs = append(probeValidate(cfg), req.limits.intervalErrors(cfg)...)
 	}
 	if err := errs.asError(req.filename); err != nil {
 		return Report{}, err
@@ -118,13 +122,20 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 	if req.warn != nil && len(warnings) > 0 {
 		req.warn(warnings)
 	}
+	use, err := req.limits.usageOf(ctx, st, req.orgID)
+	if err != nil {
+		return Report{}, err
+	}
 	var rep Report
-	err := st.InTx(ctx, func(tx *store.Tx) error {
+	err = st.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := loadState(ctx, tx, req.orgID, cfg.page.slug)
 		if err != nil {
 			return err
 		}
 		if err := checkOwnership(ctx, tx, cfg, cur, req.filename); err != nil {
+			return err
+		}
+		if err := req.limits.fileErrors(cfg, cur, use).asError(req.filename); err != nil {
 			return err
 		}
 		p, err := diff(req.orgID, cfg, cur)

@@ -21,9 +21,10 @@ matched by name. --dry-run prints the same plan and writes nothing.
 
 // Command runs `pharos apply`; args are the words after "apply". It prints
 // the plan, one line per change, then the summary line to stdout, and
-// returns the exit status: 0 done, 1 refused (every mistake of a bad file
-// on stderr as FILE:LINE: message, nothing written) or failed, 2 bad usage.
-func Command(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// returns the exit status: 0 done, 1 refused (every mistake of a bad file,
+// or a file beyond the limits lim, on stderr as FILE:LINE: message, nothing
+// written) or failed, 2 bad usage.
+func Command(ctx context.Context, st *store.Store, lim Limits, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
@@ -57,7 +58,8 @@ func Command(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 		}
 	}
 	rep, err := run(ctx, st, request{orgID: org.ID, filename: *file, data: data, dryRun: *dryRun,
-		actor: store.CLIActor(), baseDir: baseDir, allowPrivate: allowPrivateTargets(), embedded: embeddedOnly(), warn: warn})
+		actor: store.CLIActor(), baseDir: baseDir, allowPrivate: allowPrivateTargets(), embedded: embeddedOnly(), warn: warn,
+		limits: lim})
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		for _, l := range ve.Lines() {

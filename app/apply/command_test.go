@@ -13,7 +13,7 @@ import (
 
 func command(st *store.Store, stdin string, args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = apply.Command(context.Background(), st, args, strings.NewReader(stdin), &out, &errOut)
+	code = apply.Command(context.Background(), st, apply.Limits{}, args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 

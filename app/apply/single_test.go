@@ -61,16 +61,16 @@ func TestFormCheckIsApplysCheck(t *testing.T) {
 			t.Errorf("applied page managed %v, check managed %v: want both managed", filePage.Managed, fromFile.Managed)
 		}
 
-		pg, err := apply.SavePage(ctx, st, formOrg, actor, 0, apply.Fields{"slug": "from-form", "title": "Files",
+		pg, err := apply.SavePage(ctx, st, apply.Limits{}, formOrg, actor, 0, apply.Fields{"slug": "from-form", "title": "Files",
 			"timezone": "Europe/Berlin", "auto_incidents": "draft", "public_detail": "technical", "regions": "fra, iad"})
 		if err != nil {
 			t.Fatalf("save page: %v", err)
 		}
-		comp, err := apply.SaveComponent(ctx, st, formOrg, actor, pg.ID, 0, apply.Fields{"name": "API", "description": "The public API"})
+		comp, err := apply.SaveComponent(ctx, st, apply.Limits{}, formOrg, actor, pg.ID, 0, apply.Fields{"name": "API", "description": "The public API"})
 		if err != nil {
 			t.Fatalf("save component: %v", err)
 		}
-		chk, err := apply.SaveCheck(ctx, st, formOrg, actor, pg.ID, 0, apply.Fields{
+		chk, err := apply.SaveCheck(ctx, st, apply.Limits{}, formOrg, actor, pg.ID, 0, apply.Fields{
 			"component": strconv.FormatInt(comp.ID, 10), "name": "api health", "url": "https://api.example.org/health?full=1",
 			"interval": "30s", "timeout": "5s", "regions": "fra iad sin", "quorum": "2", "confirm": "3",
 			"nodes": "192.0.2.7\n198.51.100.9:8443", "expect.status": "200-299,304", "expect.body_contains": "ok\na, b",
@@ -107,19 +107,19 @@ func TestFormCheckIsApplysCheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := apply.SaveCheck(ctx, st, fileOrg, actor, filePage.ID, fromFile.ID, values)
+		again, err := apply.SaveCheck(ctx, st, apply.Limits{}, fileOrg, actor, filePage.ID, fromFile.ID, values)
 		if err != nil || again.Change != "" || !again.Managed {
 			t.Errorf("saving the applied check's values: change %q, managed %v, err %v; want no change to a managed check", again.Change, again.Managed, err)
 		}
 		values["interval"] = "45s"
-		edited, err := apply.SaveCheck(ctx, st, fileOrg, actor, filePage.ID, fromFile.ID, values)
+		edited, err := apply.SaveCheck(ctx, st, apply.Limits{}, fileOrg, actor, filePage.ID, fromFile.ID, values)
 		if err != nil || edited.Change != `~ check "api health" (interval 30s → 45s)` {
 			t.Errorf("edit: change %q, err %v", edited.Change, err)
 		}
 
 		// Drift: the next apply's dry run shows both the edit it undoes and
 		// a check the console added.
-		if _, err := apply.SaveCheck(ctx, st, fileOrg, actor, filePage.ID, 0, apply.Fields{
+		if _, err := apply.SaveCheck(ctx, st, apply.Limits{}, fileOrg, actor, filePage.ID, 0, apply.Fields{
 			"component": strconv.FormatInt(fromFile.ComponentID, 10), "name": "extra", "url": "https://example.org/"}); err != nil {
 			t.Fatal(err)
 		}
@@ -176,11 +176,11 @@ func TestFormErrorsAreApplys(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		org := newOrg(t, st, "errors")
-		pg, err := apply.SavePage(ctx, st, org, actor, 0, apply.Fields{"slug": "errs", "title": "Errors", "regions": "fra"})
+		pg, err := apply.SavePage(ctx, st, apply.Limits{}, org, actor, 0, apply.Fields{"slug": "errs", "title": "Errors", "regions": "fra"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		comp, err := apply.SaveComponent(ctx, st, org, actor, pg.ID, 0, apply.Fields{"name": "API"})
+		comp, err := apply.SaveComponent(ctx, st, apply.Limits{}, org, actor, pg.ID, 0, apply.Fields{"name": "API"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestFormErrorsAreApplys(t *testing.T) {
 					f[k] = v
 				}
 				f[tc.key] = tc.value
-				_, err := apply.SaveCheck(ctx, st, org, actor, pg.ID, 0, f)
+				_, err := apply.SaveCheck(ctx, st, apply.Limits{}, org, actor, pg.ID, 0, f)
 				errs := apply.FormError(err)
 				if len(errs) == 0 {
 					t.Fatalf("got %v, want a form error on %s", err, tc.field)
@@ -221,12 +221,12 @@ func TestFormErrorsAreApplys(t *testing.T) {
 		if checks, _ := st.Checks(ctx, org, pg.ID); len(checks) != 0 {
 			t.Errorf("refused forms wrote %d checks", len(checks))
 		}
-		_, err = apply.SavePage(ctx, st, org, actor, 0, apply.Fields{"slug": "errs", "title": "Again", "timezone": "Mars/Olympus"})
+		_, err = apply.SavePage(ctx, st, apply.Limits{}, org, actor, 0, apply.Fields{"slug": "errs", "title": "Again", "timezone": "Mars/Olympus"})
 		errs := apply.FormError(err)
 		if len(errs) != 1 || errs[0].Path != "timezone" {
 			t.Errorf("page errors: %+v, want the time zone (the slug is checked once the form is valid)", errs)
 		}
-		_, err = apply.SavePage(ctx, st, org, actor, 0, apply.Fields{"slug": "errs", "title": "Again"})
+		_, err = apply.SavePage(ctx, st, apply.Limits{}, org, actor, 0, apply.Fields{"slug": "errs", "title": "Again"})
 		if errs := apply.FormError(err); len(errs) != 1 || errs[0].Path != "slug" || !strings.Contains(errs[0].Message, "already taken") {
 			t.Errorf("taken slug: %+v", errs)
 		}

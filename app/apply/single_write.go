@@ -42,11 +42,17 @@ func (o op) audit(ctx context.Context, tx *store.Tx, orgID int64, actor store.Ac
 	return tx.Audit(ctx, orgID, actor, o.action(), fmt.Sprintf("%s %q", o.what, o.name), detail)
 }
 
-// SavePage creates (id 0) or changes one of the organisation's pages.
-func SavePage(ctx context.Context, st *store.Store, orgID int64, actor store.Actor, id int64, f Fields) (Saved, error) {
+// SavePage creates (id 0) or changes one of the organisation's pages; a
+// new page must fit lim.
+func SavePage(ctx context.Context, st *store.Store, lim Limits, orgID int64, actor store.Actor, id int64, f Fields) (Saved, error) {
 	pc, err := readPage(f)
 	if err != nil {
 		return Saved{}, err
+	}
+	if id == 0 {
+		if err := lim.allowOne(ctx, st, orgID, "pages"); err != nil {
+			return Saved{}, err
+		}
 	}
 	var out Saved
 	err = st.InTx(ctx, func(tx *store.Tx) error {
@@ -194,8 +200,14 @@ func DeleteGroup(ctx context.Context, st *store.Store, orgID int64, actor store.
 }
 
 // SaveComponent creates (id 0) or changes a component of the page. The
-// form's group is a group id of the page ("" for none).
-func SaveComponent(ctx context.Context, st *store.Store, orgID int64, actor store.Actor, pageID, id int64, f Fields) (Saved, error) {
+// form's group is a group id of the page ("" for none); a new component
+// must fit lim.
+func SaveComponent(ctx context.Context, st *store.Store, lim Limits, orgID int64, actor store.Actor, pageID, id int64, f Fields) (Saved, error) {
+	if id == 0 {
+		if err := lim.allowOne(ctx, st, orgID, "components"); err != nil {
+			return Saved{}, err
+		}
+	}
 	var out Saved
 	err := st.InTx(ctx, func(tx *store.Tx) error {
 		pg, err := tx.Page(ctx, orgID, pageID)
@@ -300,9 +312,10 @@ func DeleteComponent(ctx context.Context, st *store.Store, orgID int64, actor st
 }
 
 // SaveCheck creates (id 0) or changes a check of the page; the form's
-// component is a component id of the page. Apply's warnings (a target the
-// probes may not reach, regions without a worker) come back with it.
-func SaveCheck(ctx context.Context, st *store.Store, orgID int64, actor store.Actor, pageID, id int64, f Fields) (Saved, error) {
+// component is a component id of the page. Its interval must respect lim,
+// and a new check fit it. Apply's warnings (a target the probes may not
+// reach, regions without a worker) come back with it.
+func SaveCheck(ctx context.Context, st *store.Store, lim Limits, orgID int64, actor store.Actor, pageID, id int64, f Fields) (Saved, error) {
 	pg, err := st.Page(ctx, orgID, pageID)
 	if err != nil {
 		return Saved{}, err
@@ -319,8 +332,13 @@ func SaveCheck(ctx context.Context, st *store.Store, orgID int64, actor store.Ac
 		return Saved{}, err
 	}
 	chk, err := readCheck(f, comp.Name, pg.Regions)
-	if err != nil {
+	if err = lim.withInterval(err, chk, f); err != nil {
 		return Saved{}, err
+	}
+	if id == 0 {
+		if err := lim.allowOne(ctx, st, orgID, "checks"); err != nil {
+			return Saved{}, err
+		}
 	}
 	cfg := singleConfig(pageConfig{slug: pg.Slug, regions: pg.Regions}, chk)
 	warnings := targetWarnings(cfg, allowPrivateTargets())

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
 
+	"pharos/app/apply"
 	"pharos/app/bus"
 	"pharos/app/notify"
 	"pharos/app/store"
@@ -95,6 +96,10 @@ type Options struct {
 	// client network (PHAROS_SSE_MAX_STREAMS, PHAROS_SSE_MAX_PER_CLIENT);
 	// caps left at 0 are sized from Streams.FileLimit.
 	Streams public.StreamLimits
+
+	// Limits are the per-organisation quotas (PHAROS_MAX_CHECKS, …) the
+	// console's forms and the API's apply enforce; zero limits nothing.
+	Limits apply.Limits
 }
 
 // Server is the web role: Run(ctx) serves until ctx ends, then drains.
@@ -164,8 +169,8 @@ func New(opts Options) (*Server, error) {
 
 		auth:    au,
 		site:    site,
-		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: runNow, PageChanged: changed, Logger: opts.Logger, EmailOff: opts.Mailer == nil, Accounts: opts.AccountMailer, BaseURL: opts.BaseURL}),
-		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: runNow, PageChanged: changed, Logger: opts.Logger, Subscriptions: site}),
+		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: runNow, PageChanged: changed, Logger: opts.Logger, EmailOff: opts.Mailer == nil, Accounts: opts.AccountMailer, BaseURL: opts.BaseURL, Limits: opts.Limits}),
+		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: runNow, PageChanged: changed, Logger: opts.Logger, Subscriptions: site, Limits: opts.Limits}),
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {

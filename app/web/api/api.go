@@ -197,7 +197,7 @@ func (s *API) Apply(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("api: read apply body: %w", err)
 	}
-	rep, err := apply.ApplyRequested(c.Request().Context(), s.st, p.OrgID, "request", data, dryRun, p.Actor())
+	rep, err := apply.ApplyRequested(c.Request().Context(), s.st, s.limits, p.OrgID, "request", data, dryRun, p.Actor())
 	var ve *apply.ValidationError
 	if errors.As(err, &ve) {
 		return &respond.ValidationError{Message: "the configuration has mistakes; nothing was written", Details: ve.Errors}

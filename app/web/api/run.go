@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"pharos/app/apply"
 	"pharos/app/store"
 	"pharos/app/web/auth"
 )
@@ -29,6 +30,9 @@ type Options struct {
 	// Subscriptions adds subscribers for POST …/subscribers (the public
 	// site, which owns the subscribe steps).
 	Subscriptions Subscriptions
+	// Limits are the operator's per-organisation quotas POST /apply
+	// enforces; the zero Limits limit nothing.
+	Limits apply.Limits
 }
 
 // API serves /api/v1.
@@ -39,6 +43,7 @@ type API struct {
 	pageChanged func(ctx context.Context, slug string)
 	log         *slog.Logger
 	subs        Subscriptions
+	limits      apply.Limits
 }
 
 // New builds an API.
@@ -47,7 +52,7 @@ func New(opts Options) *API {
 		opts.Logger = slog.Default()
 	}
 	return &API{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, pageChanged: opts.PageChanged, log: opts.Logger,
-		subs: opts.Subscriptions}
+		subs: opts.Subscriptions, limits: opts.Limits}
 }
 
 // RunCheck answers 202: the probe runs within seconds, its result arrives

@@ -78,7 +78,7 @@ func (s *Console) PageCreate(c echo.Context) error {
 		return err
 	}
 	f := formFields(c, apply.PageKeys)
-	saved, err := apply.SavePage(c.Request().Context(), s.st, p.OrgID, p.Actor(), 0, f)
+	saved, err := apply.SavePage(c.Request().Context(), s.st, s.limits, p.OrgID, p.Actor(), 0, f)
 	if errs, ok := fieldErrors(err); ok {
 		d := views.CatalogForm{Nav: adminNav(p), New: true, Action: "/admin/pages", Cancel: "/admin/", Zones: commonZones,
 			Values: f, Errors: errs}
@@ -135,7 +135,7 @@ func (s *Console) PageUpdate(c echo.Context) error {
 		return err
 	}
 	values := formFields(c, apply.PageKeys)
-	saved, err := apply.SavePage(ctx, s.st, p.OrgID, p.Actor(), id, values)
+	saved, err := apply.SavePage(ctx, s.st, s.limits, p.OrgID, p.Actor(), id, values)
 	if errs, ok := fieldErrors(err); ok {
 		f, ferr := s.pageForm(ctx, p, pg)
 		if ferr != nil {

@@ -70,7 +70,7 @@ func (s *Console) ComponentCreate(c echo.Context) error {
 		return err
 	}
 	values := formFields(c, apply.ComponentKeys)
-	saved, err := apply.SaveComponent(ctx, s.st, p.OrgID, p.Actor(), pg.ID, 0, values)
+	saved, err := apply.SaveComponent(ctx, s.st, s.limits, p.OrgID, p.Actor(), pg.ID, 0, values)
 	if errs, ok := fieldErrors(err); ok {
 		f, ferr := s.componentForm(ctx, p, pg)
 		if ferr != nil {
@@ -124,7 +124,7 @@ func (s *Console) ComponentUpdate(c echo.Context) error {
 		return err
 	}
 	values := formFields(c, apply.ComponentKeys)
-	saved, err := apply.SaveComponent(ctx, s.st, p.OrgID, p.Actor(), pg.ID, id, values)
+	saved, err := apply.SaveComponent(ctx, s.st, s.limits, p.OrgID, p.Actor(), pg.ID, id, values)
 	if errs, ok := fieldErrors(err); ok {
 		f, ferr := s.componentForm(ctx, p, pg)
 		if ferr != nil {
@@ -225,7 +225,7 @@ func (s *Console) CheckCreate(c echo.Context) error {
 		return err
 	}
 	values := formFields(c, apply.CheckKeys)
-	saved, err := apply.SaveCheck(ctx, s.st, p.OrgID, p.Actor(), pg.ID, 0, values)
+	saved, err := apply.SaveCheck(ctx, s.st, s.limits, p.OrgID, p.Actor(), pg.ID, 0, values)
 	if errs, ok := fieldErrors(err); ok {
 		f, ferr := s.checkForm(ctx, p, pg)
 		if ferr != nil {
@@ -311,7 +311,7 @@ func (s *Console) CheckUpdate(c echo.Context) error {
 		return err
 	}
 	values := formFields(c, apply.CheckKeys)
-	saved, err := apply.SaveCheck(ctx, s.st, p.OrgID, p.Actor(), pg.ID, id, values)
+	saved, err := apply.SaveCheck(ctx, s.st, s.limits, p.OrgID, p.Actor(), pg.ID, id, values)
 	if errs, ok := fieldErrors(err); ok {
 		f, ferr := s.checkForm(ctx, p, pg)
 		if ferr != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"pharos/app/apply"
 	"pharos/app/store"
 	"pharos/app/web/auth"
 	"pharos/app/web/respond"
@@ -43,6 +44,9 @@ type Options struct {
 	// BaseURL is PHAROS_BASE_URL, under which invitation links are shown
 	// ("" means the request's own host).
 	BaseURL string
+	// Limits are the operator's per-organisation quotas the create and
+	// edit forms enforce; the zero Limits limit nothing.
+	Limits apply.Limits
 }
 
 // Console serves the admin HTML.
@@ -56,6 +60,7 @@ type Console struct {
 	// emailOff: no SMTP server configured.
 	emailOff bool
 	accounts accountLinks
+	limits   apply.Limits
 }
 
 // New builds a Console.
@@ -64,7 +69,8 @@ func New(opts Options) *Console {
 		opts.Logger = slog.Default()
 	}
 	return &Console{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, pageChanged: opts.PageChanged,
-		md: respond.NewMarkdown(), log: opts.Logger, emailOff: opts.EmailOff, accounts: newAccountLinks(opts)}
+		md: respond.NewMarkdown(), log: opts.Logger, emailOff: opts.EmailOff, accounts: newAccountLinks(opts),
+		limits: opts.Limits}
 }
 
 // RunCheck is the console's "Run now" button.
