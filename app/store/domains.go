@@ -6,6 +6,10 @@ import (
 	"database/sql"
 	"encoding/base32"
 	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -123,4 +127,38 @@ func newDomainToken() (string, error) {
 		return "", fmt.Errorf("store: domain token: %w", err)
 	}
 	return "pharos-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+}
+
+// ServiceHosts are the host names the service itself answers on, as far as
+// it can know them, which no page may claim: PHAROS_BASE_URL's host, the
+// host of PHAROS_LISTEN when it is a name, this machine's host name and
+// localhost, and any extra names (the Host a console request came on).
+func ServiceHosts(baseURL, listen string, extra ...string) []string {
+	hosts := []string{"localhost", "localhost.localdomain"}
+	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
+		hosts = append(hosts, u.Hostname())
+	}
+	if h, _, err := net.SplitHostPort(listen); err == nil && h != "" {
+		hosts = append(hosts, h)
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		hosts = append(hosts, h)
+	}
+	for _, h := range extra {
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			h = hh
+		}
+		hosts = append(hosts, h)
+	}
+	for i, h := range hosts {
+		hosts[i] = NormalDomain(h)
+	}
+	return hosts
+}
+
+// IsServiceHost reports whether domain is one of hosts or under
+// .localhost, which always names the machine itself.
+func IsServiceHost(domain string, hosts []string) bool {
+	domain = NormalDomain(domain)
+	return slices.Contains(hosts, domain) || strings.HasSuffix(domain, ".localhost")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"pharos/app/store"
+	"pharos/app/web/api"
 	"pharos/app/web/auth"
 	"pharos/app/web/console"
 	"pharos/app/web/public"
@@ -82,6 +83,7 @@ func (s *Server) routes() {
 	e.GET("/admin/pages/:id/edit", con.PageEdit, session(editor)...)
 	e.POST("/admin/pages/:id", con.PageUpdate, session(editor)...)
 	e.POST("/admin/pages/:id/delete", con.PageDelete, session(editor)...)
+	domains := s.domainVerifier()
 	e.POST("/admin/pages/:id/groups", con.GroupCreate, session(editor)...)
 	e.POST("/admin/pages/:id/groups/:group", con.GroupUpdate, session(editor)...)
 	e.POST("/admin/pages/:id/groups/:group/delete", con.GroupDelete, session(editor)...)
@@ -147,6 +149,7 @@ func (s *Server) routes() {
 	e.POST("/api/v1/checks/:id/enabled", a.SetCheckEnabled, token(editor)...)
 	e.POST("/api/v1/checks/:id/run", a.RunCheck, token(editor)...)
 	e.POST("/api/v1/apply", a.Apply, token(editor)...)
+	e.POST("/api/v1/pages/:id/domain/verify", api.NewDomains(s.st, domains).Verify, token(editor)...)
 	// Management API shaped like Statuspage's v1; :id is the page's id or slug.
 	e.GET("/api/v1/pages/:id/incidents", a.V1Incidents, token(viewer)...)
 	e.POST("/api/v1/pages/:id/incidents", a.V1CreateIncident, token(editor)...)
@@ -233,4 +236,15 @@ func isAPIPath(p string) bool { return len(p) > 5 && p[:5] == "/api/" }
 func (s *Server) alerts() *console.Alerts {
 	return console.NewAlerts(console.AlertsOptions{Store: s.st, AllowPrivate: s.opts.AllowPrivate, BaseURL: s.opts.BaseURL,
 		EmailOff: s.opts.Mailer == nil, Logger: s.log})
+}
+
+// domainVerifier proves pages' custom domains (public/domain_verify.go):
+// the service's own names are never a page's, and a domain just verified
+// is served at once.
+func (s *Server) domainVerifier() *public.DomainVerifier {
+	o := s.opts.DomainVerify
+	o.AllowPrivate = o.AllowPrivate || s.opts.AllowPrivate
+	o.ServiceHosts = store.ServiceHosts(s.opts.BaseURL, s.opts.Listen)
+	o.Verified = s.site.ForgetDomain
+	return public.NewDomainVerifier(o)
 }

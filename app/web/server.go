@@ -73,6 +73,10 @@ type Options struct {
 	// AllowPrivate lets webhook endpoints resolve to private addresses
 	// (PHAROS_ALLOW_PRIVATE_TARGETS).
 	AllowPrivate bool
+	// DomainVerify configures how pages' custom domains are proven (the
+	// defaults: the system's resolver, port 80); tests point its Resolver
+	// at a DNS server on loopback.
+	DomainVerify public.DomainVerifierOptions
 	// SubscribeAttempts bounds subscription attempts per address (and ten
 	// times that per client) per hour; 0 means 3.
 	SubscribeAttempts int

@@ -21,16 +21,19 @@ import (
 )
 
 type apiPage struct {
-	ID         int64          `json:"id"`
-	Slug       string         `json:"slug"`
-	Title      string         `json:"title"`
-	Domain     string         `json:"domain,omitempty"`
-	TimeZone   string         `json:"time_zone"`
-	Regions    []string       `json:"regions"`
-	CreatedAt  time.Time      `json:"created_at"`
-	UpdatedAt  time.Time      `json:"updated_at"`
-	Components []apiComponent `json:"components,omitempty"`
-	Checks     []apiCheck     `json:"checks,omitempty"`
+	ID     int64  `json:"id"`
+	Slug   string `json:"slug"`
+	Title  string `json:"title"`
+	Domain string `json:"domain,omitempty"`
+	// DomainVerified: the domain is proven and served (false while
+	// pending; POST /api/v1/pages/{id}/domain/verify proves it).
+	DomainVerified bool           `json:"domain_verified"`
+	TimeZone       string         `json:"time_zone"`
+	Regions        []string       `json:"regions"`
+	CreatedAt      time.Time      `json:"created_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+	Components     []apiComponent `json:"components,omitempty"`
+	Checks         []apiCheck     `json:"checks,omitempty"`
 }
 
 type apiComponent struct {
@@ -72,8 +75,8 @@ func orEmpty(s []string) []string {
 }
 
 func toAPIPage(p store.Page) apiPage {
-	return apiPage{ID: p.ID, Slug: p.Slug, Title: p.Title, Domain: p.Domain, TimeZone: p.TimeZone, Regions: orEmpty(p.Regions),
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+	return apiPage{ID: p.ID, Slug: p.Slug, Title: p.Title, Domain: p.Domain, DomainVerified: p.DomainVerifiedAt != nil,
+		TimeZone: p.TimeZone, Regions: orEmpty(p.Regions), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 func toAPIComponent(c store.Component) apiComponent {

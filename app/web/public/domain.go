@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ type domainCache struct {
 
 type domainEntry struct {
 	slug    string // "" when the host is no page's domain
+	pending bool   // a page claims the host but has not proven it yet
 	expires time.Time
 }
 
@@ -90,15 +92,19 @@ func segmentEnd(s string) int {
 }
 
 // CustomDomain serves the routes at / when the request's Host is a page's
-// custom domain, by rewriting the path to /p/{slug}/…. On other hosts (the
-// service's own name, addresses) it serves the default page
-// (PHAROS_DEFAULT_PAGE) there the same way, or leaves the path alone, so /
-// still leads to setup or the console; paths that are no page's (/admin,
+// verified custom domain, by rewriting the path to /p/{slug}/…. A domain a
+// page claims but has not proven yet answers 404 saying so. On the
+// service's own host (PHAROS_BASE_URL's, localhost, an address) it serves
+// the default page (PHAROS_DEFAULT_PAGE) there the same way, or leaves the
+// path alone, so / still leads to setup or the console. Any other host is
+// nobody's: with PHAROS_BASE_URL set it never gets the default page (404);
+// without it the service cannot tell its own names from others and treats
+// every unclaimed host as its own. Paths that are no page's (/admin,
 // /login, /setup, /api/v1) are never rewritten.
 func (s *Site) CustomDomain(routes []Route) echo.MiddlewareFunc {
 	ownHost := ""
 	if u, err := url.Parse(s.baseURL); err == nil {
-		ownHost = strings.ToLower(u.Hostname())
+		ownHost = store.NormalDomain(u.Hostname())
 	}
 	isPublic := func(p string) bool {
 		for _, r := range routes {
@@ -114,56 +120,78 @@ func (s *Site) CustomDomain(routes []Route) echo.MiddlewareFunc {
 			if !isPublic(r.URL.Path) {
 				return next(c)
 			}
-			host := strings.ToLower(r.Host)
+			host := r.Host
 			if h, _, err := net.SplitHostPort(host); err == nil {
 				host = h
 			}
-			slug := ""
-			if host != "" && host != ownHost && host != "localhost" && net.ParseIP(strings.Trim(host, "[]")) == nil {
-				slug = s.domainSlug(c, host)
+			host = store.NormalDomain(host)
+			own := host == "" || host == ownHost || host == "localhost" || net.ParseIP(strings.Trim(host, "[]")) != nil
+			var e domainEntry
+			if !own {
+				e = s.domainSlug(c, host)
 			}
 			switch {
-			case slug != "":
+			case e.slug != "":
 				c.Set(ctxCustomDomain, true)
+			case e.pending:
+				return echo.NewHTTPError(http.StatusNotFound,
+					"No status page here yet: the page that claims "+host+" has not verified it.")
+			case !own && ownHost != "" && s.defaultPage != "":
+				return echo.NewHTTPError(http.StatusNotFound, "No status page at "+host+".")
 			case s.defaultPage != "":
-				slug = s.defaultPage
+				e.slug = s.defaultPage
 				c.Set(ctxDefaultPage, true)
 			default:
 				return next(c)
 			}
-			r.URL.Path = "/p/" + slug + r.URL.Path
+			r.URL.Path = "/p/" + e.slug + r.URL.Path
 			r.URL.RawPath = ""
 			return next(c)
 		}
 	}
 }
 
-// domainSlug is the slug of the page whose custom domain host is, or "".
-func (s *Site) domainSlug(c echo.Context, host string) string {
+// domainSlug is what host is: a verified domain's page slug, a pending
+// claim, or nothing (the zero entry).
+func (s *Site) domainSlug(c echo.Context, host string) domainEntry {
 	d := s.domains
 	now := time.Now()
 	d.mu.Lock()
 	e, ok := d.entries[host]
 	d.mu.Unlock()
 	if ok && now.Before(e.expires) {
-		return e.slug
+		return e
 	}
-	page, err := s.st.PageByDomain(c.Request().Context(), host)
+	claim, err := s.st.DomainClaimByHost(c.Request().Context(), host)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		page = store.Page{}
+		claim = store.DomainClaim{}
 	case err != nil:
 		if ok {
-			return e.slug // keep serving what we knew while the database is away
+			return e // keep serving what we knew while the database is away
 		}
 		s.log.Warn("custom domain lookup", slog.String("host", host), slog.Any("error", err))
-		return ""
+		return domainEntry{}
+	}
+	e = domainEntry{expires: now.Add(domainTTL)}
+	if claim.Verified() {
+		e.slug = claim.Slug
+	} else {
+		e.pending = claim.Domain != ""
 	}
 	d.mu.Lock()
 	if len(d.entries) >= maxDomainKeys {
 		clear(d.entries)
 	}
-	d.entries[host] = domainEntry{slug: page.Slug, expires: now.Add(domainTTL)}
+	d.entries[host] = e
 	d.mu.Unlock()
-	return page.Slug
+	return e
+}
+
+// ForgetDomain drops what the site remembers about host, so a domain just
+// verified (or changed) is served at once rather than after domainTTL.
+func (s *Site) ForgetDomain(host string) {
+	s.domains.mu.Lock()
+	delete(s.domains.entries, store.NormalDomain(host))
+	s.domains.mu.Unlock()
 }

@@ -22,12 +22,14 @@ type publicFixture struct {
 }
 
 type fixtureOptions struct {
-	slug       string
-	title      string // default "ACME status"
-	domain     string
-	components int
-	incidents  int
-	days       int
+	slug   string
+	title  string // default "ACME status"
+	domain string
+	// domainPending leaves the domain unverified.
+	domainPending bool
+	components    int
+	incidents     int
+	days          int
 }
 
 // seedPublicPage creates an organisation with one page: components (the
@@ -52,6 +54,11 @@ func seedPublicPage(t testing.TB, st *store.Store, o fixtureOptions) publicFixtu
 		var err error
 		if f.page, err = tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: o.slug, Title: o.title, Domain: o.domain, TimeZone: "Europe/Berlin"}); err != nil {
 			return err
+		}
+		if o.domain != "" && !o.domainPending { // as if its owner had proven it
+			if err := tx.MarkDomainVerified(ctx, org.ID, f.page.ID, o.domain, now); err != nil {
+				return err
+			}
 		}
 		g, err := tx.CreateComponentGroup(ctx, store.ComponentGroup{OrgID: org.ID, PageID: f.page.ID, Name: "Backend", Position: 10})
 		if err != nil {
