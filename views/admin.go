@@ -83,15 +83,6 @@ type AdminHomeData struct {
 	Overview     Overview
 }
 
-// AuditRow is one line of the audit log page.
-type AuditRow struct {
-	When   string
-	Actor  string
-	Action string
-	Target string
-	Detail string
-}
-
 func pageURL(id int64) templ.SafeURL { return templ.SafeURL(fmt.Sprintf("/admin/pages/%d", id)) }
 func componentURL(id int64) templ.SafeURL {
 	return templ.SafeURL(fmt.Sprintf("/admin/components/%d", id))

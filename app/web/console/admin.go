@@ -183,23 +183,6 @@ func (s *Console) SetCheckEnabled(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/checks/%d", id))
 }
 
-func (s *Console) AuditLog(c echo.Context) error {
-	p, err := auth.MustPrincipal(c)
-	if err != nil {
-		return err
-	}
-	entries, err := s.st.AuditLog(c.Request().Context(), p.OrgID, 200)
-	if err != nil {
-		return err
-	}
-	rows := make([]views.AuditRow, 0, len(entries))
-	for _, e := range entries {
-		rows = append(rows, views.AuditRow{When: formatTime(e.CreatedAt), Actor: e.Actor, Action: e.Action,
-			Target: e.Target, Detail: string(e.Detail)})
-	}
-	return respond.Render(c, http.StatusOK, views.AuditLog(respond.Layout(c, "Audit log"), adminNav(p), rows))
-}
-
 // CreateToken creates an API token and shows it once, in the response
 // to the POST itself (never in a URL or a later page).
 func (s *Console) CreateToken(c echo.Context) error {
