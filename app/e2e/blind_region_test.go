@@ -64,7 +64,7 @@ func blindRegion(t *testing.T, nChecks int) {
 	_, stopScheduler := h.startScheduler()
 	defer stopScheduler()
 
-	waitFor(t, 20*time.Second, "sin judged unhealthy, every check up, 4 rounds from sin stored", func() bool {
+	waitFor(t, 45*time.Second, "sin judged unhealthy, every check up, 4 rounds from sin stored", func() bool {
 		for _, s := range h.checkStates() {
 			if s != "up" {
 				return false
