@@ -37,6 +37,21 @@ type CatalogForm struct {
 	// (0: the new group's form).
 	GroupErrors map[int64]map[string]string
 	GroupValues map[int64]map[string]string
+	// Domain is the page's custom domain and how to prove it (page
+	// form); nil without one.
+	Domain *DomainClaim
+}
+
+// DomainClaim is a page's custom domain on its edit screen.
+type DomainClaim struct {
+	Domain string
+	// RecordName and Token are the TXT record that proves the domain;
+	// FileURL the HTTP file that may instead.
+	RecordName, Token, FileURL string
+	VerifiedAt                 string // "" while pending
+	VerifyURL                  string // where "Verify now" posts
+	// Problem says why the last "Verify now" left it pending.
+	Problem string
 }
 
 // Option is one choice of a select.

@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	e.POST("/admin/pages/:id", con.PageUpdate, session(editor)...)
 	e.POST("/admin/pages/:id/delete", con.PageDelete, session(editor)...)
 	domains := s.domainVerifier()
+	e.POST("/admin/pages/:id/domain/verify", console.NewDomains(con, domains).Verify, session(editor)...)
 	e.POST("/admin/pages/:id/groups", con.GroupCreate, session(editor)...)
 	e.POST("/admin/pages/:id/groups/:group", con.GroupUpdate, session(editor)...)
 	e.POST("/admin/pages/:id/groups/:group/delete", con.GroupDelete, session(editor)...)

@@ -102,6 +102,9 @@ func (s *Console) pageForm(ctx context.Context, p *auth.Principal, pg store.Page
 	for _, g := range groups {
 		f.Groups = append(f.Groups, views.GroupRow{ID: g.ID, Name: g.Name, Position: strconv.Itoa(g.Position), Managed: g.Managed})
 	}
+	if f.Domain, err = s.domainClaim(ctx, p.OrgID, pg); err != nil {
+		return views.CatalogForm{}, err
+	}
 	return f, nil
 }
 
