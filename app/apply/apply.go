@@ -31,6 +31,9 @@ type Report struct {
 	// Warnings are checks written although the probes will refuse their
 	// targets (they will be misconfigured); they do not stop the apply.
 	Warnings []Warning `json:"warnings"`
+	// Notices say what the page still needs from its owner: the DNS
+	// record that proves a pending custom domain.
+	Notices []string `json:"notices,omitempty"`
 }
 
 // Summary is the last line `pharos apply` prints:
@@ -161,6 +164,7 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 		return Report{}, err
 	}
 	rep.Warnings = warnings
+	rep.Notices = domainNotices(ctx, st, req.orgID, cfg.page, req.dryRun)
 	return rep, nil
 }
 
@@ -194,5 +198,6 @@ func takenErrors(ctx context.Context, tx *store.Tx, pc pageConfig, pageID int64,
 	if domainTaken {
 		errs.add(pc.domainLine, "page.domain", "%q is already used by another page", pc.domain)
 	}
+	ownHostError(&errs, pc)
 	return errs, nil
 }

@@ -75,6 +75,9 @@ func Command(ctx context.Context, st *store.Store, lim Limits, args []string, st
 	for _, l := range rep.Lines {
 		fmt.Fprintln(stdout, l)
 	}
+	for _, n := range rep.Notices { // beside the warnings: stdout is the plan
+		fmt.Fprintln(stderr, "note: "+n)
+	}
 	fmt.Fprintln(stdout, rep.Summary())
 	return 0
 }

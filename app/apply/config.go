@@ -112,7 +112,7 @@ func (r *reader) page(n *yaml.Node) pageConfig {
 				r.errorf(v, path, "must be 1 to %d characters", maxNameLen)
 			}
 		case "domain":
-			p.domain, p.domainLine = strings.ToLower(s), v.Line
+			p.domain, p.domainLine = store.NormalDomain(s), v.Line
 			if !domainPattern.MatchString(p.domain) || len(p.domain) > 253 {
 				r.errorf(v, path, "%q is not a host name such as status.example.org", s)
 			}
