@@ -125,12 +125,12 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 	if req.warn != nil && len(warnings) > 0 {
 		req.warn(warnings)
 	}
-	use, err := req.limits.usageOf(ctx, st, req.orgID)
-	if err != nil {
-		return Report{}, err
-	}
 	var rep Report
-	err = st.InTx(ctx, func(tx *store.Tx) error {
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		use, err := req.limits.holdings(ctx, tx, req.orgID)
+		if err != nil {
+			return err
+		}
 		cur, err := loadState(ctx, tx, req.orgID, cfg.page.slug)
 		if err != nil {
 			return err

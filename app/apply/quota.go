@@ -44,32 +44,18 @@ func LimitsOf(c envconfig.Config) Limits {
 // counted reports whether any count is limited (else nothing is read).
 func (l Limits) counted() bool { return l.Checks > 0 || l.Components > 0 || l.Pages > 0 }
 
-// holdings are what an organisation has.
-type holdings struct {
-	pages, components, checks int
-}
-
-// usageOf counts the organisation's pages, components and checks. It reads
-// outside the write's transaction (a second connection inside it could
-// wait on the pool behind the very transaction that holds one).
-func (l Limits) usageOf(ctx context.Context, st *store.Store, orgID int64) (holdings, error) {
-	var u holdings
+// holdings counts what the organisation has, within the write's
+// transaction and holding the organisation's quota lock until it ends, so
+// concurrent writes cannot each pass on the same count.
+func (l Limits) holdings(ctx context.Context, tx *store.Tx, orgID int64) (store.Holdings, error) {
 	if !l.counted() {
-		return u, nil
+		return store.Holdings{}, nil
 	}
-	pages, err := st.Pages(ctx, orgID)
+	h, err := tx.LockOrgHoldings(ctx, orgID)
 	if err != nil {
-		return u, fmt.Errorf("apply: count pages: %w", err)
+		return h, fmt.Errorf("apply: %w", err)
 	}
-	comps, err := st.OrgComponents(ctx, orgID)
-	if err != nil {
-		return u, fmt.Errorf("apply: count components: %w", err)
-	}
-	checks, err := st.OrgChecks(ctx, orgID)
-	if err != nil {
-		return u, fmt.Errorf("apply: count checks: %w", err)
-	}
-	return holdings{pages: len(pages), components: len(comps), checks: len(checks)}, nil
+	return h, nil
 }
 
 // overLimit is the refusal of a change that takes a count from before to
@@ -124,13 +110,13 @@ func (l Limits) intervalErrors(c *config) errorList {
 // a count limit; use is what it holds now and cur what the page holds.
 // Each refusal sits on the first page, component or check of the file
 // beyond the limit.
-func (l Limits) fileErrors(c *config, cur state, use holdings) errorList {
+func (l Limits) fileErrors(c *config, cur state, use store.Holdings) errorList {
 	var errs errorList
 	newPage := 0
 	if cur.page == nil {
 		newPage = 1
 	}
-	if msg := overLimit("pages", l.Pages, envconfig.EnvMaxPages, use.pages, use.pages+newPage); msg != "" {
+	if msg := overLimit("pages", l.Pages, envconfig.EnvMaxPages, use.Pages, use.Pages+newPage); msg != "" {
 		errs.add(max(c.page.slugLine, 1), "pages", "%s", msg)
 	}
 	// Apply leaves exactly the file's components and checks on the page.
@@ -141,14 +127,14 @@ func (l Limits) fileErrors(c *config, cur state, use holdings) errorList {
 			checkLines = append(checkLines, chk.line)
 		}
 	}
-	elsewhere := use.components - len(cur.components)
+	elsewhere := use.Components - len(cur.components)
 	if msg := overLimit("components", l.Components, envconfig.EnvMaxComponents,
-		use.components, elsewhere+len(compLines)); msg != "" {
+		use.Components, elsewhere+len(compLines)); msg != "" {
 		errs.add(firstBeyond(compLines, l.Components-elsewhere), "components", "%s", msg)
 	}
-	elsewhere = use.checks - len(cur.checks)
+	elsewhere = use.Checks - len(cur.checks)
 	if msg := overLimit("checks", l.Checks, envconfig.EnvMaxChecks,
-		use.checks, elsewhere+len(checkLines)); msg != "" {
+		use.Checks, elsewhere+len(checkLines)); msg != "" {
 		errs.add(firstBeyond(checkLines, l.Checks-elsewhere), "checks", "%s", msg)
 	}
 	return errs
@@ -166,19 +152,19 @@ func firstBeyond(lines []int, room int) int {
 
 // allowOne refuses a console write that adds one item of a kind: what is
 // "pages", "components" or "checks".
-func (l Limits) allowOne(ctx context.Context, st *store.Store, orgID int64, what string) error {
-	use, err := l.usageOf(ctx, st, orgID)
+func (l Limits) allowOne(ctx context.Context, tx *store.Tx, orgID int64, what string) error {
+	use, err := l.holdings(ctx, tx, orgID)
 	if err != nil {
 		return err
 	}
 	var msg string
 	switch what {
 	case "pages":
-		msg = overLimit(what, l.Pages, envconfig.EnvMaxPages, use.pages, use.pages+1)
+		msg = overLimit(what, l.Pages, envconfig.EnvMaxPages, use.Pages, use.Pages+1)
 	case "components":
-		msg = overLimit(what, l.Components, envconfig.EnvMaxComponents, use.components, use.components+1)
+		msg = overLimit(what, l.Components, envconfig.EnvMaxComponents, use.Components, use.Components+1)
 	case "checks":
-		msg = overLimit(what, l.Checks, envconfig.EnvMaxChecks, use.checks, use.checks+1)
+		msg = overLimit(what, l.Checks, envconfig.EnvMaxChecks, use.Checks, use.Checks+1)
 	default:
 		return fmt.Errorf("apply: no limit on %s", what)
 	}

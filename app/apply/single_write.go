@@ -49,15 +49,14 @@ func SavePage(ctx context.Context, st *store.Store, lim Limits, orgID int64, act
 	if err != nil {
 		return Saved{}, err
 	}
-	if id == 0 {
-		if err := lim.allowOne(ctx, st, orgID, "pages"); err != nil {
-			return Saved{}, err
-		}
-	}
 	var out Saved
 	err = st.InTx(ctx, func(tx *store.Tx) error {
 		var old store.Page
-		if id != 0 {
+		if id == 0 {
+			if err := lim.allowOne(ctx, tx, orgID, "pages"); err != nil {
+				return err
+			}
+		} else {
 			if old, err = tx.Page(ctx, orgID, id); err != nil {
 				return err
 			}
@@ -203,16 +202,16 @@ func DeleteGroup(ctx context.Context, st *store.Store, orgID int64, actor store.
 // form's group is a group id of the page ("" for none); a new component
 // must fit lim.
 func SaveComponent(ctx context.Context, st *store.Store, lim Limits, orgID int64, actor store.Actor, pageID, id int64, f Fields) (Saved, error) {
-	if id == 0 {
-		if err := lim.allowOne(ctx, st, orgID, "components"); err != nil {
-			return Saved{}, err
-		}
-	}
 	var out Saved
 	err := st.InTx(ctx, func(tx *store.Tx) error {
 		pg, err := tx.Page(ctx, orgID, pageID)
 		if err != nil {
 			return err
+		}
+		if id == 0 {
+			if err := lim.allowOne(ctx, tx, orgID, "components"); err != nil {
+				return err
+			}
 		}
 		groups, err := tx.ComponentGroups(ctx, orgID, pg.ID)
 		if err != nil {
@@ -335,11 +334,6 @@ func SaveCheck(ctx context.Context, st *store.Store, lim Limits, orgID int64, ac
 	if err = lim.withInterval(err, chk, f); err != nil {
 		return Saved{}, err
 	}
-	if id == 0 {
-		if err := lim.allowOne(ctx, st, orgID, "checks"); err != nil {
-			return Saved{}, err
-		}
-	}
 	cfg := singleConfig(pageConfig{slug: pg.Slug, regions: pg.Regions}, chk)
 	warnings := targetWarnings(cfg, allowPrivateTargets())
 	unserved, err := regionWarnings(ctx, st, cfg, time.Now(), embeddedOnly())
@@ -362,6 +356,9 @@ func SaveCheck(ctx context.Context, st *store.Store, lim Limits, orgID int64, ac
 		}
 		o := op{kind: opCreate, what: "check", name: chk.name}
 		if id == 0 {
+			if err := lim.allowOne(ctx, tx, orgID, "checks"); err != nil {
+				return err
+			}
 			created, err := tx.CreateCheck(ctx, want)
 			if err != nil {
 				return conflict(err)
