@@ -100,6 +100,8 @@ export PHAROS_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disab
 export PHAROS_REDIS_URL="redis://127.0.0.1:6379/$REDIS_DB"
 export PHAROS_SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export PHAROS_ALLOW_PRIVATE_TARGETS=true
+# A bench measures capacity: lift the per-organisation quotas (issue 11).
+export PHAROS_MAX_CHECKS=0 PHAROS_MAX_COMPONENTS=0 PHAROS_MAX_PAGES=0 PHAROS_MIN_INTERVAL=0
 DB_URL="$PHAROS_DATABASE_URL"
 
 log "targets on ${TARGET_IPS[*]}"

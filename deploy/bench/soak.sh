@@ -110,6 +110,8 @@ pharos="$work/pharos"
 export PHAROS_DATABASE_URL="sqlite://$work/pharos.db"
 export PHAROS_SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export PHAROS_ALLOW_PRIVATE_TARGETS=true
+# A bench measures capacity: lift the per-organisation quotas (issue 11).
+export PHAROS_MAX_CHECKS=0 PHAROS_MAX_COMPONENTS=0 PHAROS_MAX_PAGES=0 PHAROS_MIN_INTERVAL=0
 unset PHAROS_REDIS_URL
 if [ -n "$REDIS_DB" ]; then
   redis-cli -n "$REDIS_DB" FLUSHDB >/dev/null
