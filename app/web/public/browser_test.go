@@ -112,18 +112,24 @@ func TestBrowserStatusPage(t *testing.T) {
 	// Live update without reload. The marker proves the document stayed.
 	target := f.components[3]
 	eval[bool](t, ctx, `window.__noReload = true`)
-	time.Sleep(300 * time.Millisecond) // the EventSource connects after load
+	// The EventSource connects after load: wait until it is open.
+	octx, ocancel := context.WithTimeout(ctx, 20*time.Second)
+	if err := chromedp.Do(octx, chromedp.WaitVisible(chromedp.CSS(`main[data-live-mode="stream"]`))); err != nil {
+		ocancel()
+		t.Fatalf("the page's event stream did not open: %v", err)
+	}
+	ocancel()
 	if err := st.SetComponentStatus(context.Background(), f.org.ID, target.ID, incident.MajorOutage, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	published := time.Now()
 	publish(t, b, "acme", target.ID, incident.MajorOutage)
 	sel := fmt.Sprintf(`[data-component="%d"][data-status="major_outage"]`, target.ID)
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel)))
 	cancel()
 	if err != nil {
-		t.Fatalf("the status change did not appear within 2s: %v", err)
+		t.Fatalf("the status change did not appear within 10s: %v", err)
 	}
 	t.Logf("status change visible %s after publishing", time.Since(published).Round(time.Millisecond))
 	same := eval[bool](t, ctx, `window.__noReload === true`)
