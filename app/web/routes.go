@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -246,6 +247,10 @@ func (s *Server) domainVerifier() *public.DomainVerifier {
 	o := s.opts.DomainVerify
 	o.AllowPrivate = o.AllowPrivate || s.opts.AllowPrivate
 	o.ServiceHosts = store.ServiceHosts(s.opts.BaseURL, s.opts.Listen)
-	o.Verified = s.site.ForgetDomain
+	changed := pageChanged(s.site, s.opts.Bus, s.log)
+	o.Verified = func(ctx context.Context, slug, domain string) {
+		s.site.ForgetDomain(domain)
+		changed(ctx, slug)
+	}
 	return public.NewDomainVerifier(o)
 }

@@ -46,9 +46,10 @@ type DomainVerifierOptions struct {
 	// ServiceHosts are the service's own host names (store.ServiceHosts),
 	// which no page may have verified.
 	ServiceHosts []string
-	// Verified hears each domain just verified (Site.ForgetDomain, so it
-	// is served at once).
-	Verified func(domain string)
+	// Verified hears each page whose domain was just verified, so it is
+	// served, and linked to, at once (Site.ForgetDomain, the page's
+	// render cache).
+	Verified func(ctx context.Context, slug, domain string)
 }
 
 // DomainVerifier checks that a domain's owner published a page's token.
@@ -256,7 +257,7 @@ func (v *DomainVerifier) VerifyPage(ctx context.Context, st *store.Store, orgID,
 	}
 	claim.VerifiedAt = &at
 	if v.opts.Verified != nil {
-		v.opts.Verified(claim.Domain)
+		v.opts.Verified(ctx, claim.Slug, claim.Domain)
 	}
 	return DomainCheck{Claim: claim, Method: method}, nil
 }

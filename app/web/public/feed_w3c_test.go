@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"pharos/app/store"
 	"pharos/app/store/storetest"
@@ -200,6 +201,15 @@ func TestFeedIDsStableAcrossDomainChange(t *testing.T) {
 	p := f.page
 	p.Domain = "status.acme.example"
 	if err := st.InTx(context.Background(), func(tx *store.Tx) error { return tx.UpdatePage(context.Background(), p) }); err != nil {
+		t.Fatal(err)
+	}
+	pending := atomOf(t, "pending", webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler()).Get("/p/acme/feed.atom").Body)
+	if got := pending.link("alternate"); got != before.link("alternate") {
+		t.Errorf("alternate link while the domain is pending %q, want %q as before", got, before.link("alternate"))
+	}
+	if err := st.InTx(context.Background(), func(tx *store.Tx) error {
+		return tx.MarkDomainVerified(context.Background(), p.OrgID, p.ID, p.Domain, time.Now())
+	}); err != nil {
 		t.Fatal(err)
 	}
 	srv := webtest.NewServer(t, st, nil) // a fresh cache

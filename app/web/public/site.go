@@ -115,8 +115,8 @@ func (s *Site) publicReq(c echo.Context, page store.Page) publicReq {
 		under = strings.TrimSuffix(s.baseURL, "/") + under
 	}
 	pr.root, pr.self = under, under
-	if page.Domain != "" {
-		pr.root = "https://" + page.Domain
+	if d := servedDomain(page); d != "" {
+		pr.root = "https://" + d
 	}
 	if onDomain, _ := c.Get(ctxCustomDomain).(bool); onDomain {
 		pr.base, pr.self = "", pr.root
