@@ -174,6 +174,22 @@ func TestDomainServedOnlyOnceVerified(t *testing.T) {
 			t.Errorf("audit: got %q, want a pending and a verified row", results)
 		}
 
+		// A page holding the service's own host (written past apply's
+		// refusal) can neither verify it nor be served there.
+		other := webtest.SeedTenant(t, st, "other")
+		if _, err := st.DB().ExecContext(ctx, webtest.Rebind(st, `UPDATE pages SET domain = ? WHERE id = ?`), "status.example", other.PageID); err != nil {
+			t.Fatal(err)
+		}
+		d.SetTXT(store.DomainChallengeName("status.example"), "anything")
+		req := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/api/v1/pages/%d/domain/verify", other.PageID), nil)
+		req.Host = "status.example"
+		req.Header.Set("Authorization", "Bearer "+other.EditTok)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "own host name") {
+			t.Errorf("verifying the service's host: got %d %s, want 422 naming it the service's own", rec.Code, rec.Body)
+		}
+
 		// Unknown hosts: 404 where the default page would be; the
 		// service's own host keeps it.
 		if res := hostGet(t, h, "nobody.example", "/"); res.Code != http.StatusNotFound || strings.Contains(res.Body.String(), "Home status") {
