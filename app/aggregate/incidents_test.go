@@ -53,7 +53,6 @@ func (f *fixture) exec(query string) {
 
 func TestChecksOfOneComponentJoinOneIncident(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		f := newFixture(t, s, 3)
 		a := f.aggregator(Options{})
 		// Check 0 goes down first; check 1 joins a round later; check 2 stays up.
@@ -107,7 +106,6 @@ func TestChecksOfOneComponentJoinOneIncident(t *testing.T) {
 // outage spreads over the component's checks.
 func TestImpactAgreesWithComponentStatus(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		f := newFixture(t, s, 2)
 		a := f.aggregator(Options{})
 		steps := []struct {
@@ -153,7 +151,6 @@ func TestImpactAgreesWithComponentStatus(t *testing.T) {
 // console's technical detail and nothing public.
 func TestPublicIncidentTextHidesTechnicalDetail(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		f := newFixture(t, s, 1)
 		const url = "https://api.acme.example/health?api_key=SECRET"
 		f.exec(fmt.Sprintf(`UPDATE checks SET url = '%s', name = 'lab home by IP' WHERE id = %d`, url, f.checks[0].ID))
@@ -232,7 +229,6 @@ func TestPublicIncidentTextHidesTechnicalDetail(t *testing.T) {
 
 func TestProblemsChangeUpdatesIncident(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		f := newFixture(t, s, 1)
 		a := f.aggregator(Options{})
 		for round := 1; round <= 3; round++ { // a steady round adds nothing
@@ -264,7 +260,6 @@ func TestAutoIncidentsDraftAndOff(t *testing.T) {
 	for _, mode := range []string{store.AutoDraft, store.AutoOff} {
 		t.Run(mode, func(t *testing.T) {
 			storetest.Backends(t, func(t *testing.T, s *store.Store) {
-				t.Parallel()
 				f := newFixture(t, s, 1)
 				f.exec(fmt.Sprintf(`UPDATE pages SET auto_incidents = '%s' WHERE id = %d`, mode, f.page.ID))
 				a := f.aggregator(Options{})
@@ -298,7 +293,6 @@ func TestAutoIncidentsDraftAndOff(t *testing.T) {
 
 func TestGuardRefusedTargetIsMisconfigured(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		f := newFixture(t, s, 2)
 		a := f.aggregator(Options{})
 		blocked := probes.Problem{Code: probes.CodeBlockedAddress, Severity: probes.SeverityCritical,

@@ -21,7 +21,6 @@ import (
 // blames nobody, and a check whose worker returns is judged again.
 func TestSweepMarksChecksWithoutWorker(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		f := newFixture(t, s, 3)
 		f.exec(fmt.Sprintf(`UPDATE checks SET regions = '["ams","lhr"]' WHERE id = %d`, f.checks[1].ID))
 		f.exec(fmt.Sprintf(`UPDATE checks SET regions = '["mars"]' WHERE id = %d`, f.checks[2].ID))
@@ -84,7 +83,6 @@ func TestSweepMarksChecksWithoutWorker(t *testing.T) {
 // is misconfigured; a check changed recently is given its time.
 func TestSweepWithoutAnyWorker(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		f := newFixture(t, s, 2)
 		clock := f.base.Add(9 * time.Minute)
 		a := f.aggregator(Options{Now: func() time.Time { return clock }})

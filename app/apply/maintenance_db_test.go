@@ -33,7 +33,6 @@ maintenance:
 
 func TestApplyOneOffWindowsIdempotent(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		org := newOrg(t, st, "acme-inc")
 		rep := mustApply(t, st, org, oneOffFile, false)

@@ -28,7 +28,6 @@ components:
 // the report.
 func TestApplyWarnsAboutRefusedTargets(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		org := newOrg(t, st, "lab")
 		file := filepath.Join(t.TempDir(), "lab.yaml")
 		if err := os.WriteFile(file, []byte(metadataYAML), 0o600); err != nil {

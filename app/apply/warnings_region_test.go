@@ -15,7 +15,6 @@ import (
 // while no region reports at all.
 func TestRegionWarnings(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		now := time.Now().UTC()
 		parse := func(regions string) *config {

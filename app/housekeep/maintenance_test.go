@@ -22,7 +22,6 @@ import (
 // operational after, and a page event on the bus after each change.
 func TestMaintenanceMovesWindowsOn(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := t.Context()
 		orgID, _ := storetest.SeedCheck(t, s) // page "acme", component "API" with one (unjudged) check
 		page, err := s.PageBySlug(ctx, "acme")

@@ -12,7 +12,6 @@ import (
 
 func TestIncidentTemplates(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
 		b := seedPublic(t, s, "b")

@@ -12,7 +12,6 @@ import (
 
 func TestSetComponentStatusBy(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
 		w, err := s.SetComponentStatusBy(ctx, a.orgID, editor, a.comps[0], incident.DegradedPerformance, 0, true)

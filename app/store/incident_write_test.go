@@ -75,7 +75,6 @@ func auditActions(t *testing.T, s *store.Store, orgID int64) map[string]store.Au
 
 func TestWrittenIncidentLifecycle(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
 		apiID, webID := a.comps[0], a.comps[1]
@@ -188,7 +187,6 @@ func equalChanges(a, b map[int64][2]string) bool {
 
 func TestWrittenIncidentImpactAndValidation(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
 		major := []store.ComponentStatusChange{{ComponentID: a.comps[0], Status: incident.PartialOutage}}
@@ -255,7 +253,6 @@ func TestWrittenIncidentImpactAndValidation(t *testing.T) {
 
 func TestWrittenIncidentsAreOrgScoped(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
 		b := seedPublic(t, s, "b")
@@ -319,7 +316,6 @@ func TestWrittenIncidentsAreOrgScoped(t *testing.T) {
 
 func TestEditDeleteAndDrafts(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
 		w, err := s.CreateIncident(ctx, a.orgID, editor, store.NewIncident{PageID: a.pageID, Name: "Typo", Status: store.IncidentInvestigating,

@@ -13,7 +13,6 @@ import (
 // changes nothing writes nothing.
 func TestIncidentEditsWithoutUpdate(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
 		w, err := s.CreateIncident(ctx, a.orgID, editor, store.NewIncident{PageID: a.pageID, Name: "Slow", Status: store.IncidentInvestigating, Body: "b"})

@@ -15,7 +15,6 @@ import (
 // transaction usable, so the caller can join the open one.
 func TestAutomaticIncidentPerComponent(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		orgID, checkID := storetest.SeedCheck(t, s)
 		check, err := s.Check(ctx, orgID, checkID)
@@ -95,7 +94,6 @@ func TestAutomaticIncidentPerComponent(t *testing.T) {
 
 func TestPageIncidentSettingsAndEnabledChecks(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		orgID, checkID := storetest.SeedCheck(t, s)
 		check, err := s.Check(ctx, orgID, checkID)
@@ -130,7 +128,6 @@ func TestPageIncidentSettingsAndEnabledChecks(t *testing.T) {
 // "No data yet" instead of a status; one judged check changes that.
 func TestMisconfiguredComponentIsUnjudged(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		orgID, checkID := storetest.SeedCheck(t, s)
 		check, err := s.Check(ctx, orgID, checkID)

@@ -13,7 +13,6 @@ import (
 
 func TestPostMaintenanceUpdate(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		m := seedMaintenanceTenant(t, s, "acme")
 		other := seedMaintenanceTenant(t, s, "other")

@@ -32,7 +32,6 @@ func componentStatuses(t *testing.T, s *store.Store, m maintenanceTenant) (api, 
 
 func TestAdvanceMaintenance(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		m := seedMaintenanceTenant(t, s, "acme")
 		exec := func(query string, args ...any) {

@@ -194,7 +194,6 @@ func TestMaintenanceWritesRefuseBadWindows(t *testing.T) {
 
 func TestMovedOneOffWindowIsScheduledAgain(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		a := seedMaintenanceTenant(t, s, "a")
 		start := time.Date(2026, 10, 25, 7, 0, 0, 0, time.UTC)
@@ -221,7 +220,6 @@ func TestMovedOneOffWindowIsScheduledAgain(t *testing.T) {
 // once; one that gains a component puts it under maintenance.
 func TestChangingARunningWindowSettlesComponents(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		m := seedMaintenanceTenant(t, s, "acme")
 		start := time.Now().UTC().Add(-time.Hour)

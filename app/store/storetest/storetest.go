@@ -27,12 +27,20 @@ const EnvDatabaseURL = "PHAROS_TEST_DATABASE_URL"
 // EnvRequireServices makes a missing service a failure rather than a skip.
 const EnvRequireServices = "PHAROS_TEST_REQUIRE_SERVICES"
 
-// Backends runs fn once per backend as subtests named "sqlite" and
-// "postgres", each with a freshly migrated, empty store.
+// Backends runs fn once per backend as parallel subtests named "sqlite"
+// and "postgres", each with a freshly migrated, empty store of its own.
+// They run once the calling test returns (or calls no more than Backends):
+// fn must not share mutable state with the caller or the other backend.
 func Backends(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, SQLite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, Postgres(t))
+	})
 }
 
 // SQLite returns a migrated store on a new file under t.TempDir().

@@ -16,7 +16,6 @@ import (
 // bodies are refused with Statuspage's {"error": …}.
 func TestStatuspageAccess(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")
 		br := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
@@ -139,7 +138,6 @@ func TestStatuspageAccess(t *testing.T) {
 // date, without notifications.
 func TestStatuspageBackfill(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		a := webtest.SeedTenant(t, st, "a")
 		br := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
 		c := spClient{t: t, b: br, page: webtest.ID(a.PageID), header: webtest.Bearer(a.EditTok)}

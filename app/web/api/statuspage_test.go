@@ -139,7 +139,6 @@ func affectedOf(u spIncidentUpdate) map[string][2]string {
 
 func TestStatuspageIncidentLifecycle(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		a := webtest.SeedTenant(t, st, "a")
 		web2 := addComponent(t, st, a, "a Web")
 		events := bus.NewMemory(bus.Options{})
@@ -245,7 +244,6 @@ func TestStatuspageIncidentLifecycle(t *testing.T) {
 
 func TestStatuspageScheduledMaintenance(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		a := webtest.SeedTenant(t, st, "a")
 		br := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
 		c := spClient{t: t, b: br, page: "a-status", header: webtest.Bearer(a.EditTok)}

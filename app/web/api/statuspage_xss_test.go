@@ -15,7 +15,6 @@ import (
 // renders it sanitised: no script, no javascript: links, no event handlers.
 func TestStatuspageBodyNeverRenderedRaw(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		a := webtest.SeedTenant(t, st, "a")
 		br := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
 		c := spClient{t: t, b: br, page: "a-status", header: oauth(a.EditTok)}

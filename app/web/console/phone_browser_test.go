@@ -21,7 +21,8 @@ import (
 // serves (GET /admin/…, ids filled from a seeded organisation with a
 // failing check, certificates, an incident, a long audit detail and a
 // second organisation) in Chromium as the owner, at 375 px: none scrolls
-// sideways, none is an error page, none repeats the site's navigation.
+// sideways, none is an error page, none repeats the site's navigation;
+// then the header's switcher moves the session to the second organisation.
 // Screenshots of each at 1280 and 375 px. A page added later is covered
 // without touching this test.
 func TestBrowserEveryConsolePageOnAPhone(t *testing.T) {
@@ -86,6 +87,14 @@ func TestBrowserEveryConsolePageOnAPhone(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`[data-testid="overview"]`)))
 			for _, p := range paths {
 				phonePage(t, bctx, base, p, width)
+			}
+			// The switcher in a real browser: the replaced session cookie
+			// takes, and the console is then b's.
+			webtest.Do(t, bctx, chromedp.Navigate(base+"/admin/"), chromedp.Click(chromedp.CSS(`[data-testid="switch-org"]`)),
+				chromedp.WaitVisible(chromedp.CSS(`[data-testid="org-switch"]`)), chromedp.Click(chromedp.CSS(`[data-testid="org-switch"]`)),
+				chromedp.WaitVisible(chromedp.CSS(`[data-testid="overview"]`)))
+			if got := webtest.Eval[string](t, bctx, `document.querySelector('[data-testid="org-name"]').innerText`); got != b.Org.Name {
+				t.Errorf("after switching in the browser, the header names %q, want %q", got, b.Org.Name)
 			}
 		})
 	}

@@ -22,7 +22,6 @@ import (
 // schedule no rule expresses, expanded over 90 days.
 func TestMaintenanceCalendar(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		f := seedPublicPage(t, st, fixtureOptions{components: 2})
 		longName := "Weekly upgrade of the database, cache and CDN nodes; expect short interruptions, retries and — sometimes — slow pages"

@@ -32,7 +32,6 @@ type feedDoc struct {
 // history shows a past run of a recurring window.
 func TestMaintenanceInFeedsAndHistory(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
 		ctx := context.Background()
 		f := seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1})
 		daily, err := st.CreateMaintenance(ctx, f.org.ID, store.CLIActor(), store.MaintenanceWindow{PageID: f.page.ID,
