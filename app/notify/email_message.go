@@ -39,7 +39,7 @@ func (e *Email) Send(ctx context.Context, m Message) (Outcome, error) {
 // already), its manage and unsubscribe links: the subscribe form answers
 // the same either way, and only the mailbox's owner learns which it was.
 func (e *Email) SendConfirmation(ctx context.Context, page store.Page, sub store.Subscriber, confirmToken string) error {
-	root := e.pageRoot(page.Domain, page.Slug, "")
+	root := e.pageRoot(page.ServedDomain(), page.Slug, "")
 	v := views.EmailView{PageName: headerSafe(page.Title), PageURL: root + "/",
 		Why: "You get this mail because this address was entered on the subscribe page of"}
 	subject := "Confirm your subscription to " + page.Title

@@ -129,12 +129,12 @@ func asOf(in store.PublicIncident, p payload, at time.Time) store.PublicIncident
 	return in
 }
 
-// pageURL is the page's public address: its custom domain, else under
-// PHAROS_BASE_URL; "" when neither is known.
+// pageURL is the page's public address: its custom domain once proven,
+// else under PHAROS_BASE_URL; "" when neither is known.
 func (n *Notifier) pageURL(p store.Page) string {
 	switch {
-	case p.Domain != "":
-		return "https://" + p.Domain + "/"
+	case p.ServedDomain() != "":
+		return "https://" + p.ServedDomain() + "/"
 	case n.opts.BaseURL != "":
 		return strings.TrimSuffix(n.opts.BaseURL, "/") + "/p/" + p.Slug + "/"
 	}

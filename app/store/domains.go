@@ -67,6 +67,15 @@ func scanClaim(row rowScanner) (DomainClaim, error) {
 
 // verifiedTime is when domain was verified, nil when the page's proven
 // domain is another (or none).
+// ServedDomain is the page's custom domain once its owner has proven it,
+// else "": the only host links, feeds and mails may name for the page.
+func (p Page) ServedDomain() string {
+	if p.DomainVerifiedAt == nil {
+		return ""
+	}
+	return p.Domain
+}
+
 func verifiedTime(domain string, verified sql.NullString, at sql.NullTime) *time.Time {
 	if domain == "" || verified.String != domain || !at.Valid {
 		return nil

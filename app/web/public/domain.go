@@ -195,12 +195,3 @@ func (s *Site) ForgetDomain(host string) {
 	delete(s.domains.entries, store.NormalDomain(host))
 	s.domains.mu.Unlock()
 }
-
-// servedDomain is the page's custom domain once verified, else "": links
-// and mails never point at a host that does not serve the page yet.
-func servedDomain(p store.Page) string {
-	if p.DomainVerifiedAt == nil {
-		return ""
-	}
-	return p.Domain
-}

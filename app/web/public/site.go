@@ -115,7 +115,7 @@ func (s *Site) publicReq(c echo.Context, page store.Page) publicReq {
 		under = strings.TrimSuffix(s.baseURL, "/") + under
 	}
 	pr.root, pr.self = under, under
-	if d := servedDomain(page); d != "" {
+	if d := page.ServedDomain(); d != "" {
 		pr.root = "https://" + d
 	}
 	if onDomain, _ := c.Get(ctxCustomDomain).(bool); onDomain {

@@ -98,7 +98,7 @@ func (s *Site) AddSubscriber(ctx context.Context, page store.Page, kind store.Su
 // custom domain, else under the base URL ("" when neither is known).
 func (s *Site) pageRoot(page store.Page) string {
 	switch {
-	case servedDomain(page) != "":
+	case page.ServedDomain() != "":
 		return "https://" + page.Domain
 	case s.baseURL != "":
 		return strings.TrimSuffix(s.baseURL, "/") + "/p/" + page.Slug
