@@ -17,12 +17,14 @@ import (
 )
 
 // The console's heavy screens on PostgreSQL at scale: 1,000 checks × 3
-// regions × 3 nodes, two days of results (every 10 minutes; the measured
-// check every minute), a week of rollups and ~1,400 certificates, some
-// replaced, some served by a disagreeing node. Each benchmark reports the
-// server time of one page (handler, middleware and queries) as p50/p95.
+// regions × 3 nodes, 14 days of results (every 10 minutes, ~6 million
+// rows; the measured check every minute), 14 days of rollups and ~1,400
+// certificates, some replaced, some served by a disagreeing node, and
+// 50,000 audit rows. The store is seeded once (minutes: -timeout 30m);
+// each sub-benchmark reports the server time of one page (handler,
+// middleware and queries) as p50/p95; -v logs the reads' plans.
 //
-//	go test ./app/web/console/ -run '^$' -bench 'Console' -benchtime 200x
+//	go test ./app/web/console/ -run '^$' -bench 'Console' -benchtime 200x -timeout 30m -v
 
 var benchRegions = []string{"fra", "nyc", "sin"}
 var benchNodes = []string{"10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443"}
@@ -46,10 +48,10 @@ func seedScale(b *testing.B, st *store.Store, tn webtest.Tenant) {
 	results := `INSERT INTO check_results (id, org_id, check_id, region, state, checked_at, duration_ms, problems, result)
 		SELECT c.id || '-' || r || '-' || extract(epoch from t)::bigint, c.org_id, c.id, r,
 			CASE WHEN random() < 0.02 THEN 'down' ELSE 'up' END, t, (50 + random() * 200)::int, '[]', '{}'
-		FROM checks c, unnest(ARRAY['fra','nyc','sin']) r, generate_series(date_trunc('minute', now()) - interval '2 days', now(), $3::interval) t
+		FROM checks c, unnest(ARRAY['fra','nyc','sin']) r, generate_series(date_trunc('minute', now()) - $4::interval, now(), $3::interval) t
 		WHERE c.org_id = $1 AND `
-	exec(results+`c.id <> $2`, org, tn.CheckID, "10 minutes")
-	exec(results+`c.id = $2`, org, tn.CheckID, "1 minute")
+	exec(results+`c.id <> $2`, org, tn.CheckID, "10 minutes", benchHistory)
+	exec(results+`c.id = $2`, org, tn.CheckID, "1 minute", benchHistory)
 	exec(`INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems)
 		SELECT DISTINCT ON (check_id, region) org_id, check_id, region, '', state, id, 1, checked_at, problems
 		FROM check_results WHERE org_id = $1 ORDER BY check_id, region, checked_at DESC`, org)
@@ -95,14 +97,22 @@ func seedScale(b *testing.B, st *store.Store, tn webtest.Tenant) {
 		WHERE c.org_id = $1 AND c.id % 3 = 0`, org)
 	exec(`INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
 		SELECT $1, c.id, d::date, 4320, 4300, 0, 20, 120, 240 FROM checks c,
-			generate_series(current_date - 6, current_date, interval '1 day') d WHERE c.org_id = $1`, org)
+			generate_series(current_date - 13, current_date, interval '1 day') d WHERE c.org_id = $1`, org)
 	exec(`UPDATE checks SET state = 'down', state_changed_at = now() WHERE org_id = $1 AND id % 50 = 0`, org)
+	// A long audit log whose rows name checks by id, as pausing does.
+	exec(`INSERT INTO audit_log (org_id, actor, action, target, detail, created_at)
+		SELECT $1, 'user:owner@a.example', 'check.enabled', 'check ' || (g % 1000 + 1), '{"enabled":false,"page_id":' || $2 || '}',
+			now() - g * interval '1 minute'
+		FROM generate_series(1, 50000) g`, org, fmt.Sprint(tn.PageID))
 	exec(`ANALYZE`)
 }
 
-// benchPage serves path b.N times through the whole server as the signed-in
-// owner and reports the p50 and p95 server time.
-func benchPage(b *testing.B, path string) {
+// benchHistory is how far back the seeded results go.
+const benchHistory = "14 days"
+
+// BenchmarkConsole seeds one store at scale and measures each heavy page
+// on it.
+func BenchmarkConsole(b *testing.B) {
 	st := storetest.Postgres(b)
 	a := webtest.SeedTenant(b, st, "a")
 	seedScale(b, st, a)
@@ -110,7 +120,19 @@ func benchPage(b *testing.B, path string) {
 	h := webtest.NewServer(b, st, nil).Handler()
 	owner := webtest.NewBrowser(b, h)
 	owner.Login(a.Owner, webtest.TestPassword)
-	path = strings.ReplaceAll(path, "{check}", fmt.Sprint(a.CheckID))
+	for _, p := range []struct{ name, path string }{
+		{"CheckDetail", fmt.Sprintf("/admin/checks/%d", a.CheckID)},
+		{"Certificates", "/admin/certificates"},
+		{"Overview", "/admin/"},
+		{"AuditLog", "/admin/audit"},
+	} {
+		b.Run(p.name, func(b *testing.B) { benchPage(b, owner, p.path) })
+	}
+}
+
+// benchPage serves path b.N times through the whole server as the signed-in
+// owner and reports the p50 and p95 server time.
+func benchPage(b *testing.B, owner *webtest.Browser, path string) {
 	if res := owner.Get(path); res.Code != http.StatusOK {
 		b.Fatalf("%s: got %d\n%s", path, res.Code, res.Body)
 	}
@@ -128,10 +150,6 @@ func benchPage(b *testing.B, path string) {
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(times[(len(times)*95+99)/100-1].Microseconds())/1000, "p95-ms")
 }
-
-func BenchmarkConsoleCheckDetail(b *testing.B)  { benchPage(b, "/admin/checks/{check}") }
-func BenchmarkConsoleCertificates(b *testing.B) { benchPage(b, "/admin/certificates") }
-func BenchmarkConsoleOverview(b *testing.B)     { benchPage(b, "/admin/") }
 
 // explainConsole logs the plans (with timings) of the reads behind these
 // pages and checks that results are read through an index. Certificate
@@ -161,6 +179,8 @@ func explainConsole(b *testing.B, st *store.Store, tn webtest.Tenant) {
 			WHERE check_id IN (SELECT id FROM checks WHERE org_id = $1) AND org_id = $2 AND node = ''`, []any{tn.Org.ID, tn.Org.ID}},
 		{"region counts", `SELECT region, COUNT(*) FROM check_results WHERE checked_at >= $1 AND org_id = $2 GROUP BY region`,
 			[]any{time.Now().Add(-5 * time.Minute), tn.Org.ID}},
+		{"audit page", `SELECT id FROM audit_log WHERE org_id = $1 AND action LIKE 'check%' ORDER BY id DESC LIMIT 101`,
+			[]any{tn.Org.ID}},
 	} {
 		rows, err := st.DB().QueryContext(ctx, `EXPLAIN (ANALYZE, BUFFERS) `+q.sql, q.args...)
 		if err != nil {
@@ -177,8 +197,10 @@ func explainConsole(b *testing.B, st *store.Store, tn webtest.Tenant) {
 		rows.Close()
 		text := strings.Join(plan, "\n")
 		b.Logf("plan of %s:\n%s", q.name, text)
-		if strings.Contains(text, "Seq Scan on check_results") {
-			b.Errorf("%s scans check_results sequentially:\n%s", q.name, text)
+		for _, table := range []string{"check_results", "audit_log"} {
+			if strings.Contains(text, "Seq Scan on "+table) {
+				b.Errorf("%s scans %s sequentially:\n%s", q.name, table, text)
+			}
 		}
 	}
 }
