@@ -66,16 +66,23 @@ func TestRunDeliversWebhooks(t *testing.T) {
 	if got.Load() != 1 {
 		t.Fatalf("receiver got %d signed deliveries, want 1", got.Load())
 	}
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The receiver answers before the notifier counts the delivery: poll.
+	const sent = `pharos_notify_deliveries_total{kind="webhook",outcome="sent"} 1`
+	var metrics string
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(metrics, sent) && time.Now().Before(deadline); {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics = string(body)
+		time.Sleep(20 * time.Millisecond)
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(body), `pharos_notify_deliveries_total{kind="webhook",outcome="sent"} 1`) {
+	if !strings.Contains(metrics, sent) {
 		t.Errorf("/metrics lacks one sent webhook delivery")
 	}
 	if code := stop(); code != 0 {
