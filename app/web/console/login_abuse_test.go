@@ -153,7 +153,7 @@ func TestPasswordHashingIsCapped(t *testing.T) {
 	limit := runtime.GOMAXPROCS(0)
 	var inFlight, peak atomic.Int32
 	release := make(chan struct{})
-	b := webtest.NewBrowser(t, webtest.NewServer(t, st, func(o *web.Options) {
+	h := webtest.NewServer(t, st, func(o *web.Options) {
 		behindProxy(o)
 		o.CheckPassword = func(h store.PasswordHash, pw string) error {
 			n := inFlight.Add(1)
@@ -163,7 +163,7 @@ func TestPasswordHashingIsCapped(t *testing.T) {
 			inFlight.Add(-1)
 			return store.CheckPassword(h, pw)
 		}
-	}).Handler())
+	}).Handler()
 
 	const extra = 3
 	codes := make(chan webtest.Response, limit+extra)
@@ -173,7 +173,9 @@ func TestPasswordHashingIsCapped(t *testing.T) {
 		if i%2 == 1 {
 			email = "nobody" + strconv.Itoa(i) + "@a.example" // an unknown account costs a check too
 		}
-		wg.Go(func() { codes <- signIn(t, b, "192.0.2."+strconv.Itoa(i+1), email, "wrong password") })
+		// A browser each: a shared cookie jar would mix the sign-in forms'
+		// CSRF nonces of requests running at once.
+		wg.Go(func() { codes <- signIn(t, webtest.NewBrowser(t, h), "192.0.2."+strconv.Itoa(i+1), email, "wrong password") })
 	}
 	// The requests beyond the cap give up after the hasher's wait, while
 	// the first ones are still held in the hook.
