@@ -246,6 +246,7 @@ type RegionHealthRow struct {
 	Recent     int
 	LastResult string
 	Workers    int    // probe workers seen in the window
+	Missed     int    // the organisation's check rounds from the region that never reported in 24 h
 	Canary     string // "reached", "unreachable: …", or "" when none is configured
 }
 

@@ -59,8 +59,14 @@ func (s *Console) overview(ctx context.Context, orgID int64, now time.Time) (vie
 	if err != nil {
 		return o, err
 	}
+	missed, err := s.st.MissedRoundsSince(ctx, orgID, now.Add(-24*time.Hour))
+	if err != nil {
+		return o, err
+	}
 	for _, r := range regions {
-		o.Regions = append(o.Regions, regionRow(r, now))
+		row := regionRow(r, now)
+		row.Missed = missed[r.Region]
+		o.Regions = append(o.Regions, row)
 	}
 	return o, nil
 }

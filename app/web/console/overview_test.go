@@ -42,6 +42,7 @@ func TestOverview(t *testing.T) {
 			`data-testid="region-health" title="reaches the canary">healthy`, `data-testid="region-workers">1<`,
 			`data-testid="region-canary">reached<`, `data-testid="region-canary">unreachable: connection refused<`,
 			`data-testid="region-health" title="not judged yet: waiting for other regions or the canary">not judged yet`,
+			`data-testid="region-missed">7 rounds missed<`,
 			`href="/admin/certificates"`,
 			`data-testid="pages"`, `data-testid="tokens"`,
 		} {
