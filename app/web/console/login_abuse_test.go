@@ -175,7 +175,9 @@ func TestPasswordHashingIsCapped(t *testing.T) {
 		}
 		// A browser each: a shared cookie jar would mix the sign-in forms'
 		// CSRF nonces of requests running at once.
-		wg.Go(func() { codes <- signIn(t, webtest.NewBrowser(t, h), "192.0.2."+strconv.Itoa(i+1), email, "wrong password") })
+		wg.Go(func() {
+			codes <- signIn(t, webtest.NewBrowser(t, h), "192.0.2."+strconv.Itoa(i+1), email, "wrong password")
+		})
 	}
 	// The requests beyond the cap give up after the hasher's wait, while
 	// the first ones are still held in the hook.
