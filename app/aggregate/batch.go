@@ -108,7 +108,7 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	}
 	out.beacons = len(beacons)
 	if len(results) == 0 {
-		_, err := a.regionHealth(ctx, tx, nil, beacons, now, out)
+		_, err := a.regionHealth(ctx, tx, nil, beacons, nil, now, out)
 		return err
 	}
 	checks, err := tx.ChecksForAggregation(ctx, orgChecks(results))
@@ -175,7 +175,7 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err != nil {
 		return err
 	}
-	regions, err := a.regionHealth(ctx, tx, out.stored, beacons, now, out)
+	regions, err := a.regionHealth(ctx, tx, out.stored, beacons, checks, now, out)
 	if err != nil {
 		return err
 	}

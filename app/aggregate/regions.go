@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"pharos/app/incident"
@@ -16,6 +18,12 @@ import (
 // periods, so a worker that stopped soon stops speaking for its region.
 const beaconWindow = time.Minute
 
+// unsettledEvery is how long a judgement with a region not yet judged is
+// reused: far less than RefreshEvery, so start-up converges within a
+// second of the evidence, yet not every batch, so a region that stays
+// unjudged does not cost three queries a batch at full ingest.
+const unsettledEvery = time.Second
+
 // regionJudgement is the region health last judged across every
 // organisation (DESIGN §4).
 type regionJudgement struct {
@@ -23,9 +31,8 @@ type regionJudgement struct {
 	at      time.Time
 }
 
-// settled reports whether the judgement may be reused until it is no
-// longer fresh: one with a region not yet judged is judged again at the
-// next batch, so start-up converges as soon as the evidence arrives.
+// settled reports whether the judgement may be reused for RefreshEvery:
+// one with a region not yet judged is reused for unsettledEvery only.
 func (j regionJudgement) settled() bool {
 	if j.regions == nil {
 		return false
@@ -71,11 +78,15 @@ func recordBeacons(ctx context.Context, tx *store.Tx, beacons []pipeline.Result)
 // (region.unhealthy / region.healthy operator events) only for regions its
 // checks use; a region it recorded unhealthy stays excluded until judged
 // healthy again.
-func (a *Aggregator) regionHealth(ctx context.Context, tx *store.Tx, stored, beacons []pipeline.Result, now time.Time,
-	out *outcome) (map[int64]regionView, error) {
+func (a *Aggregator) regionHealth(ctx context.Context, tx *store.Tx, stored, beacons []pipeline.Result,
+	checks map[int64]store.CheckInfo, now time.Time, out *outcome) (map[int64]regionView, error) {
 	var ref time.Time // the newest result or beacon ends the window
 	used := map[int64]map[string]bool{}
+	known := map[string]bool{} // regions the batch's checks are configured for
 	for _, r := range stored {
+		for _, region := range checks[r.CheckID].Regions {
+			known[region] = true
+		}
 		ref = later(ref, checkedAt(r))
 		if used[r.OrgID] == nil {
 			used[r.OrgID] = map[string]bool{}
@@ -91,9 +102,10 @@ func (a *Aggregator) regionHealth(ctx context.Context, tx *store.Tx, stored, bea
 	a.mu.Lock()
 	j := a.regions
 	a.mu.Unlock()
-	if !j.settled() || !a.fresh(j.at) {
+	reuse := a.fresh(j.at) && (j.settled() || a.opts.Now().Sub(j.at) < unsettledEvery)
+	if j.regions == nil || !reuse {
 		var err error
-		if j, err = a.judgeAllRegions(ctx, tx, ref, now); err != nil {
+		if j, err = a.judgeAllRegions(ctx, tx, ref, now, slices.Collect(maps.Keys(known))); err != nil {
 			return nil, err
 		}
 		out.regions = &j
@@ -119,7 +131,7 @@ func later(a, b time.Time) time.Time {
 // judgeAllRegions judges every region from every organisation's latest
 // results and the workers' beacons in the window, and records the verdicts
 // for the console and the API.
-func (a *Aggregator) judgeAllRegions(ctx context.Context, tx *store.Tx, ref, now time.Time) (regionJudgement, error) {
+func (a *Aggregator) judgeAllRegions(ctx context.Context, tx *store.Tx, ref, now time.Time, known []string) (regionJudgement, error) {
 	states, err := tx.RecentRegionStates(ctx, ref.Add(-a.opts.RegionWindow))
 	if err != nil {
 		return regionJudgement{}, err
@@ -138,7 +150,7 @@ func (a *Aggregator) judgeAllRegions(ctx context.Context, tx *store.Tx, ref, now
 		bs = append(bs, incident.Beacon{Region: b.Region, CanaryProbed: st != "",
 			CanaryOK: st == probes.StateUp || st == probes.StateDegraded})
 	}
-	judged := incident.JudgeRegions(obs, bs, a.opts.RegionPolicy)
+	judged := incident.JudgeRegions(obs, bs, known, a.opts.RegionPolicy)
 	verdicts := make([]store.RegionVerdict, 0, len(judged))
 	for region, v := range judged {
 		verdicts = append(verdicts, store.RegionVerdict{Region: region, Health: string(v.Health), Reason: v.Reason})

@@ -197,3 +197,38 @@ func TestOneRoundOfTroubleChangesNothingPublic(t *testing.T) {
 		}
 	})
 }
+
+// TestUnsettledJudgementReusedBriefly: with RefreshEvery at its default, a
+// judgement holding a region not yet judged is reused for about a second
+// (not judged again every batch), then judged afresh.
+func TestUnsettledJudgementReusedBriefly(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, 4)
+		clock := f.base.Add(time.Minute)
+		a := f.aggregator(Options{RefreshEvery: DefaultRefreshEvery, Now: func() time.Time { return clock }})
+		ids := []int{0, 1, 2, 3}
+		sinOnly := func(round int) []pipeline.Result {
+			var out []pipeline.Result
+			for _, r := range f.round(round, blindSin, ids...) {
+				if r.Region == "sin" {
+					out = append(out, r)
+				}
+			}
+			return out
+		}
+		process(t, a, sinOnly(1)) // sin alone: not judged yet
+		sinUnhealthy := func() int {
+			return f.count(`SELECT COUNT(*) FROM probe_regions WHERE region = 'sin' AND health = 'unhealthy'`)
+		}
+		clock = clock.Add(500 * time.Millisecond)
+		process(t, a, f.round(2, blindSin, ids...)) // the evidence, within the second
+		if n := sinUnhealthy(); n != 0 {
+			t.Errorf("judged again within %v of an unsettled judgement", unsettledEvery)
+		}
+		clock = clock.Add(time.Second)
+		process(t, a, f.round(3, blindSin, ids...))
+		if n := sinUnhealthy(); n != 1 {
+			t.Errorf("not judged again after %v: sin unhealthy rows %d, want 1", unsettledEvery, n)
+		}
+	})
+}

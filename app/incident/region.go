@@ -63,11 +63,15 @@ type RegionJudgement struct {
 // the only region there is. Otherwise — at start-up, before the others have
 // reported what it failed on — it is unjudged, and its word does not count.
 //
+// known are regions the checks are configured for: one without any word
+// yet is unjudged, and keeps a region that reports first from passing for
+// the only one.
+//
 // Without a canary (none configured, or two or more regions probe it and
 // none reaches it) and with fewer than MinTargets targets in all, no region
 // could ever be judged from results: each is then healthy, as a deployment
 // that small cannot be protected without a working canary.
-func JudgeRegions(obs []Observation, beacons []Beacon, p RegionHealthPolicy) map[string]RegionJudgement {
+func JudgeRegions(obs []Observation, beacons []Beacon, known []string, p RegionHealthPolicy) map[string]RegionJudgement {
 	if p.MinTargets <= 0 {
 		p.MinTargets = 3
 	}
@@ -75,6 +79,9 @@ func JudgeRegions(obs []Observation, beacons []Beacon, p RegionHealthPolicy) map
 		p.FailFraction = 0.5
 	}
 	regions := map[string]bool{}
+	for _, r := range known {
+		regions[r] = true
+	}
 	canary := map[string]bool{} // region → reached the canary (present: probed)
 	for _, b := range beacons {
 		regions[b.Region] = true

@@ -25,6 +25,7 @@ func TestJudgeRegions(t *testing.T) {
 		name    string
 		obs     []Observation
 		beacons []Beacon
+		known   []string
 		want    map[string]Health
 	}{
 		{
@@ -99,6 +100,12 @@ func TestJudgeRegions(t *testing.T) {
 			want: map[string]Health{"local": Healthy},
 		},
 		{
+			name:  "the first region to report is not the only one when checks name others",
+			obs:   obs("sin", true, 1, 2, 3, 4),
+			known: []string{"fra", "iad", "sin"},
+			want:  map[string]Health{"fra": Unjudged, "iad": Unjudged, "sin": Unjudged},
+		},
+		{
 			name: "too few targets and no canary: healthy, as it cannot be judged",
 			obs:  join(obs("fra", true, 1, 2), obs("iad", false, 1, 2)),
 			want: map[string]Health{"fra": Healthy, "iad": Healthy},
@@ -112,7 +119,7 @@ func TestJudgeRegions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := JudgeRegions(tt.obs, tt.beacons, RegionHealthPolicy{})
+			got := JudgeRegions(tt.obs, tt.beacons, tt.known, RegionHealthPolicy{})
 			if len(got) != len(tt.want) {
 				t.Errorf("judged %v, want %v", got, tt.want)
 			}
