@@ -122,18 +122,7 @@ func scanAlertChannel(row rowScanner) (AlertChannel, error) {
 
 // CreateAlertChannel adds a channel; a generic webhook without a secret
 // gets a new whsec_ one. A name taken in the organisation is ErrConflict.
-func (s *Store) CreateAlertChannel(ctx context.Context, c AlertChannel) (AlertChannel, error) {
-	var out AlertChannel
-	err := s.InTx(ctx, func(tx *Tx) error {
-		var err error
-		out, err = tx.CreateAlertChannel(ctx, c)
-		return err
-	})
-	return out, err
-}
-
-// CreateAlertChannel is Store.CreateAlertChannel inside a transaction.
-func (tx *Tx) CreateAlertChannel(ctx context.Context, c AlertChannel) (AlertChannel, error) {
+func (qs queries) CreateAlertChannel(ctx context.Context, c AlertChannel) (AlertChannel, error) {
 	c.Name = strings.TrimSpace(c.Name)
 	if err := c.validate(); err != nil {
 		return c, err
@@ -150,7 +139,7 @@ func (tx *Tx) CreateAlertChannel(ctx context.Context, c AlertChannel) (AlertChan
 		return c, fmt.Errorf("store: channel config: %w", err)
 	}
 	c.CreatedAt = now()
-	err = tx.tx.QueryRowContext(ctx, tx.s.q(`INSERT INTO alert_channels (org_id, name, kind, config, repeat_seconds, enabled,
+	err = qs.conn.QueryRowContext(ctx, qs.q(`INSERT INTO alert_channels (org_id, name, kind, config, repeat_seconds, enabled,
 			created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.OrgID, c.Name, c.Kind, string(config),
 		int64(c.RepeatEvery/time.Second), c.Enabled, c.CreatedAt).Scan(&c.ID)
 	if isUniqueViolation(err) {
@@ -194,14 +183,8 @@ func (tx *Tx) UpdateAlertChannel(ctx context.Context, c AlertChannel) error {
 }
 
 // AlertChannels lists the organisation's channels by name.
-func (s *Store) AlertChannels(ctx context.Context, orgID int64) ([]AlertChannel, error) {
-	return collect(ctx, s.db, "alert channels", scanAlertChannel, s.q(`SELECT `+alertChannelColumns+`
-		FROM alert_channels WHERE org_id = ? ORDER BY name, id`), orgID)
-}
-
-// AlertChannels is Store.AlertChannels inside a transaction.
-func (tx *Tx) AlertChannels(ctx context.Context, orgID int64) ([]AlertChannel, error) {
-	return collect(ctx, tx.tx, "alert channels", scanAlertChannel, tx.s.q(`SELECT `+alertChannelColumns+`
+func (qs queries) AlertChannels(ctx context.Context, orgID int64) ([]AlertChannel, error) {
+	return collect(ctx, qs.conn, "alert channels", scanAlertChannel, qs.q(`SELECT `+alertChannelColumns+`
 		FROM alert_channels WHERE org_id = ? ORDER BY name, id`), orgID)
 }
 
@@ -227,12 +210,14 @@ func (s *Store) SetAlertChannelEnabled(ctx context.Context, orgID, id int64, ena
 }
 
 // DeleteAlertChannel removes a channel, its alerts and their pending
-// deliveries.
+// deliveries, in a transaction of its own: the deliveries and the channel go
+// together or not at all.
 func (s *Store) DeleteAlertChannel(ctx context.Context, orgID, id int64) error {
 	return s.InTx(ctx, func(tx *Tx) error { return tx.DeleteAlertChannel(ctx, orgID, id) })
 }
 
-// DeleteAlertChannel is Store.DeleteAlertChannel inside a transaction.
+// DeleteAlertChannel is Store.DeleteAlertChannel inside the caller's
+// transaction.
 func (tx *Tx) DeleteAlertChannel(ctx context.Context, orgID, id int64) error {
 	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM deliveries WHERE org_id = ? AND channel_id = ?`),
 		orgID, id); err != nil {

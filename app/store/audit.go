@@ -40,17 +40,8 @@ type AuditEntry struct {
 
 // Audit writes one audit-log row: who (actor) did what (action) to which
 // target, with optional detail (marshalled to JSON; never put secrets in it).
-func (s *Store) Audit(ctx context.Context, orgID int64, actor Actor, action, target string, detail any) error {
-	return audit(ctx, s.db, s, orgID, actor, action, target, detail)
-}
-
-// Audit writes one audit-log row inside the transaction, so the record
-// commits (or not) with the change it describes.
-func (tx *Tx) Audit(ctx context.Context, orgID int64, actor Actor, action, target string, detail any) error {
-	return audit(ctx, tx.tx, tx.s, orgID, actor, action, target, detail)
-}
-
-func audit(ctx context.Context, q querier, s *Store, orgID int64, actor Actor, action, target string, detail any) error {
+// On a Tx the row commits (or not) with the change it describes.
+func (qs queries) Audit(ctx context.Context, orgID int64, actor Actor, action, target string, detail any) error {
 	d := []byte("{}")
 	if detail != nil {
 		var err error
@@ -58,7 +49,7 @@ func audit(ctx context.Context, q querier, s *Store, orgID int64, actor Actor, a
 			return fmt.Errorf("store: audit %s: %w", action, err)
 		}
 	}
-	_, err := q.ExecContext(ctx, s.q(`INSERT INTO audit_log
+	_, err := qs.conn.ExecContext(ctx, qs.q(`INSERT INTO audit_log
 		(org_id, actor_user_id, actor_token_id, actor, action, target, detail, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 		orgID, nullID(actor.UserID), nullID(actor.TokenID), actor.Name, action, target, string(d), now())

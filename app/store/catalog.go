@@ -133,8 +133,8 @@ func scanPage(row rowScanner) (Page, error) {
 }
 
 // Page returns one page of the organisation.
-func (s *Store) Page(ctx context.Context, orgID, id int64) (Page, error) {
-	p, err := scanPage(s.db.QueryRowContext(ctx, s.q(`SELECT `+pageColumns+` FROM pages WHERE org_id = ? AND id = ?`), orgID, id))
+func (qs queries) Page(ctx context.Context, orgID, id int64) (Page, error) {
+	p, err := scanPage(qs.conn.QueryRowContext(ctx, qs.q(`SELECT `+pageColumns+` FROM pages WHERE org_id = ? AND id = ?`), orgID, id))
 	return p, notFound(err, "page", id)
 }
 
@@ -176,14 +176,14 @@ func scanComponent(row rowScanner) (Component, error) {
 }
 
 // Component returns one component of the organisation.
-func (s *Store) Component(ctx context.Context, orgID, id int64) (Component, error) {
-	c, err := scanComponent(s.db.QueryRowContext(ctx, s.q(`SELECT `+componentColumns+` FROM components WHERE org_id = ? AND id = ?`), orgID, id))
+func (qs queries) Component(ctx context.Context, orgID, id int64) (Component, error) {
+	c, err := scanComponent(qs.conn.QueryRowContext(ctx, qs.q(`SELECT `+componentColumns+` FROM components WHERE org_id = ? AND id = ?`), orgID, id))
 	return c, notFound(err, "component", id)
 }
 
 // Components lists a page's components in display order.
-func (s *Store) Components(ctx context.Context, orgID, pageID int64) ([]Component, error) {
-	return collect(ctx, s.db, "components", scanComponent, s.q(componentsQuery), orgID, pageID)
+func (qs queries) Components(ctx context.Context, orgID, pageID int64) ([]Component, error) {
+	return collect(ctx, qs.conn, "components", scanComponent, qs.q(componentsQuery), orgID, pageID)
 }
 
 const checkColumns = `id, org_id, page_id, component_id, name, url, spec, regions, interval_seconds, quorum, confirm_rounds, enabled, state, managed, created_at, updated_at`
@@ -222,14 +222,14 @@ func scanCheck(row rowScanner) (Check, error) {
 }
 
 // Check returns one check of the organisation.
-func (s *Store) Check(ctx context.Context, orgID, id int64) (Check, error) {
-	c, err := scanCheck(s.db.QueryRowContext(ctx, s.q(`SELECT `+checkColumns+` FROM checks WHERE org_id = ? AND id = ?`), orgID, id))
+func (qs queries) Check(ctx context.Context, orgID, id int64) (Check, error) {
+	c, err := scanCheck(qs.conn.QueryRowContext(ctx, qs.q(`SELECT `+checkColumns+` FROM checks WHERE org_id = ? AND id = ?`), orgID, id))
 	return c, notFound(err, "check", id)
 }
 
 // Checks lists a page's checks by name.
-func (s *Store) Checks(ctx context.Context, orgID, pageID int64) ([]Check, error) {
-	return collect(ctx, s.db, "checks", scanCheck, s.q(checksQuery), orgID, pageID)
+func (qs queries) Checks(ctx context.Context, orgID, pageID int64) ([]Check, error) {
+	return collect(ctx, qs.conn, "checks", scanCheck, qs.q(checksQuery), orgID, pageID)
 }
 
 // notFound maps sql.ErrNoRows to ErrNotFound and wraps anything else.

@@ -6,25 +6,10 @@ import (
 )
 
 // The catalogue's reads and writes the console needs beyond what `pharos
-// apply` uses (catalog_write.go): one row by id inside a transaction,
-// deleting a page, and the managed mark that tells the two apart.
-
-// ComponentGroups lists a page's component groups in display order.
-func (s *Store) ComponentGroups(ctx context.Context, orgID, pageID int64) ([]ComponentGroup, error) {
-	var out []ComponentGroup
-	err := s.InTx(ctx, func(tx *Tx) error {
-		var err error
-		out, err = tx.ComponentGroups(ctx, orgID, pageID)
-		return err
-	})
-	return out, err
-}
-
-// Page returns one page of the organisation, read in the transaction.
-func (tx *Tx) Page(ctx context.Context, orgID, id int64) (Page, error) {
-	p, err := scanPage(tx.tx.QueryRowContext(ctx, tx.s.q(`SELECT `+pageColumns+` FROM pages WHERE org_id = ? AND id = ?`), orgID, id))
-	return p, notFound(err, "page", id)
-}
+// apply` uses (catalog_write.go): a component group by id inside a
+// transaction, deleting a page, and the managed mark that tells the two
+// apart. Pages, components and checks by id are queries (catalog.go), on
+// the Store and the Tx alike.
 
 // ComponentGroup returns one component group of the organisation.
 func (tx *Tx) ComponentGroup(ctx context.Context, orgID, id int64) (ComponentGroup, error) {
@@ -32,19 +17,6 @@ func (tx *Tx) ComponentGroup(ctx context.Context, orgID, id int64) (ComponentGro
 	err := tx.tx.QueryRowContext(ctx, tx.s.q(`SELECT id, org_id, page_id, name, position, managed FROM component_groups
 		WHERE org_id = ? AND id = ?`), orgID, id).Scan(&g.ID, &g.OrgID, &g.PageID, &g.Name, &g.Position, &g.Managed)
 	return g, notFound(err, "component group", id)
-}
-
-// Component returns one component of the organisation, read in the
-// transaction.
-func (tx *Tx) Component(ctx context.Context, orgID, id int64) (Component, error) {
-	c, err := scanComponent(tx.tx.QueryRowContext(ctx, tx.s.q(`SELECT `+componentColumns+` FROM components WHERE org_id = ? AND id = ?`), orgID, id))
-	return c, notFound(err, "component", id)
-}
-
-// Check returns one check of the organisation, read in the transaction.
-func (tx *Tx) Check(ctx context.Context, orgID, id int64) (Check, error) {
-	c, err := scanCheck(tx.tx.QueryRowContext(ctx, tx.s.q(`SELECT `+checkColumns+` FROM checks WHERE org_id = ? AND id = ?`), orgID, id))
-	return c, notFound(err, "check", id)
 }
 
 // DeletePage deletes a page and, by cascade, everything on it: groups,

@@ -91,12 +91,12 @@ func pageSettings(p Page) (auto, detail string) {
 }
 
 // ComponentGroups lists a page's component groups in display order.
-func (tx *Tx) ComponentGroups(ctx context.Context, orgID, pageID int64) ([]ComponentGroup, error) {
-	return collect(ctx, tx.tx, "component groups", func(r rowScanner) (ComponentGroup, error) {
+func (qs queries) ComponentGroups(ctx context.Context, orgID, pageID int64) ([]ComponentGroup, error) {
+	return collect(ctx, qs.conn, "component groups", func(r rowScanner) (ComponentGroup, error) {
 		var g ComponentGroup
 		err := r.Scan(&g.ID, &g.OrgID, &g.PageID, &g.Name, &g.Position, &g.Managed)
 		return g, err
-	}, tx.s.q(`SELECT id, org_id, page_id, name, position, managed FROM component_groups
+	}, qs.q(`SELECT id, org_id, page_id, name, position, managed FROM component_groups
 		WHERE org_id = ? AND page_id = ? ORDER BY position, id`), orgID, pageID)
 }
 
@@ -128,11 +128,6 @@ func (tx *Tx) UpdateComponentGroup(ctx context.Context, g ComponentGroup) error 
 func (tx *Tx) DeleteComponentGroup(ctx context.Context, orgID, id int64) error {
 	res, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM component_groups WHERE org_id = ? AND id = ?`), orgID, id)
 	return oneRowAffected(res, err, "delete component group", id)
-}
-
-// Components lists a page's components in display order.
-func (tx *Tx) Components(ctx context.Context, orgID, pageID int64) ([]Component, error) {
-	return collect(ctx, tx.tx, "components", scanComponent, tx.s.q(componentsQuery), orgID, pageID)
 }
 
 // CreateComponent inserts c (status operational) and returns it with its id.
@@ -177,11 +172,6 @@ func (tx *Tx) UpdateComponent(ctx context.Context, c Component) error {
 func (tx *Tx) DeleteComponent(ctx context.Context, orgID, id int64) error {
 	res, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM components WHERE org_id = ? AND id = ?`), orgID, id)
 	return oneRowAffected(res, err, "delete component", id)
-}
-
-// Checks lists a page's checks by name.
-func (tx *Tx) Checks(ctx context.Context, orgID, pageID int64) ([]Check, error) {
-	return collect(ctx, tx.tx, "checks", scanCheck, tx.s.q(checksQuery), orgID, pageID)
 }
 
 // CreateCheck inserts c (enabled, state unknown) and returns it with its id.

@@ -50,19 +50,15 @@ func attachMaintenanceComponents(ctx context.Context, q querier, ws []Maintenanc
 	return nil
 }
 
-// MaintenanceWindows lists a page's maintenance windows by name, each with
-// the ids of the components it covers (ascending).
-func (tx *Tx) MaintenanceWindows(ctx context.Context, orgID, pageID int64) ([]MaintenanceWindow, error) {
-	return maintenanceWindows(ctx, tx.tx, tx.s, orgID, pageID)
-}
-
-func maintenanceWindows(ctx context.Context, q querier, s *Store, orgID, pageID int64) ([]MaintenanceWindow, error) {
-	ws, err := collect(ctx, q, "maintenance windows", scanMaintenance, s.q(`SELECT `+maintenanceColumns+`
+// MaintenanceWindows lists the organisation's page's maintenance windows by
+// name, each with the ids of the components it covers (ascending).
+func (qs queries) MaintenanceWindows(ctx context.Context, orgID, pageID int64) ([]MaintenanceWindow, error) {
+	ws, err := collect(ctx, qs.conn, "maintenance windows", scanMaintenance, qs.q(`SELECT `+maintenanceColumns+`
 		FROM maintenance_windows WHERE org_id = ? AND page_id = ? ORDER BY name`), orgID, pageID)
 	if err != nil {
 		return nil, err
 	}
-	err = attachMaintenanceComponents(ctx, q, ws, s.q(`SELECT mc.maintenance_id, mc.component_id
+	err = attachMaintenanceComponents(ctx, qs.conn, ws, qs.q(`SELECT mc.maintenance_id, mc.component_id
 		FROM maintenance_components mc JOIN maintenance_windows w ON w.id = mc.maintenance_id
 		WHERE mc.org_id = ? AND w.org_id = ? AND w.page_id = ? ORDER BY mc.maintenance_id, mc.component_id`), orgID, orgID, pageID)
 	if err != nil {

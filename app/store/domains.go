@@ -94,28 +94,18 @@ func (s *Store) DomainClaimByHost(ctx context.Context, host string) (DomainClaim
 }
 
 // DomainClaim returns the organisation's page's domain claim, giving the
-// page its token first if it has none.
-func (s *Store) DomainClaim(ctx context.Context, orgID, pageID int64) (DomainClaim, error) {
-	var d DomainClaim
-	err := s.InTx(ctx, func(tx *Tx) error {
-		var err error
-		d, err = tx.DomainClaim(ctx, orgID, pageID)
-		return err
-	})
-	return d, err
-}
-
-// DomainClaim is Store.DomainClaim inside the transaction.
-func (tx *Tx) DomainClaim(ctx context.Context, orgID, pageID int64) (DomainClaim, error) {
+// page its token first if it has none. The token is written only where
+// there is none, so two first calls at once read the same one.
+func (qs queries) DomainClaim(ctx context.Context, orgID, pageID int64) (DomainClaim, error) {
 	token, err := newDomainToken()
 	if err != nil {
 		return DomainClaim{}, err
 	}
-	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE pages SET domain_token = ? WHERE org_id = ? AND id = ? AND domain_token IS NULL`),
+	if _, err := qs.conn.ExecContext(ctx, qs.q(`UPDATE pages SET domain_token = ? WHERE org_id = ? AND id = ? AND domain_token IS NULL`),
 		token, orgID, pageID); err != nil {
 		return DomainClaim{}, fmt.Errorf("store: page %d domain token: %w", pageID, err)
 	}
-	d, err := scanClaim(tx.tx.QueryRowContext(ctx, tx.s.q(`SELECT `+claimColumns+` FROM pages WHERE org_id = ? AND id = ?`), orgID, pageID))
+	d, err := scanClaim(qs.conn.QueryRowContext(ctx, qs.q(`SELECT `+claimColumns+` FROM pages WHERE org_id = ? AND id = ?`), orgID, pageID))
 	return d, notFound(err, "page", pageID)
 }
 

@@ -32,7 +32,7 @@ func (s *Store) PostMaintenanceUpdate(ctx context.Context, orgID int64, actor Ac
 	now = now.UTC()
 	var out MaintenanceUpdate
 	err := s.InTx(ctx, func(tx *Tx) error {
-		w, err := tx.maintenanceWindow(ctx, orgID, pageID, id)
+		w, err := tx.MaintenanceWindow(ctx, orgID, pageID, id)
 		if err != nil {
 			return err
 		}

@@ -115,7 +115,7 @@ func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor,
 	}
 	var out MaintenanceWindow
 	err := s.InTx(ctx, func(tx *Tx) error {
-		old, err := tx.maintenanceWindow(ctx, orgID, w.PageID, w.ID)
+		old, err := tx.MaintenanceWindow(ctx, orgID, w.PageID, w.ID)
 		if err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor,
 		if err := tx.Audit(ctx, orgID, actor, "maintenance.update", fmt.Sprintf("maintenance %d", w.ID), detail); err != nil {
 			return err
 		}
-		out, err = tx.maintenanceWindow(ctx, orgID, w.PageID, w.ID)
+		out, err = tx.MaintenanceWindow(ctx, orgID, w.PageID, w.ID)
 		return err
 	})
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *Store) UpdateMaintenance(ctx context.Context, orgID int64, actor Actor,
 // transaction. Another organisation's (or page's) window is ErrNotFound.
 func (s *Store) DeleteMaintenance(ctx context.Context, orgID int64, actor Actor, pageID, id int64) error {
 	return s.InTx(ctx, func(tx *Tx) error {
-		old, err := tx.maintenanceWindow(ctx, orgID, pageID, id)
+		old, err := tx.MaintenanceWindow(ctx, orgID, pageID, id)
 		if err != nil {
 			return err
 		}
@@ -163,31 +163,16 @@ func (s *Store) DeleteMaintenance(ctx context.Context, orgID int64, actor Actor,
 	})
 }
 
-// MaintenanceWindows lists the organisation's page's maintenance windows by
-// name, each with the ids of the components it covers (ascending).
-func (s *Store) MaintenanceWindows(ctx context.Context, orgID, pageID int64) ([]MaintenanceWindow, error) {
-	return maintenanceWindows(ctx, s.db, s, orgID, pageID)
-}
-
 // MaintenanceWindow returns window id of the organisation's page with its
 // component ids; another organisation's (or page's) window is ErrNotFound.
-func (s *Store) MaintenanceWindow(ctx context.Context, orgID, pageID, id int64) (MaintenanceWindow, error) {
-	return maintenanceWindow(ctx, s.db, s, orgID, pageID, id)
-}
-
-// maintenanceWindow reads one window of the page with its component ids.
-func (tx *Tx) maintenanceWindow(ctx context.Context, orgID, pageID, id int64) (MaintenanceWindow, error) {
-	return maintenanceWindow(ctx, tx.tx, tx.s, orgID, pageID, id)
-}
-
-func maintenanceWindow(ctx context.Context, q querier, s *Store, orgID, pageID, id int64) (MaintenanceWindow, error) {
-	w, err := scanMaintenance(q.QueryRowContext(ctx, s.q(`SELECT `+maintenanceColumns+`
+func (qs queries) MaintenanceWindow(ctx context.Context, orgID, pageID, id int64) (MaintenanceWindow, error) {
+	w, err := scanMaintenance(qs.conn.QueryRowContext(ctx, qs.q(`SELECT `+maintenanceColumns+`
 		FROM maintenance_windows WHERE org_id = ? AND page_id = ? AND id = ?`), orgID, pageID, id))
 	if err != nil {
 		return MaintenanceWindow{}, notFound(err, "maintenance window", id)
 	}
 	ws := []MaintenanceWindow{w}
-	err = attachMaintenanceComponents(ctx, q, ws, s.q(`SELECT maintenance_id, component_id
+	err = attachMaintenanceComponents(ctx, qs.conn, ws, qs.q(`SELECT maintenance_id, component_id
 		FROM maintenance_components WHERE org_id = ? AND maintenance_id = ? ORDER BY component_id`), orgID, id)
 	if err != nil {
 		return MaintenanceWindow{}, err

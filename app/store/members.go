@@ -53,12 +53,8 @@ func (s *Store) Members(ctx context.Context, orgID int64) ([]Member, error) {
 
 // Member returns one member of an organisation; ErrNotFound when the user
 // is not a member of it (also when they belong to another organisation).
-func (s *Store) Member(ctx context.Context, orgID, userID int64) (Member, error) {
-	return member(ctx, s.db, s, orgID, userID)
-}
-
-func member(ctx context.Context, q querier, s *Store, orgID, userID int64) (Member, error) {
-	m, err := scanMember(q.QueryRowContext(ctx, s.q(memberQuery+` AND m.user_id = ?`), orgID, userID))
+func (qs queries) Member(ctx context.Context, orgID, userID int64) (Member, error) {
+	m, err := scanMember(qs.conn.QueryRowContext(ctx, qs.q(memberQuery+` AND m.user_id = ?`), orgID, userID))
 	if err != nil {
 		return Member{}, notFound(err, "member", userID)
 	}
@@ -106,7 +102,7 @@ func (tx *Tx) SetMemberRole(ctx context.Context, orgID, userID int64, role Role)
 			return Member{}, err
 		}
 	}
-	m, err := member(ctx, tx.tx, tx.s, orgID, userID)
+	m, err := tx.Member(ctx, orgID, userID)
 	if err != nil {
 		return Member{}, err
 	}
@@ -125,7 +121,7 @@ func (tx *Tx) RemoveMember(ctx context.Context, orgID, userID int64) (Member, er
 	if err := tx.keepsAnOwner(ctx, orgID, userID); err != nil {
 		return Member{}, err
 	}
-	m, err := member(ctx, tx.tx, tx.s, orgID, userID)
+	m, err := tx.Member(ctx, orgID, userID)
 	if err != nil {
 		return Member{}, err
 	}
@@ -158,7 +154,7 @@ func (tx *Tx) JoinOrg(ctx context.Context, orgID, userID int64, role Role) (Role
 	if n == 1 {
 		return role, true, nil
 	}
-	m, err := member(ctx, tx.tx, tx.s, orgID, userID)
+	m, err := tx.Member(ctx, orgID, userID)
 	if err != nil {
 		return "", false, err
 	}

@@ -47,18 +47,9 @@ func (r Role) rank() int {
 }
 
 // CreateOrg creates an organisation; ErrConflict if the slug is taken.
-func (s *Store) CreateOrg(ctx context.Context, name, slug string) (Org, error) {
-	return createOrg(ctx, s.db, s, name, slug)
-}
-
-// CreateOrg creates an organisation inside the transaction.
-func (tx *Tx) CreateOrg(ctx context.Context, name, slug string) (Org, error) {
-	return createOrg(ctx, tx.tx, tx.s, name, slug)
-}
-
-func createOrg(ctx context.Context, q querier, s *Store, name, slug string) (Org, error) {
+func (qs queries) CreateOrg(ctx context.Context, name, slug string) (Org, error) {
 	o := Org{Name: name, Slug: slug, CreatedAt: now()}
-	err := q.QueryRowContext(ctx, s.q(`INSERT INTO orgs (name, slug, created_at) VALUES (?, ?, ?) RETURNING id`),
+	err := qs.conn.QueryRowContext(ctx, qs.q(`INSERT INTO orgs (name, slug, created_at) VALUES (?, ?, ?) RETURNING id`),
 		name, slug, o.CreatedAt).Scan(&o.ID)
 	if isUniqueViolation(err) {
 		return Org{}, fmt.Errorf("store: organisation %q: %w", slug, ErrConflict)

@@ -47,13 +47,14 @@ func (s *Store) CreatePasswordReset(ctx context.Context, userID int64) (Password
 // PasswordResetByToken returns the reset of a raw token, usable or not;
 // ErrNotFound for a token never issued (or pruned).
 func (s *Store) PasswordResetByToken(ctx context.Context, raw string) (PasswordReset, error) {
-	return passwordReset(ctx, s.db, s, HashToken(raw))
+	return s.passwordReset(ctx, HashToken(raw))
 }
 
-func passwordReset(ctx context.Context, q querier, s *Store, hash string) (PasswordReset, error) {
+// passwordReset returns the reset whose token hashes to hash.
+func (qs queries) passwordReset(ctx context.Context, hash string) (PasswordReset, error) {
 	var r PasswordReset
 	var used sql.NullTime
-	err := q.QueryRowContext(ctx, s.q(`SELECT r.user_id, u.email, r.created_at, r.expires_at, r.used_at
+	err := qs.conn.QueryRowContext(ctx, qs.q(`SELECT r.user_id, u.email, r.created_at, r.expires_at, r.used_at
 		FROM password_resets r JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?`), hash).
 		Scan(&r.UserID, &r.Email, &r.CreatedAt, &r.ExpiresAt, &used)
 	if err != nil {
@@ -77,7 +78,7 @@ func (tx *Tx) UsePasswordReset(ctx context.Context, raw string) (PasswordReset, 
 	if err != nil {
 		return PasswordReset{}, fmt.Errorf("store: use password reset: %w", err)
 	}
-	r, err := passwordReset(ctx, tx.tx, tx.s, hash)
+	r, err := tx.passwordReset(ctx, hash)
 	if err != nil {
 		return PasswordReset{}, err
 	}

@@ -47,10 +47,12 @@ const (
 	SQLite   Dialect = "sqlite"
 )
 
-// Store is the database handle shared by every role.
+// Store is the database handle shared by every role. Its queries (the
+// methods of the embedded queries) run on the pool; a Tx runs the same
+// methods inside a transaction.
 type Store struct {
-	db      *sql.DB
-	dialect Dialect
+	queries
+	db *sql.DB
 }
 
 // Open connects to the database named by rawURL: "postgres://…" or
@@ -88,7 +90,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect}, nil
+	return &Store{queries: queries{conn: db, dialect: dialect}, db: db}, nil
 }
 
 func parseURL(rawURL string) (driver, dsn string, dialect Dialect, err error) {
@@ -195,10 +197,29 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // Close closes the pool.
 func (s *Store) Close() error { return s.db.Close() }
 
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// queries is the one home of the statements that read the same on the pool
+// and in a transaction. Store and Tx embed it, so each such method is written
+// once and both offer it: a Store runs it on its own, a Tx as part of the
+// caller's transaction. What must be atomic with other statements (the
+// catalogue writes of `pharos apply`, a membership change that keeps an
+// owner, ...) is a method of Tx alone, and the Store method of the same name,
+// where there is one, opens the transaction and calls it.
+type queries struct {
+	conn    querier // the pool for a Store, the transaction for a Tx
+	dialect Dialect
+}
+
 // q rebinds '?' placeholders to PostgreSQL's $n. Queries never contain a
 // literal '?' outside placeholders.
-func (s *Store) q(query string) string {
-	if s.dialect != Postgres {
+func (qs queries) q(query string) string {
+	if qs.dialect != Postgres {
 		return query
 	}
 	var b strings.Builder
@@ -214,14 +235,6 @@ func (s *Store) q(query string) string {
 		b.WriteByte(query[i])
 	}
 	return b.String()
-}
-
-// querier is what both *sql.DB and *sql.Tx offer; methods that must run inside
-// a caller's transaction take a Tx wrapper built on it.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // rowScanner is what *sql.Row and *sql.Rows offer.
@@ -249,8 +262,10 @@ func collect[T any](ctx context.Context, q querier, what string, scan func(rowSc
 	return out, nil
 }
 
-// Tx is a transaction with the same query methods as the Store.
+// Tx is a transaction. It has the Store's queries (run inside it) and the
+// writes that need a transaction around them.
 type Tx struct {
+	queries
 	tx *sql.Tx
 	s  *Store
 }
@@ -268,7 +283,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{tx: sqlTx, s: s}); err != nil {
+	if err := fn(&Tx{queries: queries{conn: sqlTx, dialect: s.dialect}, tx: sqlTx, s: s}); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
 		}

@@ -293,7 +293,7 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, pageID int64, rawToken st
 		return Subscriber{}, fmt.Errorf("store: confirm subscriber %d: %w", sub.ID, err)
 	}
 	sub.ConfirmedAt = &n
-	sub.ComponentIDs, err = s.subscriberScope(ctx, s.db, sub.ID)
+	sub.ComponentIDs, err = s.subscriberScope(ctx, sub.ID)
 	return sub, err
 }
 

@@ -14,7 +14,7 @@ func (s *Store) Subscriber(ctx context.Context, orgID, id int64) (Subscriber, er
 	if err != nil {
 		return Subscriber{}, notFound(err, "subscriber", id)
 	}
-	sub.ComponentIDs, err = s.subscriberScope(ctx, s.db, id)
+	sub.ComponentIDs, err = s.subscriberScope(ctx, id)
 	return sub, err
 }
 

@@ -73,13 +73,11 @@ func (tx *Tx) setScope(ctx context.Context, orgID, id int64, ids []int64) error 
 	return nil
 }
 
-func (tx *Tx) subscriberScope(ctx context.Context, id int64) ([]int64, error) {
-	return tx.s.subscriberScope(ctx, tx.tx, id)
-}
-
-func (s *Store) subscriberScope(ctx context.Context, q querier, id int64) ([]int64, error) {
-	ids, err := collect(ctx, q, "subscriber components", scanID,
-		s.q(`SELECT component_id FROM subscriber_components WHERE subscriber_id = ? ORDER BY component_id`), id)
+// subscriberScope lists the ids of the components subscriber id chose,
+// ascending.
+func (qs queries) subscriberScope(ctx context.Context, id int64) ([]int64, error) {
+	ids, err := collect(ctx, qs.conn, "subscriber components", scanID,
+		qs.q(`SELECT component_id FROM subscriber_components WHERE subscriber_id = ? ORDER BY component_id`), id)
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +148,6 @@ func (s *Store) SubscriberByManageToken(ctx context.Context, key []byte, pageID 
 	if !hmac.Equal([]byte(token), []byte(ManageToken(key, sub))) {
 		return Subscriber{}, fmt.Errorf("store: manage token for subscriber %d: %w", id, ErrNotFound)
 	}
-	sub.ComponentIDs, err = s.subscriberScope(ctx, s.db, id)
+	sub.ComponentIDs, err = s.subscriberScope(ctx, id)
 	return sub, err
 }

@@ -37,16 +37,7 @@ type APIToken struct {
 
 // CreateToken creates an API token and returns it with the raw token, which
 // is shown once and cannot be recovered.
-func (s *Store) CreateToken(ctx context.Context, orgID int64, name string, role Role, createdBy int64) (APIToken, string, error) {
-	return createToken(ctx, s.db, s, orgID, name, role, createdBy)
-}
-
-// CreateToken creates an API token inside the transaction.
-func (tx *Tx) CreateToken(ctx context.Context, orgID int64, name string, role Role, createdBy int64) (APIToken, string, error) {
-	return createToken(ctx, tx.tx, tx.s, orgID, name, role, createdBy)
-}
-
-func createToken(ctx context.Context, q querier, s *Store, orgID int64, name string, role Role, createdBy int64) (APIToken, string, error) {
+func (qs queries) CreateToken(ctx context.Context, orgID int64, name string, role Role, createdBy int64) (APIToken, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return APIToken{}, "", errors.New("store: create token: name is required")
@@ -60,7 +51,7 @@ func createToken(ctx context.Context, q querier, s *Store, orgID int64, name str
 	}
 	raw := TokenPrefix + secret
 	t := APIToken{OrgID: orgID, Name: name, Prefix: raw[:tokenDisplayLen], Role: role, CreatedBy: createdBy, CreatedAt: now()}
-	err = q.QueryRowContext(ctx, s.q(`INSERT INTO api_tokens (org_id, name, token_hash, prefix, role, created_by, created_at)
+	err = qs.conn.QueryRowContext(ctx, qs.q(`INSERT INTO api_tokens (org_id, name, token_hash, prefix, role, created_by, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		orgID, name, HashToken(raw), t.Prefix, string(role), nullID(createdBy), t.CreatedAt).Scan(&t.ID)
 	if err != nil {

@@ -69,21 +69,12 @@ func CheckPassword(hash PasswordHash, password string) error {
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // CreateUser creates a user; ErrConflict if the email is taken.
-func (s *Store) CreateUser(ctx context.Context, email string, hash PasswordHash) (User, error) {
-	return createUser(ctx, s.db, s, email, hash)
-}
-
-// CreateUser creates a user inside the transaction.
-func (tx *Tx) CreateUser(ctx context.Context, email string, hash PasswordHash) (User, error) {
-	return createUser(ctx, tx.tx, tx.s, email, hash)
-}
-
-func createUser(ctx context.Context, q querier, s *Store, email string, hash PasswordHash) (User, error) {
+func (qs queries) CreateUser(ctx context.Context, email string, hash PasswordHash) (User, error) {
 	u := User{Email: NormalizeEmail(email), CreatedAt: now()}
 	if u.Email == "" || hash == "" {
 		return User{}, errors.New("store: create user: email and password hash are required")
 	}
-	err := q.QueryRowContext(ctx, s.q(`INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?) RETURNING id`),
+	err := qs.conn.QueryRowContext(ctx, qs.q(`INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?) RETURNING id`),
 		u.Email, string(hash), u.CreatedAt).Scan(&u.ID)
 	if isUniqueViolation(err) {
 		return User{}, fmt.Errorf("store: user %q: %w", u.Email, ErrConflict)
@@ -95,19 +86,10 @@ func createUser(ctx context.Context, q querier, s *Store, email string, hash Pas
 }
 
 // UserByEmail returns the user with this email and their password hash.
-func (s *Store) UserByEmail(ctx context.Context, email string) (User, PasswordHash, error) {
-	return userByEmail(ctx, s.db, s, email)
-}
-
-// UserByEmail returns the user with this email inside the transaction.
-func (tx *Tx) UserByEmail(ctx context.Context, email string) (User, PasswordHash, error) {
-	return userByEmail(ctx, tx.tx, tx.s, email)
-}
-
-func userByEmail(ctx context.Context, q querier, s *Store, email string) (User, PasswordHash, error) {
+func (qs queries) UserByEmail(ctx context.Context, email string) (User, PasswordHash, error) {
 	var u User
 	var hash string
-	err := q.QueryRowContext(ctx, s.q(`SELECT id, email, password_hash, created_at FROM users WHERE email = ?`),
+	err := qs.conn.QueryRowContext(ctx, qs.q(`SELECT id, email, password_hash, created_at FROM users WHERE email = ?`),
 		NormalizeEmail(email)).Scan(&u.ID, &u.Email, &hash, &u.CreatedAt)
 	if err != nil {
 		return User{}, "", notFound(err, "user", NormalizeEmail(email))
@@ -118,20 +100,11 @@ func userByEmail(ctx context.Context, q querier, s *Store, email string) (User, 
 
 // AddMember gives a user a role in an organisation, replacing any role
 // they had there.
-func (s *Store) AddMember(ctx context.Context, orgID, userID int64, role Role) error {
-	return addMember(ctx, s.db, s, orgID, userID, role)
-}
-
-// AddMember gives a user a role inside the transaction.
-func (tx *Tx) AddMember(ctx context.Context, orgID, userID int64, role Role) error {
-	return addMember(ctx, tx.tx, tx.s, orgID, userID, role)
-}
-
-func addMember(ctx context.Context, q querier, s *Store, orgID, userID int64, role Role) error {
+func (qs queries) AddMember(ctx context.Context, orgID, userID int64, role Role) error {
 	if !role.Valid() {
 		return fmt.Errorf("store: add member: unknown role %q", role)
 	}
-	_, err := q.ExecContext(ctx, s.q(`INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
+	_, err := qs.conn.ExecContext(ctx, qs.q(`INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role`), orgID, userID, string(role), now())
 	if err != nil {
 		return fmt.Errorf("store: add user %d to organisation %d: %w", userID, orgID, err)
