@@ -9,15 +9,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/netip"
 	"strconv"
 	"sync"
 	"time"
 )
 
-// nodeProbe carries the state of one node's probe across the transport's
-// goroutines (dialer, TLS, read loop), hence the mutex.
+// nodeProbe carries the state of one node's probe. Its requests run on the
+// probing goroutine (nodeTransport); the mutex keeps the timings safe for
+// anything reading them while a request is under way.
 type nodeProbe struct {
 	pr           *Prober
 	p            *plan
@@ -125,38 +125,7 @@ func (np *nodeProbe) checkRedirect(req *http.Request, via []*http.Request) error
 // fetch performs the request and reads the body, returning the response
 // for the assertions or the error that stopped it.
 func (np *nodeProbe) fetch(ctx context.Context) (*response, error) {
-	tr := &http.Transport{
-		DialContext:            np.dial,
-		TLSClientConfig:        &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, VerifyConnection: np.verifyConnection},
-		DisableKeepAlives:      true,
-		MaxResponseHeaderBytes: 64 << 10,
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, CheckRedirect: np.checkRedirect}
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		TLSHandshakeStart: func() {
-			np.mu.Lock()
-			np.phase = "TLS handshake"
-			if np.tlsStart == 0 {
-				np.tlsStart = np.since()
-			}
-			np.mu.Unlock()
-		},
-		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
-			np.mu.Lock()
-			np.phase = "response"
-			if np.tlsDone == 0 {
-				np.tlsDone = np.since()
-				np.tlsErr = err
-			}
-			np.mu.Unlock()
-		},
-		GotFirstResponseByte: func() {
-			np.mu.Lock()
-			np.ttfb = np.since()
-			np.mu.Unlock()
-		},
-	})
+	client := &http.Client{Transport: nodeTransport{np}, CheckRedirect: np.checkRedirect}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, np.p.url.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("probe: build request: %w", err)
@@ -181,6 +150,37 @@ func (np *nodeProbe) fetch(ctx context.Context) (*response, error) {
 		total:     np.since(),
 		url:       resp.Request.URL.String(),
 	}, nil
+}
+
+// handshakeStarted records the start of the node's first handshake.
+func (np *nodeProbe) handshakeStarted() {
+	np.mu.Lock()
+	np.phase = "TLS handshake"
+	if np.tlsStart == 0 {
+		np.tlsStart = np.since()
+	}
+	np.mu.Unlock()
+}
+
+// handshakeDone records the end of the node's first handshake, and its
+// error; a failed handshake leaves the phase at the handshake.
+func (np *nodeProbe) handshakeDone(err error) {
+	np.mu.Lock()
+	if err == nil {
+		np.phase = "response"
+	}
+	if np.tlsDone == 0 {
+		np.tlsDone = np.since()
+		np.tlsErr = err
+	}
+	np.mu.Unlock()
+}
+
+// gotFirstByte records the time to the first byte of the last response.
+func (np *nodeProbe) gotFirstByte() {
+	np.mu.Lock()
+	np.ttfb = np.since()
+	np.mu.Unlock()
 }
 
 // readCapped reads at most limit bytes of r. The buffer grows with what
