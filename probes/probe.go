@@ -134,11 +134,15 @@ func (pr *Prober) Run(ctx context.Context, spec Spec) Result {
 		res.Problems = append(res.Problems, *dnsProblem)
 	}
 	res.Nodes = make([]NodeResult, len(addrs))
-	var wg sync.WaitGroup
-	for i, a := range addrs {
-		wg.Go(func() { res.Nodes[i] = pr.probeNode(ctx, p, a, dnsTook) })
+	if len(addrs) == 1 {
+		res.Nodes[0] = pr.probeNode(ctx, p, addrs[0], dnsTook) // most hosts have one node: no goroutine
+	} else {
+		var wg sync.WaitGroup
+		for i, a := range addrs {
+			wg.Go(func() { res.Nodes[i] = pr.probeNode(ctx, p, a, dnsTook) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	for i := range res.Nodes {
 		res.Problems = append(res.Problems, res.Nodes[i].Problems...)
 	}
@@ -157,8 +161,6 @@ func (pr *Prober) Run(ctx context.Context, spec Spec) Result {
 
 // probeNode probes one node: connection, TLS judgement, HTTP and assertions.
 func (pr *Prober) probeNode(ctx context.Context, p *plan, node netip.AddrPort, dnsTook time.Duration) NodeResult {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
 	np := &nodeProbe{pr: pr, p: p, node: node, allowPrivate: pr.allowPrivate || p.spec.AllowPrivate, start: time.Now(), phase: "TCP connection"}
 	addr := node.String()
 	nr := NodeResult{Address: addr, Problems: []Problem{}}

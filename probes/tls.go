@@ -98,18 +98,31 @@ func judgeTLS(ctx context.Context, in tlsInput) (*TLSInfo, []Problem) {
 	return info, out
 }
 
+// certNoun names the i-th certificate of a chain in a problem message. It
+// is formatted only when a problem is reported: a sound chain, the common
+// case, does not pay for rendering its subjects.
+type certNoun struct {
+	host        string
+	cert        *x509.Certificate
+	root, inter bool
+}
+
+func (n certNoun) String() string {
+	switch {
+	case n.root:
+		return fmt.Sprintf("root certificate %s in the chain of %s", quote(n.cert.Subject.String()), n.host)
+	case n.inter:
+		return fmt.Sprintf("intermediate certificate %s in the chain of %s", quote(n.cert.Subject.String()), n.host)
+	}
+	return "certificate for " + n.host
+}
+
 // judgeValidity applies the time checks to the i-th certificate of a chain
 // (0 is the leaf). Renewal is judged for the leaf only; expiry warnings for
 // the leaf and intermediates, not for roots, which the site does not renew.
 func judgeValidity(in tlsInput, c *x509.Certificate, i int, isRoot bool) []Problem {
 	p, now := in.plan, in.now
-	what := fmt.Sprintf("certificate for %s", in.host)
-	switch {
-	case isRoot:
-		what = fmt.Sprintf("root certificate %s in the chain of %s", quote(c.Subject.String()), in.host)
-	case i > 0:
-		what = fmt.Sprintf("intermediate certificate %s in the chain of %s", quote(c.Subject.String()), in.host)
-	}
+	what := certNoun{host: in.host, cert: c, root: isRoot, inter: i > 0}
 	switch {
 	case now.After(c.NotAfter):
 		return []Problem{problemf(CodeCertExpired, in.node, "%s expired %s on %s", what, when(c.NotAfter, now), in.node)}
