@@ -54,107 +54,75 @@ func (r Rollup) Uptime() float64 {
 const dayLayout = "2006-01-02"
 
 // RollupDay computes the organisation's rollups of one UTC day from the raw
-// results and upserts them, so running it again (hourly for today) is safe.
-// It returns how many checks had results that day.
+// results, full rows and steady samples alike, and upserts them, so running
+// it again (hourly for today) is safe. It returns how many checks had
+// results that day.
 func (s *Store) RollupDay(ctx context.Context, orgID int64, day time.Time) (n int, err error) {
 	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 0, 1)
 	err = s.InTx(ctx, func(tx *Tx) error {
-		spans, err := s.daySpans(ctx, tx.tx, orgID, from, to)
-		if err != nil {
-			return err
-		}
-		if s.dialect != Postgres {
-			n, err = s.rollupDayInGo(ctx, tx.tx, orgID, from, to, spans)
-			return err
-		}
-		if n, err = s.rollupDayPG(ctx, tx.tx, orgID, from, to); err != nil {
-			return err
-		}
-		return s.putSpans(ctx, tx.tx, orgID, from, spans)
+		n, err = s.rollupDay(ctx, tx.tx, orgID, from, to)
+		return err
 	})
 	return n, err
 }
 
-// rollupDayPG counts results and computes the percentiles in the database.
-func (s *Store) rollupDayPG(ctx context.Context, q querier, orgID int64, from, to time.Time) (int, error) {
-	res, err := q.ExecContext(ctx, `INSERT INTO daily_rollups (org_id, check_id, day, total, up, degraded, down, p50_ms, p95_ms)
-		SELECT org_id, check_id, $1::date, count(*),
-			count(*) FILTER (WHERE state = 'up'), count(*) FILTER (WHERE state = 'degraded'), count(*) FILTER (WHERE state = 'down'),
-			COALESCE(percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE state <> 'down'), 0),
-			COALESCE(percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE state <> 'down'), 0)
-		FROM check_results WHERE org_id = $2 AND checked_at >= $3 AND checked_at < $4
-		GROUP BY org_id, check_id
-		ON CONFLICT (check_id, day) DO UPDATE SET total = excluded.total, up = excluded.up, degraded = excluded.degraded,
-			down = excluded.down, p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms`,
-		from.Format(dayLayout), orgID, from, to)
+// rollupDay reads the results around the day one check at a time, replays
+// them for the check's time (daySpans) and counts the day's own, with
+// nearest-rank percentiles (PostgreSQL's percentile_disc), and writes each
+// check's day.
+func (s *Store) rollupDay(ctx context.Context, q querier, orgID int64, from, to time.Time) (int, error) {
+	checks, err := collect(ctx, q, "checks", scanCheck, s.q(`SELECT `+checkColumns+` FROM checks WHERE org_id = ?`), orgID)
 	if err != nil {
-		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+		return 0, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+	byID := make(map[int64]Check, len(checks))
+	for _, c := range checks {
+		byID[c.ID] = c
 	}
-	return int(n), nil
-}
-
-// rollupDayInGo computes percentiles in Go for SQLite, which has no
-// percentile aggregate (the embedded store holds few results), and writes
-// each check's day with its time from spans.
-func (s *Store) rollupDayInGo(ctx context.Context, q querier, orgID int64, from, to time.Time, spans map[int64]incident.Span) (int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT check_id, state, duration_ms FROM check_results
-		WHERE org_id = ? AND checked_at >= ? AND checked_at < ? ORDER BY check_id`, orgID, from, to)
-	if err != nil {
-		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
-	}
-	defer rows.Close()
-	byCheck := map[int64]*Rollup{}
-	durations := map[int64][]int64{}
-	var order []int64
-	for rows.Next() {
-		var checkID, ms int64
-		var state string
-		if err := rows.Scan(&checkID, &state, &ms); err != nil {
-			return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+	before, after := replayWindow(checks)
+	var out []Rollup
+	withResults := 0
+	err = s.resultsBetween(ctx, q, orgID, 0, from.Add(-before), to.Add(after), func(id int64, points []ResultPoint) error {
+		r := Rollup{OrgID: orgID, CheckID: id, Day: from}
+		var durations []int64
+		for _, p := range points {
+			if p.CheckedAt.Before(from) || !p.CheckedAt.Before(to) {
+				continue
+			}
+			r.Total++
+			switch p.State {
+			case "up":
+				r.Up++
+			case "degraded":
+				r.Degraded++
+			case "down":
+				r.Down++
+			}
+			if p.State != "down" {
+				durations = append(durations, p.DurationMS)
+			}
 		}
-		r, ok := byCheck[checkID]
-		if !ok {
-			r = &Rollup{OrgID: orgID, CheckID: checkID, Day: from}
-			byCheck[checkID] = r
-			order = append(order, checkID)
-		}
-		r.Total++
-		switch state {
-		case "up":
-			r.Up++
-		case "degraded":
-			r.Degraded++
-		case "down":
-			r.Down++
-		}
-		if state != "down" {
-			durations[checkID] = append(durations[checkID], ms)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
-	}
-	withResults := len(order)
-	for id := range spans {
-		if _, ok := byCheck[id]; !ok { // a result of the day before stood past midnight
-			byCheck[id] = &Rollup{OrgID: orgID, CheckID: id, Day: from}
-			order = append(order, id)
-		}
-	}
-	for _, id := range order {
-		r, d := byCheck[id], durations[id]
-		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-		r.P50MS, r.P95MS = nearestRank(d, 0.5), nearestRank(d, 0.95)
-		if sp, ok := spans[id]; ok {
+		sort.Slice(durations, func(i, j int) bool { return durations[i] < durations[j] })
+		r.P50MS, r.P95MS = nearestRank(durations, 0.5), nearestRank(durations, 0.95)
+		if c, ok := byID[id]; ok {
+			sp := daySpan(c, points, from, to)
 			r.Time = &sp
 		}
-		if err := s.putRollup(ctx, q, *r); err != nil {
-			return 0, fmt.Errorf("store: roll up check %d on %s: %w", id, from.Format(dayLayout), err)
+		if r.Total > 0 {
+			withResults++
+		} else if r.Time == nil {
+			return nil
+		}
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: roll up %s: %w", from.Format(dayLayout), err)
+	}
+	for _, r := range out {
+		if err := s.putRollup(ctx, q, r); err != nil {
+			return 0, fmt.Errorf("store: roll up check %d on %s: %w", r.CheckID, from.Format(dayLayout), err)
 		}
 	}
 	return withResults, nil
@@ -220,27 +188,52 @@ func parseDay(v any) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("unexpected day %T", v)
 }
 
-// DeleteResultsBefore deletes raw results checked before cutoff, at most
-// limit rows per statement so that no statement holds locks for long, and
-// returns how many it deleted. Retention applies to every organisation
-// alike, so this is the one write not scoped by organisation.
+// DeleteResultsBefore deletes raw results checked before cutoff, full rows
+// and the segments of steady samples whose hour ended by then (a segment
+// goes whole, up to an hour after its oldest sample), at most limit rows
+// per statement so that no statement holds locks for long, and returns how
+// many results it deleted. Retention applies to every organisation alike,
+// so this is the one write not scoped by organisation.
 func (s *Store) DeleteResultsBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
 	if limit <= 0 {
 		limit = 5000
+	}
+	fail := func(err error) error {
+		return fmt.Errorf("store: delete results before %s: %w", cutoff.Format(time.RFC3339), err)
 	}
 	var total int64
 	for {
 		res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM check_results WHERE id IN
 			(SELECT id FROM check_results WHERE checked_at < ? LIMIT ?)`), cutoff.UTC(), limit)
 		if err != nil {
-			return total, fmt.Errorf("store: delete results before %s: %w", cutoff.Format(time.RFC3339), err)
+			return total, fail(err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return total, fmt.Errorf("store: delete results before %s: %w", cutoff.Format(time.RFC3339), err)
+			return total, fail(err)
 		}
 		total += n
 		if n < int64(limit) {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("store: delete results: %w", err)
+		}
+	}
+	for {
+		samples, err := collect(ctx, s.db, "deleted segments", func(row rowScanner) (int64, error) {
+			var n int64
+			return n, row.Scan(&n)
+		}, s.q(`DELETE FROM result_segments WHERE (check_id, region, hour) IN
+			(SELECT check_id, region, hour FROM result_segments WHERE hour <= ? LIMIT ?) RETURNING n`),
+			cutoff.UTC().Add(-time.Hour), limit)
+		if err != nil {
+			return total, fail(err)
+		}
+		for _, n := range samples {
+			total += n
+		}
+		if len(samples) < limit {
 			return total, nil
 		}
 		if err := ctx.Err(); err != nil {
