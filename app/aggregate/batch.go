@@ -11,7 +11,6 @@ import (
 	"pharos/app/incident"
 	"pharos/app/pipeline"
 	"pharos/app/store"
-	"pharos/probes"
 )
 
 // storedResult is a result this batch stored for the first time: only those
@@ -138,21 +137,9 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 		return err
 	}
 	steady := judgeSteady(before, known, certsBefore)
-	rows := make([]store.ResultRow, 0, len(known))
-	for _, r := range known {
-		row, err := resultRow(r, now, steady[r.ID])
-		if err != nil {
-			return err
-		}
-		rows = append(rows, row)
-	}
-	inserted, err := tx.InsertResults(ctx, rows)
+	isNew, err := storeResults(ctx, tx, known, before, steady, now)
 	if err != nil {
 		return err
-	}
-	isNew := make(map[string]bool, len(inserted))
-	for _, id := range inserted {
-		isNew[id] = true
 	}
 	for _, r := range known {
 		if isNew[r.ID] {
@@ -171,7 +158,7 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err := tx.RecordCertificates(ctx, sightings(out.stored, certsBefore)); err != nil {
 		return err
 	}
-	latest, err := a.updateLatest(ctx, tx, out.stored, out)
+	latest, err := a.updateLatest(ctx, tx, out.stored, steady, out)
 	if err != nil {
 		return err
 	}
@@ -236,27 +223,19 @@ func splitBeacons(all []pipeline.Result) (beacons, results []pipeline.Result) {
 	return beacons, results
 }
 
-// resultRow turns a result into its check_results row, compact (without
-// the full JSON, which is then not encoded at all) for a steady result.
-func resultRow(r pipeline.Result, received time.Time, compact bool) (store.ResultRow, error) {
+// resultRow turns a result into its check_results row.
+func resultRow(r pipeline.Result, received time.Time) (store.ResultRow, error) {
 	pj, err := problemsJSON(r.Result.Problems)
 	if err != nil {
 		return store.ResultRow{}, fmt.Errorf("aggregate: encode problems of result %s: %w", r.ID, err)
 	}
-	var rj []byte
-	if !compact {
-		if rj, err = json.Marshal(r.Result); err != nil {
-			return store.ResultRow{}, fmt.Errorf("aggregate: encode result %s: %w", r.ID, err)
-		}
-	}
-	state := string(r.Result.State)
-	if state == "" {
-		state = string(probes.StateUnknown)
+	rj, err := json.Marshal(r.Result)
+	if err != nil {
+		return store.ResultRow{}, fmt.Errorf("aggregate: encode result %s: %w", r.ID, err)
 	}
 	return store.ResultRow{
-		ID: r.ID, JobID: r.JobID, OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, State: state,
+		ID: r.ID, JobID: r.JobID, OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, State: stateOf(r),
 		CheckedAt: checkedAt(r), DurationMS: r.Result.DurationMS, Problems: pj, Result: rj, ReceivedAt: received,
-		Compact: compact,
 	}, nil
 }
 

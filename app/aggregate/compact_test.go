@@ -3,6 +3,8 @@ package aggregate
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,9 +58,18 @@ func TestSteadyResultsStoredCompactly(t *testing.T) {
 
 		wantFull := map[int]bool{0: true, 6: true, 7: true, 8: true, 10: true, 11: true, 60: true}
 		got, want := map[string]bool{}, map[string]bool{}
+		type point struct {
+			region, state string
+			at            time.Time
+			ms            int64
+		}
+		var wantPoints []point
 		for _, b := range batches {
 			for _, r := range b {
-				want[r.ID] = wantFull[int(r.Round)]
+				if wantFull[int(r.Round)] {
+					want[r.ID] = true
+				}
+				wantPoints = append(wantPoints, point{r.Region, string(r.Result.State), r.Result.CheckedAt, r.Result.DurationMS})
 			}
 		}
 		rows, err := s.DB().QueryContext(context.Background(), `SELECT id, result FROM check_results`)
@@ -77,10 +88,28 @@ func TestSteadyResultsStoredCompactly(t *testing.T) {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("results stored whole (-want +got):\n%s", diff)
+			t.Errorf("results stored as rows, whole (-want +got):\n%s", diff)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM check_results WHERE result = '' AND (state <> 'up' OR problems <> '[]' OR duration_ms = 0)`); n != 0 {
-			t.Errorf("compact rows without their state or duration, or with problems: got %d, want 0", n)
+		// Every result reads back once (the redelivered round 2 too), the
+		// steady ones from their segments.
+		points, err := s.ResultsBetween(context.Background(), f.org, f.checks[0].ID, f.base, f.base.Add(2*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotPoints []point
+		for _, p := range points {
+			gotPoints = append(gotPoints, point{p.Region, p.State, p.CheckedAt, p.DurationMS})
+		}
+		byTime := func(a, b point) int {
+			if c := a.at.Compare(b.at); c != 0 {
+				return c
+			}
+			return strings.Compare(a.region, b.region)
+		}
+		slices.SortFunc(wantPoints, byTime)
+		slices.SortFunc(gotPoints, byTime)
+		if diff := cmp.Diff(wantPoints, gotPoints, cmp.AllowUnexported(point{})); diff != "" {
+			t.Errorf("results read back (-want +got):\n%s", diff)
 		}
 		// The detail shown is the newest full result of each region.
 		latest, err := s.CheckLatestResults(context.Background(), f.org, f.checks[0].ID)
@@ -109,7 +138,78 @@ func TestJudgeSteadyWithoutHistory(t *testing.T) {
 	}
 	warn := probes.Problem{Code: probes.CodeCertIssuerChanged, Severity: probes.SeverityWarning}
 	got := judgeSteady(nil, []pipeline.Result{res("a", 0), res("b", 1), res("c", 2, warn), res("d", 3), res("e", 4)}, nil)
-	if diff := cmp.Diff(map[string]bool{"b": true, "e": true}, got); diff != "" {
+	if diff := cmp.Diff(map[string]string{"b": "a", "e": "d"}, got); diff != "" {
 		t.Errorf("steady (-want +got):\n%s", diff)
 	}
+}
+
+// TestRollupsIntactWithSegments: the same results, once stored as rows
+// only (as before segments) and once through ProcessBatch (steady ones as
+// segment samples), roll up to the same day: counts, percentiles, time.
+func TestRollupsIntactWithSegments(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		day := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
+		rows, steady := newOrgFixture(t, s, "rows", 1), newOrgFixture(t, s, "steady", 1)
+		a := steady.aggregator(Options{})
+		state := func(round int) func(int, string) probes.State {
+			return func(_ int, region string) probes.State {
+				switch {
+				case round%45 >= 40: // an outage every 45 minutes, long enough to confirm
+					return probes.StateDown
+				case round%45 == 20 && region == "fra":
+					return probes.StateDegraded
+				}
+				return probes.StateUp
+			}
+		}
+		for _, f := range []*fixture{rows, steady} {
+			f.base = day.Add(-10 * time.Minute)
+		}
+		for round := range 24*60 + 20 {
+			batch := steady.round(round, state(round), 0)
+			for i := range batch { // durations that vary within the hour
+				batch[i].Result.DurationMS = int64(40 + (round*7+i)%50)
+			}
+			process(t, a, batch)
+			var whole []store.ResultRow
+			for _, r := range rows.round(round, state(round), 0) {
+				r.Result.DurationMS = batch[len(whole)].Result.DurationMS
+				row, err := resultRow(r, r.Produced)
+				if err != nil {
+					t.Fatal(err)
+				}
+				whole = append(whole, row)
+			}
+			if err := s.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.InsertResults(ctx, whole)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := steady.count(`SELECT COUNT(*) FROM check_results WHERE org_id = ?`, steady.org); n > (24*60+20)*3/4 {
+			t.Errorf("rows of the steady organisation: got %d, want most of the %d results in segments", n, (24*60+20)*3)
+		}
+		var all [][]store.Rollup
+		for _, f := range []*fixture{rows, steady} {
+			if _, err := s.RollupDay(ctx, f.org, day); err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.Rollups(ctx, f.org, f.checks[0].ID, day, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range r {
+				r[i].OrgID, r[i].CheckID = 0, 0
+			}
+			all = append(all, r)
+			if len(r) != 1 || r[0].Down == 0 || r[0].Degraded == 0 || r[0].Time == nil || r[0].Time.Down == 0 {
+				t.Fatalf("rollup: got %+v, want one day with down and degraded results and time", r)
+			}
+		}
+		if diff := cmp.Diff(all[0], all[1]); diff != "" {
+			t.Errorf("rollups differ between rows and segments:\n%s", diff)
+		}
+	})
 }

@@ -15,8 +15,10 @@ import (
 // incident.NextStreak's rule). An older result arriving after a newer one
 // is stored but does not move the latest state back. It returns every
 // region's whole-check row (node "") of the touched checks, by check, and
-// keeps the rows it wrote in out for the cache.
-func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pipeline.Result, out *outcome) (map[int64][]store.Latest, error) {
+// keeps the rows it wrote in out for the cache. A steady result (steady:
+// its id → the full row that tells its detail) points to its detail.
+func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pipeline.Result, steady map[string]string,
+	out *outcome) (map[int64][]store.Latest, error) {
 	writes := make([]store.LatestWrite, 0, 2*len(stored))
 	add := func(r pipeline.Result, node string, state probes.State, problems []probes.Problem) error {
 		pj, err := problemsJSON(problems)
@@ -26,8 +28,12 @@ func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pi
 		if state == "" {
 			state = probes.StateUnknown
 		}
+		id := r.ID
+		if d := steady[r.ID]; d != "" {
+			id = d
+		}
 		writes = append(writes, store.LatestWrite{OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, Node: node,
-			State: string(state), ResultID: r.ID, CheckedAt: checkedAt(r), Problems: pj})
+			State: string(state), ResultID: id, CheckedAt: checkedAt(r), Problems: pj})
 		return nil
 	}
 	for _, r := range stored { // ordered by check, region and time (prepare)

@@ -15,10 +15,10 @@ import (
 
 // BenchmarkStoredBytesPerResult stores one steady hour of realistic
 // results (storageChecks checks × 3 regions, every 30 s, two nodes with
-// their certificate chains) and reports what check_results grew by per
+// their certificate chains) and reports what the results grew by per
 // result: "whole" stores every result with its JSON (as before compaction),
 // "steady" goes through ProcessBatch, which keeps one full result per check
-// × region per hour. PostgreSQL: pg_total_relation_size (heap, TOAST and
+// × region per hour and the rest as samples of result_segments. PostgreSQL: pg_total_relation_size (heap, TOAST and
 // indexes); SQLite: the pages of the table and its indexes (dbstat), and
 // the growth of the whole file (file-B/result).
 //
@@ -75,7 +75,7 @@ func storedBytesPerResult(b *testing.B, s *store.Store, steady bool) (table, fil
 		}
 		rows := make([]store.ResultRow, 0, len(batch))
 		for _, r := range batch {
-			row, err := resultRow(r, r.Produced, false)
+			row, err := resultRow(r, r.Produced)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -152,13 +152,21 @@ func realistic(r *pipeline.Result, at time.Time) {
 	res.Nodes = []probes.NodeResult{node, second}
 }
 
-// tableBytes is the size of check_results with its indexes.
+// tableBytes is the size of check_results and result_segments with their
+// indexes. On PostgreSQL the tables are vacuumed first: a segment is
+// rewritten on every append, and autovacuum (or the page pruning of HOT
+// updates) reclaims the old versions in a running system.
 func tableBytes(b *testing.B, s *store.Store) int64 {
 	b.Helper()
-	query := `SELECT pg_total_relation_size('check_results')`
-	if s.Dialect() != store.Postgres {
+	query := `SELECT pg_total_relation_size('check_results') + pg_total_relation_size('result_segments')`
+	if s.Dialect() == store.Postgres {
+		if _, err := s.DB().Exec(`VACUUM check_results, result_segments`); err != nil {
+			b.Fatal(err)
+		}
+	} else {
 		query = `SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = 'check_results' OR name LIKE 'check_results_%'
-			OR name = 'sqlite_autoindex_check_results_1'`
+			OR name = 'sqlite_autoindex_check_results_1' OR name = 'result_segments' OR name LIKE 'result_segments_%'
+			OR name = 'sqlite_autoindex_result_segments_1'`
 	}
 	var n int64
 	if err := s.DB().QueryRow(query).Scan(&n); err != nil {
