@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Public responses against the bare net/http limit (issue 15, item 4).
+#
+# Seeds a SQLite database with a page of 1,000 components, 90 days of
+# rollups and 5 incidents (TestSeedPublicLimitPage), starts `pharos serve
+# --roles web` on loopback and beside it bareserve (deploy/bench/bareserve),
+# a bare net/http server sending the very bytes and headers Pharos sent for
+# the same paths, fetched once at its start. Then wrk runs against both,
+# one at a time, for summary.json and the HTML page, identity and gzip, and
+# prints req/s and the ratio Pharos / bare (goal: >= 0.80). ROUNDS > 1
+# repeats the whole table, alternating, to show the noise of a shared
+# machine. Pharos logs to a file, as it would to a journal.
+#
+#   deploy/bench/public-limit.sh
+#   DURATION=20s ROUNDS=3 deploy/bench/public-limit.sh
+#
+# Needs: go, wrk (apt-get install -y wrk), curl.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DURATION="${DURATION:-10s}"     # per wrk run
+CONNS="${CONNS:-32}"            # wrk connections
+THREADS="${THREADS:-2}"         # wrk threads
+ROUNDS="${ROUNDS:-1}"
+COMPONENTS="${COMPONENTS:-1000}"
+DAYS="${DAYS:-90}"
+PORT="${PORT:-18089}"           # pharos
+BARE_PORT="${BARE_PORT:-18090}" # bareserve
+
+for tool in go wrk curl; do
+  command -v "$tool" >/dev/null || { echo "public-limit.sh: $tool is not installed" >&2; exit 3; }
+done
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then
+      kill "$p" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$p" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+wait_up() { # url pid log
+  for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || { echo "exited:" >&2; cat "$3" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "not up after 30s: $1" >&2; cat "$3" >&2; exit 1
+}
+
+echo "== build"
+timeout 300 go build -o "$work/pharos" .
+timeout 300 go build -o "$work/bareserve" ./deploy/bench/bareserve
+
+echo "== seed: $COMPONENTS components, $DAYS days of rollups, 5 incidents"
+PHAROS_BENCH_SEED="sqlite://$work/bench.db" PHAROS_BENCH_COMPONENTS="$COMPONENTS" PHAROS_BENCH_DAYS="$DAYS" \
+  timeout 300 go test -count=1 -run '^TestSeedPublicLimitPage$' ./app/web/public/ >/dev/null
+
+echo "== start pharos serve --roles web on 127.0.0.1:$PORT"
+PHAROS_DATABASE_URL="sqlite://$work/bench.db" PHAROS_LISTEN="127.0.0.1:$PORT" \
+  PHAROS_SECRET_KEY="bench-only-secret-key-0123456789abcdef" \
+  timeout 1800 "$work/pharos" serve --roles web >"$work/pharos.log" 2>&1 &
+pids+=($!)
+wait_up "http://127.0.0.1:$PORT/healthz" "${pids[-1]}" "$work/pharos.log"
+
+paths=(/p/bench/api/v2/summary.json /p/bench/)
+echo "== start bareserve on 127.0.0.1:$BARE_PORT with Pharos's bytes"
+timeout 1800 "$work/bareserve" -from "http://127.0.0.1:$PORT" -listen "127.0.0.1:$BARE_PORT" "${paths[@]}" \
+  >"$work/bare.log" 2>&1 &
+pids+=($!)
+wait_up "http://127.0.0.1:$BARE_PORT${paths[0]}" "${pids[-1]}" "$work/bare.log"
+sed 's/^/    /' "$work/bare.log"
+
+rps() { # url encoding
+  local out
+  out="$(timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" ${2:+-H "Accept-Encoding: $2"} "$1")"
+  if echo "$out" | grep -q 'Non-2xx'; then echo "wrk $1: non-2xx responses" >&2; echo "$out" >&2; exit 1; fi
+  echo "$out" | awk '/Requests\/sec/ {print $2}'
+}
+
+echo "== wrk -t$THREADS -c$CONNS -d$DURATION, one server at a time; load before: $(uptime | sed 's/.*load average: //')"
+printf '%-6s %-22s %-9s %10s %10s %6s\n' round path encoding pharos bare ratio | tee "$work/results"
+for round in $(seq 1 "$ROUNDS"); do
+  for p in "${paths[@]}"; do
+    for enc in "" gzip; do
+      ph="$(rps "http://127.0.0.1:$PORT$p" "$enc")"
+      bare="$(rps "http://127.0.0.1:$BARE_PORT$p" "$enc")"
+      name="${p#/p/bench}"
+      printf '%-6s %-22s %-9s %10s %10s %6s\n' "$round" "${name:-/}" "${enc:-identity}" "$ph" "$bare" \
+        "$(awk -v a="$ph" -v b="$bare" 'BEGIN { printf "%.2f", a / b }')" | tee -a "$work/results"
+    done
+  done
+done
+echo "== load after: $(uptime | sed 's/.*load average: //')"
+echo "pharos log: $(wc -l <"$work/pharos.log") lines"
