@@ -121,8 +121,9 @@ func groupID(id int64) string { return "g" + strconv.FormatInt(id, 10) }
 
 // API serves one Statuspage v2 document (see Documents).
 func (s *Site) API(name string) echo.HandlerFunc {
+	key := "api:" + name
 	return func(c echo.Context) error {
-		return s.servePublic(c, "api:"+name, func(_ context.Context, st *pageState, pr publicReq) (*rendered, error) {
+		return s.servePublic(c, key, func(_ context.Context, st *pageState, pr publicReq) (*rendered, error) {
 			body, err := json.Marshal(apiDocument(st.snap, pr, name))
 			if err != nil {
 				return nil, err

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,9 +56,16 @@ type pageState struct {
 	stale   bool // snap is the last good one; the reload failed
 	expires time.Time
 
-	mu       sync.Mutex
-	renders  map[string]*rendered
-	fallback map[string]*rendered // the previous state's renders, for stale pages
+	mu       sync.RWMutex
+	renders  map[renderKey]*rendered
+	fallback map[renderKey]*rendered // the previous state's renders, for stale pages
+}
+
+// renderKey names one response of a page state: the resource and where
+// the request came (the links inside depend on it).
+type renderKey struct {
+	name  string
+	place place
 }
 
 func newPublicCache() *publicCache { return &publicCache{entries: map[string]*pageEntry{}} }
@@ -135,7 +143,7 @@ func (s *Site) pageState(ctx context.Context, slug string) (*pageState, error) {
 	now := time.Now()
 	switch {
 	case err == nil:
-		st := &pageState{snap: snap, expires: now.Add(publicTTL), renders: map[string]*rendered{}}
+		st := &pageState{snap: snap, expires: now.Add(publicTTL), renders: map[renderKey]*rendered{}}
 		e.state.Store(st)
 		return st, nil
 	case errors.Is(err, store.ErrNotFound):
@@ -145,7 +153,7 @@ func (s *Site) pageState(ctx context.Context, slug string) (*pageState, error) {
 		return nil, err
 	}
 	s.log.WarnContext(ctx, "public page: serving last good data", slog.String("page", slug), slog.Any("error", err))
-	st := &pageState{snap: old.snap, stale: true, expires: now.Add(publicRetry), renders: map[string]*rendered{},
+	st := &pageState{snap: old.snap, stale: true, expires: now.Add(publicRetry), renders: map[renderKey]*rendered{},
 		fallback: old.renders}
 	if old.stale {
 		st.fallback = old.fallback
@@ -154,27 +162,57 @@ func (s *Site) pageState(ctx context.Context, slug string) (*pageState, error) {
 	return st, nil
 }
 
-// rendered is one cached response body with its validators.
+// rendered is one cached response: its body in every encoding sent, and
+// every header value a response of it carries, built once, so a cache hit
+// only assigns them (the slices are shared between responses: nothing may
+// change them in place, and each has cap == len, so an append copies).
 type rendered struct {
-	body         []byte
-	contentType  string
-	etag         string // strong, quoted, for the identity encoding
-	cacheControl string
+	etag         string // strong, quoted, of the identity encoding
+	contentType  []string
+	cacheControl []string
 
+	identity       variant
 	gzOnce, brOnce sync.Once
-	gz, br         []byte
+	gz, br         variant // body nil when compression failed
+}
+
+// variant is one encoding of a rendered body.
+type variant struct {
+	body                   []byte
+	etag, length, encoding []string
+}
+
+func newVariant(body []byte, etag, encoding string) variant {
+	v := variant{body: body, etag: []string{etag}, length: []string{strconv.Itoa(len(body))}}
+	if encoding != "" {
+		v.encoding = []string{encoding}
+	}
+	return v
 }
 
 func newRendered(body []byte, contentType, cacheControl string) *rendered {
 	sum := sha256.Sum256(body)
-	return &rendered{body: body, contentType: contentType, cacheControl: cacheControl,
-		etag: `"` + hex.EncodeToString(sum[:10]) + `"`}
+	etag := `"` + hex.EncodeToString(sum[:10]) + `"`
+	return &rendered{etag: etag, contentType: []string{contentType}, cacheControl: []string{cacheControl},
+		identity: newVariant(body, etag, "")}
+}
+
+// encodedETag is the tag of an encoding: the identity tag with a suffix,
+// since the bytes differ (etagMatches takes the suffixes off again).
+func (r *rendered) encodedETag(suffix string) string {
+	return strings.TrimSuffix(r.etag, `"`) + suffix + `"`
 }
 
 // render returns the response for key, building it from the state at most
 // once. A build that fails on a stale page falls back to the last good
 // render of the same key.
-func (st *pageState) render(ctx context.Context, key string, build func(context.Context, *pageState) (*rendered, error)) (*rendered, error) {
+func (st *pageState) render(ctx context.Context, key renderKey, build func(context.Context, *pageState) (*rendered, error)) (*rendered, error) {
+	st.mu.RLock()
+	r, ok := st.renders[key]
+	st.mu.RUnlock()
+	if ok {
+		return r, nil
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if r, ok := st.renders[key]; ok {
@@ -193,53 +231,79 @@ func (st *pageState) render(ctx context.Context, key string, build func(context.
 	return r, nil
 }
 
-func (r *rendered) gzipped() []byte {
+func (r *rendered) gzipped() variant {
 	r.gzOnce.Do(func() {
 		var b bytes.Buffer
 		w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // the level is valid
-		if _, err := w.Write(r.body); err == nil && w.Close() == nil {
-			r.gz = b.Bytes()
+		if _, err := w.Write(r.identity.body); err == nil && w.Close() == nil {
+			r.gz = newVariant(b.Bytes(), r.encodedETag("-gz"), "gzip")
 		}
 	})
 	return r.gz
 }
 
-func (r *rendered) brotli() []byte {
+func (r *rendered) brotli() variant {
 	r.brOnce.Do(func() {
 		var b bytes.Buffer
 		w := brotli.NewWriterLevel(&b, 6)
-		if _, err := w.Write(r.body); err == nil && w.Close() == nil {
-			r.br = b.Bytes()
+		if _, err := w.Write(r.identity.body); err == nil && w.Close() == nil {
+			r.br = newVariant(b.Bytes(), r.encodedETag("-br"), "br")
 		}
 	})
 	return r.br
 }
 
+// variant is the encoding to send to a client that accepts these.
+func (r *rendered) variant(acceptEncoding string) variant {
+	switch pickEncoding(acceptEncoding) {
+	case "br":
+		if v := r.brotli(); v.body != nil {
+			return v
+		}
+	case "gzip":
+		if v := r.gzipped(); v.body != nil {
+			return v
+		}
+	}
+	return r.identity
+}
+
 // write sends r with its validators: 304 when If-None-Match matches, the
-// best encoding the client accepts otherwise.
-func (r *rendered) write(c echo.Context) error {
-	req, h := c.Request(), c.Response().Header()
-	h.Set("Cache-Control", r.cacheControl)
-	h.Set("Vary", "Accept-Encoding")
-	body, etag := r.body, r.etag
-	switch enc := pickEncoding(req.Header.Get("Accept-Encoding")); {
-	case enc == "br" && r.brotli() != nil:
-		body, etag = r.br, strings.TrimSuffix(r.etag, `"`)+`-br"`
-		h.Set("Content-Encoding", "br")
-	case enc == "gzip" && r.gzipped() != nil:
-		body, etag = r.gz, strings.TrimSuffix(r.etag, `"`)+`-gz"`
-		h.Set("Content-Encoding", "gzip")
-	}
-	h.Set("ETag", etag)
+// best encoding the client accepts otherwise. Headers are assigned, not
+// Set: the keys are canonical already and the values built.
+func (r *rendered) write(c echo.Context, hdr *publicHeaders) error {
+	req, res := c.Request(), c.Response()
+	h := res.Header()
+	h["Cache-Control"] = r.cacheControl
+	h["Vary"] = hdr.vary
+	v := r.variant(req.Header.Get("Accept-Encoding"))
+	h["Etag"] = v.etag
 	if etagMatches(req.Header.Get("If-None-Match"), r.etag) {
-		h.Del("Content-Encoding")
-		return c.NoContent(http.StatusNotModified)
+		res.WriteHeader(http.StatusNotModified)
+		return nil
 	}
+	h["Content-Type"] = r.contentType
+	h["Content-Length"] = v.length
+	if v.encoding != nil {
+		h["Content-Encoding"] = v.encoding
+	}
+	res.WriteHeader(http.StatusOK)
 	if req.Method == http.MethodHead {
-		h.Set("Content-Type", r.contentType)
-		return c.NoContent(http.StatusOK)
+		return nil
 	}
-	return c.Blob(http.StatusOK, r.contentType, body)
+	_, err := res.Write(v.body)
+	return err
+}
+
+// publicHeaders are the header values every cached public response
+// sends, built once per Site.
+type publicHeaders struct {
+	vary, allowOrigin, exposeHeaders, stale []string
+}
+
+func newPublicHeaders() *publicHeaders {
+	return &publicHeaders{vary: []string{"Accept-Encoding"}, allowOrigin: []string{"*"},
+		exposeHeaders: []string{"ETag, X-Pharos-Stale"}, stale: []string{"1"}}
 }
 
 // etagMatches compares an If-None-Match list with a representation's tag,
@@ -265,4 +329,9 @@ func etagMatches(header, etag string) bool {
 
 // pickEncoding chooses br, gzip or "" (identity) from Accept-Encoding, as
 // the static files do.
-func pickEncoding(accept string) string { return static.PickEncoding(accept) }
+func pickEncoding(accept string) string {
+	if accept == "" {
+		return "" // without parsing: a client that asks for nothing gets identity
+	}
+	return static.PickEncoding(accept)
+}

@@ -57,6 +57,7 @@ type Site struct {
 	log         *slog.Logger
 
 	cache   *publicCache
+	hdr     *publicHeaders
 	hubs    *hubs
 	domains *domainCache
 	md      *respond.Markdown
@@ -78,7 +79,7 @@ func New(opts Options) *Site {
 	}
 	live, stop := context.WithCancel(context.Background())
 	return &Site{st: opts.Store, bus: opts.Bus, baseURL: opts.BaseURL, defaultPage: opts.DefaultPage, log: opts.Logger,
-		cache: newPublicCache(), hubs: newHubs(), domains: newDomainCache(), md: respond.NewMarkdown(),
+		cache: newPublicCache(), hdr: newPublicHeaders(), hubs: newHubs(), domains: newDomainCache(), md: respond.NewMarkdown(),
 		subs: newSubscriptions(opts.Subscribe), live: live, stopLive: stop, following: make(chan struct{}),
 		streams: newStreamGate(opts.Streams)}
 }
@@ -108,7 +109,32 @@ type publicReq struct {
 	self string
 }
 
+// place is where a request for a page came: under /p/{slug} on the
+// service's host, on the page's custom domain, or at the service's root
+// as its default page. With the page, it decides every link of a response.
+type place uint8
+
+const (
+	underSlug place = iota
+	onDomain
+	atRoot
+)
+
+func placeOf(c echo.Context) place {
+	if on, _ := c.Get(ctxCustomDomain).(bool); on {
+		return onDomain
+	}
+	if root, _ := c.Get(ctxDefaultPage).(bool); root {
+		return atRoot
+	}
+	return underSlug
+}
+
 func (s *Site) publicReq(c echo.Context, page store.Page) publicReq {
+	return s.publicReqAt(placeOf(c), page)
+}
+
+func (s *Site) publicReqAt(at place, page store.Page) publicReq {
 	pr := publicReq{slug: page.Slug, base: "/p/" + page.Slug}
 	under := "/p/" + page.Slug
 	if s.baseURL != "" {
@@ -118,10 +144,10 @@ func (s *Site) publicReq(c echo.Context, page store.Page) publicReq {
 	if d := page.ServedDomain(); d != "" {
 		pr.root = "https://" + d
 	}
-	if onDomain, _ := c.Get(ctxCustomDomain).(bool); onDomain {
+	switch at {
+	case onDomain:
 		pr.base, pr.self = "", pr.root
-	}
-	if atRoot, _ := c.Get(ctxDefaultPage).(bool); atRoot {
+	case atRoot:
 		pr.base, pr.self = "", strings.TrimSuffix(s.baseURL, "/")
 	}
 	return pr
@@ -129,26 +155,38 @@ func (s *Site) publicReq(c echo.Context, page store.Page) publicReq {
 
 type buildFunc func(ctx context.Context, st *pageState, pr publicReq) (*rendered, error)
 
-// servePublic answers one public resource from the page's cache.
+// servePublic answers one public resource from the page's cache. A hit
+// builds nothing: no strings, no header values (rendered holds them).
 func (s *Site) servePublic(c echo.Context, name string, build buildFunc) error {
 	ctx := c.Request().Context()
 	st, err := s.pageState(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
-	pr := s.publicReq(c, st.snap.page)
-	r, err := st.render(ctx, pr.self+"|"+pr.base+"|"+name, func(ctx context.Context, st *pageState) (*rendered, error) {
-		return build(ctx, st, pr)
+	at := placeOf(c)
+	r, err := st.render(ctx, renderKey{name: name, place: at}, func(ctx context.Context, st *pageState) (*rendered, error) {
+		return build(ctx, st, s.publicReqAt(at, st.snap.page))
 	})
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
-	c.Response().Header().Set("Access-Control-Expose-Headers", "ETag, X-Pharos-Stale")
+	h := c.Response().Header()
+	h["Access-Control-Allow-Origin"] = s.hdr.allowOrigin
+	h["Access-Control-Expose-Headers"] = s.hdr.exposeHeaders
 	if st.stale {
-		c.Response().Header().Set("X-Pharos-Stale", "1")
+		h["X-Pharos-Stale"] = s.hdr.stale
 	}
-	return r.write(c)
+	return r.write(c, s.hdr)
+}
+
+// FromCache reports whether the response was answered from a page's render
+// cache: the shell counts those instead of logging each one. The mark is
+// the site's own Access-Control-Expose-Headers value, recognised by
+// identity, which only servePublic assigns: unlike a context value
+// (c.Set makes a map per request), it costs a cache hit nothing.
+func (s *Site) FromCache(c echo.Context) bool {
+	v := c.Response().Header()["Access-Control-Expose-Headers"]
+	return len(v) == 1 && &v[0] == &s.hdr.exposeHeaders[0]
 }
 
 // renderHTML renders a page component into a cacheable response.
