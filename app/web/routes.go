@@ -25,13 +25,13 @@ func (s *Server) routes() {
 		Skipper: func(c echo.Context) bool { return !isAPIPath(c.Request().URL.Path) },
 	}))
 	e.Pre(s.site.CustomDomain(pages))
-	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: requestID}))
 	// Outside the logger, whose error handling renders with the request's
 	// context: that context must still be live then.
 	e.Use(handlerTimeout(pages))
 	e.Use(s.requestLogger())
 	e.Use(middleware.Recover())
-	e.Use(securityHeaders)
+	e.Use(securityHeaders())
 	e.Use(bodyLimit())
 
 	// Operations.

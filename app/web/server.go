@@ -207,7 +207,7 @@ func New(opts Options) (*Server, error) {
 	// Shutdown waits for active connections; event streams end themselves.
 	s.e.Server.RegisterOnShutdown(s.site.Stop)
 	if opts.SecureCookies {
-		s.e.Use(strictTransportSecurity) // before every route's middleware (routes.go)
+		s.e.Use(strictTransportSecurity()) // before every route's middleware (routes.go)
 	}
 	s.routes()
 	return s, nil
