@@ -109,7 +109,8 @@ func (l *ledger) drain(stream string, fn func(bus.Message) error) {
 	}
 }
 
-// storedRow is one row of check_results.
+// storedRow is one stored result: a row of check_results or a steady
+// sample of result_segments.
 type storedRow struct {
 	checkID   int64
 	region    string
@@ -139,7 +140,50 @@ func (l *ledger) stored() map[string]storedRow {
 	if err := rows.Err(); err != nil {
 		l.h.t.Fatalf("read check_results: %v", err)
 	}
+	l.steadyStored(out)
 	return out
+}
+
+// steadyStored adds to out the steady results, stored as samples of their
+// segments without an id: each is the published result of its check,
+// region and millisecond; a sample that matches none is keyed by those.
+func (l *ledger) steadyStored(out map[string]storedRow) {
+	l.h.t.Helper()
+	type key struct {
+		check  int64
+		region string
+		ms     int64
+	}
+	published := map[key]string{}
+	checks := map[int64]bool{}
+	for id, r := range l.results {
+		at := r.Result.CheckedAt
+		if at.IsZero() {
+			at = r.Produced
+		}
+		published[key{r.CheckID, r.Region, at.UnixMilli()}] = id
+		checks[r.CheckID] = true
+	}
+	for check := range checks {
+		points, err := l.h.st.ResultsBetween(context.Background(), l.h.org, check, time.Unix(0, 0), time.Now().Add(time.Hour))
+		if err != nil {
+			l.h.t.Fatalf("read results of check %d: %v", check, err)
+		}
+		for _, p := range points {
+			if p.ID != "" {
+				continue
+			}
+			k := key{p.CheckID, p.Region, p.CheckedAt.UnixMilli()}
+			id, ok := published[k]
+			if !ok {
+				id = fmt.Sprintf("sample %d/%s/%s", k.check, k.region, p.CheckedAt.Format(time.RFC3339Nano))
+			}
+			if _, dup := out[id]; dup {
+				l.h.t.Errorf("result %s is stored twice", id)
+			}
+			out[id] = storedRow{checkID: p.CheckID, region: p.Region, checkedAt: p.CheckedAt}
+		}
+	}
 }
 
 // settle waits until every job enqueued so far has a published result and
