@@ -61,9 +61,18 @@ func (tx *Tx) SteadyStored(ctx context.Context, samples []SteadySample) ([]bool,
 	return out, nil
 }
 
-// steadyBetween returns the steady samples of the organisation's segments
-// (of one check, or of all for checkID 0) checked in [from, to), by check.
-func (s *Store) steadyBetween(ctx context.Context, q querier, orgID, checkID int64, from, to time.Time) (map[int64][]ResultPoint, error) {
+// rawSegment is one segment as read, decoded only when its check's turn
+// comes: a day of an organisation's samples is a few bytes each as read,
+// but ten times that decoded.
+type rawSegment struct {
+	region  string
+	hour    time.Time
+	samples []byte
+}
+
+// segmentsBetween returns the organisation's segments (of one check, or of
+// all for checkID 0) that may hold samples checked in [from, to), by check.
+func (s *Store) segmentsBetween(ctx context.Context, q querier, orgID, checkID int64, from, to time.Time) (map[int64][]rawSegment, error) {
 	query, args := `SELECT check_id, region, hour, samples FROM result_segments WHERE org_id = ?`, []any{orgID}
 	if checkID != 0 {
 		query, args = query+` AND check_id = ?`, append(args, checkID)
@@ -75,24 +84,15 @@ func (s *Store) steadyBetween(ctx context.Context, q querier, orgID, checkID int
 		return nil, fmt.Errorf("store: read segments: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64][]ResultPoint{}
+	out := map[int64][]rawSegment{}
 	for rows.Next() {
 		var id int64
-		var region string
-		var hour time.Time
-		var samples []byte
-		if err := rows.Scan(&id, &region, &hour, &samples); err != nil {
+		var seg rawSegment
+		if err := rows.Scan(&id, &seg.region, &seg.hour, &seg.samples); err != nil {
 			return nil, fmt.Errorf("store: read segments: %w", err)
 		}
-		err := decodeSamples(hour.UTC(), samples, func(at time.Time, state string, ms int64) {
-			if !at.Before(from) && at.Before(to) {
-				out[id] = append(out[id], ResultPoint{CheckID: id, Region: region, State: state, CheckedAt: at,
-					DurationMS: ms, Problems: noProblems})
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
+		seg.hour = seg.hour.UTC()
+		out[id] = append(out[id], seg)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: read segments: %w", err)
@@ -100,13 +100,31 @@ func (s *Store) steadyBetween(ctx context.Context, q querier, orgID, checkID int
 	return out, nil
 }
 
+// decodeBetween appends to dst a check's samples of segs checked in
+// [from, to).
+func decodeBetween(dst []ResultPoint, checkID int64, segs []rawSegment, from, to time.Time) ([]ResultPoint, error) {
+	for _, seg := range segs {
+		err := decodeSamples(seg.hour, seg.samples, func(at time.Time, state string, ms int64) {
+			if !at.Before(from) && at.Before(to) {
+				dst = append(dst, ResultPoint{CheckID: checkID, Region: seg.region, State: state, CheckedAt: at,
+					DurationMS: ms, Problems: noProblems})
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return dst, nil
+}
+
 // resultsBetween streams the organisation's results (of one check, or of
 // all for checkID 0) checked in [from, to), full rows and steady samples,
 // to fn one check at a time in ascending time, checks in ascending id. The
-// segments (a few bytes per result) are read first; the full rows stream.
+// segments (a few bytes per result) are read first and decoded check by
+// check as the full rows stream.
 func (s *Store) resultsBetween(ctx context.Context, q querier, orgID, checkID int64, from, to time.Time,
 	fn func(checkID int64, points []ResultPoint) error) error {
-	steady, err := s.steadyBetween(ctx, q, orgID, checkID, from, to)
+	steady, err := s.segmentsBetween(ctx, q, orgID, checkID, from, to)
 	if err != nil {
 		return err
 	}
@@ -128,7 +146,10 @@ func (s *Store) resultsBetween(ctx context.Context, q querier, orgID, checkID in
 			return nil
 		}
 		done[cur] = true
-		merged := append(points, steady[cur]...)
+		merged, err := decodeBetween(points, cur, steady[cur], from, to)
+		if err != nil {
+			return err
+		}
 		sort.SliceStable(merged, func(i, j int) bool { return merged[i].CheckedAt.Before(merged[j].CheckedAt) })
 		return fn(cur, merged)
 	}
@@ -145,7 +166,10 @@ func (s *Store) resultsBetween(ctx context.Context, q querier, orgID, checkID in
 			if done[id] || id == before {
 				continue
 			}
-			pts := steady[id]
+			pts, err := decodeBetween(nil, id, steady[id], from, to)
+			if err != nil {
+				return err
+			}
 			sort.SliceStable(pts, func(i, j int) bool { return pts[i].CheckedAt.Before(pts[j].CheckedAt) })
 			if err := fn(id, pts); err != nil {
 				return err
@@ -214,11 +238,15 @@ func (s *Store) LatestResults(ctx context.Context, orgID, checkID int64, limit i
 	if len(full) == limit && limit > 0 {
 		from = full[len(full)-1].CheckedAt
 	}
-	steady, err := s.steadyBetween(ctx, s.db, orgID, checkID, from, time.Now().Add(24*time.Hour))
+	to := time.Now().Add(24 * time.Hour)
+	segs, err := s.segmentsBetween(ctx, s.db, orgID, checkID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("store: latest results of check %d: %w", checkID, err)
 	}
-	out := append(full, steady[checkID]...)
+	out, err := decodeBetween(full, checkID, segs[checkID], from, to)
+	if err != nil {
+		return nil, fmt.Errorf("store: latest results of check %d: %w", checkID, err)
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CheckedAt.After(out[j].CheckedAt) })
 	return out[:min(len(out), max(0, limit))], nil
 }
