@@ -20,7 +20,7 @@ import (
 func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pipeline.Result, steady map[string]string,
 	out *outcome) (map[int64][]store.Latest, error) {
 	writes := make([]store.LatestWrite, 0, 2*len(stored))
-	add := func(r pipeline.Result, node string, state probes.State, problems []probes.Problem) error {
+	add := func(r pipeline.Result, node string, state probes.State, problems []probes.Problem, ms int64) error {
 		pj, err := problemsJSON(problems)
 		if err != nil {
 			return fmt.Errorf("aggregate: encode problems of result %s: %w", r.ID, err)
@@ -33,18 +33,18 @@ func (a *Aggregator) updateLatest(ctx context.Context, tx *store.Tx, stored []pi
 			id = d
 		}
 		writes = append(writes, store.LatestWrite{OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, Node: node,
-			State: string(state), ResultID: id, CheckedAt: checkedAt(r), Problems: pj})
+			State: string(state), ResultID: id, CheckedAt: checkedAt(r), Problems: pj, DurationMS: ms})
 		return nil
 	}
 	for _, r := range stored { // ordered by check, region and time (prepare)
-		if err := add(r, "", r.Result.State, r.Result.Problems); err != nil {
+		if err := add(r, "", r.Result.State, r.Result.Problems, r.Result.DurationMS); err != nil {
 			return nil, err
 		}
 		for _, n := range r.Result.Nodes {
 			if n.Address == "" {
 				continue
 			}
-			if err := add(r, n.Address, n.State, n.Problems); err != nil {
+			if err := add(r, n.Address, n.State, n.Problems, n.Timings.Total); err != nil {
 				return nil, err
 			}
 		}

@@ -47,7 +47,7 @@ func (s *Store) CheckRegionStates(ctx context.Context) ([]CheckRegionState, erro
 		c.CheckedAt = c.CheckedAt.UTC()
 		c.Duration, c.HasDuration = time.Duration(ms.Int64)*time.Millisecond, ms.Valid
 		return c, err
-	}, `SELECT c.org_id, c.id, c.name, co.name, p.slug, l.region, l.state, l.checked_at, r.duration_ms
+	}, `SELECT c.org_id, c.id, c.name, co.name, p.slug, l.region, l.state, l.checked_at, COALESCE(l.duration_ms, r.duration_ms)
 		FROM check_latest l
 		JOIN checks c ON c.id = l.check_id
 		JOIN components co ON co.id = c.component_id

@@ -13,8 +13,9 @@ import (
 )
 
 // TestCheckRegionStates reads every organisation's enabled checks' latest
-// state per region, with the duration of the result it came from and the
-// expiry of the certificates their nodes serve now.
+// state per region, with the newest result's duration (a steady sample's,
+// newer than the full row it points to) and the expiry of the certificates
+// their nodes serve now.
 func TestCheckRegionStates(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -28,16 +29,17 @@ func TestCheckRegionStates(t *testing.T) {
 			org, check    int64
 			region, state string
 			ms            int64
-			stored        bool // false: the result was pruned
+			stored        bool  // false: the result was pruned
+			latestMS      int64 // the newest result's, a steady sample's, not the row's
 		}
 		var rows []store.ResultRow
 		var writes []store.LatestWrite
 		for i, l := range []latest{
-			{orgA, checkA, "fra", "up", 120, true},
-			{orgA, checkA, "nyc", "down", 10000, true},
-			{orgA, checkA, "sin", "degraded", 0, false},
-			{orgB, checkB, "fra", "up", 80, true},
-			{orgC, checkC, "fra", "up", 50, true},
+			{orgA, checkA, "fra", "up", 120, true, 125},
+			{orgA, checkA, "nyc", "down", 10000, true, 10000},
+			{orgA, checkA, "sin", "degraded", 0, false, 30},
+			{orgB, checkB, "fra", "up", 80, true, 80},
+			{orgC, checkC, "fra", "up", 50, true, 50},
 		} {
 			id := fmt.Sprintf("r%d", i)
 			if l.stored {
@@ -46,7 +48,7 @@ func TestCheckRegionStates(t *testing.T) {
 			}
 			for _, node := range []string{"", "192.0.2.1:443"} {
 				writes = append(writes, store.LatestWrite{OrgID: l.org, CheckID: l.check, Region: l.region, Node: node,
-					State: l.state, ResultID: id, CheckedAt: now, Problems: []byte(`[]`)})
+					State: l.state, ResultID: id, CheckedAt: now, Problems: []byte(`[]`), DurationMS: l.latestMS})
 			}
 		}
 		cert := func(org, check int64, region, node, sha string, notAfter, seen time.Time) store.CertSighting {
@@ -90,10 +92,11 @@ func TestCheckRegionStates(t *testing.T) {
 		}
 		want := []store.CheckRegionState{
 			{OrgID: orgA, CheckID: checkA, Check: "a api", Component: "API", Page: "a", Region: "fra", State: "up", CheckedAt: now,
-				Duration: 120 * time.Millisecond, HasDuration: true, CertNotAfter: now.Add(40 * day)},
+				Duration: 125 * time.Millisecond, HasDuration: true, CertNotAfter: now.Add(40 * day)},
 			{OrgID: orgA, CheckID: checkA, Check: "a api", Component: "API", Page: "a", Region: "nyc", State: "down", CheckedAt: now,
 				Duration: 10 * time.Second, HasDuration: true, CertNotAfter: now.Add(80 * day)},
-			{OrgID: orgA, CheckID: checkA, Check: "a api", Component: "API", Page: "a", Region: "sin", State: "degraded", CheckedAt: now},
+			{OrgID: orgA, CheckID: checkA, Check: "a api", Component: "API", Page: "a", Region: "sin", State: "degraded", CheckedAt: now,
+				Duration: 30 * time.Millisecond, HasDuration: true},
 			{OrgID: orgB, CheckID: checkB, Check: "b api", Component: "API", Page: "b", Region: "fra", State: "up", CheckedAt: now,
 				Duration: 80 * time.Millisecond, HasDuration: true, CertNotAfter: now.Add(40 * day)},
 		}

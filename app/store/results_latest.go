@@ -22,6 +22,9 @@ type Latest struct {
 	Streak    int
 	CheckedAt time.Time
 	Problems  []byte // JSON array
+	// DurationMS is the result's probe duration (the node's total for a
+	// node row); written, not read back.
+	DurationMS int64
 }
 
 // LatestWrite is one result's word on one check × region × node: what
@@ -35,6 +38,9 @@ type LatestWrite struct {
 	ResultID  string
 	CheckedAt time.Time
 	Problems  []byte // JSON array
+	// DurationMS is the probe's duration: the whole result's, or the
+	// node's total on a node row.
+	DurationMS int64
 }
 
 type latestKey struct {
@@ -141,7 +147,8 @@ func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whol
 			streak = nextStreak(old.State, old.Streak, w.State)
 		}
 		cur[k] = Latest{OrgID: w.OrgID, CheckID: w.CheckID, Region: w.Region, Node: w.Node, State: w.State,
-			ResultID: w.ResultID, Streak: streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems}
+			ResultID: w.ResultID, Streak: streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems,
+			DurationMS: w.DurationMS}
 		dirty[k] = true
 	}
 	written = make([]Latest, 0, len(dirty))
@@ -213,18 +220,20 @@ func (tx *Tx) upsertLatest(ctx context.Context, rows []Latest) error {
 		}
 		return a.Node < b.Node
 	})
-	const cols = 9
+	const cols = 10
 	for start := 0; start < len(rows); {
 		end := min(len(rows), start+maxBulkParams/cols)
 		chunk := rows[start:end]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, l := range chunk {
 			args = append(args, l.OrgID, l.CheckID, l.Region, l.Node, l.State, l.ResultID, l.Streak, l.CheckedAt.UTC(),
-				jsonOr(l.Problems, "[]"))
+				jsonOr(l.Problems, "[]"), l.DurationMS)
 		}
-		query := tx.s.bulk(`INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems) VALUES `,
+		query := tx.s.bulk(`INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems,
+			duration_ms) VALUES `,
 			cols, len(chunk), ` ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state,
-			result_id = excluded.result_id, streak = excluded.streak, checked_at = excluded.checked_at, problems = excluded.problems`)
+			result_id = excluded.result_id, streak = excluded.streak, checked_at = excluded.checked_at, problems = excluded.problems,
+			duration_ms = excluded.duration_ms`)
 		if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("upsert: %w", err)
 		}

@@ -51,11 +51,12 @@ func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, 
 // rows it wrote in all, so the caller knows whether some keys are new.
 const advanceLatestSQL = `WITH u AS (
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-			$7::timestamptz[], $8::text[]) AS u(org_id, check_id, region, node, state, result_id, checked_at, problems)
+			$7::timestamptz[], $8::text[], $9::bigint[])
+			AS u(org_id, check_id, region, node, state, result_id, checked_at, problems, duration_ms)
 	), upd AS (
 		UPDATE check_latest l SET state = u.state, result_id = u.result_id,
 			streak = CASE WHEN l.state = u.state AND l.streak > 0 THEN l.streak + 1 ELSE 1 END,
-			checked_at = u.checked_at, problems = u.problems
+			checked_at = u.checked_at, problems = u.problems, duration_ms = u.duration_ms
 		FROM u
 		WHERE l.check_id = u.check_id AND l.region = u.region AND l.node = u.node AND l.org_id = u.org_id
 			AND l.checked_at <= u.checked_at
@@ -74,12 +75,13 @@ const advanceLatestSQL = `WITH u AS (
 // writes only what that left out). It returns the keys it wrote with their
 // streak, flagged, in advanceLatestSQL's columns.
 const insertLatestSQL = `WITH w AS (
-		INSERT INTO check_latest AS l (org_id, check_id, region, node, state, result_id, checked_at, problems, streak)
+		INSERT INTO check_latest AS l (org_id, check_id, region, node, state, result_id, checked_at, problems, duration_ms, streak)
 		SELECT u.*, 1 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-				$7::timestamptz[], $8::text[]) AS u(org_id, check_id, region, node, state, result_id, checked_at, problems)
+				$7::timestamptz[], $8::text[], $9::bigint[])
+				AS u(org_id, check_id, region, node, state, result_id, checked_at, problems, duration_ms)
 		ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state, result_id = excluded.result_id,
 			streak = CASE WHEN l.state = excluded.state AND l.streak > 0 THEN l.streak + 1 ELSE 1 END,
-			checked_at = excluded.checked_at, problems = excluded.problems
+			checked_at = excluded.checked_at, problems = excluded.problems, duration_ms = excluded.duration_ms
 			WHERE l.checked_at <= excluded.checked_at AND l.result_id <> excluded.result_id AND l.org_id = excluded.org_id
 		RETURNING l.check_id, l.region, l.node, l.streak
 	)
@@ -94,15 +96,15 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole,
 		n := len(wave)
 		orgs, checks := make([]int64, n), make([]int64, n)
 		regions, nodes, states, results := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		checked, problems := make([]time.Time, n), make([][]byte, n)
+		checked, problems, durations := make([]time.Time, n), make([][]byte, n), make([]int64, n)
 		for i, w := range wave {
 			orgs[i], checks[i], regions[i], nodes[i], states[i], results[i] = w.OrgID, w.CheckID, w.Region, w.Node, w.State, w.ResultID
-			checked[i], problems[i] = w.CheckedAt.UTC(), w.Problems
+			checked[i], problems[i], durations[i] = w.CheckedAt.UTC(), w.Problems, w.DurationMS
 			if len(w.Problems) == 0 {
 				problems[i] = empty
 			}
 		}
-		args := []any{orgs, checks, regions, nodes, states, results, checked, problems}
+		args := []any{orgs, checks, regions, nodes, states, results, checked, problems, durations}
 		wrote := map[latestKey]bool{} // written by this wave: its snapshot rows are stale
 		byKey := make(map[latestKey]LatestWrite, n)
 		for _, w := range wave {
@@ -113,7 +115,8 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole,
 			if isWrite { // the row is the write, with the streak the database counted
 				w := byKey[k]
 				l = Latest{OrgID: w.OrgID, CheckID: w.CheckID, Region: w.Region, Node: w.Node, State: w.State,
-					ResultID: w.ResultID, Streak: l.Streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems}
+					ResultID: w.ResultID, Streak: l.Streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems,
+					DurationMS: w.DurationMS}
 				if len(l.Problems) == 0 {
 					l.Problems = empty
 				}
