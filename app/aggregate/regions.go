@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"pharos/app/incident"
@@ -29,6 +30,45 @@ const unsettledEvery = time.Second
 type regionJudgement struct {
 	regions map[string]incident.RegionJudgement
 	at      time.Time
+	// recorded is each organisation's record of unhealthy regions as
+	// first read under this judgement; nil reads it every time.
+	recorded *recordedRegions
+}
+
+// recordedRegions keeps, for one judgement, the regions each organisation
+// had recorded unhealthy, so a batch reads the record of only the
+// organisations new to the judgement rather than of every one it touches.
+// The record read before orgRegions' own writes stays right for the
+// judgement's life: those writes follow from the judgement (an unhealthy
+// region is excluded by it anyway; recording a healthy region again is no
+// change and no event). Another aggregator's writes are seen at the next
+// judgement, within RefreshEvery, like the judgement itself.
+type recordedRegions struct {
+	mu    sync.Mutex
+	byOrg map[int64][]string
+}
+
+// unhealthy returns org's recorded unhealthy regions, from the database
+// the first time under the judgement. A read in a transaction that later
+// rolls back is still right: the batch had not written the record yet.
+func (r *recordedRegions) unhealthy(ctx context.Context, tx *store.Tx, org int64) ([]string, error) {
+	if r == nil {
+		return tx.UnhealthyRegions(ctx, org)
+	}
+	r.mu.Lock()
+	regions, ok := r.byOrg[org]
+	r.mu.Unlock()
+	if ok {
+		return regions, nil
+	}
+	regions, err := tx.UnhealthyRegions(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.byOrg[org] = regions
+	r.mu.Unlock()
+	return regions, nil
 }
 
 // settled reports whether the judgement may be reused for RefreshEvery:
@@ -158,7 +198,7 @@ func (a *Aggregator) judgeAllRegions(ctx context.Context, tx *store.Tx, ref, now
 	if err := tx.SetRegionVerdicts(ctx, verdicts, now); err != nil {
 		return regionJudgement{}, err
 	}
-	return regionJudgement{regions: judged, at: now}, nil
+	return regionJudgement{regions: judged, at: now, recorded: &recordedRegions{byOrg: map[int64][]string{}}}, nil
 }
 
 // orgRegions records the judgement for one organisation and returns its
@@ -167,7 +207,7 @@ func (a *Aggregator) judgeAllRegions(ctx context.Context, tx *store.Tx, ref, now
 func (a *Aggregator) orgRegions(ctx context.Context, tx *store.Tx, org int64, used map[string]bool, j regionJudgement,
 	now time.Time, out *outcome) (regionView, error) {
 	v := regionView{unhealthy: map[string]bool{}, unjudged: map[string]bool{}}
-	recorded, err := tx.UnhealthyRegions(ctx, org)
+	recorded, err := j.recorded.unhealthy(ctx, tx, org)
 	if err != nil {
 		return regionView{}, err
 	}
