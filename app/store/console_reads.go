@@ -157,38 +157,125 @@ type RegionStateChange struct {
 
 // RegionStateChanges returns, newest first, up to limit changes of state
 // between consecutive results of each region checked from since. The first
-// result of each region in the window counts as a change from "". The
-// results come in index order and are compared here: a window function
-// would sort them by region first, which costs more than reading them.
+// result of each region in the window counts as a change from "".
+//
+// The newest changes are found by walking the check's results backwards
+// through its (check_id, checked_at) index, a page at a time, and stopping
+// once limit changes are known: a week of results need not be read for the
+// fifty newest changes. A window function (LAG over the region) would read
+// and sort every result of the week first.
 func (s *Store) RegionStateChanges(ctx context.Context, orgID, checkID int64, since time.Time, limit int) ([]RegionStateChange, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT region, state, checked_at FROM check_results
-		WHERE check_id = ? AND checked_at >= ? AND org_id = ? ORDER BY checked_at`), checkID, since.UTC(), orgID)
-	if err != nil {
-		return nil, fmt.Errorf("store: state changes of check %d: %w", checkID, err)
+	if limit <= 0 {
+		return nil, nil
 	}
-	prev := map[string]string{}
-	var changes []RegionStateChange
+	w := changeWalk{newer: map[string]RegionStateChange{}, limit: limit}
+	var cursor *resultKey
+	for page := statePageMin; ; page = min(2*page, statePageMax) {
+		n, last, err := s.stateChangesPage(ctx, orgID, checkID, since.UTC(), cursor, page, w.add)
+		if err != nil {
+			return nil, fmt.Errorf("store: state changes of check %d: %w", checkID, err)
+		}
+		if n < page || w.done() {
+			break
+		}
+		cursor = &last
+	}
+	return w.result(), nil
+}
+
+// The pages of results RegionStateChanges reads: small first (a check that
+// changes often has its newest changes among its newest results), larger
+// while the walk goes on.
+const (
+	statePageMin = 256
+	statePageMax = 4096
+)
+
+// resultKey orders results as the walk reads them: by time, then id.
+type resultKey struct {
+	at time.Time
+	id string
+}
+
+// stateChangesPage reads up to page results of the check checked from
+// since and before cursor (all when nil), newest first, and hands each to
+// visit. It returns how many it read and the key of the last.
+func (s *Store) stateChangesPage(ctx context.Context, orgID, checkID int64, since time.Time, cursor *resultKey, page int,
+	visit func(region, state string, at time.Time)) (int, resultKey, error) {
+	query := `SELECT id, region, state, checked_at FROM check_results WHERE check_id = ? AND checked_at >= ? AND org_id = ?`
+	args := []any{checkID, since, orgID}
+	if cursor != nil {
+		query += ` AND checked_at <= ? AND (checked_at < ? OR id < ?)`
+		args = append(args, cursor.at, cursor.at, cursor.id)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query+` ORDER BY checked_at DESC, id DESC LIMIT ?`), append(args, page)...)
+	if err != nil {
+		return 0, resultKey{}, err
+	}
+	n, last := 0, resultKey{}
 	err = scanAll(rows, func() error {
-		var c RegionStateChange
-		if err := rows.Scan(&c.Region, &c.To, &c.At); err != nil {
+		var region, state string
+		if err := rows.Scan(&last.id, &region, &state, &last.at); err != nil {
 			return err
 		}
-		from, seen := prev[c.Region]
-		if !seen || from != c.To {
-			c.From, c.At = from, c.At.UTC()
-			changes = append(changes, c)
-		}
-		prev[c.Region] = c.To
+		n++
+		visit(region, state, last.at.UTC())
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: state changes of check %d: %w", checkID, err)
+	return n, last, err
+}
+
+// changeWalk finds state changes in results read newest first. A region's
+// newest result read so far is a change once an older result of the region
+// has another state, or once no older result remains.
+type changeWalk struct {
+	newer   map[string]RegionStateChange // per region, the oldest result read so far
+	changes []RegionStateChange          // found, in the order found
+	limit   int
+}
+
+func (w *changeWalk) add(region, state string, at time.Time) {
+	if n, ok := w.newer[region]; ok && n.To != state {
+		n.From = state
+		w.changes = append(w.changes, n)
 	}
-	out := make([]RegionStateChange, 0, min(limit, len(changes)))
-	for i := len(changes) - 1; i >= 0 && len(out) < limit; i-- {
-		out = append(out, changes[i])
+	w.newer[region] = RegionStateChange{Region: region, To: state, At: at}
+}
+
+// done reports whether the limit newest changes are known: limit changes
+// are found that are newer than every region's pending result, the
+// newest a change still to be found can be.
+func (w *changeWalk) done() bool {
+	if len(w.changes) < w.limit {
+		return false
 	}
-	return out, nil
+	var pending time.Time
+	for _, n := range w.newer {
+		if n.At.After(pending) {
+			pending = n.At
+		}
+	}
+	newer := 0
+	for _, c := range w.changes {
+		if c.At.After(pending) {
+			newer++
+		}
+	}
+	return newer >= w.limit
+}
+
+// result is the newest limit changes, newest first, with each region's
+// oldest result read counting as a change from "" (the walk reached the
+// start of the window).
+func (w *changeWalk) result() []RegionStateChange {
+	all := w.changes
+	if !w.done() {
+		for _, n := range w.newer {
+			all = append(all, n)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].At.After(all[j].At) })
+	return all[:min(len(all), w.limit)]
 }
 
 // CheckIncident is an incident of a check or of its component.

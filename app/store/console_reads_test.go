@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -155,6 +156,62 @@ func TestCheckDetailReads(t *testing.T) {
 		}
 		if i, err := s.CheckIncidents(ctx, other, check, comp, 10); err != nil || len(i) != 0 {
 			t.Errorf("other org incidents: got %d, %v", len(i), err)
+		}
+	})
+}
+
+// TestRegionStateChangesPaging stores thousands of results of two regions,
+// more than one page of the backward walk, and reads the newest changes
+// with several limits and windows: each time those of comparing every
+// result with the one before it in its region.
+func TestRegionStateChangesPaging(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org, _, check := seedOrgCheck(t, s, "a")
+		t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		var rows []store.ResultRow
+		for i := range 1500 {
+			for r, region := range []string{"fra", "nyc"} {
+				state := "up"
+				if region == "fra" && (i >= 300 && i < 310 || i == 1200) || region == "nyc" && (i/97)%2 == 1 {
+					state = "down"
+				}
+				rows = append(rows, store.ResultRow{ID: fmt.Sprintf("%s-%04d", region, i), OrgID: org, CheckID: check, Region: region,
+					State: state, CheckedAt: t0.Add(time.Duration(i)*time.Minute + time.Duration(r)*time.Second), Problems: []byte(`[]`),
+					Result: []byte(`{}`), ReceivedAt: t0})
+			}
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { _, err := tx.InsertResults(ctx, rows); return err }); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			sinceMinute, limit int
+		}{{0, 1}, {0, 5}, {0, 50}, {0, 10000}, {1100, 3}, {1199, 10000}, {1499, 10}, {1600, 10}} {
+			since := t0.Add(time.Duration(tc.sinceMinute) * time.Minute)
+			var want []string
+			prev := map[string]string{}
+			for _, r := range rows {
+				if r.CheckedAt.Before(since) {
+					continue
+				}
+				if from, seen := prev[r.Region]; !seen || from != r.State {
+					want = append(want, fmt.Sprintf("%s %s→%s %s", r.Region, from, r.State, r.CheckedAt.Format("02 15:04:05")))
+				}
+				prev[r.Region] = r.State
+			}
+			slices.Reverse(want)
+			want = want[:min(len(want), tc.limit)]
+			changes, err := s.RegionStateChanges(ctx, org, check, since, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range changes {
+				got = append(got, fmt.Sprintf("%s %s→%s %s", c.Region, c.From, c.To, c.At.Format("02 15:04:05")))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("since minute %d, limit %d (-want +got):\n%s", tc.sinceMinute, tc.limit, diff)
+			}
 		}
 	})
 }
