@@ -3,7 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"math"
+	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -13,12 +14,10 @@ import (
 // every certificate of the organisation with the places (check × region ×
 // node) it was seen at, and what those sightings say together — whether it
 // is still served, whether a host's nodes disagree, whether it replaced a
-// certificate of another issuer.
-
-// staleAfter is how far a place's newest sighting may lag behind the newest
-// sighting of its check and region and still count as served now: a node
-// that left DNS a day ago no longer serves anything.
-const staleAfter = 24 * time.Hour
+// certificate of another issuer (judged in console_reads_certs_judge.go).
+// The exports read the whole inventory; the console's screens read a page
+// of it, or the few certificates served now that expire soonest, and judge
+// only the checks those were seen on.
 
 // CertPlace is one certificate's sightings at one place.
 type CertPlace struct {
@@ -34,6 +33,12 @@ type CertPlace struct {
 	Current bool
 }
 
+// CertCheck is a check a certificate was seen on.
+type CertCheck struct {
+	ID   int64
+	Name string
+}
+
 // InventoryCert is one certificate of the inventory with its sightings.
 type InventoryCert struct {
 	SHA256    string
@@ -45,7 +50,13 @@ type InventoryCert struct {
 	NotAfter  time.Time
 	FirstSeen time.Time
 	LastSeen  time.Time
-	Places    []CertPlace
+	// Checks (by id), Nodes and Regions (sorted) it was seen on.
+	Checks  []CertCheck
+	Nodes   []string
+	Regions []string
+	// Places are its sightings place by place, by check, region, node and
+	// first sighting.
+	Places []CertPlace
 	// Current: some place serves it now.
 	Current bool
 	// NodesDisagree: a check's nodes, seen from one region, serve this and
@@ -78,29 +89,6 @@ func (c InventoryCert) RenewalOverdue(now time.Time) bool {
 	return c.Current && c.LifetimeUsed(now) > 2.0/3
 }
 
-// Nodes and Regions list the distinct nodes and regions it was seen on.
-func (c InventoryCert) Nodes() []string {
-	return distinct(c.Places, func(p CertPlace) string { return p.Node })
-}
-
-// Regions lists the distinct regions it was seen from.
-func (c InventoryCert) Regions() []string {
-	return distinct(c.Places, func(p CertPlace) string { return p.Region })
-}
-
-func distinct(ps []CertPlace, key func(CertPlace) string) []string {
-	seen := map[string]bool{}
-	out := []string{}
-	for _, p := range ps {
-		if k := key(p); !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Certificate filters of the inventory.
 const (
 	CertFilterNodesDisagree  = "nodes_disagree"
@@ -128,7 +116,7 @@ func (f CertFilter) Valid() bool {
 
 // Keep reports whether c passes f at now.
 func (f CertFilter) Keep(c InventoryCert, now time.Time) bool {
-	if f.ExpiringDays > 0 && (!c.Current || c.NotAfter.After(now.Add(time.Duration(f.ExpiringDays)*24*time.Hour))) {
+	if f.ExpiringDays > 0 && (!c.Current || c.NotAfter.After(f.expiresBy(now))) {
 		return false
 	}
 	switch f.Kind {
@@ -142,19 +130,96 @@ func (f CertFilter) Keep(c InventoryCert, now time.Time) bool {
 	return true
 }
 
-// CertInventory returns every certificate of the organisation with its
-// sightings, expiring soonest first.
-func (s *Store) CertInventory(ctx context.Context, orgID int64) ([]InventoryCert, error) {
-	certs, err := collect(ctx, s.db, "certificates", func(row rowScanner) (InventoryCert, error) {
-		var c InventoryCert
-		var names string
-		if err := row.Scan(&c.SHA256, &c.Subject, &c.Issuer, &c.Serial, &names, &c.NotBefore, &c.NotAfter, &c.FirstSeen); err != nil {
-			return c, err
+func (f CertFilter) expiresBy(now time.Time) time.Time {
+	return now.Add(time.Duration(f.ExpiringDays) * 24 * time.Hour)
+}
+
+// CertPage is a page of the inventory as the console lists it.
+type CertPage struct {
+	Certs    []InventoryCert
+	Matching int // the certificates that pass the filter
+	Total    int // every certificate of the organisation
+}
+
+// CertInventoryPage returns the certificates that pass f at now, expiring
+// soonest first, from the offset-th on, at most limit of them. Without a
+// filter only the page's certificates are read and judged; the expiring
+// filter judges those that expire in time; the other filters judge the
+// whole inventory.
+func (s *Store) CertInventoryPage(ctx context.Context, orgID int64, f CertFilter, now time.Time, offset, limit int) (CertPage, error) {
+	var p CertPage
+	var err error
+	if p.Total, err = s.CertCount(ctx, orgID); err != nil {
+		return p, err
+	}
+	var certs []InventoryCert
+	switch {
+	case f.Kind == "" && f.ExpiringDays == 0:
+		p.Matching = p.Total
+		if p.Certs, err = s.certRows(ctx, `c.org_id = ?`, ` LIMIT ? OFFSET ?`, orgID, limit, offset); err != nil {
+			return p, err
 		}
-		c.NotBefore, c.NotAfter, c.FirstSeen = c.NotBefore.UTC(), c.NotAfter.UTC(), c.FirstSeen.UTC()
-		return c, json.Unmarshal([]byte(names), &c.DNSNames)
-	}, s.q(`SELECT sha256, subject, issuer, serial, dns_names, not_before, not_after, first_seen FROM certificates
-		WHERE org_id = ? ORDER BY not_after, sha256`), orgID)
+		return p, s.judgeCerts(ctx, orgID, p.Certs)
+	case f.Kind == "":
+		certs, err = s.certRows(ctx, `c.org_id = ? AND c.not_after <= ?`, ``, orgID, f.expiresBy(now).UTC())
+		if err == nil {
+			err = s.judgeCerts(ctx, orgID, certs)
+		}
+	default:
+		certs, err = s.CertInventory(ctx, orgID)
+	}
+	if err != nil {
+		return p, err
+	}
+	certs = FilterCerts(certs, f, now)
+	p.Matching = len(certs)
+	p.Certs = certs[min(offset, len(certs)):min(offset+limit, len(certs))]
+	return p, nil
+}
+
+// ExpiringCerts returns the n certificates of the organisation served now
+// that expire soonest. The certificates are walked by expiry through their
+// index, and only those still the latest of some place (a replaced one is
+// not) are judged, a few at a time, until n are served now.
+func (s *Store) ExpiringCerts(ctx context.Context, orgID int64, n int) ([]InventoryCert, error) {
+	var out []InventoryCert
+	batch := max(2*n, 10)
+	for offset := 0; len(out) < n; offset += batch {
+		certs, err := s.certRows(ctx, `c.org_id = ? AND EXISTS (SELECT 1 FROM cert_observations o
+			WHERE o.org_id = c.org_id AND o.sha256 = c.sha256 AND NOT EXISTS (SELECT 1 FROM cert_observations p
+				WHERE p.check_id = o.check_id AND p.region = o.region AND p.node = o.node AND p.last_seen > o.last_seen))`,
+			` LIMIT ? OFFSET ?`, orgID, batch, offset)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.judgeCerts(ctx, orgID, certs); err != nil {
+			return nil, err
+		}
+		for _, c := range certs {
+			if c.Current && len(out) < n {
+				out = append(out, c)
+			}
+		}
+		if len(certs) < batch {
+			break
+		}
+	}
+	return out, nil
+}
+
+// CertCount returns how many certificates the organisation has.
+func (s *Store) CertCount(ctx context.Context, orgID int64) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM certificates WHERE org_id = ?`), orgID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count certificates: %w", err)
+	}
+	return n, nil
+}
+
+// CertInventory returns every certificate of the organisation with its
+// sightings place by place, expiring soonest first: what the exports hold.
+func (s *Store) CertInventory(ctx context.Context, orgID int64) ([]InventoryCert, error) {
+	certs, err := s.certRows(ctx, `c.org_id = ?`, ``, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -170,20 +235,59 @@ func (s *Store) CertInventory(ctx context.Context, orgID int64) ([]InventoryCert
 		byHash[c.SHA256] = i
 	}
 	for _, o := range obs {
-		i, ok := byHash[o.sha]
-		if !ok {
-			continue
+		if i, ok := byHash[o.sha]; ok {
+			certs[i].addPlace(o)
 		}
-		c := &certs[i]
-		c.Places = append(c.Places, o.CertPlace)
-		if o.LastSeen.After(c.LastSeen) {
-			c.LastSeen = o.LastSeen
-		}
-		c.Current = c.Current || o.Current
-		c.NodesDisagree = c.NodesDisagree || o.disagree
-		c.IssuerChanged = c.IssuerChanged || o.issuerChanged
+	}
+	for i := range certs {
+		certs[i].tidy()
 	}
 	return certs, nil
+}
+
+// certRows reads the certificates c that where selects, expiring soonest
+// first, then tail (a LIMIT), without their sightings.
+func (s *Store) certRows(ctx context.Context, where, tail string, args ...any) ([]InventoryCert, error) {
+	return collect(ctx, s.db, "certificates", func(row rowScanner) (InventoryCert, error) {
+		var c InventoryCert
+		var names string
+		if err := row.Scan(&c.SHA256, &c.Subject, &c.Issuer, &c.Serial, &names, &c.NotBefore, &c.NotAfter, &c.FirstSeen); err != nil {
+			return c, err
+		}
+		c.NotBefore, c.NotAfter, c.FirstSeen = c.NotBefore.UTC(), c.NotAfter.UTC(), c.FirstSeen.UTC()
+		return c, json.Unmarshal([]byte(names), &c.DNSNames)
+	}, s.q(`SELECT c.sha256, c.subject, c.issuer, c.serial, c.dns_names, c.not_before, c.not_after, c.first_seen
+		FROM certificates c WHERE `+where+` ORDER BY c.not_after, c.sha256`+tail), args...)
+}
+
+// addPlace adds to c an observation of it at one place.
+func (c *InventoryCert) addPlace(o placeObs) {
+	c.Places = append(c.Places, o.CertPlace)
+	c.Checks = append(c.Checks, CertCheck{ID: o.CheckID, Name: o.CheckName})
+	c.Regions = append(c.Regions, o.Region)
+	c.Nodes = append(c.Nodes, o.Node)
+	if o.LastSeen.After(c.LastSeen) {
+		c.LastSeen = o.LastSeen
+	}
+	c.Current = c.Current || o.Current
+	c.NodesDisagree = c.NodesDisagree || o.disagree
+	c.IssuerChanged = c.IssuerChanged || o.issuerChanged
+}
+
+// tidy sorts c's checks by id and its nodes and regions, each once.
+func (c *InventoryCert) tidy() {
+	sort.Slice(c.Checks, func(i, j int) bool { return c.Checks[i].ID < c.Checks[j].ID })
+	c.Checks = slices.CompactFunc(c.Checks, func(a, b CertCheck) bool { return a.ID == b.ID })
+	c.Nodes, c.Regions = sortedSet(c.Nodes), sortedSet(c.Regions)
+}
+
+// sortedSet is list sorted, each value once; never nil.
+func sortedSet(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	sort.Strings(list)
+	return slices.Compact(list)
 }
 
 // CertSightingRow is one place's sightings of one certificate, with the
@@ -218,131 +322,14 @@ func (s *Store) CheckCertHistory(ctx context.Context, orgID, checkID int64) ([]C
 	for _, c := range certs {
 		byHash[c.SHA256] = c
 	}
+	// The places come by region, node and first sighting.
 	out := make([]CertSightingRow, 0, len(obs))
 	for _, o := range obs {
 		r := byHash[o.sha]
 		r.CertPlace, r.SHA256 = o.CertPlace, o.sha
 		out = append(out, r)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		if a.Node != b.Node {
-			return a.Node < b.Node
-		}
-		return a.FirstSeen.Before(b.FirstSeen)
-	})
 	return out, nil
-}
-
-// placeObs is an observation with what the other observations of its
-// check say about it.
-type placeObs struct {
-	CertPlace
-	sha           string
-	disagree      bool
-	issuerChanged bool
-}
-
-// certPlaces reads the observations of the checks that checksWhere selects
-// from checks and obsWhere from cert_observations (both taking args), and
-// judges them together: which are current, which nodes disagree, which
-// issuers changed. The check names come in a query of their own: joined,
-// they cost a hash join and a string per observation.
-func (s *Store) certPlaces(ctx context.Context, checksWhere, obsWhere string, args ...any) ([]placeObs, error) {
-	type named struct {
-		id   int64
-		name string
-	}
-	checks, err := collect(ctx, s.db, "checks of certificate observations", func(row rowScanner) (named, error) {
-		var n named
-		return n, row.Scan(&n.id, &n.name)
-	}, s.q(`SELECT id, name FROM checks WHERE `+checksWhere), args...)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[int64]string, len(checks))
-	for _, c := range checks {
-		names[c.id] = c.name
-	}
-	obs, err := collect(ctx, s.db, "certificate observations", func(row rowScanner) (placeObs, error) {
-		var o placeObs
-		err := row.Scan(&o.CheckID, &o.Region, &o.Node, &o.sha, &o.Issuer, &o.FirstSeen, &o.LastSeen)
-		o.FirstSeen, o.LastSeen = o.FirstSeen.UTC(), o.LastSeen.UTC()
-		return o, err
-	}, s.q(`SELECT check_id, region, node, sha256, issuer, first_seen, last_seen FROM cert_observations WHERE `+obsWhere), args...)
-	if err != nil {
-		return nil, err
-	}
-	kept := obs[:0]
-	for _, o := range obs {
-		if name, ok := names[o.CheckID]; ok {
-			o.CheckName = name
-			kept = append(kept, o)
-		}
-	}
-	judgeObservations(kept)
-	return kept, nil
-}
-
-// judgeObservations marks, in place, the current observation of each place
-// (check × region × node), the current ones of a check and region whose
-// nodes serve different certificates, and those that followed a
-// certificate of another issuer at their place.
-func judgeObservations(obs []placeObs) {
-	sort.Slice(obs, func(i, j int) bool {
-		a, b := obs[i], obs[j]
-		switch {
-		case a.CheckID != b.CheckID:
-			return a.CheckID < b.CheckID
-		case a.Region != b.Region:
-			return a.Region < b.Region
-		case a.Node != b.Node:
-			return a.Node < b.Node
-		case !a.FirstSeen.Equal(b.FirstSeen):
-			return a.FirstSeen.Before(b.FirstSeen)
-		}
-		return a.LastSeen.Before(b.LastSeen)
-	})
-	// Groups of one check and region, then places within them.
-	for start := 0; start < len(obs); {
-		end := start
-		var newest time.Time
-		for end < len(obs) && obs[end].CheckID == obs[start].CheckID && obs[end].Region == obs[start].Region {
-			if obs[end].LastSeen.After(newest) {
-				newest = obs[end].LastSeen
-			}
-			end++
-		}
-		current := map[string]bool{}
-		var cur []int
-		for p := start; p < end; {
-			q, latest := p, p
-			for q < end && obs[q].Node == obs[p].Node {
-				if q > p && obs[q].Issuer != obs[q-1].Issuer && obs[q].sha != obs[q-1].sha {
-					obs[q].issuerChanged = true
-				}
-				if obs[q].LastSeen.After(obs[latest].LastSeen) || obs[q].LastSeen.Equal(obs[latest].LastSeen) {
-					latest = q
-				}
-				q++
-			}
-			if newest.Sub(obs[latest].LastSeen) <= staleAfter {
-				obs[latest].Current = true
-				current[obs[latest].sha] = true
-				cur = append(cur, latest)
-			}
-			p = q
-		}
-		if len(current) > 1 {
-			for _, i := range cur {
-				obs[i].disagree = true
-			}
-		}
-		start = end
-	}
 }
 
 // CertFilterError is a filter parameter the inventory does not know.
@@ -380,72 +367,4 @@ func FilterCerts(list []InventoryCert, f CertFilter, now time.Time) []InventoryC
 		}
 	}
 	return out
-}
-
-// CertRecord is a certificate of the inventory as exported: the console's
-// JSON download and GET /api/v1/certificates are this, one object per
-// certificate.
-type CertRecord struct {
-	SHA256         string            `json:"sha256"`
-	Subject        string            `json:"subject"`
-	DNSNames       []string          `json:"dns_names"`
-	Issuer         string            `json:"issuer"`
-	Serial         string            `json:"serial"`
-	NotBefore      time.Time         `json:"not_before"`
-	NotAfter       time.Time         `json:"not_after"`
-	DaysLeft       int               `json:"days_left"`
-	LifetimeUsed   float64           `json:"lifetime_used"` // 0 to 1
-	ServedNow      bool              `json:"served_now"`
-	NodesDisagree  bool              `json:"nodes_disagree"`
-	RenewalOverdue bool              `json:"renewal_overdue"`
-	IssuerChanged  bool              `json:"issuer_changed"`
-	Nodes          []string          `json:"nodes"`
-	Regions        []string          `json:"regions"`
-	FirstSeen      time.Time         `json:"first_seen"`
-	LastSeen       time.Time         `json:"last_seen"`
-	Seen           []CertPlaceRecord `json:"seen"`
-}
-
-// CertPlaceRecord is one place a certificate was seen, as exported.
-type CertPlaceRecord struct {
-	CheckID   int64     `json:"check_id"`
-	Check     string    `json:"check"`
-	Region    string    `json:"region"`
-	Node      string    `json:"node"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
-	ServedNow bool      `json:"served_now"`
-}
-
-// Record is c as exported at now.
-func (c InventoryCert) Record(now time.Time) CertRecord {
-	names := c.DNSNames
-	if names == nil {
-		names = []string{}
-	}
-	r := CertRecord{SHA256: c.SHA256, Subject: c.Subject, DNSNames: names, Issuer: c.Issuer, Serial: c.Serial,
-		NotBefore: c.NotBefore, NotAfter: c.NotAfter, DaysLeft: c.DaysLeft(now),
-		LifetimeUsed: math.Round(c.LifetimeUsed(now)*1000) / 1000, ServedNow: c.Current, NodesDisagree: c.NodesDisagree,
-		RenewalOverdue: c.RenewalOverdue(now), IssuerChanged: c.IssuerChanged, Nodes: c.Nodes(), Regions: c.Regions(),
-		FirstSeen: c.FirstSeen, LastSeen: c.LastSeen, Seen: make([]CertPlaceRecord, 0, len(c.Places))}
-	for _, p := range c.Places {
-		r.Seen = append(r.Seen, CertPlaceRecord{CheckID: p.CheckID, Check: p.CheckName, Region: p.Region, Node: p.Node,
-			FirstSeen: p.FirstSeen, LastSeen: p.LastSeen, ServedNow: p.Current})
-	}
-	return r
-}
-
-// CertDocument is the inventory's JSON export, the same from the console
-// and from the admin API.
-type CertDocument struct {
-	Certificates []CertRecord `json:"certificates"`
-}
-
-// ExportCerts is list as exported at now.
-func ExportCerts(list []InventoryCert, now time.Time) CertDocument {
-	d := CertDocument{Certificates: make([]CertRecord, 0, len(list))}
-	for _, c := range list {
-		d.Certificates = append(d.Certificates, c.Record(now))
-	}
-	return d
 }

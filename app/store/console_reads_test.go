@@ -255,7 +255,7 @@ func TestCertInventory(t *testing.T) {
 		}
 		var got []row
 		for _, c := range inv {
-			got = append(got, row{c.SHA256, c.Current, c.NodesDisagree, c.IssuerChanged, c.RenewalOverdue(now), c.Nodes()})
+			got = append(got, row{c.SHA256, c.Current, c.NodesDisagree, c.IssuerChanged, c.RenewalOverdue(now), c.Nodes})
 		}
 		want := []row{
 			{"aaa", false, false, false, false, []string{"n1:443"}},
@@ -293,6 +293,56 @@ func TestCertInventory(t *testing.T) {
 			}
 		}
 
+		// A page of the inventory says the same of its certificates, with
+		// or without a filter.
+		for _, tc := range []struct {
+			f             store.CertFilter
+			offset, limit int
+			want          []string
+			matching      int
+		}{
+			{store.CertFilter{}, 0, 10, []string{"aaa", "bbb", "ccc"}, 3},
+			{store.CertFilter{}, 1, 1, []string{"bbb"}, 3},
+			{store.CertFilter{}, 3, 10, nil, 3},
+			{store.CertFilter{ExpiringDays: 30}, 0, 10, []string{"bbb"}, 1},
+			{store.CertFilter{Kind: store.CertFilterNodesDisagree}, 1, 10, []string{"ccc"}, 2},
+			{store.CertFilter{Kind: store.CertFilterRenewalOverdue}, 0, 10, []string{"bbb"}, 1},
+			{store.CertFilter{Kind: store.CertFilterIssuerChanged, ExpiringDays: 90}, 0, 10, []string{"bbb"}, 1},
+		} {
+			page, err := s.CertInventoryPage(ctx, org, tc.f, now, tc.offset, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []store.InventoryCert
+			for _, c := range inv {
+				if slices.Contains(tc.want, c.SHA256) {
+					want = append(want, c)
+				}
+			}
+			if diff := cmp.Diff(want, page.Certs); diff != "" {
+				t.Errorf("page %+v from %d (-inventory +page):\n%s", tc.f, tc.offset, diff)
+			}
+			if page.Matching != tc.matching || page.Total != 3 {
+				t.Errorf("page %+v: got %d matching of %d, want %d of 3", tc.f, page.Matching, page.Total, tc.matching)
+			}
+		}
+		if got := inv[1].Checks; len(got) != 1 || got[0].ID != check || got[0].Name != "a api" {
+			t.Errorf("checks of bbb: got %+v, want the one check", got)
+		}
+		for n, want := range map[int][]string{1: {"bbb"}, 10: {"bbb", "ccc"}} {
+			exp, err := s.ExpiringCerts(ctx, org, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range exp {
+				got = append(got, c.SHA256)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("expiring %d (-want +got):\n%s", n, diff)
+			}
+		}
+
 		hist, err := s.CheckCertHistory(ctx, org, check)
 		if err != nil {
 			t.Fatal(err)
@@ -311,6 +361,12 @@ func TestCertInventory(t *testing.T) {
 		}
 		if h, err := s.CheckCertHistory(ctx, other, check); err != nil || len(h) != 0 {
 			t.Errorf("other org history: got %d, %v", len(h), err)
+		}
+		if p, err := s.CertInventoryPage(ctx, other, store.CertFilter{}, now, 0, 10); err != nil || len(p.Certs) != 0 || p.Total != 0 {
+			t.Errorf("other org page: got %+v, %v", p, err)
+		}
+		if l, err := s.ExpiringCerts(ctx, other, 10); err != nil || len(l) != 0 {
+			t.Errorf("other org expiring: got %d, %v", len(l), err)
 		}
 	})
 }

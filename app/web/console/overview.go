@@ -46,14 +46,12 @@ func (s *Console) overview(ctx context.Context, orgID int64, now time.Time) (vie
 		}
 		o.Failing = append(o.Failing, row)
 	}
-	certs, err := s.st.CertInventory(ctx, orgID)
+	certs, err := s.st.ExpiringCerts(ctx, orgID, expiringShown)
 	if err != nil {
 		return o, err
 	}
-	for _, c := range certs { // expiring soonest first
-		if c.Current && len(o.Expiring) < expiringShown {
-			o.Expiring = append(o.Expiring, certRow(c, now))
-		}
+	for _, c := range certs {
+		o.Expiring = append(o.Expiring, certRow(c, now))
 	}
 	regions, err := s.st.RegionStatuses(ctx, orgID, now.Add(-regionWindow))
 	if err != nil {
@@ -138,15 +136,11 @@ func formatCount(n int, unit string) string {
 func certRow(c store.InventoryCert, now time.Time) views.CertRow {
 	r := views.CertRow{SHA256: c.SHA256, Subject: c.Subject, DNSNames: strings.Join(c.DNSNames, ", "), Issuer: c.Issuer,
 		Serial: c.Serial, NotBefore: formatTime(c.NotBefore), NotAfter: formatTime(c.NotAfter), DaysLeft: c.DaysLeft(now),
-		UsedPercent: int(c.LifetimeUsed(now)*100 + 0.5), Nodes: c.Nodes(), Regions: c.Regions(),
+		UsedPercent: int(c.LifetimeUsed(now)*100 + 0.5), Nodes: c.Nodes, Regions: c.Regions,
 		FirstSeen: formatTime(c.FirstSeen), LastSeen: formatTime(c.LastSeen), Current: c.Current,
 		NodesDisagree: c.NodesDisagree, RenewalOverdue: c.RenewalOverdue(now), IssuerChanged: c.IssuerChanged}
-	seen := map[int64]bool{}
-	for _, p := range c.Places {
-		if !seen[p.CheckID] {
-			seen[p.CheckID] = true
-			r.Checks = append(r.Checks, views.CertCheckLink{ID: p.CheckID, Name: p.CheckName})
-		}
+	for _, ch := range c.Checks {
+		r.Checks = append(r.Checks, views.CertCheckLink{ID: ch.ID, Name: ch.Name})
 	}
 	return r
 }
