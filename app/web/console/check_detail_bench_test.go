@@ -152,35 +152,60 @@ func benchPage(b *testing.B, owner *webtest.Browser, path string) {
 }
 
 // explainConsole logs the plans (with timings) of the reads behind these
-// pages and checks that results are read through an index. Certificate
-// observations and latest rows are read whole for the organisation: with
-// one organisation holding every row, PostgreSQL rightly scans the table
-// (with several, the checks_org index and the primary keys serve).
+// pages and checks that results are read through an index, and that the
+// reads that walk an index (wantIndex) use it. The observations of a page
+// of certificates' checks may be read whole: with one organisation holding
+// every row, PostgreSQL rightly scans the small table.
 func explainConsole(b *testing.B, st *store.Store, tn webtest.Tenant) {
 	b.Helper()
 	ctx := context.Background()
 	since := time.Now().Add(-24 * time.Hour)
+	var page []string // the certificates of the inventory's first page
+	rows, err := st.DB().QueryContext(ctx, `SELECT sha256 FROM certificates WHERE org_id = $1 ORDER BY not_after, sha256 LIMIT 100`, tn.Org.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var sha string
+		if err := rows.Scan(&sha); err != nil {
+			b.Fatal(err)
+		}
+		page = append(page, sha)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	rows.Close()
 	for _, q := range []struct {
-		name, sql string
-		args      []any
+		name, sql, wantIndex string
+		args                 []any
 	}{
 		{"latency", `SELECT region, checked_at, duration_ms FROM check_results
-			WHERE check_id = $1 AND checked_at >= $2 AND org_id = $3 AND state <> 'down'`, []any{tn.CheckID, since, tn.Org.ID}},
+			WHERE check_id = $1 AND checked_at >= $2 AND org_id = $3 AND state <> 'down'`, "check_results_check_time",
+			[]any{tn.CheckID, since, tn.Org.ID}},
 		{"recent", `SELECT id, region, state, checked_at, duration_ms, problems FROM check_results
-			WHERE check_id = $1 AND org_id = $2 ORDER BY checked_at DESC LIMIT 20`, []any{tn.CheckID, tn.Org.ID}},
-		{"state changes", `SELECT region, state, checked_at FROM check_results
-			WHERE check_id = $1 AND checked_at >= $2 AND org_id = $3 ORDER BY checked_at`, []any{tn.CheckID, since.Add(-6 * 24 * time.Hour), tn.Org.ID}},
+			WHERE check_id = $1 AND org_id = $2 ORDER BY checked_at DESC LIMIT 20`, "check_results_check_time", []any{tn.CheckID, tn.Org.ID}},
+		{"state changes", `SELECT id, region, state, checked_at FROM check_results WHERE check_id = $1 AND checked_at >= $2 AND org_id = $3
+			ORDER BY checked_at DESC, id DESC LIMIT 256`, "check_results_check_time",
+			[]any{tn.CheckID, since.Add(-6 * 24 * time.Hour), tn.Org.ID}},
 		{"latest", `SELECT l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems, r.result
 			FROM check_latest l LEFT JOIN check_results r ON l.node = '' AND r.id = l.result_id AND r.org_id = l.org_id
-			WHERE l.org_id = $1 AND l.check_id = $2 ORDER BY l.region, l.node`, []any{tn.Org.ID, tn.CheckID}},
-		{"observations", `SELECT check_id, region, node, sha256, issuer, first_seen, last_seen FROM cert_observations
-			WHERE check_id IN (SELECT id FROM checks WHERE org_id = $1) AND org_id = $2`, []any{tn.Org.ID, tn.Org.ID}},
+			WHERE l.org_id = $1 AND l.check_id = $2 ORDER BY l.region, l.node`, "check_latest_pkey", []any{tn.Org.ID, tn.CheckID}},
+		{"expiring certificates", `SELECT c.sha256 FROM certificates c WHERE c.org_id = $1 AND EXISTS (SELECT 1 FROM cert_observations o
+			WHERE o.org_id = c.org_id AND o.sha256 = c.sha256 AND NOT EXISTS (SELECT 1 FROM cert_observations p
+				WHERE p.check_id = o.check_id AND p.region = o.region AND p.node = o.node AND p.last_seen > o.last_seen))
+			ORDER BY c.not_after, c.sha256 LIMIT 20`, "cert_observations_cert", []any{tn.Org.ID}},
+		{"certificate page", `SELECT sha256 FROM certificates c WHERE c.org_id = $1 ORDER BY c.not_after, c.sha256 LIMIT 100`,
+			"certificates_not_after", []any{tn.Org.ID}},
+		{"page observations", `SELECT check_id, region, node, sha256, issuer, first_seen, last_seen FROM cert_observations
+			WHERE check_id IN (SELECT check_id FROM cert_observations WHERE org_id = $1 AND sha256 = ANY($2)) AND org_id = $1`,
+			"cert_observations_cert", []any{tn.Org.ID, page}},
 		{"region latest", `SELECT region, checked_at FROM check_latest
-			WHERE check_id IN (SELECT id FROM checks WHERE org_id = $1) AND org_id = $2 AND node = ''`, []any{tn.Org.ID, tn.Org.ID}},
+			WHERE check_id IN (SELECT id FROM checks WHERE org_id = $1) AND org_id = $2 AND node = ''`, "", []any{tn.Org.ID, tn.Org.ID}},
 		{"region counts", `SELECT region, COUNT(*) FROM check_results WHERE checked_at >= $1 AND org_id = $2 GROUP BY region`,
-			[]any{time.Now().Add(-5 * time.Minute), tn.Org.ID}},
+			"check_results_time", []any{time.Now().Add(-5 * time.Minute), tn.Org.ID}},
 		{"audit page", `SELECT id FROM audit_log WHERE org_id = $1 AND action LIKE 'check%' ORDER BY id DESC LIMIT 101`,
-			[]any{tn.Org.ID}},
+			"", []any{tn.Org.ID}},
 	} {
 		rows, err := st.DB().QueryContext(ctx, `EXPLAIN (ANALYZE, BUFFERS) `+q.sql, q.args...)
 		if err != nil {
@@ -201,6 +226,9 @@ func explainConsole(b *testing.B, st *store.Store, tn webtest.Tenant) {
 			if strings.Contains(text, "Seq Scan on "+table) {
 				b.Errorf("%s scans %s sequentially:\n%s", q.name, table, text)
 			}
+		}
+		if q.wantIndex != "" && !strings.Contains(text, q.wantIndex) {
+			b.Errorf("%s does not use %s:\n%s", q.name, q.wantIndex, text)
 		}
 	}
 }
