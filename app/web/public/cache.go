@@ -26,7 +26,11 @@ import (
 // (its snapshot) is loaded once and every response of the page is rendered
 // from it at most once; a page event from the bus marks the page dirty, so
 // the next request reloads: no page is served older than the last event
-// this process received. A short TTL covers changes that publish no event.
+// this process received. A short TTL covers changes that publish no event;
+// when it runs out, one request reloads while the others keep answering
+// from the state they have, so a page under load never stalls on the
+// safety net. A reloaded state reuses each render of the previous one
+// whose bytes did not change, with its compressed variants and ETag.
 // When the database does not answer, the last good snapshot is served with a
 // visible "data may be stale" note.
 
@@ -46,7 +50,9 @@ type publicCache struct {
 
 type pageEntry struct {
 	dirty atomic.Bool // a page event arrived after the current state was loaded
-	mu    sync.Mutex  // one reload at a time; other requests wait for it
+	// mu allows one reload at a time; after an event the other requests
+	// wait for it, after the TTL they answer from the current state.
+	mu    sync.Mutex
 	state atomic.Pointer[pageState]
 }
 
@@ -57,8 +63,19 @@ type pageState struct {
 	expires time.Time
 
 	mu       sync.RWMutex
-	renders  map[renderKey]*rendered
+	renders  map[renderKey]*renderSlot
 	fallback map[renderKey]*rendered // the previous state's renders, for stale pages
+	// previous are the renders of the state this one replaced, reused
+	// when a render comes out byte for byte the same; each is dropped
+	// once its key is rendered here.
+	previous map[renderKey]*rendered
+}
+
+// renderSlot holds one key's render: building it takes the slot's lock, so
+// a slow render holds back the requests for its key and no other.
+type renderSlot struct {
+	mu sync.Mutex
+	r  atomic.Pointer[rendered]
 }
 
 // renderKey names one response of a page state: the resource and where
@@ -125,10 +142,17 @@ func (st *pageState) usable(now time.Time, dirty bool) bool {
 // or the TTL says so.
 func (s *Site) pageState(ctx context.Context, slug string) (*pageState, error) {
 	e := s.cache.entry(slug)
-	if st := e.state.Load(); st.usable(time.Now(), e.dirty.Load()) {
-		return st, nil
+	cur, dirty := e.state.Load(), e.dirty.Load()
+	if cur.usable(time.Now(), dirty) {
+		return cur, nil
 	}
-	e.mu.Lock()
+	if cur != nil && !dirty {
+		if !e.mu.TryLock() {
+			return cur, nil // out of its TTL only, and another request is reloading it
+		}
+	} else {
+		e.mu.Lock()
+	}
 	defer e.mu.Unlock()
 	old := e.state.Load()
 	if old.usable(time.Now(), e.dirty.Load()) {
@@ -143,7 +167,8 @@ func (s *Site) pageState(ctx context.Context, slug string) (*pageState, error) {
 	now := time.Now()
 	switch {
 	case err == nil:
-		st := &pageState{snap: snap, expires: now.Add(publicTTL), renders: map[renderKey]*rendered{}}
+		st := &pageState{snap: snap, expires: now.Add(publicTTL), renders: map[renderKey]*renderSlot{},
+			previous: old.done()}
 		e.state.Store(st)
 		return st, nil
 	case errors.Is(err, store.ErrNotFound):
@@ -153,8 +178,8 @@ func (s *Site) pageState(ctx context.Context, slug string) (*pageState, error) {
 		return nil, err
 	}
 	s.log.WarnContext(ctx, "public page: serving last good data", slog.String("page", slug), slog.Any("error", err))
-	st := &pageState{snap: old.snap, stale: true, expires: now.Add(publicRetry), renders: map[renderKey]*rendered{},
-		fallback: old.renders}
+	st := &pageState{snap: old.snap, stale: true, expires: now.Add(publicRetry), renders: map[renderKey]*renderSlot{},
+		fallback: old.done()}
 	if old.stale {
 		st.fallback = old.fallback
 	}
@@ -203,21 +228,63 @@ func (r *rendered) encodedETag(suffix string) string {
 	return strings.TrimSuffix(r.etag, `"`) + suffix + `"`
 }
 
+// done returns the renders st holds (nil for no state).
+func (st *pageState) done() map[renderKey]*rendered {
+	if st == nil {
+		return nil
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	out := make(map[renderKey]*rendered, len(st.renders))
+	for k, slot := range st.renders {
+		if r := slot.r.Load(); r != nil {
+			out[k] = r
+		}
+	}
+	return out
+}
+
 // render returns the response for key, building it from the state at most
 // once. A build that fails on a stale page falls back to the last good
 // render of the same key.
 func (st *pageState) render(ctx context.Context, key renderKey, build func(context.Context, *pageState) (*rendered, error)) (*rendered, error) {
 	st.mu.RLock()
-	r, ok := st.renders[key]
+	slot := st.renders[key]
 	st.mu.RUnlock()
-	if ok {
-		return r, nil
+	if slot != nil {
+		if r := slot.r.Load(); r != nil {
+			return r, nil
+		}
+	} else {
+		st.mu.Lock()
+		if slot = st.renders[key]; slot == nil && len(st.renders) < maxRendersPerKey {
+			slot = &renderSlot{}
+			st.renders[key] = slot
+		}
+		st.mu.Unlock()
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if r, ok := st.renders[key]; ok {
-		return r, nil
+	if slot == nil { // the state holds all it may: build without keeping it
+		return st.build(ctx, key, build)
 	}
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	if r := slot.r.Load(); r != nil {
+		return r, nil // built while we waited
+	}
+	r, err := st.build(ctx, key, build)
+	if err != nil {
+		st.mu.Lock()
+		delete(st.renders, key) // a key that fails (an unknown id) takes no room
+		st.mu.Unlock()
+		return nil, err
+	}
+	slot.r.Store(r)
+	return r, nil
+}
+
+// build renders key, or takes the previous state's render when the bytes
+// are the same, or the last good one when the build fails on a stale page.
+func (st *pageState) build(ctx context.Context, key renderKey, build func(context.Context, *pageState) (*rendered, error)) (*rendered, error) {
 	r, err := build(ctx, st)
 	if err != nil {
 		if fb, ok := st.fallback[key]; ok && st.stale && !errors.Is(err, store.ErrNotFound) {
@@ -225,10 +292,20 @@ func (st *pageState) render(ctx context.Context, key renderKey, build func(conte
 		}
 		return nil, err
 	}
-	if len(st.renders) < maxRendersPerKey {
-		st.renders[key] = r
+	st.mu.Lock()
+	prev, ok := st.previous[key]
+	delete(st.previous, key)
+	st.mu.Unlock()
+	if ok && prev.sameAs(r) {
+		return prev, nil
 	}
 	return r, nil
+}
+
+// sameAs reports whether r and o are the same response.
+func (r *rendered) sameAs(o *rendered) bool {
+	return r.etag == o.etag && r.contentType[0] == o.contentType[0] && r.cacheControl[0] == o.cacheControl[0] &&
+		bytes.Equal(r.identity.body, o.identity.body)
 }
 
 func (r *rendered) gzipped() variant {
