@@ -14,6 +14,14 @@
 #   deploy/bench/public-limit.sh
 #   DURATION=20s ROUNDS=3 deploy/bench/public-limit.sh
 #
+# Before and after in the same run: build an older pharos and seed its own
+# database with its own migrations (copy app/web/public/cache_bench_test.go
+# into that checkout if it lacks TestSeedPublicLimitPage), then
+#
+#   BEFORE_BIN=/tmp/old/pharos BEFORE_DB=sqlite:///tmp/old/bench.db deploy/bench/public-limit.sh
+#
+# adds its req/s and ratio to bare as two more columns.
+#
 # Needs: go, wrk (apt-get install -y wrk), curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +34,9 @@ COMPONENTS="${COMPONENTS:-1000}"
 DAYS="${DAYS:-90}"
 PORT="${PORT:-18089}"           # pharos
 BARE_PORT="${BARE_PORT:-18090}" # bareserve
+BEFORE_PORT="${BEFORE_PORT:-18091}"
+BEFORE_BIN="${BEFORE_BIN:-}"
+BEFORE_DB="${BEFORE_DB:-}"
 
 for tool in go wrk curl; do
   command -v "$tool" >/dev/null || { echo "public-limit.sh: $tool is not installed" >&2; exit 3; }
@@ -69,6 +80,15 @@ PHAROS_DATABASE_URL="sqlite://$work/bench.db" PHAROS_LISTEN="127.0.0.1:$PORT" \
 pids+=($!)
 wait_up "http://127.0.0.1:$PORT/healthz" "${pids[-1]}" "$work/pharos.log"
 
+if [ -n "$BEFORE_BIN" ]; then
+  echo "== start the baseline $BEFORE_BIN on 127.0.0.1:$BEFORE_PORT"
+  PHAROS_DATABASE_URL="$BEFORE_DB" PHAROS_LISTEN="127.0.0.1:$BEFORE_PORT" \
+    PHAROS_SECRET_KEY="bench-only-secret-key-0123456789abcdef" \
+    timeout 1800 "$BEFORE_BIN" serve --roles web >"$work/before.log" 2>&1 &
+  pids+=($!)
+  wait_up "http://127.0.0.1:$BEFORE_PORT/healthz" "${pids[-1]}" "$work/before.log"
+fi
+
 paths=(/p/bench/api/v2/summary.json /p/bench/)
 echo "== start bareserve on 127.0.0.1:$BARE_PORT with Pharos's bytes"
 timeout 1800 "$work/bareserve" -from "http://127.0.0.1:$PORT" -listen "127.0.0.1:$BARE_PORT" "${paths[@]}" \
@@ -85,15 +105,22 @@ rps() { # url encoding
 }
 
 echo "== wrk -t$THREADS -c$CONNS -d$DURATION, one server at a time; load before: $(uptime | sed 's/.*load average: //')"
-printf '%-6s %-22s %-9s %10s %10s %6s\n' round path encoding pharos bare ratio | tee "$work/results"
+header="$(printf '%-6s %-22s %-9s %10s %10s %6s' round path encoding pharos bare ratio)"
+[ -n "$BEFORE_BIN" ] && header="$header$(printf ' %10s %6s' before ratio)"
+echo "$header" | tee "$work/results"
 for round in $(seq 1 "$ROUNDS"); do
   for p in "${paths[@]}"; do
     for enc in "" gzip; do
       ph="$(rps "http://127.0.0.1:$PORT$p" "$enc")"
       bare="$(rps "http://127.0.0.1:$BARE_PORT$p" "$enc")"
       name="${p#/p/bench}"
-      printf '%-6s %-22s %-9s %10s %10s %6s\n' "$round" "${name:-/}" "${enc:-identity}" "$ph" "$bare" \
-        "$(awk -v a="$ph" -v b="$bare" 'BEGIN { printf "%.2f", a / b }')" | tee -a "$work/results"
+      line="$(printf '%-6s %-22s %-9s %10s %10s %6s' "$round" "${name:-/}" "${enc:-identity}" "$ph" "$bare" \
+        "$(awk -v a="$ph" -v b="$bare" 'BEGIN { printf "%.2f", a / b }')")"
+      if [ -n "$BEFORE_BIN" ]; then
+        before="$(rps "http://127.0.0.1:$BEFORE_PORT$p" "$enc")"
+        line="$line$(printf ' %10s %6s' "$before" "$(awk -v a="$before" -v b="$bare" 'BEGIN { printf "%.2f", a / b }')")"
+      fi
+      echo "$line" | tee -a "$work/results"
     done
   done
 done
