@@ -290,22 +290,39 @@ func SaveComponent(ctx context.Context, st *store.Store, lim Limits, orgID int64
 
 // DeleteComponent deletes a component of the organisation and its checks.
 func DeleteComponent(ctx context.Context, st *store.Store, orgID int64, actor store.Actor, id int64) (Saved, error) {
+	return deleteItem(ctx, st, orgID, actor, id, "component", func(tx *store.Tx) (rowOnPage, error) {
+		c, err := tx.Component(ctx, orgID, id)
+		return rowOnPage{pageID: c.PageID, name: c.Name, managed: c.Managed}, err
+	}, func(tx *store.Tx) error { return tx.DeleteComponent(ctx, orgID, id) })
+}
+
+// rowOnPage is what deleting a component or a check needs to know of it.
+type rowOnPage struct {
+	pageID  int64
+	name    string
+	managed bool
+}
+
+// deleteItem deletes row id (what names it) found by find, with del, and
+// audits it on its page, in one transaction.
+func deleteItem(ctx context.Context, st *store.Store, orgID int64, actor store.Actor, id int64, what string,
+	find func(*store.Tx) (rowOnPage, error), del func(*store.Tx) error) (Saved, error) {
 	var out Saved
 	err := st.InTx(ctx, func(tx *store.Tx) error {
-		c, err := tx.Component(ctx, orgID, id)
+		it, err := find(tx)
 		if err != nil {
 			return err
 		}
-		pg, err := tx.Page(ctx, orgID, c.PageID)
+		pg, err := tx.Page(ctx, orgID, it.pageID)
 		if err != nil {
 			return err
 		}
-		if err := tx.DeleteComponent(ctx, orgID, id); err != nil {
+		if err := del(tx); err != nil {
 			return err
 		}
-		o := op{kind: opDelete, what: "component", name: c.Name}
-		out = Saved{ID: id, Change: o.line(), Managed: c.Managed, Slug: pg.Slug}
-		return o.audit(ctx, tx, orgID, actor, pg.Slug, c.Managed)
+		o := op{kind: opDelete, what: what, name: it.name}
+		out = Saved{ID: id, Change: o.line(), Managed: it.managed, Slug: pg.Slug}
+		return o.audit(ctx, tx, orgID, actor, pg.Slug, it.managed)
 	})
 	return out, err
 }
@@ -395,24 +412,10 @@ func SaveCheck(ctx context.Context, st *store.Store, lim Limits, orgID int64, ac
 
 // DeleteCheck deletes a check of the organisation and its results.
 func DeleteCheck(ctx context.Context, st *store.Store, orgID int64, actor store.Actor, id int64) (Saved, error) {
-	var out Saved
-	err := st.InTx(ctx, func(tx *store.Tx) error {
+	return deleteItem(ctx, st, orgID, actor, id, "check", func(tx *store.Tx) (rowOnPage, error) {
 		c, err := tx.Check(ctx, orgID, id)
-		if err != nil {
-			return err
-		}
-		pg, err := tx.Page(ctx, orgID, c.PageID)
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteCheck(ctx, orgID, id); err != nil {
-			return err
-		}
-		o := op{kind: opDelete, what: "check", name: c.Name}
-		out = Saved{ID: id, Change: o.line(), Managed: c.Managed, Slug: pg.Slug}
-		return o.audit(ctx, tx, orgID, actor, pg.Slug, c.Managed)
-	})
-	return out, err
+		return rowOnPage{pageID: c.PageID, name: c.Name, managed: c.Managed}, err
+	}, func(tx *store.Tx) error { return tx.DeleteCheck(ctx, orgID, id) })
 }
 
 // notOnPage is err, or ErrNotFound for a row of another page: a form
