@@ -9,7 +9,8 @@
 # one at a time, for summary.json and the HTML page, identity and gzip, and
 # prints req/s and the ratio Pharos / bare (goal: >= 0.80). ROUNDS > 1
 # repeats the whole table, alternating, to show the noise of a shared
-# machine. Pharos logs to a file, as it would to a journal.
+# machine, and prints the medians. Pharos logs to a file, as it would to a
+# journal.
 #
 #   deploy/bench/public-limit.sh
 #   DURATION=20s ROUNDS=3 deploy/bench/public-limit.sh
@@ -90,6 +91,19 @@ if [ -n "$BEFORE_BIN" ]; then
 fi
 
 paths=(/p/bench/api/v2/summary.json /p/bench/)
+# The first load of a large page may overrun its budget on a busy machine
+# (503): warm every server's cache until each path answers.
+warm() { # base
+  for p in "${paths[@]}"; do
+    for i in $(seq 1 30); do
+      curl -fsS -o /dev/null "$1$p" 2>/dev/null && break
+      [ "$i" = 30 ] && { echo "$1$p does not answer 200" >&2; exit 1; }
+      sleep 1
+    done
+  done
+}
+warm "http://127.0.0.1:$PORT"
+[ -n "$BEFORE_BIN" ] && warm "http://127.0.0.1:$BEFORE_PORT"
 echo "== start bareserve on 127.0.0.1:$BARE_PORT with Pharos's bytes"
 timeout 1800 "$work/bareserve" -from "http://127.0.0.1:$PORT" -listen "127.0.0.1:$BARE_PORT" "${paths[@]}" \
   >"$work/bare.log" 2>&1 &
@@ -124,5 +138,19 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 done
+if [ "$ROUNDS" -gt 1 ]; then
+  echo "== medians over $ROUNDS rounds"
+  awk 'NR > 1 { k = $2 " " $3; ph[k] = ph[k] " " $4; bare[k] = bare[k] " " $5; r[k] = r[k] " " $6
+                if (NF > 6) { bf[k] = bf[k] " " $7; br[k] = br[k] " " $8 }; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+       function median(list,   a, m, i, j, t) {
+         m = split(list, a, " ")
+         for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+         return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+       }
+       END { for (i = 1; i <= n; i++) { k = order[i]
+               line = sprintf("%-32s pharos %9.0f  bare %9.0f  ratio %.2f", k, median(ph[k]), median(bare[k]), median(r[k]))
+               if (k in bf) line = line sprintf("   before %9.0f  ratio %.2f", median(bf[k]), median(br[k]))
+               print line } }' "$work/results"
+fi
 echo "== load after: $(uptime | sed 's/.*load average: //')"
 echo "pharos log: $(wc -l <"$work/pharos.log") lines"
