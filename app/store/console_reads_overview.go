@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -160,21 +161,18 @@ func (s *Store) RegionActivities(ctx context.Context, orgID int64, since time.Ti
 	// The newest result per region, from the latest rows (one per check and
 	// region) rather than from the whole result table; through checks, whose
 	// org index leads to each check's rows by the primary key.
-	rows, err = s.db.QueryContext(ctx, s.q(`SELECT region, checked_at FROM check_latest
-		WHERE check_id IN (SELECT id FROM checks WHERE org_id = ?) AND org_id = ? AND node = ''`), orgID, orgID)
+	rows, err = s.db.QueryContext(ctx, s.q(`SELECT region, MAX(checked_at) FROM check_latest
+		WHERE check_id IN (SELECT id FROM checks WHERE org_id = ?) AND org_id = ? AND node = '' GROUP BY region`), orgID, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("store: region last results: %w", err)
 	}
 	err = scanAll(rows, func() error {
 		var region string
-		var at time.Time
+		var at aggTime
 		if err := rows.Scan(&region, &at); err != nil {
 			return err
 		}
-		r := get(region)
-		if at = at.UTC(); r.LastResult == nil || at.After(*r.LastResult) {
-			r.LastResult = &at
-		}
+		get(region).LastResult = &at.Time
 		return nil
 	})
 	if err != nil {
@@ -203,6 +201,42 @@ func (s *Store) RegionActivities(ctx context.Context, orgID int64, since time.Ti
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Region < list[j].Region })
 	return list, nil
+}
+
+// aggTime scans a time aggregated in SQL (MAX of a timestamp column), in
+// UTC. SQLite returns it as the text the driver wrote, in Go's format: an
+// aggregate has no declared type for the driver to convert by.
+type aggTime struct{ time.Time }
+
+// aggTimeLayouts are the ways the SQLite driver writes a time (Go's
+// default format) and the formats it reads.
+var aggTimeLayouts = []string{"2006-01-02 15:04:05.999999999 -0700 MST", "2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"}
+
+// Scan implements sql.Scanner.
+func (t *aggTime) Scan(src any) error {
+	var text string
+	switch v := src.(type) {
+	case time.Time:
+		t.Time = v.UTC()
+		return nil
+	case string:
+		text = v
+	case []byte:
+		text = string(v)
+	default:
+		return fmt.Errorf("store: scan %T as a time", src)
+	}
+	if i := strings.Index(text, " m="); i >= 0 { // a monotonic clock reading
+		text = text[:i]
+	}
+	for _, layout := range aggTimeLayouts {
+		if at, err := time.Parse(layout, text); err == nil {
+			t.Time = at.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("store: scan %q as a time", text)
 }
 
 // scanAll calls scan for every row, then closes rows and reports rows.Err.
