@@ -86,10 +86,23 @@ func (s *Store) judgeCerts(ctx context.Context, orgID int64, certs []InventoryCe
 		for i := range part {
 			shas[i], byHash[part[i].SHA256] = part[i].SHA256, &part[i]
 		}
+		// The checks first, then their observations by the primary key: in
+		// one query, PostgreSQL cannot tell how few checks the subquery
+		// yields and reads the organisation's observations whole.
 		in, shaArgs := s.anyText("sha256", shas)
-		seenOn := `IN (SELECT check_id FROM cert_observations WHERE org_id = ? AND ` + in + `) AND org_id = ?`
-		args := append(append([]any{orgID}, shaArgs...), orgID)
-		obs, err := s.certPlaces(ctx, `id `+seenOn, `check_id `+seenOn, args...)
+		checks, err := collect(ctx, s.db, "checks of certificates", func(row rowScanner) (int64, error) {
+			var id int64
+			return id, row.Scan(&id)
+		}, s.q(`SELECT DISTINCT check_id FROM cert_observations WHERE org_id = ? AND `+in), append([]any{orgID}, shaArgs...)...)
+		if err != nil {
+			return err
+		}
+		if len(checks) == 0 {
+			continue
+		}
+		byCheck, args := s.anyOf("check_id", orgID, checks)
+		byID, _ := s.anyOf("id", orgID, checks)
+		obs, err := s.certPlaces(ctx, `org_id = ? AND `+byID, `org_id = ? AND `+byCheck, args...)
 		if err != nil {
 			return err
 		}
