@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"pharos/app/store"
 	"pharos/probes"
 	"pharos/views"
@@ -23,20 +25,35 @@ const (
 	expiringShown = 10
 )
 
-// overview reads what needs attention in the organisation now.
+// overview reads what needs attention in the organisation now. The reads
+// are independent and run together: the page takes as long as the slowest
+// (the certificates expiring soonest), not as long as all of them.
 func (s *Console) overview(ctx context.Context, orgID int64, now time.Time) (views.Overview, error) {
+	var (
+		incs    []store.OpenIncidentBrief
+		failing []store.FailingCheck
+		certs   []store.InventoryCert
+		regions []store.RegionStatus
+		missed  map[string]int
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { incs, err = s.st.OpenIncidentsBrief(gctx, orgID); return err })
+	g.Go(func() (err error) { failing, err = s.st.FailingChecks(gctx, orgID); return err })
+	g.Go(func() (err error) { certs, err = s.st.ExpiringCerts(gctx, orgID, expiringShown); return err })
+	g.Go(func() (err error) {
+		if regions, err = s.st.RegionStatuses(gctx, orgID, now.Add(-regionWindow)); err != nil {
+			return err
+		}
+		missed, err = s.st.MissedRoundsSince(gctx, orgID, now.Add(-24*time.Hour))
+		return err
+	})
 	o := views.Overview{RecentWindow: "5 minutes"}
-	incs, err := s.st.OpenIncidentsBrief(ctx, orgID)
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		return o, err
 	}
 	for _, in := range incs {
 		o.OpenIncidents = append(o.OpenIncidents, views.IncidentRow{ID: in.ID, PageTitle: in.PageTitle, Name: in.Name,
 			Status: in.Status, Impact: in.Impact, Started: formatTime(in.StartedAt), Automatic: in.Automatic})
-	}
-	failing, err := s.st.FailingChecks(ctx, orgID)
-	if err != nil {
-		return o, err
 	}
 	for _, c := range failing {
 		row := views.FailingCheckRow{ID: c.ID, Name: c.Name, Page: c.PageTitle, Component: c.ComponentName, State: c.State,
@@ -46,20 +63,8 @@ func (s *Console) overview(ctx context.Context, orgID int64, now time.Time) (vie
 		}
 		o.Failing = append(o.Failing, row)
 	}
-	certs, err := s.st.ExpiringCerts(ctx, orgID, expiringShown)
-	if err != nil {
-		return o, err
-	}
 	for _, c := range certs {
 		o.Expiring = append(o.Expiring, certRow(c, now))
-	}
-	regions, err := s.st.RegionStatuses(ctx, orgID, now.Add(-regionWindow))
-	if err != nil {
-		return o, err
-	}
-	missed, err := s.st.MissedRoundsSince(ctx, orgID, now.Add(-24*time.Hour))
-	if err != nil {
-		return o, err
 	}
 	for _, r := range regions {
 		row := regionRow(r, now)
