@@ -79,16 +79,19 @@ type ResultSummary struct {
 	Problems   []byte // JSON array
 }
 
-// RecentResults returns the check's newest limit results, newest first.
+// RecentResults returns the check's newest limit results, newest first:
+// full rows and steady samples (LatestResults), a sample without an id.
 func (s *Store) RecentResults(ctx context.Context, orgID, checkID int64, limit int) ([]ResultSummary, error) {
-	return collect(ctx, s.db, fmt.Sprintf("recent results of check %d", checkID), func(row rowScanner) (ResultSummary, error) {
-		var r ResultSummary
-		var problems string
-		err := row.Scan(&r.ID, &r.Region, &r.State, &r.CheckedAt, &r.DurationMS, &problems)
-		r.CheckedAt, r.Problems = r.CheckedAt.UTC(), []byte(problems)
-		return r, err
-	}, s.q(`SELECT id, region, state, checked_at, duration_ms, problems FROM check_results
-		WHERE check_id = ? AND org_id = ? ORDER BY checked_at DESC LIMIT ?`), checkID, orgID, limit)
+	points, err := s.LatestResults(ctx, orgID, checkID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ResultSummary, len(points))
+	for i, p := range points {
+		out[i] = ResultSummary{ID: p.ID, Region: p.Region, State: p.State, CheckedAt: p.CheckedAt,
+			DurationMS: p.DurationMS, Problems: p.Problems}
+	}
+	return out, nil
 }
 
 // LatencyPoint is the response time of one region over one bucket of time:
@@ -108,29 +111,22 @@ type LatencyPoint struct {
 // time; buckets without results are absent.
 func (s *Store) LatencyBuckets(ctx context.Context, orgID, checkID int64, since time.Time, bucket time.Duration) ([]LatencyPoint, error) {
 	since = since.UTC().Truncate(bucket)
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT region, checked_at, duration_ms FROM check_results
-		WHERE check_id = ? AND checked_at >= ? AND org_id = ? AND state <> 'down'`), checkID, since, orgID)
+	// Full rows and steady samples alike (ResultsBetween).
+	points, err := s.ResultsBetween(ctx, orgID, checkID, since, time.Now().Add(time.Hour))
 	if err != nil {
 		return nil, fmt.Errorf("store: latency of check %d: %w", checkID, err)
 	}
-	defer rows.Close()
 	type key struct {
 		region string
 		start  time.Time
 	}
 	samples := map[key][]int64{}
-	for rows.Next() {
-		var region string
-		var at time.Time
-		var ms int64
-		if err := rows.Scan(&region, &at, &ms); err != nil {
-			return nil, fmt.Errorf("store: latency of check %d: %w", checkID, err)
+	for _, p := range points {
+		if p.State == "down" {
+			continue
 		}
-		k := key{region, at.UTC().Truncate(bucket)}
-		samples[k] = append(samples[k], ms)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: latency of check %d: %w", checkID, err)
+		k := key{p.Region, p.CheckedAt.UTC().Truncate(bucket)}
+		samples[k] = append(samples[k], p.DurationMS)
 	}
 	out := make([]LatencyPoint, 0, len(samples))
 	for k, ms := range samples {
@@ -158,6 +154,11 @@ type RegionStateChange struct {
 // RegionStateChanges returns, newest first, up to limit changes of state
 // between consecutive results of each region checked from since. The first
 // result of each region in the window counts as a change from "".
+//
+// Only full rows of check_results are read: a steady sample (a segment's)
+// repeats its region's state by definition, so every change is a full row.
+// The first result of a window is its first full row, at most an hour
+// after its first sample.
 //
 // The newest changes are found by walking the check's results backwards
 // through its (check_id, checked_at) index, a page at a time, and stopping

@@ -178,22 +178,13 @@ func (s *Store) RegionActivities(ctx context.Context, orgID int64, since time.Ti
 	if err != nil {
 		return nil, fmt.Errorf("store: region last results: %w", err)
 	}
-	rows, err = s.db.QueryContext(ctx, s.q(`SELECT region, COUNT(*) FROM check_results WHERE checked_at >= ? AND org_id = ? GROUP BY region`),
-		since.UTC(), orgID)
+	// Full rows and steady samples alike.
+	counts, err := s.ResultCounts(ctx, orgID, since)
 	if err != nil {
-		return nil, fmt.Errorf("store: region result counts: %w", err)
+		return nil, err
 	}
-	err = scanAll(rows, func() error {
-		var region string
-		var n int
-		if err := rows.Scan(&region, &n); err != nil {
-			return err
-		}
+	for region, n := range counts {
 		get(region).Recent = n
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: region result counts: %w", err)
 	}
 	list := make([]RegionActivity, 0, len(out))
 	for _, r := range out {
