@@ -108,3 +108,35 @@ func TestExpiredPageAnsweredDuringReload(t *testing.T) {
 	}
 	e.mu.Lock() // for the deferred Unlock
 }
+
+// TestPreviousRenderStandsInAfterTTL: after a TTL reload, the requests
+// that find a key being rendered answer with the previous state's render;
+// after an event there is no stand-in, and they wait for the new one.
+func TestPreviousRenderStandsInAfterTTL(t *testing.T) {
+	ctx := context.Background()
+	key := renderKey{name: "page"}
+	prev := newRendered([]byte("before"), "text/html; charset=utf-8", publicCacheControl)
+	for _, afterTTL := range []bool{true, false} {
+		st := &pageState{renders: map[renderKey]*renderSlot{key: {}}, previous: map[renderKey]*rendered{key: prev},
+			afterTTL: afterTTL}
+		st.renders[key].mu.Lock() // another request is rendering it
+		got := make(chan *rendered, 1)
+		go func() {
+			r, _ := st.render(ctx, key, jsonRender(`{}`))
+			got <- r
+		}()
+		if afterTTL {
+			if r := <-got; r != prev {
+				t.Errorf("after a TTL reload: got %v, want the previous render", r)
+			}
+			st.renders[key].mu.Unlock()
+			continue
+		}
+		fresh := newRendered([]byte("after"), "text/html; charset=utf-8", publicCacheControl)
+		st.renders[key].r.Store(fresh) // what the other request built
+		st.renders[key].mu.Unlock()
+		if r := <-got; r != fresh {
+			t.Errorf("after an event: got %q, want the new render", r.identity.body)
+		}
+	}
+}
