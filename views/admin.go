@@ -309,6 +309,10 @@ type CertificatesData struct {
 	Nav         AdminNav
 	Certs       []CertRow
 	Total       int    // before filtering
+	Matching    int    // the certificates that pass the filters
+	First       int    // the position (from 1) of the page's first certificate; 0 when none
+	PrevURL     string // the previous page with the same filters; "" on the first
+	NextURL     string // the next page with the same filters; "" on the last
 	Expiring    string // the expiring filter's days, "" for none
 	Filter      string // nodes_disagree, renewal_overdue, issuer_changed or ""
 	ExportQuery string // the filters as a query string

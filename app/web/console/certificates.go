@@ -69,6 +69,23 @@ func (s *Console) Certificates(c echo.Context) error {
 	for _, ct := range cp.Certs {
 		d.Certs = append(d.Certs, certRow(ct, now))
 	}
+	d.Matching = cp.Matching
+	if len(cp.Certs) > 0 {
+		d.First = (page-1)*certPageSize + 1
+	}
+	pageURL := func(n int) string {
+		q := exportQuery(f)
+		if q != "" {
+			q += "&"
+		}
+		return "/admin/certificates?" + q + "page=" + strconv.Itoa(n)
+	}
+	if page > 1 {
+		d.PrevURL = pageURL(page - 1)
+	}
+	if page*certPageSize < cp.Matching {
+		d.NextURL = pageURL(page + 1)
+	}
 	return respond.Render(c, http.StatusOK, views.Certificates(respond.Layout(c, "Certificates"), d))
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -137,6 +138,56 @@ func TestCertificateInventory(t *testing.T) {
 		other.Login(b.Viewer, webtest.TestPassword)
 		if body := other.Get("/admin/certificates").Body; !strings.Contains(body, `data-testid="no-certs"`) || strings.Contains(body, "api.a.example") {
 			t.Error("another organisation's inventory is not empty")
+		}
+	})
+}
+
+// TestCertificateInventoryPages: 100 certificates a page, soonest expiry
+// first, with links to the neighbouring pages that keep the filters.
+func TestCertificateInventoryPages(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, st *store.Store) {
+		a := webtest.SeedTenant(t, st, "a")
+		now := time.Now().UTC()
+		ctx := context.Background()
+		var sightings []store.CertSighting
+		for i := range 105 {
+			sightings = append(sightings, store.CertSighting{OrgID: a.Org.ID, CheckID: a.CheckID, Region: "fra",
+				Node: fmt.Sprintf("198.51.100.%d:443", i+1), SHA256: fmt.Sprintf("%064x", i+1), Subject: "CN=api.a.example",
+				Issuer: "CN=E6", Serial: fmt.Sprintf("%04x", i+1), DNSNames: []string{"api.a.example"},
+				NotBefore: now.AddDate(0, 0, -10), NotAfter: now.AddDate(0, 0, 100+i), Seen: now})
+		}
+		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.RecordCertificates(ctx, sightings) }); err != nil {
+			t.Fatal(err)
+		}
+		viewer := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
+		viewer.Login(a.Viewer, webtest.TestPassword)
+
+		first := viewer.Get("/admin/certificates?expiring=365")
+		if first.Code != http.StatusOK {
+			t.Fatalf("page 1: got %d\n%s", first.Code, first.Body)
+		}
+		if n := strings.Count(first.Body, `data-testid="cert"`); n != 100 {
+			t.Errorf("page 1 lists %d certificates, want 100", n)
+		}
+		for _, want := range []string{"1–100 of", "105 (105 in all)", `href="/admin/certificates?expiring=365&amp;page=2"`} {
+			if !strings.Contains(first.Body, want) {
+				t.Errorf("page 1 lacks %q", want)
+			}
+		}
+		if strings.Contains(first.Body, `data-testid="cert-prev"`) {
+			t.Error("page 1 links to a previous page")
+		}
+		second := viewer.Get("/admin/certificates?expiring=365&page=2").Body
+		if n := strings.Count(second, `data-testid="cert"`); n != 5 {
+			t.Errorf("page 2 lists %d certificates, want 5", n)
+		}
+		for _, want := range []string{"101–105 of", `href="/admin/certificates?expiring=365&amp;page=1"`} {
+			if !strings.Contains(second, want) {
+				t.Errorf("page 2 lacks %q", want)
+			}
+		}
+		if strings.Contains(second, `data-testid="cert-next"`) {
+			t.Error("the last page links to a next page")
 		}
 	})
 }
