@@ -63,7 +63,7 @@ func seedChecks(t testing.TB, st *store.Store, slug, domain string, n int, regio
 				rows = append(rows, store.ResultRow{ID: id, OrgID: org.ID, CheckID: ch.ID, Region: region, State: state,
 					CheckedAt: now, DurationMS: int64(100 + j), Problems: []byte(`[]`), Result: []byte(`{}`), ReceivedAt: now})
 				writes = append(writes, store.LatestWrite{OrgID: org.ID, CheckID: ch.ID, Region: region, State: state,
-					ResultID: id, CheckedAt: now, Problems: []byte(`[]`)})
+					ResultID: id, CheckedAt: now, Problems: []byte(`[]`), DurationMS: int64(100 + j)})
 				sha := fmt.Sprintf("%s-%d", slug, i)
 				certs = append(certs, store.CertSighting{OrgID: org.ID, CheckID: ch.ID, Region: region, Node: "203.0.113.7:443",
 					SHA256: sha, Subject: "CN=media.example", Issuer: "CN=R11", Serial: sha, DNSNames: []string{"media.example"},
