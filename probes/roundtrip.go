@@ -2,6 +2,7 @@ package probes
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/tls"
@@ -66,7 +67,11 @@ func (t nodeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	wire := req.Clone(ctx)
 	wire.Close = true
 	wire.Header.Set("Accept-Encoding", "gzip")
-	if err := wire.Write(conn); err != nil {
+	var out bytes.Buffer // a ByteWriter: Write adds no 4 KiB buffer of its own
+	if err := wire.Write(&out); err != nil {
+		return fail(err)
+	}
+	if _, err := conn.Write(out.Bytes()); err != nil { // one write, one TLS record
 		return fail(err)
 	}
 	capped := &headerCap{r: conn, left: maxHeaderBytes}
