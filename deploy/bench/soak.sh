@@ -14,6 +14,11 @@
 #   redis_mb    with REDIS_DB: MEMORY USAGE summed over the database's keys
 #               (the streams, the latest-state cache, the locks)
 #
+# Before pharos starts it measures the client-side floor against the same
+# target (deploy/bench/handshakefloor: dial + TLS handshake + chain
+# verification, FLOOR_N times, default 2000) and reports CPU per check as
+# a multiple of it.
+#
 # and prints them as a table, then one summary line: RSS and heap at the
 # first and last sample and their growth per minute after WARMUP seconds,
 # database growth per minute, and CPU ms per check over the whole run after
@@ -105,6 +110,7 @@ else
   go build -o "$work/pharos" .
 fi
 go build -o "$work/targets" ./deploy/bench/targets
+go build -o "$work/handshakefloor" ./deploy/bench/handshakefloor
 pharos="$work/pharos"
 
 export PHAROS_DATABASE_URL="sqlite://$work/pharos.db"
@@ -124,6 +130,10 @@ start target "$work/targets" -ca-dir "$work" -listen "$TARGET_IP:0" -addr-file "
 wait_for 10 "the target" test -s "$work/target.addr"
 target="$(cat "$work/target.addr")"
 echo "  https://$target/"
+
+echo "== client-side floor: dial + TLS handshake + chain verification, before pharos runs"
+floor="$("$work/handshakefloor" -ca "$work/ca.pem" -addr "$target" -n "${FLOOR_N:-2000}")"
+echo "  $floor"
 
 echo "== $CHECKS checks every $INTERVAL"
 echo "soak-password-$$" | "$pharos" user create --email soak@example.test --org Soak --org-slug soak >/dev/null
@@ -192,7 +202,8 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
     printf "%6d %8.1f %8.1f %6d %8d %8.1f %7s %11s %9s\n", $1, $2 / 1024, $3 / mb, $4, $5, $6 / mb, n, cpu, redis
     prun = $7; pcpu = $8
   }'
-printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CHECKS" -v interval="$INTERVAL" '
+printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CHECKS" -v interval="$INTERVAL" \
+  -v floor="$(awk '{print $4}' <<<"$floor")" '
   {
     t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8; redis[NR] = $9 / 1048576
     if (w == 0 && $1 >= warm) w = NR
@@ -206,6 +217,8 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
       checks, interval, t[NR], rss[1], rss[NR], (rss[NR] - rss[w]) / mins, t[w],
       heap[1], heap[NR], (heap[NR] - heap[w]) / mins,
       db[NR], (db[NR] - db[w]) / mins, n, (n > 0) ? (cpu[NR] - cpu[1]) * 1000 / hz / n : 0
+    if (floor > 0 && n > 0)
+      printf "floor: %.3f ms CPU per bare handshake (dial, TLS, verify); CPU per check is %.2fx the floor\n", floor, (cpu[NR] - cpu[1]) * 1000 / hz / n / floor
     if (redis[NR] >= 0)
       printf "redis: keys of the database %.2f -> %.2f MB (%+.3f MB/min after %ds)\n", redis[1], redis[NR], (redis[NR] - redis[w]) / mins, t[w]
   }'
