@@ -155,7 +155,11 @@ func (s *Site) pageState(ctx context.Context, slug string) (*pageState, error) {
 	// sets it again and forces the next request to reload.
 	e.dirty.Store(false)
 	loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publicLoadBudget)
-	snap, err := s.loadSnapshot(loadCtx, slug)
+	var prev *snapshot
+	if old != nil && !dirty && !old.stale {
+		prev = old.snap // a reload on the TTL alone
+	}
+	snap, err := s.loadSnapshot(loadCtx, slug, prev)
 	cancel()
 	now := time.Now()
 	switch {
