@@ -2,13 +2,9 @@ package probes
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"net"
 	"net/http"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -66,7 +62,7 @@ func BenchmarkProbe(b *testing.B) {
 	pr, spec := benchProber(k, acme), benchSpec(url)
 	pr.Run(context.Background(), spec) // fills the CRL and ARI caches, outside the timed loop
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := probetest.ProcessCPU()
 	for b.Loop() {
 		if res := pr.Run(context.Background(), spec); res.State != StateUp {
 			b.Fatalf("got %s %v", res.State, res.Problems)
@@ -75,21 +71,11 @@ func BenchmarkProbe(b *testing.B) {
 	reportCPU(b, cpu)
 }
 
-// processCPU is the CPU time the process has used, user and system: both
-// ends of the loopback connection, so a benchmark's CPU per operation
-// compares probe and bare handshake fairly on a machine others load.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // reportCPU reports the process's CPU time per operation since start as
-// cpu-ms/op.
+// cpu-ms/op: both ends of the loopback connection, so probe and bare
+// handshake compare fairly on a machine others load.
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(processCPU()-start)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(probetest.ProcessCPU()-start)/float64(b.N)/1e6, "cpu-ms/op")
 }
 
 // BenchmarkProbeParallel keeps about 64 probes in flight.
@@ -132,9 +118,9 @@ func BenchmarkHandshakeLimit(b *testing.B) {
 	addr := nodeAddr("127.0.0.2", url)
 	roots := probetest.Pool(k.root)
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := probetest.ProcessCPU()
 	for b.Loop() {
-		if err := bareHandshake(addr, roots); err != nil {
+		if err := probetest.BareHandshake(addr, testHost, roots); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -151,29 +137,13 @@ func BenchmarkHandshakeLimitParallel(b *testing.B) {
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := bareHandshake(addr, roots); err != nil {
+			if err := probetest.BareHandshake(addr, testHost, roots); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "handshakes/s")
-}
-
-func bareHandshake(addr string, roots *x509.CertPool) error {
-	d := &net.Dialer{Timeout: 30 * time.Second}
-	conn, err := tls.DialWithDialer(d, "tcp", addr, &tls.Config{ServerName: testHost, InsecureSkipVerify: true})
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	certs := conn.ConnectionState().PeerCertificates
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
-	_, err = certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: testHost})
-	return err
 }
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }

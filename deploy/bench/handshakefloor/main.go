@@ -11,7 +11,6 @@
 package main
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"flag"
@@ -19,8 +18,9 @@ import (
 	"log"
 	"net"
 	"os"
-	"syscall"
 	"time"
+
+	"pharos/probes/probetest"
 )
 
 func main() {
@@ -47,44 +47,18 @@ func run(caFile, addr string, n int) error {
 		return err
 	}
 	for range 50 { // warm up: connection setup, key schedules, the GC's pace
-		if err := handshake(addr, host, roots); err != nil {
+		if err := probetest.BareHandshake(addr, host, roots); err != nil {
 			return err
 		}
 	}
-	cpu0, wall0 := processCPU(), time.Now()
+	cpu0, wall0 := probetest.ProcessCPU(), time.Now()
 	for range n {
-		if err := handshake(addr, host, roots); err != nil {
+		if err := probetest.BareHandshake(addr, host, roots); err != nil {
 			return err
 		}
 	}
-	cpu, wall := processCPU()-cpu0, time.Since(wall0)
+	cpu, wall := probetest.ProcessCPU()-cpu0, time.Since(wall0)
 	fmt.Printf("handshakes %d cpu_ms_per_handshake %.3f wall_ms_per_handshake %.3f\n",
 		n, float64(cpu)/float64(n)/1e6, float64(wall)/float64(n)/1e6)
 	return nil
-}
-
-// handshake is what BenchmarkHandshakeLimit in probes times: dial, full
-// handshake, verification of the presented chain for the host.
-func handshake(addr, host string, roots *x509.CertPool) error {
-	d := &net.Dialer{Timeout: 10 * time.Second}
-	conn, err := tls.DialWithDialer(d, "tcp", addr, &tls.Config{ServerName: host, InsecureSkipVerify: true})
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	certs := conn.ConnectionState().PeerCertificates
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
-	_, err = certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: host})
-	return err
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
