@@ -2,7 +2,7 @@
 # Public responses against the bare net/http limit (issue 15, item 4).
 #
 # Seeds a SQLite database with a page of 1,000 components, 90 days of
-# rollups and 5 incidents (TestSeedPublicLimitPage), starts `pharos serve
+# rollups and 5 incidents (TestSeedBenchPage), starts `pharos serve
 # --roles web` on loopback and beside it bareserve (deploy/bench/bareserve),
 # a bare net/http server sending the very bytes and headers Pharos sent for
 # the same paths, fetched once at its start. Then wrk runs against both,
@@ -16,8 +16,8 @@
 #   DURATION=20s ROUNDS=3 deploy/bench/public-limit.sh
 #
 # Before and after in the same run: build an older pharos and seed its own
-# database with its own migrations (copy app/web/public/cache_bench_test.go
-# into that checkout if it lacks TestSeedPublicLimitPage), then
+# database with its own migrations (its TestSeedBenchPage must read
+# PHAROS_BENCH_COMPONENTS; copy today's into that checkout if not), then
 #
 #   BEFORE_BIN=/tmp/old/pharos BEFORE_DB=sqlite:///tmp/old/bench.db deploy/bench/public-limit.sh
 #
@@ -72,7 +72,7 @@ timeout 300 go build -o "$work/bareserve" ./deploy/bench/bareserve
 
 echo "== seed: $COMPONENTS components, $DAYS days of rollups, 5 incidents"
 PHAROS_BENCH_SEED="sqlite://$work/bench.db" PHAROS_BENCH_COMPONENTS="$COMPONENTS" PHAROS_BENCH_DAYS="$DAYS" \
-  timeout 300 go test -count=1 -run '^TestSeedPublicLimitPage$' ./app/web/public/ >/dev/null
+  timeout 300 go test -count=1 -run '^TestSeedBenchPage$' ./app/web/public/ >/dev/null
 
 echo "== start pharos serve --roles web on 127.0.0.1:$PORT"
 PHAROS_DATABASE_URL="sqlite://$work/bench.db" PHAROS_LISTEN="127.0.0.1:$PORT" \

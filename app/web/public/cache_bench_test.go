@@ -1,39 +1,15 @@
 package public_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
 	"testing"
 
-	"pharos/app/store"
 	"pharos/app/store/storetest"
 	"pharos/app/web/webtest"
 )
-
-// TestSeedPublicLimitPage seeds the page of deploy/bench/public-limit.sh
-// into the SQLite database named by PHAROS_BENCH_SEED (skipped otherwise):
-// PHAROS_BENCH_COMPONENTS components (default 1,000), PHAROS_BENCH_DAYS
-// days of rollups (default 90) and 5 incidents, under the slug "bench".
-func TestSeedPublicLimitPage(t *testing.T) {
-	url := os.Getenv("PHAROS_BENCH_SEED")
-	if url == "" {
-		t.Skip("PHAROS_BENCH_SEED is not set: only deploy/bench/public-limit.sh runs this")
-	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	seedPublicPage(t, st, fixtureOptions{slug: "bench", incidents: 5,
-		components: envInt(t, "PHAROS_BENCH_COMPONENTS", 1000), days: envInt(t, "PHAROS_BENCH_DAYS", 90)})
-}
 
 func envInt(t testing.TB, name string, def int) int {
 	v := os.Getenv(name)

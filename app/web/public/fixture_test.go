@@ -138,8 +138,10 @@ func seedPublicPage(t testing.TB, st *store.Store, o fixtureOptions) publicFixtu
 }
 
 // TestSeedBenchPage seeds the benchmark page of deploy/bench/statuspage.sh
-// into the SQLite database named by PHAROS_BENCH_SEED (skipped otherwise):
-// 20 components, 90 days of rollups, 5 incidents.
+// and deploy/bench/public-limit.sh into the SQLite database named by
+// PHAROS_BENCH_SEED (skipped otherwise), under the slug "bench":
+// PHAROS_BENCH_COMPONENTS components (default 20), PHAROS_BENCH_DAYS days
+// of rollups (default 90) and 5 incidents.
 func TestSeedBenchPage(t *testing.T) {
 	url := os.Getenv("PHAROS_BENCH_SEED")
 	if url == "" {
@@ -154,5 +156,6 @@ func TestSeedBenchPage(t *testing.T) {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	seedPublicPage(t, st, fixtureOptions{slug: "bench", components: 20, incidents: 5, days: 90})
+	seedPublicPage(t, st, fixtureOptions{slug: "bench", incidents: 5,
+		components: envInt(t, "PHAROS_BENCH_COMPONENTS", 20), days: envInt(t, "PHAROS_BENCH_DAYS", 90)})
 }
