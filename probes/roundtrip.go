@@ -41,7 +41,8 @@ func (t nodeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	raw := conn // conn becomes the TLS client below: close what was dialled
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	fail := func(err error) (*http.Response, error) {
 		stop()
 		conn.Close()
