@@ -110,7 +110,7 @@ func (pr *Prober) dial(ctx context.Context, allowPrivate bool, network, address 
 	if pr.customDial != nil {
 		return pr.customDial(ctx, network, address)
 	}
-	d := net.Dialer{Control: pr.guard.control(allowPrivate)}
+	d := net.Dialer{Control: pr.guard.control(allowPrivate), KeepAlive: -1}
 	return d.DialContext(ctx, network, address)
 }
 
