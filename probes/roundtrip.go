@@ -93,7 +93,7 @@ func (t nodeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close() // an informational answer: the real one follows
 	}
 	capped.left = math.MaxInt64 // the body is capped by its reader
-	body := &connBody{ReadCloser: resp.Body, conn: conn, stop: stop}
+	body := &connBody{ReadCloser: resp.Body, conn: raw, stop: stop}
 	resp.Body = body
 	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") && req.Method != http.MethodHead {
 		resp.Body = &gzipBody{connBody: body}
@@ -126,7 +126,10 @@ func (c *headerCap) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// connBody closes the connection with the body.
+// connBody closes the connection with the body. It closes the dialled
+// connection, not the TLS client on it: the request said Connection: close,
+// so the server ends the exchange, and a close_notify alert of ours would
+// cost a write on both ends for nothing (browsers do not send one either).
 type connBody struct {
 	io.ReadCloser
 	conn net.Conn
