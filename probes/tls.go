@@ -2,10 +2,8 @@ package probes
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -216,26 +214,6 @@ func contains(list []*x509.Certificate, c *x509.Certificate) bool {
 		}
 	}
 	return false
-}
-
-func certInfo(c *x509.Certificate, now time.Time, source string) CertInfo {
-	sum := sha256.Sum256(c.Raw)
-	names := c.DNSNames
-	if names == nil {
-		names = []string{} // JSON [] rather than null, as for a leaf
-	}
-	return CertInfo{
-		Subject:   c.Subject.String(),
-		Issuer:    c.Issuer.String(),
-		Serial:    hex.EncodeToString(c.SerialNumber.Bytes()),
-		SHA256:    hex.EncodeToString(sum[:]),
-		DNSNames:  names,
-		IPs:       ipStrings(c),
-		NotBefore: c.NotBefore.UTC(),
-		NotAfter:  c.NotAfter.UTC(),
-		DaysLeft:  int(c.NotAfter.Sub(now).Hours() / 24), // truncated, as DESIGN §6: 31 hours ago is -1
-		Source:    source,
-	}
 }
 
 func tlsVersionName(v uint16) string {
