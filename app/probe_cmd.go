@@ -86,6 +86,9 @@ func runProbe(ctx context.Context, cfg config.Config, opts worker.Options, log *
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return w.Run(gctx) })
+	if cfg.DebugListen != "" {
+		g.Go(func() error { return debugRole(cfg.DebugListen, log).Run(gctx) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("probe: health listener: %w", err)

@@ -203,6 +203,9 @@ func serve(ctx context.Context, cfg config.Config, roles map[string]bool, env En
 		}
 		run = append(run, n)
 	}
+	if cfg.DebugListen != "" {
+		run = append(run, debugRole(cfg.DebugListen, log))
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range run {
 		g.Go(func() error { return r.Run(gctx) })

@@ -45,6 +45,10 @@ type Config struct {
 	// MetricsToken (PHAROS_METRICS_TOKEN), when set, is the bearer token
 	// /metrics requires: region health and job figures are operator data.
 	MetricsToken string
+	// DebugListen (PHAROS_DEBUG_LISTEN), when set, is where the Go
+	// runtime's profiles (net/http/pprof) are served, apart from the web
+	// listener and without authentication: a loopback or private address.
+	DebugListen string
 	// MetricsChecks (PHAROS_METRICS_CHECKS) adds per-check series to the
 	// web role's /metrics: checks × regions × 7 series, so off by default.
 	MetricsChecks bool
@@ -131,6 +135,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SecretKey:   getenv("PHAROS_SECRET_KEY"),
 
 		MetricsToken: getenv("PHAROS_METRICS_TOKEN"),
+		DebugListen:  strings.TrimSpace(getenv("PHAROS_DEBUG_LISTEN")),
 		CanaryURL:    strings.TrimSpace(getenv("PHAROS_CANARY_URL")),
 
 		AllowMetadataTargets: splitList(getenv("PHAROS_ALLOW_METADATA_TARGETS")),
@@ -299,6 +304,13 @@ func (c *Config) Validate() error {
 		bad("PHAROS_LISTEN", c.Listen, "want HOST:PORT or :PORT")
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		bad("PHAROS_LISTEN", c.Listen, "port must be 0-65535")
+	}
+	if c.DebugListen != "" {
+		if host, port, err := net.SplitHostPort(c.DebugListen); err != nil || host == "" {
+			bad("PHAROS_DEBUG_LISTEN", c.DebugListen, "want HOST:PORT with a host, e.g. 127.0.0.1:6060: profiles have no authentication, so name the interface")
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("PHAROS_DEBUG_LISTEN", c.DebugListen, "port must be 0-65535")
+		}
 	}
 	switch {
 	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
