@@ -1,7 +1,9 @@
-// Package storetest opens real stores for tests: a fresh SQLite file, and a
-// fresh PostgreSQL schema when PHAROS_TEST_DATABASE_URL is set. Tests that
-// need PostgreSQL skip with a message naming the variable when it is unset,
-// and fail instead when PHAROS_TEST_REQUIRE_SERVICES=1.
+// Package storetest opens real stores for tests: a migrated SQLite file, and
+// a migrated PostgreSQL schema when PHAROS_TEST_DATABASE_URL is set, each
+// empty and the test's own. Tests that need PostgreSQL skip with a message
+// naming the variable when it is unset, and fail instead when
+// PHAROS_TEST_REQUIRE_SERVICES=1. A package whose TestMain calls Main
+// migrates once and reuses the databases (pool.go).
 package storetest
 
 import (
@@ -9,6 +11,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -46,13 +49,19 @@ func Backends(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 // SQLite returns a migrated store on a new file under t.TempDir().
 func SQLite(t testing.TB) *store.Store {
 	t.Helper()
+	if p := running.Load(); p != nil {
+		return p.sqlite(t)
+	}
 	return open(t, "sqlite://"+filepath.Join(t.TempDir(), "pharos.db"))
 }
 
-// Postgres returns a migrated store on a new schema of the test server,
-// dropped when the test ends.
+// Postgres returns a migrated, empty store on a schema of the test server
+// that no other test uses meanwhile.
 func Postgres(t testing.TB) *store.Store {
 	t.Helper()
+	if p := running.Load(); p != nil {
+		return p.postgres(t)
+	}
 	return open(t, PostgresURL(t))
 }
 
@@ -70,14 +79,8 @@ func PostgresURL(t testing.TB) string {
 		t.Fatalf("open %s: %v", EnvDatabaseURL, err)
 	}
 	t.Cleanup(func() { admin.Close() })
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "t_" + hex.EncodeToString(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+	schema, err := createSchema(admin)
+	if err != nil {
 		t.Fatalf("create schema on %s: %v", EnvDatabaseURL, err)
 	}
 	t.Cleanup(func() {
@@ -87,9 +90,33 @@ func PostgresURL(t testing.TB) string {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
+	u, err := schemaURL(base, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// createSchema creates a schema with a random name and returns the name.
+func createSchema(admin *sql.DB) (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	schema := "t_" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		return "", err
+	}
+	return schema, nil
+}
+
+// schemaURL is base with its search_path set to schema.
+func schemaURL(base, schema string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("parse %s: %v", EnvDatabaseURL, err)
+		return "", fmt.Errorf("parse %s: %w", EnvDatabaseURL, err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -97,10 +124,23 @@ func PostgresURL(t testing.TB) string {
 	// the WAL flush, which is most of a small transaction's time.
 	q.Set("synchronous_commit", "off")
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), nil
 }
 
+// open opens and migrates the store at rawURL, closed when the test ends.
 func open(t testing.TB, rawURL string) *store.Store {
+	t.Helper()
+	s := openOnly(t, rawURL)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate %s: %v", s.Dialect(), err)
+	}
+	return s
+}
+
+// openOnly opens the store at rawURL, closed when the test ends.
+func openOnly(t testing.TB, rawURL string) *store.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -109,9 +149,6 @@ func open(t testing.TB, rawURL string) *store.Store {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatalf("migrate %s: %v", s.Dialect(), err)
-	}
 	return s
 }
 
