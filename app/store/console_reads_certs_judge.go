@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"time"
 )
@@ -118,17 +119,14 @@ func (s *Store) judgeCerts(ctx context.Context, orgID int64, certs []InventoryCe
 	return nil
 }
 
-// anyText is "col = ANY(?)" on PostgreSQL, "col IN (?, …)" on SQLite, with
-// its arguments.
+// anyText is "col = ANY(?)" on PostgreSQL, "col IN (SELECT value FROM
+// json_each(?))" on SQLite, with its one argument (see anyOf).
 func (s *Store) anyText(col string, values []string) (string, []any) {
 	if s.dialect == Postgres {
 		return col + " = ANY(?)", []any{values}
 	}
-	args := make([]any, len(values))
-	for i, v := range values {
-		args[i] = v
-	}
-	return col + " IN (" + placeholders(len(values)) + ")", args
+	list, _ := json.Marshal(values) // strings always encode
+	return col + " IN (SELECT value FROM json_each(?))", []any{string(list)}
 }
 
 // judgeObservations marks, in place, the current observation of each place

@@ -37,8 +37,9 @@ func (tx *Tx) SetCheckStates(ctx context.Context, changes []StateChange) error {
 func (tx *Tx) ComponentCheckStates(ctx context.Context, ids map[int64][]int64) (map[int64][]string, error) {
 	out := map[int64][]string{}
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
+		in, args := tx.s.anyOf("component_id", orgID, chunk)
 		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT component_id, state FROM checks
-			WHERE org_id = ? AND component_id IN (`+placeholders(len(chunk))+`) AND enabled`), orgArgs(orgID, chunk)...)
+			WHERE org_id = ? AND `+in+` AND enabled`), args...)
 		if err != nil {
 			return err
 		}
