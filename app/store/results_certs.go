@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -55,75 +56,59 @@ type CheckRegion struct {
 // cert_issuer_changed.
 func (tx *Tx) LastCertificates(ctx context.Context, places map[int64][]CheckRegion) (map[CertKey]CertSeen, error) {
 	latest := map[CertKey]CertSeen{}
-	wanted := map[CheckRegion]bool{}
-	ids := map[int64][]int64{}
 	for org, ps := range places {
-		seen := map[int64]bool{}
-		for _, p := range ps {
-			wanted[p] = true
-			if !seen[p.CheckID] {
-				seen[p.CheckID] = true
-				ids[org] = append(ids[org], p.CheckID)
-			}
+		if err := tx.lastCertificates(ctx, org, ps, latest); err != nil {
+			return nil, fmt.Errorf("store: last certificates: %w", err)
 		}
-	}
-	scan := func(rows *sql.Rows) error {
-		defer rows.Close()
-		for rows.Next() {
-			var k CertKey
-			var c CertSeen
-			if err := rows.Scan(&k.CheckID, &k.Region, &k.Node, &c.SHA256, &c.Issuer, &c.LastSeen); err != nil {
-				return err
-			}
-			if !wanted[CheckRegion{k.CheckID, k.Region}] {
-				continue
-			}
-			c.LastSeen = c.LastSeen.UTC()
-			if cur, ok := latest[k]; !ok || c.LastSeen.After(cur.LastSeen) {
-				latest[k] = c
-			}
-		}
-		return rows.Err()
-	}
-	var err error
-	if tx.s.dialect == Postgres {
-		err = tx.lastCertificatesPG(ctx, places, scan)
-	} else {
-		err = forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
-			in, args := tx.s.anyOf("check_id", orgID, chunk)
-			rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
-				WHERE org_id = ? AND `+in), args...)
-			if err != nil {
-				return err
-			}
-			return scan(rows)
-		})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: last certificates: %w", err)
 	}
 	return latest, nil
 }
 
-// lastCertificatesPG reads only the observations of the given check ×
-// region pairs: a batch holds results of many checks from one region or
-// two, and the other regions' rows would be read for nothing.
-func (tx *Tx) lastCertificatesPG(ctx context.Context, places map[int64][]CheckRegion, scan func(*sql.Rows) error) error {
-	for org, ps := range places {
+// lastCertificates reads only the observations of the given check ×
+// region pairs, by the primary key: a batch holds results of many checks
+// from one region or two, and the other regions' rows would be read for
+// nothing. The pairs travel as one parameter (arrays on PostgreSQL, a JSON
+// array on SQLite), so the statement text never changes. On SQLite,
+// "+org_id" keeps the planner off the (org_id, sha256) index, which would
+// read every observation of the organisation.
+func (tx *Tx) lastCertificates(ctx context.Context, org int64, ps []CheckRegion, latest map[CertKey]CertSeen) error {
+	var rows *sql.Rows
+	var err error
+	if tx.s.dialect == Postgres {
 		checks, regions := make([]int64, len(ps)), make([]string, len(ps))
 		for i, p := range ps {
 			checks[i], regions[i] = p.CheckID, p.Region
 		}
-		rows, err := tx.tx.QueryContext(ctx, `SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
+		rows, err = tx.tx.QueryContext(ctx, `SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
 			WHERE org_id = $1 AND (check_id, region) IN (SELECT * FROM unnest($2::bigint[], $3::text[]))`, org, checks, regions)
-		if err != nil {
+	} else {
+		pairs := make([][2]any, len(ps))
+		for i, p := range ps {
+			pairs[i] = [2]any{p.CheckID, p.Region}
+		}
+		list, jerr := json.Marshal(pairs)
+		if jerr != nil {
+			return jerr
+		}
+		rows, err = tx.tx.QueryContext(ctx, `SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
+			WHERE +org_id = ? AND (check_id, region) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`, org, string(list))
+	}
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k CertKey
+		var c CertSeen
+		if err := rows.Scan(&k.CheckID, &k.Region, &k.Node, &c.SHA256, &c.Issuer, &c.LastSeen); err != nil {
 			return err
 		}
-		if err := scan(rows); err != nil {
-			return err
+		c.LastSeen = c.LastSeen.UTC()
+		if cur, ok := latest[k]; !ok || c.LastSeen.After(cur.LastSeen) {
+			latest[k] = c
 		}
 	}
-	return nil
+	return rows.Err()
 }
 
 // RecordCertificates adds the sighted certificates to the inventory (once
