@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,37 +21,10 @@ import (
 	"pharos/app/web/webtest"
 )
 
-// Real-browser tests of the public page with Chromium through chromedp.
-// They skip without Chromium on PATH, and fail instead when
-// PHAROS_TEST_REQUIRE_SERVICES=1. PHAROS_SCREENSHOT_DIR keeps the
+// Real-browser tests of the public page with Chromium through chromedp
+// (webtest.BrowserContext). They skip without Chromium on PATH, and fail
+// instead when PHAROS_TEST_REQUIRE_SERVICES=1. PHAROS_SCREENSHOT_DIR keeps the
 // screenshots somewhere that outlives the test.
-
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	storetest.SkipOrFail(t, "chromium is not on PATH: skipping the browser tests (apt-get install -y chromium)")
-	return ""
-}
-
-// browserCtx starts a headless Chromium with a fresh profile.
-func browserCtx(t *testing.T, width, height int) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
 
 // liveServer runs a real server with an in-process bus on a loopback port.
 func liveServer(t *testing.T, st *store.Store) (string, *bus.MemoryBus) {
@@ -94,7 +66,7 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 // and the arrow keys move between days; full-page screenshots at 1280 and
 // 320 px.
 func TestBrowserStatusPage(t *testing.T) {
-	ctx := browserCtx(t, 1280, 900)
+	ctx := webtest.BrowserContext(t, 1280, 900)
 	st := storetest.SQLite(t)
 	f := seedPublicPage(t, st, fixtureOptions{components: 20, incidents: 5, days: 90})
 	base, b := liveServer(t, st)
@@ -191,7 +163,7 @@ func fullScreenshot(t *testing.T, ctx context.Context, path string) {
 // TestBrowserWithoutJavaScript: with scripts disabled the page is complete:
 // status, components, incident, maintenance and every bar day's text.
 func TestBrowserWithoutJavaScript(t *testing.T) {
-	ctx := browserCtx(t, 1280, 900)
+	ctx := webtest.BrowserContext(t, 1280, 900)
 	st := storetest.SQLite(t)
 	seedPublicPage(t, st, fixtureOptions{components: 3, incidents: 2, days: 90})
 	base, _ := liveServer(t, st)

@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,21 +35,109 @@ func ChromiumPath(t testing.TB) string {
 	return ""
 }
 
-// BrowserContext starts a headless Chromium with a fresh profile, ended
-// when the test ends (60 s at most).
+// BrowserContext returns a tab of headless Chromium showing width×height
+// CSS pixels, closed when the test ends (60 s at most). Under Main the tab
+// is in the package's one browser, in a browser context of its own (its own
+// cookies and storage: a fresh profile); without Main it is the first tab of
+// a browser of its own.
 func BrowserContext(t testing.TB, width, height int) context.Context {
+	t.Helper()
+	b := shared.Load()
+	if b == nil {
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browserOptions(t, t.TempDir(), width, height)...)
+		ctx, cancelCtx := chromedp.NewContext(actx)
+		ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+		t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+		return ctx
+	}
+	parent, err := b.start(browserOptions(t, "", 1280, 900))
+	if err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	ctx, cancelTab := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelTab() })
+	// The window is the browser's; the viewport, what a page sees and a
+	// screenshot holds, is the tab's.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	return ctx
+}
+
+func browserOptions(t testing.TB, profile string, width, height int) []chromedp.ExecAllocatorOption {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(ChromiumPath(t)),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height),
+		chromedp.Flag("disable-sync", true), chromedp.WindowSize(width, height),
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	if profile != "" {
+		opts = append(opts, chromedp.UserDataDir(profile))
+	}
+	return opts
+}
+
+// Main runs a package's tests with one Chromium for all of them, started
+// by the first test that asks for a tab and stopped when the tests end
+// (starting one takes about a second, a tab a fifth of that), and with
+// storetest.Main's reused databases. A package's TestMain calls it:
+//
+//	func TestMain(m *testing.M) { os.Exit(webtest.Main(m)) }
+func Main(m *testing.M) int {
+	b := &browser{}
+	shared.Store(b)
+	defer shared.Store(nil)
+	defer b.stop()
+	return storetest.Main(m)
+}
+
+// shared is the browser of the running Main, nil without one.
+var shared atomic.Pointer[browser]
+
+type browser struct {
+	mu      sync.Mutex
+	ctx     context.Context // the first tab, which holds the browser
+	cancel  func()
+	profile string
+	err     error
+}
+
+// start starts the browser once; a failure is every caller's.
+func (b *browser) start(opts []chromedp.ExecAllocatorOption) (context.Context, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ctx != nil || b.err != nil {
+		return b.ctx, b.err
+	}
+	profile, err := os.MkdirTemp("", "pharos-chromium-")
+	if err != nil {
+		b.err = err
+		return nil, err
+	}
+	b.profile = profile
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, chromedp.UserDataDir(profile))...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
+	if err := chromedp.Do(ctx); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		b.err = err
+		return nil, err
+	}
+	b.ctx, b.cancel = ctx, func() { cancelCtx(); cancelAlloc() }
+	return ctx, nil
+}
+
+func (b *browser) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cancel != nil {
+		b.cancel()
+	}
+	if b.profile != "" {
+		os.RemoveAll(b.profile)
+	}
 }
 
 // LiveServer runs a real server on st with an in-process bus on a
@@ -105,5 +195,19 @@ func Do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	t.Helper()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// WaitTrue polls a JavaScript expression until it is true, failing the test
+// after 10 s: for a page that is still the previous one when an action
+// returns (a form's submit navigates later).
+func WaitTrue(t testing.TB, ctx context.Context, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !Eval[bool](t, ctx, "!!("+expr+")") {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still false after 10s", expr)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
