@@ -86,8 +86,10 @@ func TestBrowserOverviewCheckCertificates(t *testing.T) {
 		t.Errorf("inventory: %d certificates, want 3", n)
 	}
 	do(chromedp.SetValue(chromedp.CSS(`select[name="filter"]`), "nodes_disagree"),
-		chromedp.Click(chromedp.CSS(`[data-testid="apply-filters"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="tag-nodes-disagree"]`)))
+		chromedp.Click(chromedp.CSS(`[data-testid="apply-filters"]`)))
+	// The unfiltered page has the tag too: wait for the filtered one.
+	webtest.WaitTrue(t, ctx, `location.search.includes("filter=nodes_disagree") && document.readyState === "complete"`)
+	do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="tag-nodes-disagree"]`)))
 	if n := count(`[data-testid="cert"]`); n != 2 {
 		t.Errorf("nodes disagree: %d certificates, want the two of the three nodes", n)
 	}
