@@ -171,7 +171,5 @@ func TestBrowserComposerWithoutJavaScript(t *testing.T) {
 
 func shot(t *testing.T, ctx context.Context, name string, width int) {
 	t.Helper()
-	path := webtest.ScreenshotPath(t, fmt.Sprintf("console-%s-%d.png", name, width))
-	webtest.FullScreenshot(t, ctx, path)
-	t.Logf("screenshot: %s", path)
+	webtest.Screenshot(t, ctx, fmt.Sprintf("console-%s-%d.png", name, width))
 }

@@ -3,8 +3,6 @@ package public_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,8 +21,8 @@ import (
 
 // Real-browser tests of the public page with Chromium through chromedp
 // (webtest.BrowserContext). They skip without Chromium on PATH, and fail
-// instead when PHAROS_TEST_REQUIRE_SERVICES=1. PHAROS_SCREENSHOT_DIR keeps the
-// screenshots somewhere that outlives the test.
+// instead when PHAROS_TEST_REQUIRE_SERVICES=1. PHAROS_SCREENSHOT_DIR asks
+// for screenshots and keeps them.
 
 // liveServer runs a real server with an in-process bus on a loopback port.
 func liveServer(t *testing.T, st *store.Store) (string, *bus.MemoryBus) {
@@ -33,14 +31,6 @@ func liveServer(t *testing.T, st *store.Store) (string, *bus.MemoryBus) {
 	t.Cleanup(func() { b.Close() })
 	srv := webtest.NewServer(t, st, func(o *web.Options) { o.Bus, o.Listen = b, "127.0.0.1:0" })
 	return runServer(t, srv), b
-}
-
-func screenshotPath(t *testing.T, name string) string {
-	dir := os.Getenv("PHAROS_SCREENSHOT_DIR")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	return filepath.Join(dir, name)
 }
 
 // eval evaluates a JavaScript expression in the page.
@@ -77,9 +67,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	if components != 20 || !strings.Contains(incidentText, "Image CDN errors") {
 		t.Errorf("got %d components and incidents %q; want 20 and the CDN incident", components, incidentText)
 	}
-	shot := screenshotPath(t, "status-1280.png")
-	fullScreenshot(t, ctx, shot)
-	t.Logf("screenshot at 1280 px: %s", shot)
+	webtest.Screenshot(t, ctx, "status-1280.png")
 
 	// Live update without reload. The marker proves the document stayed.
 	target := f.components[3]
@@ -144,20 +132,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 320 {
 		t.Errorf("at 320 px the page is %d px wide: it scrolls sideways", w)
 	}
-	shot = screenshotPath(t, "status-320.png")
-	fullScreenshot(t, ctx, shot)
-	t.Logf("screenshot at 320 px: %s", shot)
-}
-
-func fullScreenshot(t *testing.T, ctx context.Context, path string) {
-	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	webtest.Screenshot(t, ctx, "status-320.png")
 }
 
 // TestBrowserWithoutJavaScript: with scripts disabled the page is complete:

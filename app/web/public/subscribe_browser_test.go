@@ -41,5 +41,5 @@ func TestSubscribeFormWithoutJavaScript(t *testing.T) {
 	if !webtest.Eval[bool](t, ctx, `!!document.querySelector('[data-testid="email-off"]')`) {
 		t.Error("without SMTP the page does not say email is off")
 	}
-	webtest.FullScreenshot(t, ctx, webtest.ScreenshotPath(t, "subscribe.png"))
+	webtest.Screenshot(t, ctx, "subscribe.png")
 }
