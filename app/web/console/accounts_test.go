@@ -17,6 +17,7 @@ import (
 )
 
 func TestSetupWorksOnlyOnce(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
 
@@ -68,6 +69,7 @@ func TestSetupWorksOnlyOnce(t *testing.T) {
 }
 
 func TestSecureCookies(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	webtest.SeedTenant(t, st, "a")
 	b := webtest.NewBrowser(t, webtest.NewServer(t, st, func(o *web.Options) { o.SecureCookies = true }).Handler())
@@ -88,6 +90,7 @@ func TestSecureCookies(t *testing.T) {
 // issue (planted by a sibling subdomain, say) is replaced, not signed, so
 // a token obtained for it is useless for a forged sign-in.
 func TestPlantedCSRFNonceIsNotSigned(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
@@ -106,6 +109,7 @@ func TestPlantedCSRFNonceIsNotSigned(t *testing.T) {
 }
 
 func TestLoginLogoutAndHashedSession(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
@@ -158,6 +162,7 @@ func TestLoginLogoutAndHashedSession(t *testing.T) {
 }
 
 func TestFormPostNeedsCSRFToken(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
@@ -205,6 +210,7 @@ func TestFormPostNeedsCSRFToken(t *testing.T) {
 // refused before the password is checked: the 11th for one account from
 // one address, the 31st from one address over all accounts.
 func TestLoginRateLimit(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	var checks atomic.Int32

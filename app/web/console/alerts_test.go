@@ -41,6 +41,7 @@ func openAlert(t *testing.T, st *store.Store, orgID, chID, compID int64, secret 
 }
 
 func TestConsoleAlertChannels(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")

@@ -18,6 +18,7 @@ import (
 // readable by a viewer, refuses a malformed date beside the form, and
 // shows nothing of another organisation.
 func TestAuditLogScreen(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")
@@ -92,6 +93,7 @@ func TestAuditLogScreen(t *testing.T) {
 // TestAuditLogPages: more rows than a page holds are reached through
 // "Older entries" links that keep the filter, each row once.
 func TestAuditLogPages(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")

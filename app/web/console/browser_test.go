@@ -21,6 +21,7 @@ import (
 // tab holds the public page, which follows each step without a reload.
 // Screenshots of the composer and the incident at 1280 and 375 px.
 func TestBrowserIncidentLifecycle(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	cdn := addComponent(t, st, a, "a CDN")
@@ -145,6 +146,7 @@ func TestBrowserIncidentLifecycle(t *testing.T) {
 // TestBrowserComposerWithoutJavaScript: with scripts disabled an editor
 // still signs in, previews and creates an incident.
 func TestBrowserComposerWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	base, _ := webtest.LiveServer(t, st)

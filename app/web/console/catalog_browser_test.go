@@ -18,6 +18,7 @@ import (
 // stored, and its public page lists the component. At 375 px no form
 // scrolls sideways. Screenshots of each form at 1280 and 375 px.
 func TestBrowserCatalogEditing(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	base, _ := webtest.LiveServer(t, st)

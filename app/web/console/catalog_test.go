@@ -41,6 +41,7 @@ func createdID(t *testing.T, res webtest.Response, prefix string) string {
 // and write nothing; edits and deletes are audited; a managed check
 // warns that the next apply overwrites it.
 func TestCatalogForms(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")
@@ -178,6 +179,7 @@ components:
 // 403 from every editing route; another organisation's ids are 404 and its
 // rows stay as they were.
 func TestCatalogRolesAndTenants(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")

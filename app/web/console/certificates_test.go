@@ -38,6 +38,7 @@ func seedLoneCert(t *testing.T, st *store.Store, tn webtest.Tenant, now time.Tim
 // list, the admin API returns the console's JSON, and another organisation
 // sees none of it.
 func TestCertificateInventory(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")
@@ -145,6 +146,7 @@ func TestCertificateInventory(t *testing.T) {
 // TestCertificateInventoryPages: 100 certificates a page, soonest expiry
 // first, with links to the neighbouring pages that keep the filters.
 func TestCertificateInventoryPages(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		now := time.Now().UTC()

@@ -116,6 +116,7 @@ func seedFailingCheck(t *testing.T, st *store.Store, tn webtest.Tenant, now time
 // recent results, the state change and the certificate each node served;
 // another organisation's check is not found.
 func TestCheckDetail(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")

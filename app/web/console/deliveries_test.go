@@ -15,6 +15,7 @@ import (
 // recipient, status, attempts and last answer — and none of another
 // organisation's; a viewer may not read it (addresses are personal data).
 func TestDeliveryLog(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")

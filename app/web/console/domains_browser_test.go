@@ -15,6 +15,7 @@ import (
 // domain shows the TXT record and "Verify now", and a phone's width does
 // not scroll sideways for the long record and token.
 func TestBrowserDomainSection(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	if _, err := st.DB().ExecContext(context.Background(), webtest.Rebind(st, `UPDATE pages SET domain = ? WHERE id = ?`),

@@ -90,6 +90,7 @@ func publicIncidents(t *testing.T, b *webtest.Browser, slug string) []statuspage
 // each step, every update keeps what it did to the components, and another
 // organisation's editor finds none of it.
 func TestComposerLifecycle(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		other := webtest.SeedTenant(t, st, "b")
@@ -273,6 +274,7 @@ func TestComposerRefusesBadInputKeepingTheForm(t *testing.T) {
 // own and as part of an open incident; the public JSON follows, the
 // incident lists the component, and a viewer's form is refused.
 func TestComponentStatusByHand(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		h := composerServer(t, st)

@@ -42,6 +42,7 @@ func signIn(t testing.TB, b *webtest.Browser, from, email, password string) webt
 // signs in from an eleventh address, while the address that guessed ten
 // times is refused.
 func TestWrongPasswordsFromElsewhereDoNotLockOut(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		h := webtest.NewServer(t, st, behindProxy).Handler()
@@ -215,6 +216,7 @@ func TestPasswordHashingIsCapped(t *testing.T) {
 // passwords found in leaked-password lists or made of a couple of common
 // words, and say why.
 func TestCommonPasswordsRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		h := webtest.NewServer(t, st, nil).Handler()

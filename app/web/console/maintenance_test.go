@@ -17,6 +17,7 @@ import (
 // daylight saving), a one-off window is saved and reaches the public JSON,
 // a bad schedule is refused with its field, and the window can be deleted.
 func TestMaintenanceFromTheConsole(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		ed := webtest.NewBrowser(t, composerServer(t, st))

@@ -17,6 +17,7 @@ import (
 // switched to, the old session's CSRF token stops working, and switching to
 // an organisation the user does not belong to is 404.
 func TestSwitchOrg(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")

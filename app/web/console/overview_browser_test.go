@@ -17,6 +17,7 @@ import (
 // certificate inventory filtered to "nodes disagree" through its form, at
 // 1280 and 375 px: at 375 no page scrolls sideways. Screenshots of each.
 func TestBrowserOverviewCheckCertificates(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	now := time.Now().UTC()

@@ -18,6 +18,7 @@ import (
 // region's health and recent results — and another organisation none of
 // them; the page list and the owner's tokens stay.
 func TestOverview(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")
@@ -111,6 +112,7 @@ func seedRegions(t *testing.T, st *store.Store, org int64, now time.Time) {
 // its reason, workers and canary, and the organisation's own results; a
 // token is required.
 func TestRegionsAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		now := time.Now().UTC()

@@ -26,6 +26,7 @@ import (
 // Screenshots of each at 1280 and 375 px. A page added later is covered
 // without touching this test.
 func TestBrowserEveryConsolePageOnAPhone(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	ctx := context.Background()
 	a := webtest.SeedTenant(t, st, "a")
@@ -76,9 +77,10 @@ func TestBrowserEveryConsolePageOnAPhone(t *testing.T) {
 	}
 
 	base, _ := webtest.LiveServer(t, st)
-	// One browser per width, each within BrowserContext's minute.
+	// A tab per width, each within BrowserContext's minute, side by side.
 	for _, width := range []int{1280, 375} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			t.Parallel()
 			bctx := webtest.BrowserContext(t, width, 800)
 			webtest.Do(t, bctx, chromedp.Navigate(base+"/login"),
 				chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), a.Owner),

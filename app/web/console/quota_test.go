@@ -20,6 +20,7 @@ import (
 // check's interval below the minimum is refused beside its field, on
 // create and on edit; nothing is written.
 func TestFormsRefuseBeyondQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		lim := apply.Limits{Checks: 1, Components: 1, Pages: 1, MinInterval: time.Minute}

@@ -31,6 +31,7 @@ func askReset(t testing.TB, b *webtest.Browser, email string) webtest.Response {
 // user in and is audited; unknown addresses get the same answer and no
 // mail.
 func TestPasswordResetByEmail(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")
@@ -121,6 +122,7 @@ func TestPasswordResetByEmail(t *testing.T) {
 // client an hour; beyond, 429 with Retry-After, whether or not the account
 // exists.
 func TestPasswordResetLimits(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	sink, mailer := newMailSink(t)
@@ -151,6 +153,7 @@ func TestPasswordResetLimits(t *testing.T) {
 // TestPasswordResetLinksThatDoNotWork: expired and unknown links, and
 // reset by email without SMTP.
 func TestPasswordResetLinksThatDoNotWork(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")
@@ -191,6 +194,7 @@ func TestPasswordResetLinksThatDoNotWork(t *testing.T) {
 // TestPasswordResetAnswersBeforeMailing: a slow mail server does not slow
 // the answer, so its timing does not tell which addresses have accounts.
 func TestPasswordResetAnswersBeforeMailing(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	sink, mailer := newMailSink(t)
@@ -227,6 +231,7 @@ func TestPasswordResetAnswersBeforeMailing(t *testing.T) {
 // IPv6 /64 as one client, so rotating the interface id gains nothing,
 // while the next /64 has its own budget.
 func TestPasswordResetLimitKeysOnTheNetwork(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	webtest.SeedTenant(t, st, "a")
 	_, mailer := newMailSink(t)

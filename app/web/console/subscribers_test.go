@@ -16,6 +16,7 @@ import (
 // address shown as text, removal by editors only, other organisations'
 // subscribers out of reach.
 func TestConsoleSubscribers(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")

@@ -15,6 +15,7 @@ import (
 // the link; the link's page creates the account and signs it in as an
 // editor. Screenshots of the team screen at 1280 and 375 px.
 func TestBrowserInviteWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	base, _ := webtest.LiveServer(t, st)

@@ -64,6 +64,7 @@ func role(t testing.TB, b *webtest.Browser) string {
 // link (shown once, email being off) lets the invitee choose a password
 // and lands them in the organisation with the invited role.
 func TestInviteNewUser(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		h := webtest.NewServer(t, st, nil).Handler()
@@ -131,6 +132,7 @@ func TestInviteNewUser(t *testing.T) {
 // TestInviteExistingUser: a user of another organisation proves their
 // password and gains the membership; they keep the other one.
 func TestInviteExistingUser(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")
@@ -175,6 +177,7 @@ func TestInviteExistingUser(t *testing.T) {
 // TestInviteLinksThatNoLongerWork: revoked, expired and unknown links are
 // refused with a page saying which.
 func TestInviteLinksThatNoLongerWork(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")
@@ -229,6 +232,7 @@ func TestInviteLinksThatNoLongerWork(t *testing.T) {
 // on every change; another organisation's ids are not found; the last
 // owner can be neither demoted nor removed.
 func TestTeamIsOwnersToManage(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")
@@ -320,6 +324,7 @@ func TestTeamIsOwnersToManage(t *testing.T) {
 // markup in an organisation's name and in members' emails is text on
 // every page and in the mail.
 func TestInviteMailAndMarkup(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		a := webtest.SeedTenant(t, st, "a")
