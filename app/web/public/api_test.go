@@ -49,6 +49,7 @@ var statuspageTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z
 // §8 field by field and value set by value set, then against its golden
 // file (times normalised), on both backends.
 func TestStatuspageAPIShapes(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		seedPublicPage(t, st, fixtureOptions{components: 4, incidents: 3, days: 2})
 		srv := webtest.NewServer(t, st, func(o *web.Options) { o.BaseURL = "https://status.example" })

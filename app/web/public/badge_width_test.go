@@ -6,6 +6,7 @@ import "testing"
 // known (its "build | passing" badge: 37 + 51 px) and anafanafo's
 // measurement of "v1.2.511" in 11 px Verdana (49.48 px).
 func TestBadgeTextWidth(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		text string
 		want int

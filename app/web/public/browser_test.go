@@ -56,6 +56,7 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 // and the arrow keys move between days; full-page screenshots at 1280 and
 // 320 px.
 func TestBrowserStatusPage(t *testing.T) {
+	t.Parallel()
 	ctx := webtest.BrowserContext(t, 1280, 900)
 	st := storetest.SQLite(t)
 	f := seedPublicPage(t, st, fixtureOptions{components: 20, incidents: 5, days: 90})
@@ -138,6 +139,7 @@ func TestBrowserStatusPage(t *testing.T) {
 // TestBrowserWithoutJavaScript: with scripts disabled the page is complete:
 // status, components, incident, maintenance and every bar day's text.
 func TestBrowserWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	ctx := webtest.BrowserContext(t, 1280, 900)
 	st := storetest.SQLite(t)
 	seedPublicPage(t, st, fixtureOptions{components: 3, incidents: 2, days: 90})

@@ -19,6 +19,7 @@ func jsonRender(body string) func(context.Context, *pageState) (*rendered, error
 // over each render whose bytes did not change, compressed variants and
 // all, and renders anew what did.
 func TestReloadReusesUnchangedRenders(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	same, changed := renderKey{name: "same"}, renderKey{name: "changed"}
 	old := &pageState{renders: map[renderKey]*renderSlot{}}
@@ -57,6 +58,7 @@ func TestReloadReusesUnchangedRenders(t *testing.T) {
 // TestFailedRenderKeepsNoSlot: a key whose build fails (an unknown
 // incident id) is not remembered, and the next request builds it again.
 func TestFailedRenderKeepsNoSlot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := &pageState{renders: map[renderKey]*renderSlot{}}
 	key := renderKey{name: "incident:404"}
@@ -77,6 +79,7 @@ func TestFailedRenderKeepsNoSlot(t *testing.T) {
 // event came), the requests that find another one reloading answer from
 // the state they have instead of waiting; after an event they wait.
 func TestExpiredPageAnsweredDuringReload(t *testing.T) {
+	t.Parallel()
 	s := &Site{cache: newPublicCache()} // no store: a request that tried to load would fail
 	e := s.cache.entry("acme")
 	expired := &pageState{snap: &snapshot{}, expires: time.Now().Add(-time.Second), renders: map[renderKey]*renderSlot{}}
@@ -113,6 +116,7 @@ func TestExpiredPageAnsweredDuringReload(t *testing.T) {
 // that find a key being rendered answer with the previous state's render;
 // after an event there is no stand-in, and they wait for the new one.
 func TestPreviousRenderStandsInAfterTTL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	key := renderKey{name: "page"}
 	prev := newRendered([]byte("before"), "text/html; charset=utf-8", publicCacheControl)

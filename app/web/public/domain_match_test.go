@@ -5,6 +5,7 @@ import "testing"
 // TestRouteMatches: a route path matches request paths segment by segment,
 // ":name" standing for one non-empty segment.
 func TestRouteMatches(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		route, path string
 		want        bool

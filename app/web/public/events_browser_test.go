@@ -45,6 +45,7 @@ func runOn(t *testing.T, st *store.Store, addr string) (base string, b *bus.Memo
 // browser reconnects with Last-Event-ID and the new process sends the
 // page's snapshot first, so the client converges without knowing Pharos.
 func TestBrowserEventSourceResumesAcrossRestart(t *testing.T) {
+	t.Parallel()
 	ctx := webtest.BrowserContext(t, 800, 600)
 	st := storetest.SQLite(t)
 	f := seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1, days: 1})

@@ -21,6 +21,7 @@ import (
 // event as an SSE message, and ends when the server shuts down (rather than
 // holding shutdown for its whole timeout).
 func TestPublicEventsStream(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := seedPublicPage(t, st, fixtureOptions{components: 1, days: 1})
 	b := bus.NewMemory(bus.Options{})
@@ -93,6 +94,7 @@ func TestPublicEventsStream(t *testing.T) {
 // TestPublicCustomDomain: the page's own domain serves the page at / (links
 // without the /p/{slug} prefix); other hosts keep / for setup and console.
 func TestPublicCustomDomain(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1, days: 2, domain: "status.acme.example"})
 	br, _ := newPublicServer(t, st)
@@ -141,6 +143,7 @@ func TestPublicCustomDomain(t *testing.T) {
 // TestPublicHistoryPagination: three months per page, newest first, with
 // an Older link while older incidents exist.
 func TestPublicHistoryPagination(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := seedPublicPage(t, st, fixtureOptions{components: 1, days: 1})
 	old := time.Now().UTC().AddDate(0, -4, 0)

@@ -143,6 +143,7 @@ func seedPublicPage(t testing.TB, st *store.Store, o fixtureOptions) publicFixtu
 // PHAROS_BENCH_COMPONENTS components (default 20), PHAROS_BENCH_DAYS days
 // of rollups (default 90) and 5 incidents.
 func TestSeedBenchPage(t *testing.T) {
+	t.Parallel()
 	url := os.Getenv("PHAROS_BENCH_SEED")
 	if url == "" {
 		t.Skip("PHAROS_BENCH_SEED is not set: only deploy/bench/statuspage.sh runs this")

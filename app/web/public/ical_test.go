@@ -21,6 +21,7 @@ import (
 // Europe/Berlin as an RRULE with its TZID and VTIMEZONE, and a window whose
 // schedule no rule expresses, expanded over 90 days.
 func TestMaintenanceCalendar(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		f := seedPublicPage(t, st, fixtureOptions{components: 2})

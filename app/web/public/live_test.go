@@ -59,6 +59,7 @@ func waitGoroutines(t *testing.T, want int, what string) {
 // started lazily by a request. (Not parallel: it counts the process's
 // goroutines.)
 func TestRequestsStartNothing(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	for _, slug := range []string{"acme", "beta", "gamma"} {
 		seedPublicPage(t, st, fixtureOptions{slug: slug, components: 1, days: 1})
@@ -99,6 +100,7 @@ func TestRequestsStartNothing(t *testing.T) {
 // once it returned, none of what it started runs any more, though the bus
 // stays open.
 func TestRunOwnsItsGoroutines(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := seedPublicPage(t, st, fixtureOptions{components: 1, days: 1})
 	seedPublicPage(t, st, fixtureOptions{slug: "beta", components: 1, days: 1})

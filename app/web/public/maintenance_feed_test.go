@@ -31,6 +31,7 @@ type feedDoc struct {
 // carry one entry per run with its updates and a stable id, and the
 // history shows a past run of a recurring window.
 func TestMaintenanceInFeedsAndHistory(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		f := seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1})

@@ -52,6 +52,7 @@ func runServer(t testing.TB, srv *web.Server) string {
 // TestPublicRoutes requests every public route and checks status, type and
 // a piece of content, on both backends.
 func TestPublicRoutes(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		f := seedPublicPage(t, st, fixtureOptions{components: 4, incidents: 3, days: 90})
 		br, _ := newPublicServer(t, st)
@@ -117,6 +118,7 @@ func TestPublicRoutes(t *testing.T) {
 // components with status text, groups, the active incident and its latest
 // update, the maintenance, bars with 90 days and the last-updated time.
 func TestPublicPageContent(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	seedPublicPage(t, st, fixtureOptions{components: 4, incidents: 2, days: 90})
 	br, _ := newPublicServer(t, st)
@@ -148,6 +150,7 @@ func TestPublicPageContent(t *testing.T) {
 // TestPublicPageWeight: the HTML and CSS of a 20-component page with 90-day
 // bars and 5 incidents stay under 60 KB uncompressed.
 func TestPublicPageWeight(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	seedPublicPage(t, st, fixtureOptions{components: 20, incidents: 5, days: 90})
 	br, _ := newPublicServer(t, st)
@@ -177,6 +180,7 @@ func cssOf(t *testing.T, br *webtest.Browser, html string) string {
 // TestPublicCache: a matching If-None-Match gets 304; after a page event
 // the next request shows the new state with a new ETag.
 func TestPublicCache(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		f := seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 0, days: 3})
 		br, b := newPublicServer(t, st)
@@ -227,6 +231,7 @@ func publish(t *testing.T, b bus.Events, slug string, componentID int64, status 
 // TestPublicCompression: brotli and gzip when accepted, identity otherwise,
 // with Vary.
 func TestPublicCompression(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	seedPublicPage(t, st, fixtureOptions{components: 3, incidents: 1, days: 90})
 	br, _ := newPublicServer(t, st)
@@ -247,6 +252,7 @@ func TestPublicCompression(t *testing.T) {
 // TestPublicStaleWhenDatabaseIsAway: with the database gone, the last good
 // render is served with a visible note instead of an error.
 func TestPublicStaleWhenDatabaseIsAway(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1, days: 3})
 	br, b := newPublicServer(t, st)
@@ -272,6 +278,7 @@ func TestPublicStaleWhenDatabaseIsAway(t *testing.T) {
 // and raw HTML in incident text never reach the page, the feeds or the
 // incident page.
 func TestPublicMarkdownIsSanitised(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := seedPublicPage(t, st, fixtureOptions{components: 1, incidents: 0, days: 1})
 	body := "Hello <script>alert(1)</script> **bold**\n\n" +

@@ -17,6 +17,7 @@ import (
 // it had; a reload after an event, or once daysReread has passed, reads
 // every day again.
 func TestTTLReloadReadsRecentDays(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		fx := seedDays(t, st, 3, 6)

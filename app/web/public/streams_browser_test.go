@@ -21,6 +21,7 @@ import (
 // polling (a change made afterwards shows without a reload), then takes a
 // stream again once one is free.
 func TestBrowserPollsWhenStreamsAreFull(t *testing.T) {
+	t.Parallel()
 	ctx := webtest.BrowserContext(t, 800, 600)
 	st := storetest.SQLite(t)
 	f := seedPublicPage(t, st, fixtureOptions{components: 2, days: 1})

@@ -6,6 +6,7 @@ import (
 )
 
 func TestStreamLimitDefaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		in      StreamLimits
@@ -34,6 +35,7 @@ func TestStreamLimitDefaults(t *testing.T) {
 // TestStreamGate: slots are counted per client network and in all, and
 // given back once each.
 func TestStreamGate(t *testing.T) {
+	t.Parallel()
 	g := newStreamGate(StreamLimits{Max: 3, PerClient: 2})
 	a1, full := g.acquire("a")
 	if full != "" {

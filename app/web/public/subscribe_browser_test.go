@@ -15,6 +15,7 @@ import (
 // with scripts off: the webhook form posts, the refusal of a metadata
 // address comes back with what was typed and the ticked component kept.
 func TestSubscribeFormWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	base, _ := webtest.LiveServer(t, st)

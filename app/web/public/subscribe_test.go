@@ -25,6 +25,7 @@ import (
 // POST at the root of a page's own domain, uncached, with the webhook form
 // working without SMTP.
 func TestSubscribePageOnCustomDomain(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1, days: 2, domain: "status.acme.example"})
 	br, _ := newPublicServer(t, st)
@@ -99,6 +100,7 @@ func TestSubscribePageOnCustomDomain(t *testing.T) {
 // activates it and the secret is shown once; subscribing the same endpoint
 // again answers the same way, and a refused test leaves it as it was.
 func TestSubscribeWebhookForm(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1, days: 2})
 	var refuse atomic.Bool

@@ -14,6 +14,7 @@ import (
 // the database went away answers 503 with Retry-After — a friendly page
 // for a browser, JSON for the API — never 500.
 func TestPageNeverRenderedWhileDatabaseIsGone(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		webtest.SeedTenant(t, st, "a")
 		b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())

@@ -9,6 +9,7 @@ import (
 )
 
 func TestMaintenanceOccurrences(t *testing.T) {
+	t.Parallel()
 	at := func(s string) time.Time {
 		v, err := time.Parse(time.RFC3339, s)
 		if err != nil {
@@ -56,6 +57,7 @@ func TestMaintenanceOccurrences(t *testing.T) {
 }
 
 func TestPercentNeverRoundsUpToFull(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[float64]string{100: "100%", 99.999: "99.99%", 99.5: "99.5%", 97.25: "97.25%", 0: "0%"} {
 		if got := percent(in); got != want {
 			t.Errorf("percent(%v): got %q, want %q", in, got, want)
@@ -64,6 +66,7 @@ func TestPercentNeverRoundsUpToFull(t *testing.T) {
 }
 
 func TestPickEncodingAndETags(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"": "", "gzip": "gzip", "br;q=1.0, gzip": "br", "br;q=0, gzip;q=0.5": "gzip",
 		"gzip;q=0": "", "identity": "", "deflate, BR": "br"} {
 		if got := pickEncoding(in); got != want {
@@ -81,6 +84,7 @@ func TestPickEncodingAndETags(t *testing.T) {
 }
 
 func TestDayViewLevels(t *testing.T) {
+	t.Parallel()
 	day := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {

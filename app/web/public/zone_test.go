@@ -86,6 +86,7 @@ func TestPublicTimesInPageZone(t *testing.T) {
 }
 
 func TestStamp(t *testing.T) {
+	t.Parallel()
 	zone := func(name string) *time.Location {
 		loc, err := time.LoadLocation(name)
 		if err != nil {
@@ -117,6 +118,7 @@ func TestStamp(t *testing.T) {
 // yet" on the HTML page while components.json keeps it operational; once
 // a check is judged it shows its status.
 func TestNoDataYet(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		f := seedPublicPage(t, st, fixtureOptions{components: 2, days: 0})
