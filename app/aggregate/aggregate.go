@@ -55,7 +55,7 @@ var (
 // Defaults of Options.
 const (
 	DefaultBatchSize     = 500
-	DefaultBatchWait     = 50 * time.Millisecond
+	DefaultBatchWait     = time.Second
 	DefaultLockTTL       = 15 * time.Second
 	DefaultRegionWindow  = 5 * time.Minute
 	DefaultRefreshEvery  = 10 * time.Second
@@ -74,7 +74,12 @@ type Options struct {
 	// hostname-pid-random, bus.ConsumerName).
 	Consumer string
 	// BatchSize and BatchWait bound a batch: up to BatchSize results, or
-	// what arrived within BatchWait of the first (defaults 500 and 50ms).
+	// what arrived within BatchWait of the first (defaults 500 and 1s).
+	// Under load batches fill long before the wait ends; at a steady
+	// trickle (1,000 checks every 30 s are ~4 results a second a shard)
+	// the wait lets a batch gather several results, so a result does not
+	// pay a transaction of its own: 50ms gave batches of one, and CPU per
+	// check in `pharos run` fell from 3.85 to 2.60 ms with 1s (soak.sh).
 	BatchSize int
 	BatchWait time.Duration
 	// LockTTL is the lifetime of a shard lease; it is renewed every third
