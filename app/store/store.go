@@ -71,7 +71,12 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 			}
 		}
 	}
-	db, err := sql.Open(driver, dsn)
+	var db *sql.DB
+	if dialect == SQLite {
+		db, err = openSQLiteDB(dsn)
+	} else {
+		db, err = sql.Open(driver, dsn)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
 	}
