@@ -34,9 +34,20 @@
 #   WARMUP    seconds excluded from the growth figures (default 60)
 #   PHAROS    an already-built pharos binary to run instead of building one
 #             (to compare commits: build each, then pass it here)
+#   PROFILE   a file: a CPU profile of pharos from WARMUP to 5 s before the
+#             last sample is written there (PHAROS_DEBUG_LISTEN on a loopback port;
+#             read it with `go tool pprof -top PHAROS_BINARY PROFILE`)
 #   REDIS_DB  a Redis database number on 127.0.0.1:6379: `pharos run` then
 #             uses the Redis bus there (flushed at start and end; 0 and 15
 #             are refused) instead of the in-process one
+#   PG        with REDIS_DB, the distributed deployment instead of
+#             `pharos run`: `pharos serve` on PostgreSQL (a fresh database
+#             pharos_soak_PID on the server PG names, e.g.
+#             postgres://postgres@127.0.0.1:5432, dropped at the end) and
+#             `pharos probe` as two processes. RSS and CPU per check are
+#             then the two processes' sum; db_mb is pg_database_size, and
+#             pg_ms/res the CPU of PostgreSQL's backends serving that
+#             database per check run (each check is one result)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -59,6 +70,13 @@ if [ -n "$REDIS_DB" ]; then
   esac
   redis-cli -n "$REDIS_DB" ping >/dev/null || die "Redis is not answering on 127.0.0.1:6379"
 fi
+PG="${PG:-}"
+pgdb=""
+if [ -n "$PG" ]; then
+  [ -n "$REDIS_DB" ] || die "PG needs REDIS_DB: the distributed deployment talks through Redis"
+  pgdb="pharos_soak_$$"
+  psql "$PG/postgres" -qAtc 'SELECT 1' >/dev/null || die "PostgreSQL is not answering at $PG"
+fi
 
 work="$(mktemp -d /tmp/pharos-soak.XXXXXX)"
 pids=() # every process started, each the leader of its own process group
@@ -75,6 +93,7 @@ cleanup() {
   done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
   [ -n "$REDIS_DB" ] && redis-cli -n "$REDIS_DB" FLUSHDB >/dev/null
+  [ -n "$pgdb" ] && psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null
   if [ "$ok" = 1 ]; then
     rm -rf "$work"
   else
@@ -114,6 +133,10 @@ go build -o "$work/handshakefloor" ./deploy/bench/handshakefloor
 pharos="$work/pharos"
 
 export PHAROS_DATABASE_URL="sqlite://$work/pharos.db"
+if [ -n "$pgdb" ]; then
+  psql "$PG/postgres" -qAtc "CREATE DATABASE $pgdb" >/dev/null
+  export PHAROS_DATABASE_URL="$PG/$pgdb?sslmode=disable"
+fi
 export PHAROS_SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export PHAROS_ALLOW_PRIVATE_TARGETS=true
 # A bench measures capacity: lift the per-organisation quotas (issue 11).
@@ -146,34 +169,80 @@ echo "soak-password-$$" | "$pharos" user create --email soak@example.test --org 
 } >"$work/pharos.yaml"
 "$pharos" apply -f "$work/pharos.yaml" | tail -n 1
 
-echo "== pharos run for ${DURATION}s, a sample every ${SAMPLE}s"
-PHAROS_LISTEN=127.0.0.1:0 start run "$pharos" run
-pid="${pids[-1]}"
-wait_for 60 "pharos run to announce its URL" grep -qo 'http://127.0.0.1:[0-9]*/' "$work/run.log"
-base="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/run.log" | head -n1)"
+[ -n "${PROFILE:-}" ] && export PHAROS_DEBUG_LISTEN=127.0.0.1:0
+if [ -n "$pgdb" ]; then
+  echo "== pharos serve + pharos probe for ${DURATION}s, a sample every ${SAMPLE}s"
+  PHAROS_LISTEN=127.0.0.1:0 start run "$pharos" serve
+  PHAROS_LISTEN=127.0.0.1:0 PHAROS_DEBUG_LISTEN= start probe "$pharos" probe --region local
+  probe_pid="${pids[-1]}"
+  wait_for 60 "pharos probe to listen" grep -q 'msg="probe worker listening"' "$work/probe.log"
+  probe_base="http://$(grep 'msg="probe worker listening"' "$work/probe.log" | grep -o 'addr=127.0.0.1:[0-9]*' | head -n1 | sed 's/^addr=//')"
+  pid="${pids[-2]}"
+else
+  echo "== pharos run for ${DURATION}s, a sample every ${SAMPLE}s"
+  PHAROS_LISTEN=127.0.0.1:0 start run "$pharos" run
+  pid="${pids[-1]}"
+fi
+wait_for 60 "pharos to announce its URL" grep -qo 'running at http://127.0.0.1:[0-9]*/' "$work/run.log"
+base="$(grep -o 'running at http://127.0.0.1:[0-9]*' "$work/run.log" | head -n1 | sed 's/^running at //')"
+if [ -n "${PROFILE:-}" ]; then
+  debug="$(grep -o 'addr=http://127.0.0.1:[0-9]*/debug/pprof/' "$work/run.log" | head -n1 | sed 's/^addr=//; s,/debug/pprof/$,,')"
+  secs=$((DURATION / SAMPLE * SAMPLE - WARMUP - 5)) # ends before the last sample
+  [ "$secs" -gt 0 ] || die "PROFILE needs the last sample more than WARMUP + 5 seconds in"
+  (sleep "$WARMUP" && curl -fsS -o "$PROFILE" "$debug/debug/pprof/profile?seconds=$secs") &
+  profiler=$!
+  echo "  CPU profile of ${secs}s after ${WARMUP}s into $PROFILE"
+fi
 [ "$(cat "/proc/$pid/comm")" = pharos ] || die "pid $pid is $(cat "/proc/$pid/comm"), not pharos"
 hz="$(getconf CLK_TCK)"
 
-# sample prints: seconds rss_kb heap_bytes jobs_len results_len db_bytes jobs_run cpu_ticks redis_bytes
+# ticks PID: its CPU so far, user and system, in clock ticks (the fields
+# after the parenthesised command name: utime and stime are the 12th and
+# 13th); 0 once it is gone.
+ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0; }
+
+# pg_ticks: the CPU PostgreSQL's backends have spent on the soak's database
+# so far. Backends come and go, so each one's last reading is kept in
+# $work/pg.ticks and only what it added since is counted.
+pg_ticks() {
+  local state="$work/pg.ticks" p
+  touch "$state"
+  for p in $(psql "$PG/postgres" -qAtc "SELECT pid FROM pg_stat_activity WHERE datname = '$pgdb'"); do
+    echo "$p $(ticks "$p")"
+  done | awk -v state="$state" '
+    BEGIN { while ((getline line < state) > 0) { split(line, f, " "); if (f[1] == "total") total = f[2]; else seen[f[1]] = f[2] } }
+    { d = $2 - seen[$1]; if (d > 0) total += d; now[$1] = $2 }
+    END { print "total", total + 0 > state; for (p in now) print p, now[p] > state; print total + 0 }'
+}
+
+# sample prints: seconds rss_kb heap_bytes jobs_len results_len db_bytes jobs_run cpu_ticks redis_bytes pg_ticks
 sample() {
-  local rss cpu db m redis=-1
+  local rss cpu db m redis=-1 pg=-1
   rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
-  # Fields after the parenthesised command name: utime and stime are the
-  # 12th and 13th.
-  cpu="$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')"
-  db="$(cat "$work"/pharos.db* 2>/dev/null | wc -c)"
+  cpu="$(ticks "$pid")"
+  if [ -n "$pgdb" ]; then
+    rss=$((rss + $(awk '/^VmRSS:/ {print $2}' "/proc/$probe_pid/status")))
+    cpu=$((cpu + $(ticks "$probe_pid")))
+    db="$(psql "$PG/postgres" -qAtc "SELECT pg_database_size('$pgdb')")"
+    pg="$(pg_ticks)"
+  else
+    db="$(cat "$work"/pharos.db* 2>/dev/null | wc -c)"
+  fi
   if [ -n "$REDIS_DB" ]; then
     redis="$(redis-cli -n "$REDIS_DB" --scan | while read -r k; do
       redis-cli -n "$REDIS_DB" MEMORY USAGE "$k" SAMPLES 0
     done | awk '{s += $1} END {print s + 0}')"
   fi
   m="$(curl -fsS "$base/metrics")" || die "GET $base/metrics failed"
-  awk -v t="$1" -v rss="$rss" -v cpu="$cpu" -v db="$db" -v redis="$redis" '
+  if [ -n "$pgdb" ]; then
+    m+=$'\n'"$(curl -fsS "$probe_base/metrics" | grep '^pharos_worker_jobs_run_total')" || die "GET $probe_base/metrics failed"
+  fi
+  awk -v t="$1" -v rss="$rss" -v cpu="$cpu" -v db="$db" -v redis="$redis" -v pg="$pg" '
     /^go_memstats_heap_inuse_bytes / {heap = $2}
     /^pharos_jobs_stream_length/ {jobs += $2}
     /^pharos_results_stream_length/ {results += $2}
     /^pharos_worker_jobs_run_total[{ ]/ {run += $2}
-    END {printf "%d %d %.0f %d %d %d %d %d %d\n", t, rss, heap, jobs, results, db, run, cpu, redis}
+    END {printf "%d %d %.0f %d %d %d %d %d %d %d\n", t, rss, heap, jobs, results, db, run, cpu, redis, pg}
   ' <<<"$m"
 }
 
@@ -188,24 +257,26 @@ while :; do
   printf '.' >&2
 done
 echo >&2
+if [ -n "${profiler:-}" ]; then wait "$profiler" || die "the CPU profile failed"; fi
 
 echo
-printf '%6s %8s %8s %6s %8s %8s %7s %11s %9s\n' t_s rss_mb heap_mb jobs results db_mb checks cpu_ms/chk redis_mb
+printf '%6s %8s %8s %6s %8s %8s %7s %11s %9s %10s\n' t_s rss_mb heap_mb jobs results db_mb checks cpu_ms/chk redis_mb pg_ms/res
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
   {
     mb = 1048576
-    if (NR == 1) { cpu = "-"; n = "-" } else {
+    if (NR == 1) { cpu = "-"; n = "-"; pg = "-" } else {
       n = $7 - prun
       cpu = n > 0 ? sprintf("%.2f", ($8 - pcpu) * 1000 / hz / n) : "-"
+      pg = (n > 0 && $10 >= 0) ? sprintf("%.3f", ($10 - ppg) * 1000 / hz / n) : "-"
     }
     redis = $9 < 0 ? "-" : sprintf("%.2f", $9 / mb)
-    printf "%6d %8.1f %8.1f %6d %8d %8.1f %7s %11s %9s\n", $1, $2 / 1024, $3 / mb, $4, $5, $6 / mb, n, cpu, redis
-    prun = $7; pcpu = $8
+    printf "%6d %8.1f %8.1f %6d %8d %8.1f %7s %11s %9s %10s\n", $1, $2 / 1024, $3 / mb, $4, $5, $6 / mb, n, cpu, redis, pg
+    prun = $7; pcpu = $8; ppg = $10
   }'
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CHECKS" -v interval="$INTERVAL" \
   -v floor="$(awk '{print $4}' <<<"$floor")" '
   {
-    t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8; redis[NR] = $9 / 1048576
+    t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8; redis[NR] = $9 / 1048576; pg[NR] = $10
     if (w == 0 && $1 >= warm) w = NR
   }
   END {
@@ -219,6 +290,8 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
       db[NR], (db[NR] - db[w]) / mins, n, (n > 0) ? (cpu[NR] - cpu[1]) * 1000 / hz / n : 0
     if (floor > 0 && n > 0)
       printf "floor: %.3f ms CPU per bare handshake (dial, TLS, verify); CPU per check is %.2fx the floor\n", floor, (cpu[NR] - cpu[1]) * 1000 / hz / n / floor
+    if (pg[NR] >= 0 && n > 0)
+      printf "postgres: %.3f ms CPU of its backends per result (%.1f results/s)\n", (pg[NR] - pg[1]) * 1000 / hz / n, n / (t[NR] - t[1])
     if (redis[NR] >= 0)
       printf "redis: keys of the database %.2f -> %.2f MB (%+.3f MB/min after %ds)\n", redis[1], redis[NR], (redis[NR] - redis[w]) / mins, t[w]
   }'
