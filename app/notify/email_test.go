@@ -133,7 +133,9 @@ func newSink(t testing.TB, withTLS bool) (*sink, *x509.CertPool) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close(); wg.Wait() })
+	// Close forgets a listener Serve has not yet taken: closing it too ends
+	// a Serve that starts after Close, which otherwise accepts forever.
+	t.Cleanup(func() { srv.Close(); l.Close(); wg.Wait() })
 	return s, pool
 }
 

@@ -104,7 +104,9 @@ func newMailSink(t testing.TB) (*mailSink, *notify.Email) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close(); wg.Wait() })
+	// Close forgets a listener Serve has not yet taken: closing it too ends
+	// a Serve that starts after Close, which otherwise accepts forever.
+	t.Cleanup(func() { srv.Close(); l.Close(); wg.Wait() })
 	e, err := notify.NewEmail(notify.EmailOptions{SMTPURL: "smtp://" + s.addr + "?from=status@example.org",
 		BaseURL: "https://status.example.org", SecretKey: []byte("0123456789abcdef0123456789abcdef")})
 	if err != nil {
