@@ -12,6 +12,7 @@ import (
 )
 
 func TestAlertChannelsCRUDScopedByOrg(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, _ := storetest.SeedCheck(t, s)
@@ -79,6 +80,7 @@ func TestAlertChannelsCRUDScopedByOrg(t *testing.T) {
 }
 
 func TestAlertLifecycleIsOneRowAcrossRounds(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, checkID := storetest.SeedCheck(t, s)

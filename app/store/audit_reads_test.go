@@ -17,6 +17,7 @@ import (
 // without repeating or skipping a row, and never shows another
 // organisation's rows.
 func TestAuditEntriesFilterAndPage(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, ids := team(t, s, "a", store.RoleOwner, store.RoleEditor)
@@ -103,6 +104,7 @@ func TestAuditEntriesFilterAndPage(t *testing.T) {
 // TestAuditNames: ids in targets and details become the objects' names,
 // within the organisation only.
 func TestAuditNames(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, ids := team(t, s, "a", store.RoleOwner)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestOrgComponentsAndChecksAreOrgScoped(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgA, checkA := storetest.SeedCheck(t, s)

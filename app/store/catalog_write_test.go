@@ -14,6 +14,7 @@ import (
 )
 
 func TestCatalogWrites(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, err := s.CreateOrg(ctx, "ACME", "acme")
@@ -88,6 +89,7 @@ func TestCatalogWrites(t *testing.T) {
 // A transaction of one organisation can neither read, change, delete nor
 // attach rows to another organisation's catalogue.
 func TestCatalogWritesAreOrgScoped(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a, _ := s.CreateOrg(ctx, "A", "a")

@@ -13,6 +13,7 @@ import (
 // incident, an unhealthy region and recent results, read as the overview
 // does; another organisation reads none of them.
 func TestOverviewReads(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, _, check := seedOrgCheck(t, s, "a")

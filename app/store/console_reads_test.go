@@ -46,6 +46,7 @@ func seedOrgCheck(t *testing.T, s *store.Store, slug string) (org, comp, check i
 // reads them back as the check detail does; another organisation reads
 // nothing of them.
 func TestCheckDetailReads(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, comp, check := seedOrgCheck(t, s, "a")
@@ -165,6 +166,7 @@ func TestCheckDetailReads(t *testing.T) {
 // with several limits and windows: each time those of comparing every
 // result with the one before it in its region.
 func TestRegionStateChangesPaging(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, _, check := seedOrgCheck(t, s, "a")
@@ -220,6 +222,7 @@ func TestRegionStateChangesPaging(t *testing.T) {
 // region) serve two certificates, one of which replaced a certificate of
 // another issuer, and reads the inventory and the check's history.
 func TestCertInventory(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, _, check := seedOrgCheck(t, s, "a")

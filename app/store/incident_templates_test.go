@@ -11,6 +11,7 @@ import (
 )
 
 func TestIncidentTemplates(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")

@@ -74,6 +74,7 @@ func auditActions(t *testing.T, s *store.Store, orgID int64) map[string]store.Au
 }
 
 func TestWrittenIncidentLifecycle(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
@@ -186,6 +187,7 @@ func equalChanges(a, b map[int64][2]string) bool {
 }
 
 func TestWrittenIncidentImpactAndValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
@@ -252,6 +254,7 @@ func TestWrittenIncidentImpactAndValidation(t *testing.T) {
 }
 
 func TestWrittenIncidentsAreOrgScoped(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")
@@ -315,6 +318,7 @@ func TestWrittenIncidentsAreOrgScoped(t *testing.T) {
 }
 
 func TestEditDeleteAndDrafts(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")

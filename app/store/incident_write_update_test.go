@@ -12,6 +12,7 @@ import (
 // incident without a timeline entry or a notification; a change that
 // changes nothing writes nothing.
 func TestIncidentEditsWithoutUpdate(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")

@@ -14,6 +14,7 @@ import (
 // automatic incident; a second opening reports ErrConflict and leaves the
 // transaction usable, so the caller can join the open one.
 func TestAutomaticIncidentPerComponent(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, checkID := storetest.SeedCheck(t, s)
@@ -93,6 +94,7 @@ func TestAutomaticIncidentPerComponent(t *testing.T) {
 }
 
 func TestPageIncidentSettingsAndEnabledChecks(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, checkID := storetest.SeedCheck(t, s)
@@ -127,6 +129,7 @@ func TestPageIncidentSettingsAndEnabledChecks(t *testing.T) {
 // probes cannot carry out has never really been checked, so the page says
 // "No data yet" instead of a status; one judged check changes that.
 func TestMisconfiguredComponentIsUnjudged(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, checkID := storetest.SeedCheck(t, s)

@@ -36,6 +36,7 @@ func accept(s *store.Store, raw string, userID int64) (store.Invite, error) {
 }
 
 func TestInviteLifecycle(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, ids := team(t, s, "acme", store.RoleOwner)
@@ -82,6 +83,7 @@ func TestInviteLifecycle(t *testing.T) {
 }
 
 func TestInviteRevokedExpiredReplaced(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, ids := team(t, s, "acme", store.RoleOwner)
@@ -137,6 +139,7 @@ func TestInviteRevokedExpiredReplaced(t *testing.T) {
 }
 
 func TestPasswordReset(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, ids := team(t, s, "acme", store.RoleOwner)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestPostMaintenanceUpdate(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		m := seedMaintenanceTenant(t, s, "acme")

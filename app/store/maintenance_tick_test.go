@@ -31,6 +31,7 @@ func componentStatuses(t *testing.T, s *store.Store, m maintenanceTenant) (api, 
 }
 
 func TestAdvanceMaintenance(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		m := seedMaintenanceTenant(t, s, "acme")

@@ -45,6 +45,7 @@ func seedMaintenanceTenant(t *testing.T, s *store.Store, slug string) maintenanc
 }
 
 func TestMaintenanceWritesAreScopedAndAudited(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedMaintenanceTenant(t, s, "a")
@@ -151,6 +152,7 @@ func TestMaintenanceWritesAreScopedAndAudited(t *testing.T) {
 }
 
 func TestMaintenanceWritesRefuseBadWindows(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedMaintenanceTenant(t, s, "a")
@@ -193,6 +195,7 @@ func TestMaintenanceWritesRefuseBadWindows(t *testing.T) {
 }
 
 func TestMovedOneOffWindowIsScheduledAgain(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedMaintenanceTenant(t, s, "a")
@@ -219,6 +222,7 @@ func TestMovedOneOffWindowIsScheduledAgain(t *testing.T) {
 // A running window that is edited or deleted gives its components back at
 // once; one that gains a component puts it under maintenance.
 func TestChangingARunningWindowSettlesComponents(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		m := seedMaintenanceTenant(t, s, "acme")

@@ -34,6 +34,7 @@ func team(t *testing.T, s *store.Store, slug string, roles ...store.Role) (int64
 }
 
 func TestMembersAndLastSignIn(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, ids := team(t, s, "acme", store.RoleOwner, store.RoleViewer)
@@ -68,6 +69,7 @@ func TestMembersAndLastSignIn(t *testing.T) {
 }
 
 func TestLastOwnerStays(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, ids := team(t, s, "acme", store.RoleOwner, store.RoleEditor)
@@ -109,6 +111,7 @@ func TestLastOwnerStays(t *testing.T) {
 // TestOwnersDemotingEachOtherAtOnce: of two owners demoting each other at
 // the same moment exactly one succeeds.
 func TestOwnersDemotingEachOtherAtOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		for round := range 5 {
@@ -142,6 +145,7 @@ func TestOwnersDemotingEachOtherAtOnce(t *testing.T) {
 }
 
 func TestRemoveMemberEndsItsSessions(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, ids := team(t, s, "acme", store.RoleOwner, store.RoleEditor)
@@ -173,6 +177,7 @@ func TestRemoveMemberEndsItsSessions(t *testing.T) {
 }
 
 func TestJoinOrgNeverDemotes(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, ids := team(t, s, "acme", store.RoleOwner)

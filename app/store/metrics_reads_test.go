@@ -17,6 +17,7 @@ import (
 // newer than the full row it points to) and the expiry of the certificates
 // their nodes serve now.
 func TestCheckRegionStates(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgA, _, checkA := seedOrgCheck(t, s, "a")
@@ -107,6 +108,7 @@ func TestCheckRegionStates(t *testing.T) {
 }
 
 func TestCheckRegionStatesEmpty(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		got, err := s.CheckRegionStates(context.Background())
 		if err != nil || len(got) != 0 {

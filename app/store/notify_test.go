@@ -78,6 +78,7 @@ func queueEvent(t *testing.T, s *store.Store, orgID int64, key string) store.Out
 }
 
 func TestFanOutReachesActiveSubscribersInScope(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, comps := notifyPage(t, s)
@@ -137,6 +138,7 @@ func TestFanOutReachesActiveSubscribersInScope(t *testing.T) {
 }
 
 func TestClaimLeasesOneDeliveryPerSubscriberInOrder(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, _ := notifyPage(t, s)
@@ -204,6 +206,7 @@ func claimOne(t *testing.T, s *store.Store, now time.Time, eventKey string) stor
 }
 
 func TestGoneDisablesSubscriberAndDropsItsQueue(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, _ := notifyPage(t, s)
@@ -247,6 +250,7 @@ func TestGoneDisablesSubscriberAndDropsItsQueue(t *testing.T) {
 }
 
 func TestPruneNotificationsKeepsWhatIsPending(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, _ := notifyPage(t, s)

@@ -65,6 +65,7 @@ func seedPublic(t *testing.T, s *store.Store, slug string) publicSeed {
 }
 
 func TestPublicReads(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := seedPublic(t, s, "a")

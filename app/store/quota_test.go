@@ -12,6 +12,7 @@ import (
 // TestLockOrgHoldings counts one organisation's rows, not another's, and
 // an unknown organisation is not found.
 func TestLockOrgHoldings(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, _ := storetest.SeedCheck(t, s)

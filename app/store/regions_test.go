@@ -14,6 +14,7 @@ import (
 // forgotten, a verdict's changed_at moves only when its health does, and
 // ProbeRegions joins verdicts with the workers seen.
 func TestBeaconsAndRegionVerdicts(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)

@@ -39,6 +39,7 @@ func compactRows(org, check int64, at time.Time, n int, compact func(i int) bool
 // needs (time, state, duration) and no JSON; the check's latest detail
 // falls back to the region's newest full result.
 func TestCompactResults(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, check := storetest.SeedCheck(t, s)
@@ -100,6 +101,7 @@ func TestCompactResults(t *testing.T) {
 // TestRollupSameWithCompactRows: a day rolled up from compact rows has the
 // very figures of the same day stored whole.
 func TestRollupSameWithCompactRows(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, check := storetest.SeedCheck(t, s)

@@ -14,6 +14,7 @@ import (
 // A job run twice (reclaimed from a slow or cut-off worker) yields two
 // results with different ids; only the first is stored.
 func TestInsertResultsStoresOneResultPerJob(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		org, check := storetest.SeedCheck(t, s)
 		at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)

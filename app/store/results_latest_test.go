@@ -16,6 +16,7 @@ import (
 // one key in one call (waves), new keys next to existing ones, and the
 // whole-check rows returned, on both backends.
 func TestAdvanceLatest(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		org, check := storetest.SeedCheck(t, s)
 		base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)

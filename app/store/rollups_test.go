@@ -27,6 +27,7 @@ func insert(t *testing.T, s *store.Store, rows []store.ResultRow) []string {
 }
 
 func TestInsertResultsIsIdempotent(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		org, check := storetest.SeedCheck(t, s)
 		at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -45,6 +46,7 @@ func TestInsertResultsIsIdempotent(t *testing.T) {
 }
 
 func TestRollupDay(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, check := storetest.SeedCheck(t, s)
@@ -105,6 +107,7 @@ func TestRollupDay(t *testing.T) {
 }
 
 func TestDeleteResultsBefore(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		org, check := storetest.SeedCheck(t, s)
 		cutoff := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)

@@ -53,6 +53,7 @@ func uptimeCheck(t *testing.T, s *store.Store, slug string, regions []string, in
 // housekeeper's rollup and checks the daily and 90-day uptime the public
 // page shows: monitored time only, matching the outage minutes.
 func TestUptimeFromResults(t *testing.T) {
+	t.Parallel()
 	day := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 	at := func(d, h, m int) time.Time {
 		return day.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
@@ -194,6 +195,7 @@ func TestUptimeFromResults(t *testing.T) {
 // as monitored all day, down for the share of their results that were
 // down, and mix with days that kept time.
 func TestUptimeOfOldRollups(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, page, comp, check := uptimeCheck(t, s, "old", []string{"local"}, time.Minute)
@@ -230,6 +232,7 @@ func TestUptimeOfOldRollups(t *testing.T) {
 // TestUnjudgedComponents: a component whose checks were never judged is
 // listed until one of them is; a component without checks never is.
 func TestUnjudgedComponents(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, page, comp, check := uptimeCheck(t, s, "unjudged", []string{"local"}, time.Minute)

@@ -48,6 +48,7 @@ func scheduleFixture(t *testing.T, s *store.Store, slug string) func(name string
 }
 
 func TestEnabledChecksAndVersion(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		version := func() string {

@@ -53,6 +53,7 @@ func split(t *testing.T, s *store.Store, rows []store.ResultRow) {
 // are delivered, read back merged with the full rows by every reader, and
 // go with retention once their hour has passed the cutoff.
 func TestSteadySegments(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, check := storetest.SeedCheck(t, s)
@@ -158,6 +159,7 @@ func TestSteadySegments(t *testing.T) {
 // TestRollupSameWithSegments: a day rolled up from full rows and steady
 // samples has the very figures of the same day stored as rows only.
 func TestRollupSameWithSegments(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, check := storetest.SeedCheck(t, s)

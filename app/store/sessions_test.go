@@ -53,6 +53,7 @@ func rawRowsContain(t *testing.T, s *store.Store, table, needle string) bool {
 }
 
 func TestSessions(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, user, err := s.Setup(ctx, store.SetupParams{OrgName: "A", Email: "ada@example.org", Hash: mustHash(t, "pw")})
@@ -123,6 +124,7 @@ func TestSessions(t *testing.T) {
 }
 
 func TestSessionEndsWithMembership(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, user, err := s.Setup(ctx, store.SetupParams{OrgName: "A", Email: "ada@example.org", Hash: mustHash(t, "pw")})

@@ -11,6 +11,7 @@ import (
 // serialises its migrations as it always did; other schemas (tests on one
 // server) each get their own and never queue behind each other.
 func TestMigrationLockPerSchema(t *testing.T) {
+	t.Parallel()
 	if got := migrationLockID("public"); got != lock.DefaultLockID {
 		t.Errorf("public: got %d, want goose's default %d", got, lock.DefaultLockID)
 	}
@@ -23,6 +24,7 @@ func TestMigrationLockPerSchema(t *testing.T) {
 // TestInTxRollsBackOnPanic: a panic inside the transaction rolls it back
 // (nothing it wrote stays) and still reaches the caller.
 func TestInTxRollsBackOnPanic(t *testing.T) {
+	t.Parallel()
 	st := openSQLite(t)
 	ctx := t.Context()
 	func() {
@@ -51,6 +53,7 @@ func TestInTxRollsBackOnPanic(t *testing.T) {
 // TestUniqueViolationsByCode: both drivers' unique violations are known by
 // their codes, and another error is not one.
 func TestUniqueViolationsByCode(t *testing.T) {
+	t.Parallel()
 	st := openSQLite(t)
 	ctx := t.Context()
 	if _, err := st.db.ExecContext(ctx, `INSERT INTO orgs (name, slug) VALUES ('A', 'a')`); err != nil {

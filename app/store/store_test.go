@@ -10,6 +10,7 @@ import (
 )
 
 func TestMigrateIsRepeatable(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		n, err := s.Migrate(context.Background())
 		if err != nil {
@@ -22,6 +23,7 @@ func TestMigrateIsRepeatable(t *testing.T) {
 }
 
 func TestOrgs(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a, err := s.CreateOrg(ctx, "ACME", "acme")
@@ -45,6 +47,7 @@ func TestOrgs(t *testing.T) {
 }
 
 func TestRoleAllows(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		have, need store.Role
 		want       bool

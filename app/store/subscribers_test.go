@@ -39,6 +39,7 @@ func seedSubscriberPage(t *testing.T, s *store.Store, slug string) (org store.Or
 }
 
 func TestSubscribeEmailDoubleOptIn(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, page, comps := seedSubscriberPage(t, s, "acme")
@@ -99,6 +100,7 @@ func TestSubscribeEmailDoubleOptIn(t *testing.T) {
 }
 
 func TestSubscribeExpiredLink(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, page, _ := seedSubscriberPage(t, s, "acme")
@@ -123,6 +125,7 @@ func TestSubscribeExpiredLink(t *testing.T) {
 }
 
 func TestSubscribeRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, page, _ := seedSubscriberPage(t, s, "acme")
@@ -152,6 +155,7 @@ func TestSubscribeRefusesBadInput(t *testing.T) {
 }
 
 func TestSubscriberScopeAndTenancy(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, page, comps := seedSubscriberPage(t, s, "acme")
@@ -286,6 +290,7 @@ func equalIDs(a, b []int64) bool {
 }
 
 func TestPruneUnconfirmedSubscribers(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, page, _ := seedSubscriberPage(t, s, "acme")

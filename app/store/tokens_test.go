@@ -12,6 +12,7 @@ import (
 )
 
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a, _ := s.CreateOrg(ctx, "A", "a")
@@ -90,6 +91,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestSetCheckEnabledIsOrgScoped(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a, _ := s.CreateOrg(ctx, "A", "a")

@@ -13,6 +13,7 @@ import (
 // TestUnavailable: a closed database and a refused connection are
 // unavailable; not found and a bad query are not.
 func TestUnavailable(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		_, err := s.Check(ctx, 1, 424242)

@@ -46,6 +46,7 @@ func rebind(s *store.Store, q string) string {
 }
 
 func TestSetupOnlyOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		has, err := s.HasUsers(ctx)
@@ -78,6 +79,7 @@ func TestSetupOnlyOnce(t *testing.T) {
 }
 
 func TestSetupRace(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		hash := mustHash(t, "pw")
@@ -110,6 +112,7 @@ func TestSetupRace(t *testing.T) {
 }
 
 func TestUsersAndMemberships(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a, _ := s.CreateOrg(ctx, "A", "a")
@@ -163,6 +166,7 @@ func TestUsersAndMemberships(t *testing.T) {
 }
 
 func TestSlugFor(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"ACME Corp.":        "acme-corp",
 		"  Hello   World  ": "hello-world",
