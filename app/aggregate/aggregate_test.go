@@ -11,6 +11,7 @@ import (
 )
 
 func TestIdempotentBatch(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 1)
 		a := f.aggregator(Options{})
@@ -37,6 +38,7 @@ func TestIdempotentBatch(t *testing.T) {
 }
 
 func TestQuorumAndConfirmRounds(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 2)
 		a := f.aggregator(Options{})
@@ -87,6 +89,7 @@ func TestQuorumAndConfirmRounds(t *testing.T) {
 }
 
 func TestRegionOutage(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 4)
 		a := f.aggregator(Options{})
@@ -122,6 +125,7 @@ func TestRegionOutage(t *testing.T) {
 }
 
 func TestMaintenanceOpensNoIncident(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		w    func(f *fixture) store.MaintenanceWindow
@@ -167,6 +171,7 @@ func TestMaintenanceOpensNoIncident(t *testing.T) {
 }
 
 func TestRecoveryResolvesIncident(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 1)
 		a := f.aggregator(Options{})
@@ -208,6 +213,7 @@ func TestRecoveryResolvesIncident(t *testing.T) {
 }
 
 func TestCertIssuerChanged(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 1)
 		a := f.aggregator(Options{})

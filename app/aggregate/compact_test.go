@@ -21,6 +21,7 @@ import (
 // certificate and an hour boundary, and checks which results keep their
 // full JSON.
 func TestSteadyResultsStoredCompactly(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 1)
 		f.base = time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour) // round 0 opens an hour
@@ -131,6 +132,7 @@ func TestSteadyResultsStoredCompactly(t *testing.T) {
 // result of each check × region is kept whole, and a later one with
 // problems too.
 func TestJudgeSteadyWithoutHistory(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	res := func(id string, min int, problems ...probes.Problem) pipeline.Result {
 		return pipeline.Result{ID: id, CheckID: 1, Region: "fra", Result: probes.Result{State: probes.StateUp,
@@ -147,6 +149,7 @@ func TestJudgeSteadyWithoutHistory(t *testing.T) {
 // only (as before segments) and once through ProcessBatch (steady ones as
 // segment samples), roll up to the same day: counts, percentiles, time.
 func TestRollupsIntactWithSegments(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		day := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)

@@ -52,6 +52,7 @@ func (f *fixture) exec(query string) {
 }
 
 func TestChecksOfOneComponentJoinOneIncident(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 3)
 		a := f.aggregator(Options{})
@@ -105,6 +106,7 @@ func TestChecksOfOneComponentJoinOneIncident(t *testing.T) {
 // component's status and the page indicator tell the same story as the
 // outage spreads over the component's checks.
 func TestImpactAgreesWithComponentStatus(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 2)
 		a := f.aggregator(Options{})
@@ -150,6 +152,7 @@ func TestImpactAgreesWithComponentStatus(t *testing.T) {
 // query string, an internal node address and raw error text reach the
 // console's technical detail and nothing public.
 func TestPublicIncidentTextHidesTechnicalDetail(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 1)
 		const url = "https://api.acme.example/health?api_key=SECRET"
@@ -228,6 +231,7 @@ func TestPublicIncidentTextHidesTechnicalDetail(t *testing.T) {
 }
 
 func TestProblemsChangeUpdatesIncident(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 1)
 		a := f.aggregator(Options{})
@@ -257,6 +261,7 @@ func TestProblemsChangeUpdatesIncident(t *testing.T) {
 }
 
 func TestAutoIncidentsDraftAndOff(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{store.AutoDraft, store.AutoOff} {
 		t.Run(mode, func(t *testing.T) {
 			storetest.Backends(t, func(t *testing.T, s *store.Store) {
@@ -292,6 +297,7 @@ func TestAutoIncidentsDraftAndOff(t *testing.T) {
 }
 
 func TestGuardRefusedTargetIsMisconfigured(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 2)
 		a := f.aggregator(Options{})

@@ -17,6 +17,7 @@ import (
 // region in pharos_rounds_missed_total; a late result and consecutive
 // rounds count nothing.
 func TestMissedRounds(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 2)
 		a := f.aggregator(Options{})
@@ -53,6 +54,7 @@ func TestMissedRounds(t *testing.T) {
 }
 
 func TestMissedRoundsOverValues(t *testing.T) {
+	t.Parallel()
 	base := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	checks := map[int64]store.CheckInfo{1: {Check: store.Check{ID: 1, OrgID: 5, Interval: 30 * time.Second}}}
 	latest := []store.Latest{{CheckID: 1, Region: "fra", CheckedAt: base}, {CheckID: 1, Region: "fra", Node: "10.0.0.1:443", CheckedAt: base}}

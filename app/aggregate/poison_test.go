@@ -18,6 +18,7 @@ import (
 // counted, instead of holding up the shard until the whole batch is
 // dead-lettered.
 func TestPoisonResultIsSetAsideAlone(t *testing.T) {
+	t.Parallel()
 	s := storetest.Postgres(t)
 	b := bustest.Redis(t, bus.Options{})
 	f := newFixture(t, s, 4)
@@ -61,6 +62,7 @@ func TestPoisonResultIsSetAsideAlone(t *testing.T) {
 // a failing batch is a database outage, not a poisoned result: nothing is
 // set aside and everything stays pending for redelivery.
 func TestDatabaseOutageSetsNothingAside(t *testing.T) {
+	t.Parallel()
 	s := storetest.SQLite(t)
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()

@@ -35,6 +35,7 @@ func canaryRound(round int, sin probes.State, fs ...*fixture) []pipeline.Result 
 // excluded throughout); a record another aggregator wrote is taken up at
 // the next judgement.
 func TestRegionRecordKeptForTheJudgement(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		f, g := newOrgFixture(t, s, "first", 1), newOrgFixture(t, s, "second", 1)

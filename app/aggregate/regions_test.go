@@ -50,6 +50,7 @@ func (f *fixture) publicCalm(t *testing.T, when string) {
 // iad and not from sin, judges sin unhealthy at once: the public never
 // sees trouble, and the organisation's operators hear of sin.
 func TestBlindRegionWithOneCheckAndCanary(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 1)
 		a := f.aggregator(Options{})
@@ -82,6 +83,7 @@ func TestBlindRegionWithOneCheckAndCanary(t *testing.T) {
 // does not count and the checks stay unknown — never degraded. Once fra
 // and iad report, sin is unhealthy and the checks are up.
 func TestBlindRegionReportsFirst(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 10)
 		a := f.aggregator(Options{})
@@ -127,6 +129,7 @@ func TestBlindRegionReportsFirst(t *testing.T) {
 // organisation with one check (too few to judge a region by) is protected
 // by another organisation's ten.
 func TestRegionJudgedAcrossOrganisations(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		small, big := newOrgFixture(t, s, "small", 1), newOrgFixture(t, s, "big", 10)
 		a := small.aggregator(Options{})
@@ -151,6 +154,7 @@ func TestRegionJudgedAcrossOrganisations(t *testing.T) {
 // TestRealOutageStillGoesDown: with sin blind and judged so, a target down
 // for everyone goes down after the confirm rounds, not before.
 func TestRealOutageStillGoesDown(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 1)
 		a := f.aggregator(Options{})
@@ -176,6 +180,7 @@ func TestRealOutageStillGoesDown(t *testing.T) {
 // TestOneRoundOfTroubleChangesNothingPublic: one region's single down
 // round leaves the check up and the component operational.
 func TestOneRoundOfTroubleChangesNothingPublic(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 4)
 		a := f.aggregator(Options{})
@@ -202,6 +207,7 @@ func TestOneRoundOfTroubleChangesNothingPublic(t *testing.T) {
 // judgement holding a region not yet judged is reused for about a second
 // (not judged again every batch), then judged afresh.
 func TestUnsettledJudgementReusedBriefly(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 4)
 		clock := f.base.Add(time.Minute)

@@ -125,6 +125,7 @@ func runPipeline(t *testing.T, s *store.Store, b bus.Bus) {
 }
 
 func TestRunMemoryBus(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		b := bus.NewMemory(bus.Options{})
 		defer b.Close()
@@ -133,6 +134,7 @@ func TestRunMemoryBus(t *testing.T) {
 }
 
 func TestRunRedisBus(t *testing.T) {
+	t.Parallel()
 	b := bustest.Redis(t, bus.Options{}) // skips without Redis; deletes its keys at the end
 	runPipeline(t, storetest.SQLite(t), b)
 }
@@ -141,6 +143,7 @@ func TestRunRedisBus(t *testing.T) {
 // committed and before it acknowledged: another aggregator gets the batch
 // again, and nothing is stored or announced twice.
 func TestCrashBetweenCommitAndAck(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 3)
 		b := bus.NewMemory(bus.Options{ClaimIdle: 200 * time.Millisecond})
@@ -197,6 +200,7 @@ func TestCrashBetweenCommitAndAck(t *testing.T) {
 }
 
 func TestShardOwnershipMovesToSurvivor(t *testing.T) {
+	t.Parallel()
 	s := storetest.SQLite(t)
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()

@@ -20,6 +20,7 @@ import (
 // follows check 0 alone. A stalled pipeline (no region reporting at all)
 // blames nobody, and a check whose worker returns is judged again.
 func TestSweepMarksChecksWithoutWorker(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 3)
 		f.exec(fmt.Sprintf(`UPDATE checks SET regions = '["ams","lhr"]' WHERE id = %d`, f.checks[1].ID))
@@ -82,6 +83,7 @@ func TestSweepMarksChecksWithoutWorker(t *testing.T) {
 // naming only remote regions under `pharos run`), every check old enough
 // is misconfigured; a check changed recently is given its time.
 func TestSweepWithoutAnyWorker(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, 2)
 		clock := f.base.Add(9 * time.Minute)
