@@ -38,6 +38,7 @@ func regionEvent(t *testing.T, s *store.Store, orgID int64, region string, healt
 // real SMTP server, of an unhealthy probe region and of a misconfigured
 // check, each once, and of each recovery once.
 func TestAlertEmailRegionAndMisconfigured(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, checkID := storetest.SeedCheck(t, s)
@@ -111,6 +112,7 @@ func TestAlertEmailRegionAndMisconfigured(t *testing.T) {
 // TestAlertChannelRefusalIsNotRetried: a chat service's 4xx (a revoked
 // hook) is final; a 5xx is retried on the schedule.
 func TestAlertChannelRefusalIsNotRetried(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, _, comps := seedPage(t, s)
@@ -150,6 +152,7 @@ func TestAlertChannelRefusalIsNotRetried(t *testing.T) {
 // writes no incident events, yet its operators hear of a check down, not
 // of it improving to degraded, and once of its recovery.
 func TestAlertsWithoutAutomaticIncidents(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, checkID := storetest.SeedCheck(t, s)

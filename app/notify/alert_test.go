@@ -183,6 +183,7 @@ func step(t *testing.T, n *notify.Notifier) {
 }
 
 func TestAlertChannelsTriggerRepeatAckResolve(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, _, comps := seedPage(t, s)
@@ -326,6 +327,7 @@ func TestAlertChannelsTriggerRepeatAckResolve(t *testing.T) {
 }
 
 func TestAlertsSuppressedDuringMaintenance(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, _, comps := seedPage(t, s)
@@ -362,6 +364,7 @@ func TestAlertsSuppressedDuringMaintenance(t *testing.T) {
 }
 
 func TestAlertChannelRefusedByGuardAtDelivery(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, _, comps := seedPage(t, s)

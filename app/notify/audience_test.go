@@ -6,6 +6,7 @@ import (
 )
 
 func TestAudience(t *testing.T) {
+	t.Parallel()
 	yes, no := true, false
 	both, hooks := []string{KindEmail, KindWebhook}, []string{KindWebhook}
 	tests := []struct {

@@ -41,6 +41,7 @@ func openAutomatic(t *testing.T, s *store.Store, orgID, pageID, componentID int6
 }
 
 func TestAutomaticIncidentReachesSubscribersWithoutTechnicalDetail(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		orgID, pageID, comps := seedPage(t, s)
 		c := newClock()

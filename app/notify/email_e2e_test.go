@@ -21,6 +21,7 @@ import (
 // updates name the component: an update that changes no component status
 // is page-wide in the outbox payload today, so it reaches every scope.)
 func TestEmailThroughTheNotifier(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, comps := seedPage(t, s)

@@ -78,6 +78,7 @@ func link(t *testing.T, text, what string) string {
 // TestSubscribeDoubleOptIn walks the email subscription end to end: form,
 // confirmation mail, link, manage page, one-click unsubscribe.
 func TestSubscribeDoubleOptIn(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		f := newSubscribeFixture(t, st, nil)
 		ctx := context.Background()
@@ -173,6 +174,7 @@ func TestSubscribeDoubleOptIn(t *testing.T) {
 }
 
 func TestSubscribeExpiredConfirmation(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := newSubscribeFixture(t, st, nil)
 	if res := f.subscribe(t, f.b, "email", "late@example.org"); res.Code != http.StatusOK {
@@ -195,6 +197,7 @@ func TestSubscribeExpiredConfirmation(t *testing.T) {
 }
 
 func TestSubscribeRateLimit(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := newSubscribeFixture(t, st, func(o *web.Options) { o.SubscribeAttempts = 2 })
 	for i := range 2 {
@@ -220,6 +223,7 @@ func TestSubscribeRateLimit(t *testing.T) {
 // TestSubscribeWebhookGuard refuses endpoints the SSRF guard refuses, at
 // subscribe time, and stores nothing for them.
 func TestSubscribeWebhookGuard(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := newSubscribeFixture(t, st, nil)
 	for _, endpoint := range []string{
@@ -241,6 +245,7 @@ func TestSubscribeWebhookGuard(t *testing.T) {
 }
 
 func TestSubscribeEmailOffWithoutSMTP(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := newSubscribeFixture(t, st, func(o *web.Options) { o.Mailer = nil })
 	page := f.b.Get("/p/" + f.slug + "/subscribe")
@@ -256,6 +261,7 @@ func TestSubscribeEmailOffWithoutSMTP(t *testing.T) {
 }
 
 func TestSubscribeNeedsCSRF(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	f := newSubscribeFixture(t, st, nil)
 	res := f.b.Post("/p/"+f.slug+"/subscribe", url.Values{"kind": {"email"}, "email": {"ann@example.org"}})

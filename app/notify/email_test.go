@@ -237,6 +237,7 @@ func incidentMessage(id, kind, to string) notify.Message {
 }
 
 func TestEmailHeadersAndThreading(t *testing.T) {
+	t.Parallel()
 	s, _ := newSink(t, false)
 	e := newEmail(t, s, nil)
 	ctx := context.Background()
@@ -292,6 +293,7 @@ func TestEmailHeadersAndThreading(t *testing.T) {
 }
 
 func TestEmailRefusesHeaderInjection(t *testing.T) {
+	t.Parallel()
 	s, _ := newSink(t, false)
 	e := newEmail(t, s, nil)
 	ctx := context.Background()
@@ -320,6 +322,7 @@ func TestEmailRefusesHeaderInjection(t *testing.T) {
 // TestEmailPageTitleWithQuotes: a page title with quotes and a backslash
 // is a valid display name: the mail goes out and its From names the page.
 func TestEmailPageTitleWithQuotes(t *testing.T) {
+	t.Parallel()
 	s, _ := newSink(t, false)
 	e := newEmail(t, s, nil)
 	m := incidentMessage("msg_q", "incident.created", "ann@example.org")
@@ -334,6 +337,7 @@ func TestEmailPageTitleWithQuotes(t *testing.T) {
 }
 
 func TestEmailOutcomes(t *testing.T) {
+	t.Parallel()
 	s, _ := newSink(t, false)
 	s.reject["gone@example.org"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
 	s.reject["busy@example.org"] = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
@@ -358,6 +362,7 @@ func TestEmailOutcomes(t *testing.T) {
 // TestEmailPoolsConnections sends many mails at once over at most Conns
 // reused connections.
 func TestEmailPoolsConnections(t *testing.T) {
+	t.Parallel()
 	s, _ := newSink(t, false)
 	e := newEmail(t, s, func(o *notify.EmailOptions) { o.SMTPURL += "&pool=3" })
 	ctx := context.Background()
@@ -389,6 +394,7 @@ func TestEmailPoolsConnections(t *testing.T) {
 // TestEmailSTARTTLSAndAuth sends over STARTTLS with PLAIN credentials from
 // the URL, and refuses to send credentials without TLS.
 func TestEmailSTARTTLSAndAuth(t *testing.T) {
+	t.Parallel()
 	s, pool := newSink(t, true)
 	s.user, s.pass = "mailer", "s3cret"
 	e := newEmail(t, s, func(o *notify.EmailOptions) {
@@ -418,6 +424,7 @@ func TestEmailSTARTTLSAndAuth(t *testing.T) {
 }
 
 func TestNewEmailNeedsBaseURLAndKey(t *testing.T) {
+	t.Parallel()
 	for name, o := range map[string]notify.EmailOptions{
 		"no base URL": {SMTPURL: "smtp://127.0.0.1:25", SecretKey: []byte(testKey)},
 		"no key":      {SMTPURL: "smtp://127.0.0.1:25", BaseURL: "https://status.example.org"},

@@ -12,6 +12,7 @@ import (
 )
 
 func TestWebhookFailingForDaysIsDisabled(t *testing.T) {
+	t.Parallel()
 	s := storetest.SQLite(t)
 	ctx := context.Background()
 	orgID, pageID, _ := seedPage(t, s)
@@ -46,6 +47,7 @@ func TestWebhookFailingForDaysIsDisabled(t *testing.T) {
 }
 
 func TestShutdownMidSendLeavesTheDeliveryDue(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, _ := seedPage(t, s)
@@ -102,6 +104,7 @@ func TestShutdownMidSendLeavesTheDeliveryDue(t *testing.T) {
 }
 
 func TestSlowSendsStopAtHalfTheLease(t *testing.T) {
+	t.Parallel()
 	s := storetest.SQLite(t)
 	ctx := context.Background()
 	orgID, pageID, _ := seedPage(t, s)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestMaintenanceRunReachesWebhooks(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, comps := seedPage(t, s)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestWebhookDeliversStatuspagePayloadSigned(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, comps := seedPage(t, s)
@@ -115,6 +116,7 @@ func drive(t *testing.T, n *notify.Notifier, c *clock, step time.Duration, until
 }
 
 func TestWebhookRetriesUntilReceiverRecovers(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, _ := seedPage(t, s)
@@ -189,6 +191,7 @@ func TestWebhookRetriesUntilReceiverRecovers(t *testing.T) {
 }
 
 func TestWebhookGoneDisablesSubscriber(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, _ := seedPage(t, s)
@@ -245,6 +248,7 @@ func (c *crashingStore) RecordAttempts(ctx context.Context, a []store.DeliveryAt
 }
 
 func TestRestartAfterSendBeforeRecordLosesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		orgID, pageID, _ := seedPage(t, s)
@@ -291,6 +295,7 @@ func TestRestartAfterSendBeforeRecordLosesNothing(t *testing.T) {
 }
 
 func TestTwoNotifiersOnOnePostgresNeverSendTheSameAtOnce(t *testing.T) {
+	t.Parallel()
 	dbURL := storetest.PostgresURL(t)
 	ctx := context.Background()
 	open := func() *store.Store {

@@ -11,6 +11,7 @@ import (
 // custom domain only once its owner has proven it; until then, the page
 // under PHAROS_BASE_URL.
 func TestPageURLNamesOnlyAProvenDomain(t *testing.T) {
+	t.Parallel()
 	n := &Notifier{opts: Options{BaseURL: "https://status.example.org/"}}
 	pending := store.Page{Slug: "acme", Domain: "status.acme.example"}
 	if got, want := n.pageURL(pending), "https://status.example.org/p/acme/"; got != want {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestNextAttemptFollowsTheSchedule(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name       string
@@ -50,6 +51,7 @@ func TestNextAttemptFollowsTheSchedule(t *testing.T) {
 }
 
 func TestScheduleSpansAboutThreeDays(t *testing.T) {
+	t.Parallel()
 	var total time.Duration
 	for _, d := range retryDelays {
 		total += d

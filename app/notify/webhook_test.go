@@ -26,6 +26,7 @@ func testMessage(url string) notify.Message {
 }
 
 func TestSignMatchesTheStandardWebhooksLibrary(t *testing.T) {
+	t.Parallel()
 	body := []byte(`{"hello":"world"}`)
 	ts := time.Unix(1_700_000_000, 0)
 	got, err := notify.Sign(testSecret, "msg_1", ts.Unix(), body)
@@ -49,6 +50,7 @@ func TestSignMatchesTheStandardWebhooksLibrary(t *testing.T) {
 }
 
 func TestWebhookAnswers(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		status     int
@@ -100,6 +102,7 @@ func TestWebhookAnswers(t *testing.T) {
 }
 
 func TestRetryAfterForms(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
@@ -123,6 +126,7 @@ func TestRetryAfterForms(t *testing.T) {
 }
 
 func TestWebhookTimesOut(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -145,6 +149,7 @@ func TestWebhookTimesOut(t *testing.T) {
 }
 
 func TestWebhookRefusesPrivateTargetsAtDelivery(t *testing.T) {
+	t.Parallel()
 	var reached atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
 	defer srv.Close()
@@ -178,6 +183,7 @@ func TestWebhookRefusesPrivateTargetsAtDelivery(t *testing.T) {
 }
 
 func TestNotifierRecordsRefusedTargets(t *testing.T) {
+	t.Parallel()
 	s := storetest.SQLite(t)
 	ctx := context.Background()
 	orgID, pageID, _ := seedPage(t, s)
