@@ -24,6 +24,7 @@ alerts:
 `
 
 func TestApplyAlertChannels(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		org := newOrg(t, st, "acme-inc")
@@ -72,6 +73,7 @@ func TestApplyAlertChannels(t *testing.T) {
 }
 
 func TestApplyAlertChannelMistakes(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	org := newOrg(t, st, "acme-inc")
 	head := "page: {slug: acme, title: ACME}\nalerts:\n  channels:\n"

@@ -50,6 +50,7 @@ func wantCounts(t *testing.T, rep apply.Report, created, changed, removed int) {
 }
 
 func TestApplyExampleTwice(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		org := newOrg(t, st, "acme-inc")
 		rep := mustApply(t, st, org, example(t), false)
@@ -94,6 +95,7 @@ func TestApplyExampleTwice(t *testing.T) {
 }
 
 func TestApplyChangeAndRemove(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		org := newOrg(t, st, "acme-inc")
 		mustApply(t, st, org, example(t), false)
@@ -154,6 +156,7 @@ func cut(t *testing.T, s, from, to string) string {
 }
 
 func TestBadFileChangesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		org := newOrg(t, st, "acme-inc")
 		mustApply(t, st, org, example(t), false)
@@ -179,6 +182,7 @@ func TestBadFileChangesNothing(t *testing.T) {
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		org := newOrg(t, st, "acme-inc")
 		before := dump(t, st, org)
@@ -204,6 +208,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 }
 
 func TestTenancy(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a, b := newOrg(t, st, "org-a"), newOrg(t, st, "org-b")
 		mustApply(t, st, a, example(t), false)
@@ -233,6 +238,7 @@ func TestTenancy(t *testing.T) {
 }
 
 func TestApplyJSON(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		org := newOrg(t, st, "acme-inc")
 		data, err := os.ReadFile("testdata/valid.json")

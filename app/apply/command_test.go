@@ -18,6 +18,7 @@ func command(st *store.Store, stdin string, args ...string) (code int, stdout, s
 }
 
 func TestCommand(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		const file = "../../deploy/pharos.example.yaml"
 		code, _, stderr := command(st, "", "-f", file)

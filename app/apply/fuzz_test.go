@@ -43,6 +43,7 @@ func FuzzParse(f *testing.F) {
 // A file of nested aliases ("billion laughs") is refused quickly instead of
 // being walked exponentially.
 func TestParseAliasBomb(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("page: {slug: a, title: a}\ncomponents:\n  - name: c\n    checks:\n      - name: k\n        url: https://a.example/\n        expect:\n          json:\n")
 	b.WriteString("            $.a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")

@@ -32,6 +32,7 @@ maintenance:
 `
 
 func TestApplyOneOffWindowsIdempotent(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		org := newOrg(t, st, "acme-inc")

@@ -21,6 +21,7 @@ components:
 `
 
 func TestParseMistakes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		file     string
@@ -89,6 +90,7 @@ func mustParse(t *testing.T, file string) *config {
 
 // A bad file is refused with every mistake, not just the first.
 func TestParseCollectsAllMistakes(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("testdata/bad.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +116,7 @@ func TestParseCollectsAllMistakes(t *testing.T) {
 // The stored spec has a fixed shape the probe engine reads, and the same
 // file always yields byte-identical JSON.
 func TestCheckSpecJSON(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../deploy/pharos.example.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +147,7 @@ func TestCheckSpecJSON(t *testing.T) {
 }
 
 func TestParseDefaults(t *testing.T) {
+	t.Parallel()
 	c := mustParse(t, "page: {slug: a, title: A}\ncomponents:\n  - name: Web\n    checks:\n      - {name: home, url: 'https://a.example/'}\n")
 	chk := c.components[0].checks[0]
 	if chk.interval.String() != "1m0s" || chk.confirm != 2 || chk.quorum != 0 {
@@ -158,6 +162,7 @@ func TestParseDefaults(t *testing.T) {
 }
 
 func TestDurationText(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"60s": "1m", "30s": "30s", "2h": "2h", "90m": "1h30m", "1500ms": "1.5s", "2h0m30s": "2h0m30s"} {
 		d, err := time.ParseDuration(in)
 		if err != nil {
@@ -171,6 +176,7 @@ func TestDurationText(t *testing.T) {
 
 // The example of DESIGN §7, verbatim, is a valid file.
 func TestParseDesignExample(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("testdata/design.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // a page with two checks, cannot together go beyond the organisation's
 // limit of four checks: exactly two pass, the others are refused.
 func TestConcurrentAppliesShareOneQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		org := newOrg(t, st, "racing")

@@ -59,6 +59,7 @@ var quotaLimits = apply.Limits{Checks: 3, Components: 2, Pages: 1, MinInterval: 
 // checks is measured by what the page keeps, and an organisation over a
 // lowered limit may still apply what does not add to it.
 func TestApplyQuotas(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		org, other := newOrg(t, st, "quota"), newOrg(t, st, "other")
@@ -142,6 +143,7 @@ func TestApplyQuotas(t *testing.T) {
 // TestCommandQuota: `pharos apply` refuses a file beyond a limit whole,
 // printing the limit at its line, and writes nothing.
 func TestCommandQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		org := newOrg(t, st, "cli-quota")
 		file := quotaFile("shop", []int{2, 2}, "a", "30s")
@@ -163,6 +165,7 @@ func TestCommandQuota(t *testing.T) {
 // a whole; a check's interval below the minimum is refused beside its
 // field, when created or edited.
 func TestFormQuotas(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		org := newOrg(t, st, "form-quota")

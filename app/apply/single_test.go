@@ -47,6 +47,7 @@ var actor = store.Actor{Name: "user:test"}
 // apply wrote is managed, what the console wrote is not, and a dry run
 // names what the console added.
 func TestFormCheckIsApplysCheck(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		fileOrg, formOrg := newOrg(t, st, "file-org"), newOrg(t, st, "form-org")
@@ -173,6 +174,7 @@ func onlyPage(t *testing.T, st *store.Store, orgID int64) store.Page {
 // TestFormErrorsAreApplys: a form is refused with apply's own messages,
 // each on the field it is about, and nothing is written.
 func TestFormErrorsAreApplys(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		org := newOrg(t, st, "errors")

@@ -27,6 +27,7 @@ components:
 // written (the file is valid) with a line-numbered warning on stderr and in
 // the report.
 func TestApplyWarnsAboutRefusedTargets(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		org := newOrg(t, st, "lab")
 		file := filepath.Join(t.TempDir(), "lab.yaml")

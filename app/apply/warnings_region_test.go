@@ -14,6 +14,7 @@ import (
 // is warned about, naming the regions that do report; nothing is said
 // while no region reports at all.
 func TestRegionWarnings(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC()

@@ -7,6 +7,7 @@ import (
 )
 
 func TestTargetWarnings(t *testing.T) {
+	t.Parallel()
 	file := func(url, nodes string) []byte {
 		s := "page: {slug: acme, title: ACME}\ncomponents:\n  - name: API\n    checks:\n      - name: x\n        url: " + url + "\n"
 		if nodes != "" {
