@@ -98,6 +98,7 @@ func newMetricsShell(t testing.TB, st *store.Store, checks bool) *Server {
 // blackbox-style series of every check and region, on SQLite and
 // PostgreSQL, and they pass the Prometheus client's lint.
 func TestCheckSeries(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		ids, now := seedChecks(t, st, "acme", "", 2, []string{"fra", "iad"})
 		srv := newMetricsShell(t, st, true)
@@ -137,6 +138,7 @@ func TestCheckSeries(t *testing.T) {
 
 // TestCheckSeriesOffByDefault: without the switch, no per-check series.
 func TestCheckSeriesOffByDefault(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	seedChecks(t, st, "acme", "", 1, []string{"fra"})
 	body := get(t, newMetricsShell(t, st, false).Handler(), "/metrics").Body.String()
@@ -194,6 +196,7 @@ pharos_check_state{check="api \"health\"",check_id="7",component="API",page="acm
 
 // TestBuildInfo: pharos_build_info carries the build's identity.
 func TestBuildInfo(t *testing.T) {
+	t.Parallel()
 	srv := newMetricsShell(t, storetest.SQLite(t), false)
 	bi := buildinfo.Read()
 	want := fmt.Sprintf("# HELP pharos_build_info The running build: version, Go version and VCS revision in labels; always 1.\n"+

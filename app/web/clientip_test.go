@@ -7,6 +7,7 @@ import (
 )
 
 func TestClientIPBelievesOnlyTrustedProxies(t *testing.T) {
+	t.Parallel()
 	_, fly, _ := net.ParseCIDR("172.16.0.0/16")
 	tests := []struct {
 		name    string

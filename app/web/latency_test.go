@@ -15,6 +15,7 @@ import (
 // its reader; it is counted, but its duration stays out of the latency
 // histogram, at /p/{slug}/events and at /events on a custom domain.
 func TestEventStreamsOutOfLatencyHistogram(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	seedChecks(t, st, "acme", "status.acme.test", 1, []string{"fra"})
 	srv := newMetricsShell(t, st, false)

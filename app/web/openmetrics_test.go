@@ -8,6 +8,7 @@ import (
 // TestOpenMetrics: a scraper asking for OpenMetrics gets it (with its
 // content type and the closing "# EOF"); others get the text format.
 func TestOpenMetrics(t *testing.T) {
+	t.Parallel()
 	h := newShell(t).Handler()
 	rec := get(t, h, "/metrics", "Accept", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text; version=1.0.0") {

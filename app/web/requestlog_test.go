@@ -50,6 +50,7 @@ func (l *lockedBuffer) lines(t *testing.T) []map[string]any {
 // render cache (the page, summary.json, a 304) are counted in the metrics
 // but write no log line each; a 404 and the console's pages still do.
 func TestCachedPublicAnswersAreNotLoggedOneByOne(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	seedChecks(t, st, "acme", "", 1, []string{"fra"})
 	var logs lockedBuffer
@@ -100,6 +101,7 @@ func TestCachedPublicAnswersAreNotLoggedOneByOne(t *testing.T) {
 // TestHitSummary: the cache's answers are logged as one count per
 // interval, by the first answer after it ends.
 func TestHitSummary(t *testing.T) {
+	t.Parallel()
 	var logs lockedBuffer
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h := &hitSummary{log: slog.New(slog.NewJSONHandler(&logs, nil)), every: 10 * time.Second}

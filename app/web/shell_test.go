@@ -40,6 +40,7 @@ func get(t *testing.T, h http.Handler, path string, header ...string) *httptest.
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	rec := get(t, newShell(t).Handler(), "/healthz")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("/healthz: got %d, want 200", rec.Code)
@@ -65,6 +66,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestErrorsAreHTMLForPagesAndJSONForAPIs(t *testing.T) {
+	t.Parallel()
 	h := newShell(t).Handler()
 	page := get(t, h, "/no/such/page")
 	if page.Code != http.StatusNotFound || !strings.HasPrefix(page.Header().Get("Content-Type"), "text/html") {
@@ -80,6 +82,7 @@ func TestErrorsAreHTMLForPagesAndJSONForAPIs(t *testing.T) {
 }
 
 func TestReadyzFollowsTheDatabase(t *testing.T) {
+	t.Parallel()
 	srv := newShell(t)
 	if rec := get(t, srv.Handler(), "/readyz"); rec.Code != http.StatusOK {
 		t.Fatalf("/readyz with a database: got %d, want 200", rec.Code)
@@ -94,6 +97,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 }
 
 func TestMetricsCountRequests(t *testing.T) {
+	t.Parallel()
 	h := newShell(t).Handler()
 	get(t, h, "/healthz")
 	rec := get(t, h, "/metrics")
@@ -109,6 +113,7 @@ func TestMetricsCountRequests(t *testing.T) {
 }
 
 func TestPanicsBecome500(t *testing.T) {
+	t.Parallel()
 	srv := newShell(t)
 	srv.e.GET("/test-panic", func(c echo.Context) error { panic("boom") })
 	rec := get(t, srv.Handler(), "/test-panic")
@@ -121,6 +126,7 @@ func TestPanicsBecome500(t *testing.T) {
 // after handlerTimeout, except the event streams, which run for as long as
 // the client listens.
 func TestHandlersHaveADeadlineButStreamsDoNot(t *testing.T) {
+	t.Parallel()
 	srv := newShell(t)
 	deadline := func(c echo.Context) error {
 		_, ok := c.Request().Context().Deadline()
@@ -140,6 +146,7 @@ func TestHandlersHaveADeadlineButStreamsDoNot(t *testing.T) {
 // without the bearer token and with a wrong one, and serves it with the
 // right one.
 func TestMetricsToken(t *testing.T) {
+	t.Parallel()
 	const token = "metrics-secret-0123456789"
 	srv, err := New(Options{Listen: "127.0.0.1:0", SecretKey: strings.Repeat("s", 32), Store: storetest.SQLite(t),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MetricsToken: token})

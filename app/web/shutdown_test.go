@@ -17,6 +17,7 @@ import (
 // a slow request is in flight, and checks the request completes before Run
 // returns. The slow route is added to this test's server only.
 func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
+	t.Parallel()
 	srv := newShell(t)
 	entered := make(chan struct{})
 	srv.e.GET("/test-slow", func(c echo.Context) error {

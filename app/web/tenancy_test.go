@@ -19,6 +19,7 @@ import (
 // token get 404 for A's page, component and check, on the console and the
 // API, while A gets them.
 func TestOtherOrganisationsRowsAreNotFound(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")
@@ -86,6 +87,7 @@ func TestOtherOrganisationsRowsAreNotFound(t *testing.T) {
 // route in the router, so a route added later without a role check fails
 // here.
 func TestViewerCannotChangeAnything(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		srv := webtest.NewServer(t, st, nil)
@@ -161,6 +163,7 @@ func isMutation(method string) bool {
 }
 
 func TestAPIIsBearerOnly(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	a := webtest.SeedTenant(t, st, "a")
 	b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
@@ -185,6 +188,7 @@ func TestAPIIsBearerOnly(t *testing.T) {
 // TestConsoleTokens: an owner creates a token in the console, sees it once,
 // uses it on the API and revokes it; each step is audited.
 func TestConsoleTokens(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
