@@ -32,6 +32,7 @@ type applyResult struct {
 }
 
 func TestAPIApply(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())

@@ -19,6 +19,7 @@ import (
 // value and its variable at the line it is about, and takes one exactly
 // at them.
 func TestAPIApplyQuota(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a") // one page, one component, one check
 		lim := apply.Limits{Checks: 2, Components: 2, Pages: 2, MinInterval: time.Minute}

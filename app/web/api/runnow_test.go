@@ -29,6 +29,7 @@ func (r *runNowRecorder) RunNow(_ context.Context, orgID, checkID int64) error {
 }
 
 func TestRunNow(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")

@@ -15,6 +15,7 @@ import (
 // pages, incidents and components are 404 whatever the key's role, and bad
 // bodies are refused with Statuspage's {"error": …}.
 func TestStatuspageAccess(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")
@@ -137,6 +138,7 @@ func TestStatuspageAccess(t *testing.T) {
 // TestStatuspageBackfill: a backfilled incident is created resolved at its
 // date, without notifications.
 func TestStatuspageBackfill(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		br := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())

@@ -49,6 +49,7 @@ func confirmedEmail(t *testing.T, st *store.Store, tn webtest.Tenant, addr strin
 // TestStatuspageSubscribers: list, create and delete in Statuspage's shape;
 // viewers only read; another organisation's subscribers are 404.
 func TestStatuspageSubscribers(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		b := webtest.SeedTenant(t, st, "b")

@@ -138,6 +138,7 @@ func affectedOf(u spIncidentUpdate) map[string][2]string {
 }
 
 func TestStatuspageIncidentLifecycle(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		web2 := addComponent(t, st, a, "a Web")
@@ -243,6 +244,7 @@ func TestStatuspageIncidentLifecycle(t *testing.T) {
 }
 
 func TestStatuspageScheduledMaintenance(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		br := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())

@@ -14,6 +14,7 @@ import (
 // as given (the API answers it back unchanged) but the public incident page
 // renders it sanitised: no script, no javascript: links, no event handlers.
 func TestStatuspageBodyNeverRenderedRaw(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
 		a := webtest.SeedTenant(t, st, "a")
 		br := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
