@@ -23,6 +23,7 @@ import (
 // no incident opens; then a real outage of a target still goes down
 // within the confirm rounds.
 func TestBlindRegionNeverReachesThePublic(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{1, 10} {
 		t.Run(fmt.Sprintf("%d checks", n), func(t *testing.T) {
 			blindRegion(t, n)

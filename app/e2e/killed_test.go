@@ -23,6 +23,7 @@ import (
 // every later round is run by the survivor, and no round is lost or stored
 // twice.
 func TestWorkerKilledMidJobIsReclaimed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	const (
 		interval  = 6 * time.Second

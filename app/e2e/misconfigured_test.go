@@ -18,6 +18,7 @@ import (
 // check becomes misconfigured, no incident opens, no incident event is
 // written and the component stays operational while rounds go by.
 func TestGuardRefusedTargetIsNoOutage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	regions := []string{"fra", "iad"}
 	const interval = time.Second

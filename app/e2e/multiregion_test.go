@@ -24,6 +24,7 @@ import (
 //  3. Over the whole run, check_results holds exactly one row per (check,
 //     region, round) the scheduler enqueued (see ledger.verify).
 func TestMultiRegionOutageAndTargetDown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	regions := []string{"fra", "iad", "sin"}
 	const interval = 2 * time.Second

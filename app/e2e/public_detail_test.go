@@ -24,6 +24,7 @@ import (
 // the URL's path or query, the node's address or port, the check's name,
 // a problem code or the raw error text (issue 8, item 4).
 func TestPublicSeesNoTechnicalDetail(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	regions := []string{"fra", "iad"}
 	failing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
