@@ -35,7 +35,8 @@
 #   PHAROS    an already-built pharos binary to run instead of building one
 #             (to compare commits: build each, then pass it here)
 #   PROFILE   a file: a CPU profile of pharos from WARMUP to 5 s before the
-#             last sample is written there (PHAROS_DEBUG_LISTEN on a loopback port;
+#             last sample is written there (with PG, of pharos serve, and
+#             of pharos probe into FILE.probe) (PHAROS_DEBUG_LISTEN on a loopback port;
 #             read it with `go tool pprof -top PHAROS_BINARY PROFILE`)
 #   REDIS_DB  a Redis database number on 127.0.0.1:6379: `pharos run` then
 #             uses the Redis bus there (flushed at start and end; 0 and 15
@@ -173,7 +174,7 @@ echo "soak-password-$$" | "$pharos" user create --email soak@example.test --org 
 if [ -n "$pgdb" ]; then
   echo "== pharos serve + pharos probe for ${DURATION}s, a sample every ${SAMPLE}s"
   PHAROS_LISTEN=127.0.0.1:0 start run "$pharos" serve
-  PHAROS_LISTEN=127.0.0.1:0 PHAROS_DEBUG_LISTEN= start probe "$pharos" probe --region local
+  PHAROS_LISTEN=127.0.0.1:0 start probe "$pharos" probe --region local
   probe_pid="${pids[-1]}"
   wait_for 60 "pharos probe to listen" grep -q 'msg="probe worker listening"' "$work/probe.log"
   probe_base="http://$(grep 'msg="probe worker listening"' "$work/probe.log" | grep -o 'addr=127.0.0.1:[0-9]*' | head -n1 | sed 's/^addr=//')"
@@ -191,6 +192,12 @@ if [ -n "${PROFILE:-}" ]; then
   [ "$secs" -gt 0 ] || die "PROFILE needs the last sample more than WARMUP + 5 seconds in"
   (sleep "$WARMUP" && curl -fsS -o "$PROFILE" "$debug/debug/pprof/profile?seconds=$secs") &
   profiler=$!
+  if [ -n "$pgdb" ]; then
+    debug="$(grep -o 'addr=http://127.0.0.1:[0-9]*/debug/pprof/' "$work/probe.log" | head -n1 | sed 's/^addr=//; s,/debug/pprof/$,,')"
+    (sleep "$WARMUP" && curl -fsS -o "$PROFILE.probe" "$debug/debug/pprof/profile?seconds=$secs") &
+    profiler="$profiler $!"
+    echo "  and of pharos probe into $PROFILE.probe"
+  fi
   echo "  CPU profile of ${secs}s after ${WARMUP}s into $PROFILE"
 fi
 [ "$(cat "/proc/$pid/comm")" = pharos ] || die "pid $pid is $(cat "/proc/$pid/comm"), not pharos"
@@ -257,7 +264,7 @@ while :; do
   printf '.' >&2
 done
 echo >&2
-if [ -n "${profiler:-}" ]; then wait "$profiler" || die "the CPU profile failed"; fi
+for p in ${profiler:-}; do wait "$p" || die "a CPU profile failed"; done
 
 echo
 printf '%6s %8s %8s %6s %8s %8s %7s %11s %9s %10s\n' t_s rss_mb heap_mb jobs results db_mb checks cpu_ms/chk redis_mb pg_ms/res
