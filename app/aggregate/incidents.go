@@ -74,7 +74,7 @@ func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []ver
 	if err != nil {
 		return err
 	}
-	enabled, err := tx.EnabledComponentChecks(ctx, comps)
+	enabled, err := tx.EnabledChecks(ctx, troubledChecks(cases, comps, open))
 	if err != nil {
 		return err
 	}
@@ -89,11 +89,33 @@ func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []ver
 		if isOpen {
 			current = &in
 		}
-		if err := a.component(ctx, tx, c, current, settings[c.pageID], enabled[cid], out); err != nil {
+		if err := a.component(ctx, tx, c, current, settings[c.pageID], enabled, out); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// troubledChecks are the checks whose enabled state the components
+// (organisation id → component ids) need: those in trouble in this batch
+// and those their open incidents remember.
+func troubledChecks(cases map[int64]*componentCase, comps map[int64][]int64, open map[int64]store.OpenIncident) map[int64][]int64 {
+	out := map[int64][]int64{}
+	for org, cids := range comps {
+		for _, cid := range cids {
+			if in, ok := open[cid]; ok {
+				for _, c := range decodeAutoState(in.AutoState).Checks {
+					out[org] = append(out[org], c.ID)
+				}
+			}
+			for _, v := range cases[cid].verdicts {
+				if broken(v.alert) {
+					out[org] = append(out[org], v.info.ID)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // component decides and acts for one component. in is its open automatic

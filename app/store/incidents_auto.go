@@ -44,33 +44,23 @@ func (tx *Tx) PageIncidentSettings(ctx context.Context, ids map[int64][]int64) (
 	return out, nil
 }
 
-// EnabledComponentChecks returns the ids of the enabled checks of the given
-// components (organisation id → component ids), keyed by component: what
-// may still keep a component's automatic incident open.
-func (tx *Tx) EnabledComponentChecks(ctx context.Context, ids map[int64][]int64) (map[int64]map[int64]bool, error) {
-	out := map[int64]map[int64]bool{}
+// EnabledChecks returns which of the given checks (organisation id →
+// check ids) exist in that organisation and are enabled: an automatic
+// incident keeps only those among its troubled checks. It asks for the
+// troubled checks alone, never for all of a component's, which may be
+// thousands.
+func (tx *Tx) EnabledChecks(ctx context.Context, ids map[int64][]int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
-		in, args := tx.s.anyOf("component_id", orgID, chunk)
-		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT component_id, id FROM checks
-			WHERE org_id = ? AND `+in+` AND enabled`), args...)
-		if err != nil {
-			return err
+		in, args := tx.s.anyOf("id", orgID, chunk)
+		found, err := tx.queryInt64s(ctx, tx.s.q(`SELECT id FROM checks WHERE org_id = ? AND `+in+` AND enabled`), args...)
+		for _, id := range found {
+			out[id] = true
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var component, check int64
-			if err := rows.Scan(&component, &check); err != nil {
-				return err
-			}
-			if out[component] == nil {
-				out[component] = map[int64]bool{}
-			}
-			out[component][check] = true
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: enabled component checks: %w", err)
+		return nil, fmt.Errorf("store: enabled checks: %w", err)
 	}
 	return out, nil
 }

@@ -110,12 +110,18 @@ func TestPageIncidentSettingsAndEnabledChecks(t *testing.T) {
 			if got := settings[check.PageID]; got.AutoIncidents != store.AutoPublish || got.PublicDetail != store.DetailPlain {
 				t.Errorf("settings: got %+v, want the defaults publish and plain", got)
 			}
-			enabled, err := tx.EnabledComponentChecks(ctx, map[int64][]int64{orgID: {check.ComponentID}})
+			enabled, err := tx.EnabledChecks(ctx, map[int64][]int64{orgID: {checkID, checkID + 1000}, orgID + 1: {checkID}})
 			if err != nil {
 				return err
 			}
-			if !enabled[check.ComponentID][checkID] || len(enabled[check.ComponentID]) != 1 {
-				t.Errorf("enabled checks: got %v, want only %d", enabled, checkID)
+			if !enabled[checkID] || len(enabled) != 1 {
+				t.Errorf("enabled checks: got %v, want only %d (not a missing id, not another organisation's)", enabled, checkID)
+			}
+			if _, err := tx.SetCheckEnabled(ctx, orgID, checkID, false); err != nil {
+				return err
+			}
+			if enabled, err = tx.EnabledChecks(ctx, map[int64][]int64{orgID: {checkID}}); err != nil || len(enabled) != 0 {
+				t.Errorf("a disabled check: got %v, %v; want none", enabled, err)
 			}
 			return nil
 		})
