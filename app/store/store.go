@@ -102,6 +102,11 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	return &Store{queries: queries{conn: db, dialect: dialect}, db: db}, nil
 }
 
+// uriPath escapes what SQLite's file: URIs give a meaning to in a path,
+// so a directory named "runs#2" or "50%" is opened as named rather than
+// cut at the '#' (a fragment) or decoded.
+var uriPath = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f")
+
 func parseURL(rawURL string) (driver, dsn string, dialect Dialect, err error) {
 	switch {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
@@ -129,7 +134,7 @@ func parseURL(rawURL string) (driver, dsn string, dialect Dialect, err error) {
 			q.Add("_pragma", "synchronous(NORMAL)")
 		}
 		q.Set("_txlock", "immediate")
-		return "sqlite", "file:" + path + "?" + q.Encode(), SQLite, nil
+		return "sqlite", "file:" + uriPath.Replace(path) + "?" + q.Encode(), SQLite, nil
 	default:
 		return "", "", "", fmt.Errorf("store: database URL %q: want postgres://… or sqlite://PATH", rawURL)
 	}
@@ -142,6 +147,9 @@ func sqliteDir(dsn string) string {
 	}
 	if path == ":memory:" {
 		return ""
+	}
+	if p, err := url.PathUnescape(path); err == nil { // undo uriPath
+		path = p
 	}
 	return filepath.Dir(path)
 }
