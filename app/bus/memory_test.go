@@ -17,5 +17,5 @@ func newMemoryBus(t testing.TB, opts bus.Options) bus.Bus {
 }
 
 func TestMemoryBus(t *testing.T) {
-	runConformance(t, newMemoryBus)
+	runConformance(t, newMemoryBus, true)
 }

@@ -17,7 +17,7 @@ func newRedisBus(t testing.TB, opts bus.Options) bus.Bus {
 
 func TestRedisBus(t *testing.T) {
 	bustest.RedisURL(t) // skip once, not in every case
-	runConformance(t, newRedisBus)
+	runConformance(t, newRedisBus, false)
 }
 
 func TestNewRedisRefusesBadURL(t *testing.T) {
