@@ -127,6 +127,23 @@ func BenchmarkHandshakeLimit(b *testing.B) {
 	reportCPU(b, cpu)
 }
 
+// BenchmarkRequestLimit is BenchmarkHandshakeLimit with one HTTP exchange
+// written and read by hand on the connection: what a probe's request costs
+// both ends before any of Pharos's own work.
+func BenchmarkRequestLimit(b *testing.B) {
+	k, url, _ := benchServer(b)
+	addr := nodeAddr("127.0.0.2", url)
+	roots := probetest.Pool(k.root)
+	b.ReportAllocs()
+	cpu := probetest.ProcessCPU()
+	for b.Loop() {
+		if err := probetest.BareRequest(addr, testHost, "/health", roots); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
+}
+
 // BenchmarkHandshakeLimitParallel is the limit with about 64 handshakes in flight.
 func BenchmarkHandshakeLimitParallel(b *testing.B) {
 	k, url, _ := benchServer(b)
