@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -311,5 +314,24 @@ func (p *pool) close() {
 	}
 	if p.dir != "" {
 		os.RemoveAll(p.dir)
+	}
+}
+
+// WaitBound lets up to n tests (or subtests) marked t.Parallel run at once
+// unless the command line set -test.parallel: for a package whose tests
+// mostly wait on timers, servers and other processes, so that more of them
+// than the default GOMAXPROCS can wait side by side. TestMain calls it
+// before Main.
+func WaitBound(n int) {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if set || n <= runtime.GOMAXPROCS(0) {
+		return
+	}
+	if err := flag.Set("test.parallel", strconv.Itoa(n)); err != nil {
+		panic(err) // only if testing stopped registering the flag
 	}
 }
