@@ -54,6 +54,7 @@ func quickJob(check int64) pipeline.Job {
 // the next jobs, the overdue probe is counted until it returns, and a
 // worker whose slots are mostly stuck is not healthy.
 func TestWorkerAbandonsStuckProbes(t *testing.T) {
+	t.Parallel()
 	for _, bc := range buses() {
 		t.Run(bc.name, func(t *testing.T) {
 			b, _ := bc.newBus(t, bus.Options{})
@@ -124,6 +125,7 @@ func TestWorkerAbandonsStuckProbes(t *testing.T) {
 // One stuck probe of four slots leaves the worker healthy: only more than
 // half is a reason to restart it.
 func TestWorkerHealthyWithFewStuckProbes(t *testing.T) {
+	t.Parallel()
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()
 	reg := prometheus.NewRegistry()
@@ -147,6 +149,7 @@ func TestWorkerHealthyWithFewStuckProbes(t *testing.T) {
 // stuck (SIGTERM is not ignored); the unfinished jobs stay pending for
 // another worker, and results finished before are published.
 func TestWorkerShutdownWithStuckProbes(t *testing.T) {
+	t.Parallel()
 	for _, bc := range buses() {
 		t.Run(bc.name, func(t *testing.T) {
 			b, _ := bc.newBus(t, bus.Options{})
@@ -193,6 +196,7 @@ func TestWorkerShutdownWithStuckProbes(t *testing.T) {
 // deep, next to healthy checks, on a worker of four slots. Every check
 // reports within seconds, and the worker stays healthy.
 func TestWorkerDeepJSONBody(t *testing.T) {
+	t.Parallel()
 	root := probetest.NewRoot(probetest.CertOptions{CommonName: "Test Root"})
 	cert := root.Leaf(probetest.CertOptions{CommonName: "localhost", DNSNames: []string{"localhost"}})
 	ln := probetest.Listeners(t, "127.0.0.1")[0]

@@ -13,6 +13,7 @@ import (
 // A job cannot open the SSRF guard by itself: its spec comes from
 // tenant-written configuration; only the operator's setting counts.
 func TestJobCannotAllowPrivateTargets(t *testing.T) {
+	t.Parallel()
 	u := httpTarget(t, probetest.Text(200, "text/plain", "ok"))
 	for _, tt := range []struct {
 		name     string

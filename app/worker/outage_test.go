@@ -23,6 +23,7 @@ import (
 // published in order, none lost, none twice, and every job acknowledged.
 // The outage is a proxy the test cuts, so the shared Redis is untouched.
 func TestWorkerBuffersResultsWhileRedisIsUnreachable(t *testing.T) {
+	t.Parallel()
 	direct := bustest.RedisURL(t)
 	// Probe i answers after 400ms + i×60ms, so results come in a known order
 	// (wide enough that scheduling delays on a loaded machine cannot swap two).

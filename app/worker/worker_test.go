@@ -26,6 +26,7 @@ func httpTarget(t *testing.T, h http.Handler) string {
 }
 
 func TestWorkerPublishesResultToShard(t *testing.T) {
+	t.Parallel()
 	root := probetest.NewRoot(probetest.CertOptions{CommonName: "Test Root"})
 	ln := probetest.Listeners(t, "127.0.0.1")[0]
 	probetest.ServeTLS(t, ln, root.Leaf(probetest.CertOptions{CommonName: "localhost", DNSNames: []string{"localhost"}}),
@@ -78,6 +79,7 @@ func TestWorkerPublishesResultToShard(t *testing.T) {
 }
 
 func TestWorkerDropsLateJobs(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int64
 	u := httpTarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	for _, bc := range buses() {
@@ -111,6 +113,7 @@ func TestWorkerDropsLateJobs(t *testing.T) {
 }
 
 func TestWorkerBoundsConcurrency(t *testing.T) {
+	t.Parallel()
 	var cur, peak atomic.Int64
 	u := httpTarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := cur.Add(1)
@@ -144,6 +147,7 @@ func TestWorkerBoundsConcurrency(t *testing.T) {
 // another worker of the region reclaims it, runs it and publishes the one
 // result.
 func TestWorkerJobOfDeadWorkerIsReclaimed(t *testing.T) {
+	t.Parallel()
 	u := httpTarget(t, probetest.Text(200, "text/plain", "ok"))
 	for _, bc := range buses() {
 		t.Run(bc.name, func(t *testing.T) {
@@ -196,6 +200,7 @@ func (f proberFunc) Run(ctx context.Context, spec probes.Spec) probes.Result { r
 // A region whose network refuses everything: every result is down with
 // connection_failed (the lead's region-outage test builds workers so).
 func TestWorkerWithRefusingDialer(t *testing.T) {
+	t.Parallel()
 	u := httpTarget(t, probetest.Text(200, "text/plain", "ok"))
 	refuse := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return nil, &net.OpError{Op: "dial", Net: network, Err: errRefused}
@@ -225,6 +230,7 @@ func (refusedError) Error() string { return "connection refused (test region out
 
 // Run-now jobs are read before scheduled ones.
 func TestWorkerPrefersRunNowJobs(t *testing.T) {
+	t.Parallel()
 	u := httpTarget(t, probetest.Text(200, "text/plain", "ok"))
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()

@@ -1,0 +1,16 @@
+package worker_test
+
+import (
+	"os"
+	"testing"
+
+	"pharos/app/store/storetest"
+)
+
+// TestMain runs up to 8 tests at once (their time is mostly waiting on
+// timers, Redis and loopback servers) and migrates each backend once
+// (storetest.Main).
+func TestMain(m *testing.M) {
+	storetest.WaitBound(8)
+	os.Exit(storetest.Main(m))
+}
