@@ -17,6 +17,7 @@ import (
 // within two lock TTLs, and over the handover every check × region round
 // is enqueued once: none missing, none twice.
 func TestLeaderHandoverOnRedis(t *testing.T) {
+	t.Parallel()
 	bustest.RedisURL(t)
 	for _, tc := range []struct {
 		name  string
@@ -30,6 +31,7 @@ func TestLeaderHandoverOnRedis(t *testing.T) {
 		{"crash", true, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // a store and a Redis prefix each
 			s := storetest.SQLite(t)
 			f := newFixture(t, s)
 			var checks []int64

@@ -20,6 +20,7 @@ import (
 // consumers and consumers holding jobs, and reports each region's job
 // backlog.
 func TestLeaderPrunesDeadConsumersAndSamplesJobStreams(t *testing.T) {
+	t.Parallel()
 	const claimIdle = 300 * time.Millisecond
 	for _, tc := range []struct {
 		name   string

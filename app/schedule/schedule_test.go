@@ -17,6 +17,7 @@ import (
 // The hand-built job encoding must decode to the job pipeline.Marshal
 // would have written.
 func TestEncodeJob(t *testing.T) {
+	t.Parallel()
 	m, err := newMetrics(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,7 @@ func TestEncodeJob(t *testing.T) {
 // Checks of one interval are spread over it, and every round falls on the
 // check's phase.
 func TestPhaseSpreading(t *testing.T) {
+	t.Parallel()
 	const n, interval = 6000, time.Minute
 	perSecond := make([]int, 60)
 	for id := int64(1); id <= n; id++ {
@@ -92,6 +94,7 @@ type key struct {
 }
 
 func TestSchedulerEnqueuesRoundsAndFollowsConfigChanges(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		removed := f.add(t, "removed", "https://a.example/", time.Second, "fra", "iad")
@@ -175,6 +178,7 @@ func countRounds(rounds map[key]int, check int64, region string) int {
 }
 
 func TestRunNow(t *testing.T) {
+	t.Parallel()
 	s := storetest.SQLite(t)
 	f := newFixture(t, s)
 	c := f.add(t, "api", "https://api.example/", time.Minute, "fra", "iad")
