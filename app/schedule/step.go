@@ -54,9 +54,9 @@ func (t *term) step(ctx context.Context, now time.Time) int {
 		}
 	}
 	if len(jobs) > 0 {
-		pctx, cancel := t.leaseCtx(ctx)
+		pctx, done := t.stepCtx(ctx)
 		t.publishAll(pctx, jobs)
-		cancel()
+		done()
 	}
 	published, failed := 0, 0
 	var cause error // a real failure, not one of the jobs skipped after it
@@ -93,6 +93,21 @@ func (t *term) step(ctx context.Context, now time.Time) int {
 		t.until = until
 	}
 	return published
+}
+
+// stepCtx is the context a tick's jobs are published in. A graceful stop
+// lets the tick finish, bounded by the lease: jobs published before the
+// stop and jobs refused by its cancellation would leave a watermark that
+// is behind some published rounds, and the next leader would enqueue them
+// again. A lost lease stops it at once, as it must.
+func (t *term) stepCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	pctx, cancel := t.leaseCtx(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(context.Cause(ctx), errLeaseLost) {
+			cancel()
+		}
+	})
+	return pctx, func() { stop(); cancel() }
 }
 
 // publishAll publishes jobs with Options.Publishers goroutines, setting
