@@ -7,5 +7,10 @@ import (
 	"pharos/app/store/storetest"
 )
 
-// TestMain migrates each backend once for the whole suite (storetest.Main).
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+// TestMain runs up to 8 tests at once (their time is mostly waiting on
+// the scheduler's ticks and Redis) and migrates each backend once
+// (storetest.Main).
+func TestMain(m *testing.M) {
+	storetest.WaitBound(8)
+	os.Exit(storetest.Main(m))
+}
