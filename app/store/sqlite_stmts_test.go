@@ -102,15 +102,27 @@ func TestSQLiteStatementCache(t *testing.T) {
 		t.Errorf("after the cancelled query: %d rows, %v; want 5", n, err)
 	}
 
-	// Texts built per call fill the cache only up to its bound.
-	for i := range maxCachedStmts + 20 {
+	// Texts built per call fill the cache only up to its bound, and a
+	// statement used all along stays while they come and go.
+	const hot = `SELECT COUNT(*) FROM t WHERE id < ?`
+	if err := conn.QueryRowContext(ctx, hot, 3).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	kept := cache()[hot]
+	for i := range 3 * maxCachedStmts {
 		var got int
 		if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT %d + ?`, i), 1).Scan(&got); err != nil || got != i+1 {
 			t.Fatalf("query %d: %d, %v", i, got, err)
 		}
+		if err := conn.QueryRowContext(ctx, hot, 3).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("the hot statement after query %d: %d, %v", i, n, err)
+		}
 	}
 	if len(cache()) > maxCachedStmts {
 		t.Errorf("%d statements kept, want at most %d", len(cache()), maxCachedStmts)
+	}
+	if cache()[hot] != kept {
+		t.Error("the statement used all along was evicted")
 	}
 	if err := conn.QueryRowContext(ctx, byID, 5).Scan(new(string)); err != nil && err != sql.ErrNoRows {
 		t.Errorf("after eviction: %v", err)
