@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -114,30 +115,30 @@ func BenchmarkProbeCold(b *testing.B) {
 // BenchmarkHandshakeLimit is the floor a probe cannot beat: tls.Dial, a
 // full handshake and x509 verification of the presented chain, nothing else.
 func BenchmarkHandshakeLimit(b *testing.B) {
-	k, url, _ := benchServer(b)
-	addr := nodeAddr("127.0.0.2", url)
-	roots := probetest.Pool(k.root)
-	b.ReportAllocs()
-	cpu := probetest.ProcessCPU()
-	for b.Loop() {
-		if err := probetest.BareHandshake(addr, testHost, roots); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportCPU(b, cpu)
+	benchLimit(b, func(addr string, roots *x509.CertPool) error {
+		return probetest.BareHandshake(addr, testHost, roots)
+	})
 }
 
 // BenchmarkRequestLimit is BenchmarkHandshakeLimit with one HTTP exchange
 // written and read by hand on the connection: what a probe's request costs
 // both ends before any of Pharos's own work.
 func BenchmarkRequestLimit(b *testing.B) {
+	benchLimit(b, func(addr string, roots *x509.CertPool) error {
+		return probetest.BareRequest(addr, testHost, "/health", roots)
+	})
+}
+
+// benchLimit times op against the benchmark server's node, with the
+// process's CPU per operation.
+func benchLimit(b *testing.B, op func(addr string, roots *x509.CertPool) error) {
 	k, url, _ := benchServer(b)
 	addr := nodeAddr("127.0.0.2", url)
 	roots := probetest.Pool(k.root)
 	b.ReportAllocs()
 	cpu := probetest.ProcessCPU()
 	for b.Loop() {
-		if err := probetest.BareRequest(addr, testHost, "/health", roots); err != nil {
+		if err := op(addr, roots); err != nil {
 			b.Fatal(err)
 		}
 	}
