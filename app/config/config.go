@@ -291,6 +291,20 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let probes reach private addresses (PHAROS_ALLOW_PRIVATE_TARGETS)")
 }
 
+// listenProblem says what is wrong with a listen address, "" when
+// nothing: shape is the complaint when it is not HOST:PORT (or has no host
+// while needHost).
+func listenProblem(addr, shape string, needHost bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || (needHost && host == "") {
+		return shape
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "port must be 0-65535"
+	}
+	return ""
+}
+
 // Validate checks every field and returns all problems at once.
 func (c *Config) Validate() error {
 	var errs []error
@@ -300,16 +314,12 @@ func (c *Config) Validate() error {
 	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsAny(c.MetricsToken, " \t\r\n")) {
 		bad("PHAROS_METRICS_TOKEN", "…", "want at least 16 characters without spaces")
 	}
-	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("PHAROS_LISTEN", c.Listen, "want HOST:PORT or :PORT")
-	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		bad("PHAROS_LISTEN", c.Listen, "port must be 0-65535")
+	if why := listenProblem(c.Listen, "want HOST:PORT or :PORT", false); why != "" {
+		bad("PHAROS_LISTEN", c.Listen, why)
 	}
 	if c.DebugListen != "" {
-		if host, port, err := net.SplitHostPort(c.DebugListen); err != nil || host == "" {
-			bad("PHAROS_DEBUG_LISTEN", c.DebugListen, "want HOST:PORT with a host, e.g. 127.0.0.1:6060: profiles have no authentication, so name the interface")
-		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			bad("PHAROS_DEBUG_LISTEN", c.DebugListen, "port must be 0-65535")
+		if why := listenProblem(c.DebugListen, "want HOST:PORT with a host, e.g. 127.0.0.1:6060: profiles have no authentication, so name the interface", true); why != "" {
+			bad("PHAROS_DEBUG_LISTEN", c.DebugListen, why)
 		}
 	}
 	switch {
