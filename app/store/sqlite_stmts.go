@@ -67,12 +67,15 @@ type stmtCacheConn struct {
 	clock uint64 // counts uses, for lastUse
 }
 
+// preparedStmt is what modernc's prepared statements offer.
+type preparedStmt interface {
+	driver.Stmt
+	driver.StmtQueryContext
+	driver.StmtExecContext
+}
+
 type cachedStmt struct {
-	stmt interface {
-		driver.Stmt
-		driver.StmtQueryContext
-		driver.StmtExecContext
-	}
+	stmt    preparedStmt
 	busy    bool   // its rows are open: a nested use of the same text prepares afresh
 	lastUse uint64 // the connection's clock at its last use
 }
@@ -94,11 +97,7 @@ func (c *stmtCacheConn) cached(ctx context.Context, query string) (*cachedStmt, 
 	if err != nil {
 		return nil, err
 	}
-	st, ok := ds.(interface {
-		driver.Stmt
-		driver.StmtQueryContext
-		driver.StmtExecContext
-	})
+	st, ok := ds.(preparedStmt)
 	if !ok {
 		ds.Close()
 		return nil, errors.New("store: the SQLite driver's statements lost their context methods")
