@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -203,7 +204,15 @@ func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCa
 			return err
 		}
 		if joined, ok := open[c.componentID]; ok {
-			return a.component(ctx, tx, c, &joined, settings, enabled, out)
+			// The joined incident remembers checks (of other shards) whose
+			// enabled state this batch did not ask for.
+			more, err := tx.EnabledChecks(ctx, troubledChecks(map[int64]*componentCase{c.componentID: c},
+				map[int64][]int64{c.orgID: {c.componentID}}, open))
+			if err != nil {
+				return err
+			}
+			maps.Copy(more, enabled)
+			return a.component(ctx, tx, c, &joined, settings, more, out)
 		}
 		return fmt.Errorf("aggregate: incident of component %d: opened elsewhere but not found", c.componentID)
 	}
