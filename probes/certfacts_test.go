@@ -60,3 +60,27 @@ func TestCertInfoKeptPerCertificate(t *testing.T) {
 	}
 	runtime.KeepAlive(a)
 }
+
+// BenchmarkCertInfo is a certificate's CertInfo from the kept facts
+// (cached) and rendered afresh (fresh), as every probe did before.
+func BenchmarkCertInfo(b *testing.B) {
+	k := newPKI(b)
+	c, err := x509.ParseCertificate(k.leaf(probetest.CertOptions{}).Certificate[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			certInfo(c, now, "presented")
+		}
+	})
+	b.Run("fresh", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			certFacts.Delete(weak.Make(c))
+			certInfo(c, now, "presented")
+		}
+	})
+}
