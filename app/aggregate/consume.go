@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"pharos/app/bus"
@@ -15,9 +16,16 @@ import (
 // left pending, for the bus to redeliver (and eventually dead-letter).
 const maxAttempts = 5
 
-// consumeShard reads one shard in batches until ctx ends.
-func (a *Aggregator) consumeShard(ctx context.Context, shard int) {
+// consumeShard reads one shard in batches until ctx ends. A batch too
+// small to be worth a transaction of its own is handed to the merger,
+// which stores it together with the other shards' (see merge); a full one
+// is stored here, beside the other shards'. Either way the shard waits for
+// its batch before reading the next, so a check's results are stored in
+// order.
+func (a *Aggregator) consumeShard(ctx context.Context, shard int, m *merger) {
 	stream := pipeline.ResultsStream(shard)
+	m.active.Add(1)
+	defer m.active.Add(-1)
 	for ctx.Err() == nil {
 		msgs, err := a.collect(ctx, stream)
 		if err != nil {
@@ -28,8 +36,12 @@ func (a *Aggregator) consumeShard(ctx context.Context, shard int) {
 			pipeline.Sleep(ctx, time.Second)
 			continue
 		}
-		if len(msgs) > 0 {
-			a.handle(ctx, stream, msgs)
+		switch {
+		case len(msgs) == 0:
+		case len(msgs) < a.opts.BatchSize/2:
+			m.submit(delivery{stream: stream, msgs: msgs})
+		default:
+			a.handle(ctx, []delivery{{stream: stream, msgs: msgs}})
 		}
 	}
 }
@@ -56,50 +68,58 @@ func (a *Aggregator) collect(ctx context.Context, stream string) ([]bus.Message,
 	return msgs, nil
 }
 
-// handle decodes, stores and acknowledges one batch. Malformed entries can
-// never succeed: they are logged, counted and acknowledged at once. The
-// rest is acknowledged only after its transaction committed; while the
-// database does not answer it is left pending and the bus redelivers it.
-// A batch that fails while the database answers is split until the result
-// that cannot be stored is alone: that one is set aside on the stream's
-// dead-letter stream, and the rest of its batch is stored.
-func (a *Aggregator) handle(ctx context.Context, stream string, msgs []bus.Message) {
-	entries := make([]entry, 0, len(msgs))
-	var bad []string
-	for _, m := range msgs {
-		r, err := pipeline.DecodeResult(m.Payload)
-		if err != nil {
-			a.log.Error("malformed result dropped", slog.String("stream", stream), slog.String("entry_id", m.ID), slog.Any("error", err))
-			bad = append(bad, m.ID)
-			continue
+// delivery is a batch of entries read from one stream.
+type delivery struct {
+	stream string
+	msgs   []bus.Message
+}
+
+// handle decodes, stores and acknowledges a batch of one or more streams'
+// entries. Malformed entries can never succeed: they are logged, counted
+// and acknowledged at once. The rest is acknowledged only after its
+// transaction committed; while the database does not answer it is left
+// pending and the bus redelivers it. A batch that fails while the database
+// answers is split until the result that cannot be stored is alone: that
+// one is set aside on its stream's dead-letter stream, and the rest of its
+// batch is stored.
+func (a *Aggregator) handle(ctx context.Context, batch []delivery) {
+	var entries, bad []entry
+	for _, d := range batch {
+		for _, m := range d.msgs {
+			r, err := pipeline.DecodeResult(m.Payload)
+			if err != nil {
+				a.log.Error("malformed result dropped", slog.String("stream", d.stream), slog.String("entry_id", m.ID), slog.Any("error", err))
+				bad = append(bad, entry{stream: d.stream, id: m.ID})
+				continue
+			}
+			entries = append(entries, entry{stream: d.stream, id: m.ID, payload: m.Payload, result: r})
 		}
-		entries = append(entries, entry{id: m.ID, payload: m.Payload, result: r})
 	}
 	if len(bad) > 0 {
 		a.metrics.results.WithLabelValues("malformed").Add(float64(len(bad)))
-		a.ack(ctx, stream, bad)
+		a.ack(ctx, bad)
 	}
 	if len(entries) == 0 {
 		return
 	}
 	backoff := time.Second
 	for attempt := 1; ; attempt++ {
-		done, err := a.storeEntries(ctx, stream, entries)
+		done, err := a.storeEntries(ctx, entries)
 		if len(done) > 0 {
 			if a.beforeAck != nil && !a.beforeAck() {
 				return
 			}
-			a.ack(ctx, stream, done)
+			a.ack(ctx, done)
 		}
 		if err == nil || ctx.Err() != nil {
 			return // stored, or shutting down / shard lost: the rest stays pending
 		}
 		entries = pendingEntries(entries, done)
 		if attempt == maxAttempts {
-			a.log.Error("batch left for redelivery", slog.String("stream", stream), slog.Int("results", len(entries)), slog.Any("error", err))
+			a.log.Error("batch left for redelivery", slog.Any("streams", streams(entries)), slog.Int("results", len(entries)), slog.Any("error", err))
 			return
 		}
-		a.log.Warn("batch failed, retrying", slog.String("stream", stream), slog.Int("attempt", attempt), slog.Any("error", err))
+		a.log.Warn("batch failed, retrying", slog.Any("streams", streams(entries)), slog.Int("attempt", attempt), slog.Any("error", err))
 		pipeline.Sleep(ctx, backoff)
 		backoff *= 2
 	}
@@ -107,6 +127,7 @@ func (a *Aggregator) handle(ctx context.Context, stream string, msgs []bus.Messa
 
 // entry is a decoded result with its bus entry.
 type entry struct {
+	stream  string
 	id      string
 	payload []byte
 	result  pipeline.Result
@@ -117,20 +138,20 @@ type entry struct {
 // passes on a retry, a result that cannot be stored does not.
 const isolateRetries = 3
 
-// storeEntries stores entries in one transaction and returns the ids whose
+// storeEntries stores entries in one transaction and returns those whose
 // effects are durable (or that were set aside), which may be acknowledged.
 // When the transaction fails while the database answers, the entries are
 // split in halves and each is stored on its own, down to a single result,
 // which is set aside. err is non-nil when some entries were neither stored
 // nor set aside (the database does not answer, or ctx ended).
-func (a *Aggregator) storeEntries(ctx context.Context, stream string, entries []entry) (done []string, err error) {
+func (a *Aggregator) storeEntries(ctx context.Context, entries []entry) (done []entry, err error) {
 	tries := 1
 	if len(entries) == 1 {
 		tries = isolateRetries
 	}
 	for try := range tries {
 		if err = a.ProcessBatch(ctx, results(entries)); err == nil {
-			return ids(entries), nil
+			return entries, nil
 		}
 		if ctx.Err() != nil || !a.databaseAnswers(ctx) {
 			return nil, err
@@ -140,14 +161,14 @@ func (a *Aggregator) storeEntries(ctx context.Context, stream string, entries []
 		}
 	}
 	if len(entries) == 1 {
-		if aside := a.setAside(ctx, stream, entries[0], err); aside != nil {
+		if aside := a.setAside(ctx, entries[0], err); aside != nil {
 			return nil, errors.Join(err, aside)
 		}
-		return ids(entries), nil
+		return entries, nil
 	}
 	half := len(entries) / 2
-	first, err1 := a.storeEntries(ctx, stream, entries[:half])
-	second, err2 := a.storeEntries(ctx, stream, entries[half:])
+	first, err1 := a.storeEntries(ctx, entries[:half])
+	second, err2 := a.storeEntries(ctx, entries[half:])
 	return append(first, second...), errors.Join(err1, err2)
 }
 
@@ -159,18 +180,18 @@ func (a *Aggregator) databaseAnswers(ctx context.Context) bool {
 	return a.store.Ping(pctx) == nil
 }
 
-// setAside moves a result that cannot be stored to the stream's
+// setAside moves a result that cannot be stored to its stream's
 // dead-letter stream, so that it no longer holds up its shard, and counts
 // it; an operator can read it there.
-func (a *Aggregator) setAside(ctx context.Context, stream string, e entry, cause error) error {
+func (a *Aggregator) setAside(ctx context.Context, e entry, cause error) error {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	dead := bus.DeadLetterStream(stream)
+	dead := bus.DeadLetterStream(e.stream)
 	if _, err := a.bus.Publish(pctx, dead, e.payload); err != nil {
 		return fmt.Errorf("aggregate: set result %s aside: %w", e.result.ID, err)
 	}
 	a.metrics.results.WithLabelValues("set_aside").Inc()
-	a.log.Error("result that cannot be stored set aside", slog.String("stream", stream), slog.String("entry_id", e.id),
+	a.log.Error("result that cannot be stored set aside", slog.String("stream", e.stream), slog.String("entry_id", e.id),
 		slog.String("result_id", e.result.ID), slog.Int64("check_id", e.result.CheckID), slog.String("dead_letter_stream", dead),
 		slog.Any("error", cause))
 	return nil
@@ -184,39 +205,54 @@ func results(entries []entry) []pipeline.Result {
 	return out
 }
 
-func ids(entries []entry) []string {
-	out := make([]string, len(entries))
-	for i, e := range entries {
-		out[i] = e.id
+// streams are the streams entries come from, in order of first appearance.
+func streams(entries []entry) []string {
+	var out []string
+	for _, e := range entries {
+		if !slices.Contains(out, e.stream) {
+			out = append(out, e.stream)
+		}
 	}
 	return out
 }
 
+// entryKey names an entry across streams.
+type entryKey struct{ stream, id string }
+
 // pendingEntries are the entries not in done.
-func pendingEntries(entries []entry, done []string) []entry {
+func pendingEntries(entries, done []entry) []entry {
 	if len(done) == 0 {
 		return entries
 	}
-	gone := make(map[string]bool, len(done))
-	for _, id := range done {
-		gone[id] = true
+	gone := make(map[entryKey]bool, len(done))
+	for _, e := range done {
+		gone[entryKey{e.stream, e.id}] = true
 	}
 	var out []entry
 	for _, e := range entries {
-		if !gone[e.id] {
+		if !gone[entryKey{e.stream, e.id}] {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-// ack acknowledges entries whose effects are durable. It outlives ctx
-// briefly: work committed during shutdown should not be redone.
-func (a *Aggregator) ack(ctx context.Context, stream string, ids []string) {
+// ack acknowledges entries whose effects are durable, one call per stream.
+// It outlives ctx briefly: work committed during shutdown should not be
+// redone.
+func (a *Aggregator) ack(ctx context.Context, entries []entry) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := a.bus.Ack(actx, stream, pipeline.AggregatorsGroup, ids...); err != nil {
-		// Redelivery is harmless: the results are stored once.
-		a.log.Warn("ack results", slog.String("stream", stream), slog.Int("entries", len(ids)), slog.Any("error", err))
+	for _, stream := range streams(entries) {
+		var ids []string
+		for _, e := range entries {
+			if e.stream == stream {
+				ids = append(ids, e.id)
+			}
+		}
+		if err := a.bus.Ack(actx, stream, pipeline.AggregatorsGroup, ids...); err != nil {
+			// Redelivery is harmless: the results are stored once.
+			a.log.Warn("ack results", slog.String("stream", stream), slog.Int("entries", len(ids)), slog.Any("error", err))
+		}
 	}
 }

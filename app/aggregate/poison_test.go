@@ -77,9 +77,9 @@ func TestDatabaseOutageSetsNothingAside(t *testing.T) {
 	}
 	entries := make([]entry, len(results))
 	for i, r := range results {
-		entries[i] = entry{id: r.ID, result: r}
+		entries[i] = entry{stream: pipeline.ResultsStream(0), id: r.ID, result: r}
 	}
-	done, err := a.storeEntries(context.Background(), pipeline.ResultsStream(0), entries)
+	done, err := a.storeEntries(context.Background(), entries)
 	if err == nil || len(done) != 0 {
 		t.Errorf("with the database gone: done %v, err %v; want nothing done and an error", done, err)
 	}

@@ -27,8 +27,17 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		return errors.New("aggregate: Run needs a bus")
 	}
 	a.log.Info("aggregator started", slog.Int("shards", pipeline.Shards), slog.String("consumer", a.opts.Consumer))
-	o := &owner{a: a, shards: map[int]*shardRun{}}
-	defer o.stopAll()
+	merged, stopMerging := make(chan struct{}), make(chan struct{})
+	o := &owner{a: a, shards: map[int]*shardRun{}, merger: newMerger(a)}
+	go func() {
+		defer close(merged)
+		o.merger.run(ctx, stopMerging)
+	}()
+	defer func() {
+		o.stopAll() // the shards first: one may be waiting in the merger
+		close(stopMerging)
+		<-merged
+	}()
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	swept := make(chan struct{})
 	go func() {
@@ -61,6 +70,7 @@ func (a *Aggregator) Run(ctx context.Context) error {
 type owner struct {
 	a      *Aggregator
 	shards map[int]*shardRun
+	merger *merger
 }
 
 type shardRun struct {
@@ -114,7 +124,7 @@ func (o *owner) balance(ctx context.Context) {
 		o.shards[shard] = run
 		go func() {
 			defer close(run.done)
-			a.consumeShard(sctx, shard)
+			a.consumeShard(sctx, shard, o.merger)
 		}()
 		a.log.Info("shard taken", slog.Int("shard", shard))
 	}
