@@ -21,8 +21,8 @@ const (
 // probe runs job's probe under its deadline (the spec's timeout, at most
 // MaxProbeTime) and waits for it until that deadline plus ProbeGrace. A
 // probe still running then is abandoned: the job gets a timeout result,
-// the caller frees the slot, and the probe's goroutine ends whenever the
-// probe returns, counted meanwhile in pharos_worker_probes_past_deadline.
+// the caller frees the slot, and the probe's runner is free again whenever
+// the probe returns, counted meanwhile in pharos_worker_probes_past_deadline.
 // ok is false when drain ended first: the worker is stopping and the job
 // stays pending.
 //
@@ -36,7 +36,7 @@ func (w *Worker) probe(drain context.Context, job pipeline.Job) (res probes.Resu
 	done := make(chan probes.Result, 1)
 	w.metrics.inFlight.Inc()
 	w.probing.Add(1)
-	go func() {
+	w.run.Go(func() {
 		defer w.probing.Add(-1)
 		defer w.metrics.inFlight.Dec()
 		ctx, cancel := context.WithTimeout(drain, limit) // ends early only once the drain has ended
@@ -48,7 +48,7 @@ func (w *Worker) probe(drain context.Context, job pipeline.Job) (res probes.Resu
 			w.log.Info("abandoned probe returned", slog.Int64("check_id", job.CheckID),
 				slog.Duration("took", time.Since(start)))
 		}
-	}()
+	})
 
 	grace := time.NewTimer(limit + w.opts.ProbeGrace)
 	defer grace.Stop()

@@ -16,8 +16,8 @@ import (
 // maxBackoff bounds the pause between failed bus calls.
 const maxBackoff = 2 * time.Second
 
-// fetchLoop reads jobs while there are free slots, and starts one goroutine
-// per job, until ctx ends. Slots are taken before reading, so the worker
+// fetchLoop reads jobs while there are free slots, and runs each on a
+// runner, until ctx ends. Slots are taken before reading, so the worker
 // never holds jobs it cannot start: they stay with the stream, for an idle
 // peer. The job goroutines return by the time drain ends.
 func (w *Worker) fetchLoop(ctx, drain context.Context, running *sync.WaitGroup) {
@@ -58,11 +58,11 @@ func (w *Worker) fetchLoop(ctx, drain context.Context, running *sync.WaitGroup) 
 		}
 		for _, m := range msgs {
 			running.Add(1)
-			go func() {
+			w.run.Go(func() {
 				defer running.Done()
 				defer func() { <-slots }()
 				w.handle(drain, m)
-			}()
+			})
 		}
 		if err != nil && ctx.Err() == nil {
 			w.metrics.busErrors.Inc()

@@ -136,6 +136,9 @@ type Worker struct {
 	// lastRunNow records whether the last read took a run-now job (only
 	// fetchLoop reads).
 	lastRunNow bool
+	// run starts the job handlers and probes (on goroutines kept for the
+	// next ones); Run closes it when it returns.
+	run *runners
 }
 
 // New returns a worker of opts.Region reading and writing b.
@@ -165,6 +168,7 @@ func New(b bus.Streams, opts Options) (*Worker, error) {
 		log:     opts.Logger.With(slog.String("region", opts.Region), slog.String("consumer", opts.Consumer)),
 		metrics: m,
 		streams: []string{pipeline.RunNowStream(opts.Region), pipeline.JobsStream(opts.Region)},
+		run:     newRunners(),
 	}
 	w.out = newOutbox(opts.BufferSize, m)
 	return w, nil
@@ -227,6 +231,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	stopDrainTimer := context.AfterFunc(ctx, func() { time.AfterFunc(w.opts.DrainTimeout, endDrain) })
 	defer stopDrainTimer()
 
+	defer w.run.close()
 	var running sync.WaitGroup
 	running.Go(func() { w.beaconLoop(ctx) })
 	running.Go(func() { w.holdLoop(ctx) })
