@@ -36,7 +36,8 @@
 #             (to compare commits: build each, then pass it here)
 #   PROFILE   a file: a CPU profile of pharos from WARMUP to 5 s before the
 #             last sample is written there (with PG, of pharos serve, and
-#             of pharos probe into FILE.probe) (PHAROS_DEBUG_LISTEN on a loopback port;
+#             of pharos probe into FILE.probe), and a heap profile at its
+#             end into FILE.heap (PHAROS_DEBUG_LISTEN on a loopback port;
 #             read it with `go tool pprof -top PHAROS_BINARY PROFILE`)
 #   REDIS_DB  a Redis database number on 127.0.0.1:6379: `pharos run` then
 #             uses the Redis bus there (flushed at start and end; 0 and 15
@@ -190,7 +191,8 @@ if [ -n "${PROFILE:-}" ]; then
   debug="$(grep -o 'addr=http://127.0.0.1:[0-9]*/debug/pprof/' "$work/run.log" | head -n1 | sed 's/^addr=//; s,/debug/pprof/$,,')"
   secs=$((DURATION / SAMPLE * SAMPLE - WARMUP - 5)) # ends before the last sample
   [ "$secs" -gt 0 ] || die "PROFILE needs the last sample more than WARMUP + 5 seconds in"
-  (sleep "$WARMUP" && curl -fsS -o "$PROFILE" "$debug/debug/pprof/profile?seconds=$secs") &
+  (sleep "$WARMUP" && curl -fsS -o "$PROFILE" "$debug/debug/pprof/profile?seconds=$secs" &&
+    curl -fsS -o "$PROFILE.heap" "$debug/debug/pprof/heap") &
   profiler=$!
   if [ -n "$pgdb" ]; then
     debug="$(grep -o 'addr=http://127.0.0.1:[0-9]*/debug/pprof/' "$work/probe.log" | head -n1 | sed 's/^addr=//; s,/debug/pprof/$,,')"
