@@ -49,7 +49,7 @@ func TestDeepJSONBodies(t *testing.T) {
 
 func assertOn(t testing.TB, ctx context.Context, expect Expect, body string) []Problem {
 	t.Helper()
-	p, err := Spec{URL: "https://example.org/", Expect: expect}.compile()
+	p, err := Spec{URL: "https://example.org/", Expect: expect}.compile(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func TestMatchReadingAgrees(t *testing.T) {
 // TestHeaderRegexHonoursDeadline: a header regex is bounded like the body's.
 func TestHeaderRegexHonoursDeadline(t *testing.T) {
 	t.Parallel()
-	p, err := Spec{URL: "https://example.org/", Expect: Expect{Headers: map[string]string{"X-Big": `/(\w+\s?){1,1000}x/`}}}.compile()
+	p, err := Spec{URL: "https://example.org/", Expect: Expect{Headers: map[string]string{"X-Big": `/(\w+\s?){1,1000}x/`}}}.compile(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

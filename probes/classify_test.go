@@ -73,7 +73,7 @@ func TestJudgeTLS(t *testing.T) {
 			if spec.URL == "" {
 				spec.URL = "https://" + testHost + "/"
 			}
-			p, err := spec.compile()
+			p, err := spec.compile(nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,7 +32,7 @@ func BenchmarkAssertNormalBody(b *testing.B) {
 			"$.page":                                        map[string]any{"id": "p1", "name": "Example", "url": "https://status.example.org"},
 		},
 	}}
-	p, err := spec.compile()
+	p, err := spec.compile(nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -76,6 +76,7 @@ type Prober struct {
 	aia          *aiaCache
 	rev          *revocationCache
 	ari          *ariCache
+	cas          *caPools
 	acmeDirs     map[string]string
 }
 
@@ -92,6 +93,7 @@ func New(o Options) *Prober {
 		aia:          newAIACache(),
 		rev:          newRevocationCache(),
 		ari:          newARICache(),
+		cas:          newCAPools(),
 		acmeDirs:     o.ACMEDirectories,
 	}
 	if pr.now == nil {
@@ -120,7 +122,7 @@ func (pr *Prober) dial(ctx context.Context, allowPrivate bool, network, address 
 func (pr *Prober) Run(ctx context.Context, spec Spec) Result {
 	start := time.Now()
 	res := Result{URL: spec.URL, CheckedAt: pr.now().UTC().Truncate(time.Second), Problems: []Problem{}, Nodes: []NodeResult{}}
-	p, err := spec.compile()
+	p, err := spec.compile(pr.cas)
 	if err != nil {
 		res.State, res.Error = StateUnknown, err.Error()
 		return res

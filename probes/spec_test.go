@@ -272,7 +272,7 @@ func FuzzParseJSONAssertion(f *testing.F) {
 			return
 		}
 		spec := Spec{URL: "https://example.org/", Expect: Expect{JSON: map[string]any{path: want}}}
-		p, err := spec.compile()
+		p, err := spec.compile(nil)
 		if err != nil {
 			t.Fatalf("ParseJSONAssertion accepted %q but Validate refused it: %v", s, err)
 		}

@@ -75,11 +75,13 @@ type headerCheck struct {
 // naming every bad field, or nil. `pharos apply` calls it on each check
 // before writing anything.
 func (s Spec) Validate() error {
-	_, err := s.compile()
+	_, err := s.compile(nil)
 	return err
 }
 
-func (s Spec) compile() (*plan, error) {
+// compile checks s and prepares it for a probe, taking private CAs' pools
+// from cas (nil: parse them).
+func (s Spec) compile(cas *caPools) (*plan, error) {
 	var errs []FieldError
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{field, fmt.Sprintf(format, args...)})
@@ -110,8 +112,8 @@ func (s Spec) compile() (*plan, error) {
 		}
 	}
 	if s.TLS.CA != "" {
-		p.extraRoots = x509.NewCertPool()
-		if !p.extraRoots.AppendCertsFromPEM([]byte(s.TLS.CA)) {
+		var ok bool
+		if p.extraRoots, ok = cas.pool(s.TLS.CA); !ok {
 			bad("tls.ca", "no PEM certificate found")
 		}
 	}
