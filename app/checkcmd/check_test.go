@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,16 +68,10 @@ func codesOf(res probes.Result) string {
 	return strings.Join(out, ",")
 }
 
-// runners run `pharos check` as the real binary (what users and scripts
-// run) and in-process (so the race detector and coverage see Main).
-func runners(t *testing.T) map[string]func(t *testing.T, env []string, args ...string) run {
-	bin := pharosBinary(t)
-	return map[string]func(t *testing.T, env []string, args ...string) run{
-		"in-process": runInProcess,
-		"binary":     func(t *testing.T, env []string, args ...string) run { return runBinary(t, bin, env, args...) },
-	}
-}
-
+// runInProcess runs `pharos check` in the test process, where the race
+// detector and coverage see Main. env is set with t.Setenv, so a test that
+// passes env cannot run in parallel. binary_test.go runs the built binary
+// once, to prove its wiring.
 func runInProcess(t *testing.T, env []string, args ...string) run {
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -88,73 +80,4 @@ func runInProcess(t *testing.T, env []string, args ...string) run {
 	var stdout, stderr bytes.Buffer
 	code := Main(context.Background(), args, &stdout, &stderr)
 	return run{code, stdout.String(), stderr.String()}
-}
-
-func runBinary(t *testing.T, bin string, env []string, args ...string) run {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"check"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := cmd.ProcessState.ExitCode()
-	if code < 0 {
-		t.Fatalf("run %s: %v", bin, err)
-	}
-	return run{code, stdout.String(), stderr.String()}
-}
-
-// testVersion is the version the test binary is built with, as a release
-// build links one in.
-const testVersion = "v0.0.0-checkcmd-test"
-
-var build struct {
-	once sync.Once
-	bin  string
-	err  error
-	dir  string
-}
-
-// pharosBinary builds the pharos binary once per test run.
-func pharosBinary(t *testing.T) string {
-	t.Helper()
-	build.once.Do(func() {
-		out, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			build.err = fmt.Errorf("go env GOMOD: %w", err)
-			return
-		}
-		build.dir, err = os.MkdirTemp("", "pharos-checkcmd-")
-		if err != nil {
-			build.err = err
-			return
-		}
-		bin := filepath.Join(build.dir, "pharos")
-		cmd := exec.Command("go", "build", "-ldflags", "-X pharos/app/buildinfo.version="+testVersion, "-o", bin, "pharos")
-		cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build pharos: %v\n%s", err, out)
-			return
-		}
-		probe, _ := exec.Command(bin, "check", "-h").CombinedOutput()
-		if !strings.Contains(string(probe), "--expect-image") && !strings.Contains(string(probe), "-expect-image") {
-			build.err = fmt.Errorf("`pharos check -h` does not show the check flags:\n%s", probe)
-			return
-		}
-		build.bin = bin
-	})
-	if build.err != nil {
-		t.Fatal(build.err)
-	}
-	return build.bin
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
-	os.Exit(code)
 }

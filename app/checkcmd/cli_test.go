@@ -11,6 +11,8 @@ import (
 	"pharos/probes/probetest"
 )
 
+// TestExitCodesAndJSON is not parallel: its "env allows private" case sets
+// PHAROS_ALLOW_PRIVATE_TARGETS for the process, which Main reads.
 func TestExitCodesAndJSON(t *testing.T) {
 	f := newFixture(t)
 	now := time.Now()
@@ -53,25 +55,22 @@ func TestExitCodesAndJSON(t *testing.T) {
 		{name: "env allows private", env: []string{"PHAROS_ALLOW_PRIVATE_TARGETS=true"}, args: []string{"--json", "--ca-file", f.caFile, "--resolve", "127.0.0.2", ok + "/"}, code: 0, state: "up"},
 		{name: "metadata blocked even when private allowed", args: append(base, "--resolve", "169.254.169.254", "http://"+host+"/"), code: 3, state: "unknown", codes: "blocked_address"},
 	}
-	for name, runCheck := range runners(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
-					r := runCheck(t, tc.env, tc.args...)
-					if r.code != tc.code {
-						t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tc.code, r.stdout, r.stderr)
-					}
-					res := r.result(t)
-					if string(res.State) != tc.state || codesOf(res) != tc.codes {
-						t.Errorf("got %s [%s], want %s [%s]", res.State, codesOf(res), tc.state, tc.codes)
-					}
-				})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runInProcess(t, tc.env, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			res := r.result(t)
+			if string(res.State) != tc.state || codesOf(res) != tc.codes {
+				t.Errorf("got %s [%s], want %s [%s]", res.State, codesOf(res), tc.state, tc.codes)
 			}
 		})
 	}
 }
 
 func TestUnknownExit(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -88,90 +87,83 @@ func TestUnknownExit(t *testing.T) {
 		{"missing ca file", []string{"--ca-file", "/nonexistent/ca.pem", "https://example.org/"}, "--ca-file"},
 		{"bad timeout", []string{"--timeout", "soon", "https://example.org/"}, "invalid value"},
 	}
-	for name, runCheck := range runners(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
-					r := runCheck(t, nil, tc.args...)
-					if r.code != 3 {
-						t.Errorf("exit %d, want 3 (stderr %q)", r.code, r.stderr)
-					}
-					if lines := strings.Count(strings.TrimSpace(r.stderr), "\n"); lines != 0 || !strings.Contains(r.stderr, tc.want) {
-						t.Errorf("stderr %q, want one line containing %q", r.stderr, tc.want)
-					}
-					// --json keeps stdout for results; otherwise the reason
-					// is the one UNKNOWN status line of a monitoring plugin.
-					want := "PHAROS UNKNOWN - " + strings.TrimSpace(strings.TrimPrefix(r.stderr, "pharos check: ")) + "\n"
-					if slices.Contains(tc.args, "--json") {
-						want = ""
-					}
-					if r.stdout != want {
-						t.Errorf("stdout %q, want %q", r.stdout, want)
-					}
-				})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runInProcess(t, nil, tc.args...)
+			if r.code != 3 {
+				t.Errorf("exit %d, want 3 (stderr %q)", r.code, r.stderr)
+			}
+			if lines := strings.Count(strings.TrimSpace(r.stderr), "\n"); lines != 0 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q, want one line containing %q", r.stderr, tc.want)
+			}
+			// --json keeps stdout for results; otherwise the reason
+			// is the one UNKNOWN status line of a monitoring plugin.
+			want := "PHAROS UNKNOWN - " + strings.TrimSpace(strings.TrimPrefix(r.stderr, "pharos check: ")) + "\n"
+			if slices.Contains(tc.args, "--json") {
+				want = ""
+			}
+			if r.stdout != want {
+				t.Errorf("stdout %q, want %q", r.stdout, want)
 			}
 		})
 	}
 }
 
 func TestHumanSummary(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now()
 	url := f.serve(t, "127.0.0.7", now.Add(-80*24*time.Hour), now.Add(10*24*time.Hour), http.NotFoundHandler())
-	for name, runCheck := range runners(t) {
-		t.Run(name, func(t *testing.T) {
-			r := runCheck(t, nil, "--allow-private", "--ca-file", f.caFile, "--resolve", "127.0.0.7", url+"/missing")
-			if r.code != 2 {
-				t.Errorf("exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
-			}
-			for _, want := range []string{url + "/missing  DOWN", "127.0.0.7:", "HTTP 404", "timings  dns 0 ms", "CN=" + host,
-				"issuer   CN=Pharos CLI R1,O=Pharos Test CA", "(9 days left)", "✗ critical status_unexpected", "! warning cert_expiring"} {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("summary lacks %q:\n%s", want, r.stdout)
-				}
-			}
-			if strings.Contains(r.stdout, "\x1b[") {
-				t.Errorf("summary is coloured though stdout is not a terminal:\n%q", r.stdout)
-			}
-		})
+	r := runInProcess(t, nil, "--allow-private", "--ca-file", f.caFile, "--resolve", "127.0.0.7", url+"/missing")
+	if r.code != 2 {
+		t.Errorf("exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{url + "/missing  DOWN", "127.0.0.7:", "HTTP 404", "timings  dns 0 ms", "CN=" + host,
+		"issuer   CN=Pharos CLI R1,O=Pharos Test CA", "(9 days left)", "✗ critical status_unexpected", "! warning cert_expiring"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// TestBinary checks the same of a pipe, which is an *os.File.
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Errorf("summary is coloured though stdout is not a terminal:\n%q", r.stdout)
 	}
 }
 
 // TestGuardRefusalIsUnknown: a target the SSRF guard refuses could not be
 // checked, so the exit status is 3 with the reason on stdout and stderr.
 func TestGuardRefusalIsUnknown(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now()
 	url := f.serve(t, "127.0.0.8", now.Add(-24*time.Hour), now.Add(89*24*time.Hour), probetest.Text(200, "text/plain", "hello"))
-	for name, runCheck := range runners(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, asJSON := range []bool{false, true} {
-				args := []string{"--ca-file", f.caFile, "--resolve", "127.0.0.8", url + "/"}
-				if asJSON {
-					args = append([]string{"--json"}, args...)
-				}
-				r := runCheck(t, nil, args...)
-				if r.code != 3 {
-					t.Errorf("json=%v: exit %d, want 3\nstdout: %s\nstderr: %s", asJSON, r.code, r.stdout, r.stderr)
-				}
-				for what, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
-					if !strings.Contains(out, "127.0.0.8 is a loopback address; probes may not reach it") {
-						t.Errorf("json=%v: %s lacks the reason:\n%s", asJSON, what, out)
-					}
-				}
-				if asJSON {
-					if res := r.result(t); res.State != "unknown" || codesOf(res) != "blocked_address" || res.Error == "" {
-						t.Errorf("got %s [%s] error %q, want unknown [blocked_address] with an error", res.State, codesOf(res), res.Error)
-					}
-				}
+	for _, asJSON := range []bool{false, true} {
+		args := []string{"--ca-file", f.caFile, "--resolve", "127.0.0.8", url + "/"}
+		if asJSON {
+			args = append([]string{"--json"}, args...)
+		}
+		r := runInProcess(t, nil, args...)
+		if r.code != 3 {
+			t.Errorf("json=%v: exit %d, want 3\nstdout: %s\nstderr: %s", asJSON, r.code, r.stdout, r.stderr)
+		}
+		for what, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+			if !strings.Contains(out, "127.0.0.8 is a loopback address; probes may not reach it") {
+				t.Errorf("json=%v: %s lacks the reason:\n%s", asJSON, what, out)
 			}
-		})
+		}
+		if asJSON {
+			if res := r.result(t); res.State != "unknown" || codesOf(res) != "blocked_address" || res.Error == "" {
+				t.Errorf("got %s [%s] error %q, want unknown [blocked_address] with an error", res.State, codesOf(res), res.Error)
+			}
+		}
 	}
 }
 
 // TestIPAddressSANs: a certificate for an IP address shows it in the
 // summary and as leaf.ip_addresses in --json.
 func TestIPAddressSANs(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	cert := f.inter.Leaf(probetest.CertOptions{CommonName: "127.0.0.10", IPs: []net.IP{net.ParseIP("127.0.0.10")}})
 	ln := probetest.Listeners(t, "127.0.0.10")[0]

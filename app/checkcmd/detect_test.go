@@ -16,6 +16,7 @@ import (
 // revoked (CRL) and one whose ACME renewal window has passed, both served
 // with their CRL and ACME directory on loopback.
 func TestRevokedAndRenewalDue(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now()
 	ln := probetest.Listeners(t, "127.0.0.11")[0]

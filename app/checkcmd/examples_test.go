@@ -91,6 +91,7 @@ func (lab *exampleLab) renewalWindowEnded(t *testing.T, c tls.Certificate, end t
 // `pharos check --json` output for each new or changed problem code, each
 // against a real TLS server on loopback. Run it with -v to print them.
 func TestJSONExamples(t *testing.T) {
+	t.Parallel()
 	lab := newExampleLab(t)
 	now := time.Now()
 	day := 24 * time.Hour

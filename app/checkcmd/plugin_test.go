@@ -69,6 +69,7 @@ func number(t *testing.T, s string) float64 {
 // TestPluginOutput runs `pharos check` without --json against real TLS
 // servers on loopback and reads its first line as Nagios and Icinga do.
 func TestPluginOutput(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now()
 	day := 24 * time.Hour
@@ -100,33 +101,30 @@ func TestPluginOutput(t *testing.T) {
 		{name: "critical body", args: append(base, "--resolve", "127.0.0.2", "--body-contains", "welcome|bye", ok+"/"), code: 2,
 			text: `body_mismatch: body of ` + ok + `/ on 127.0.0.2:` + ok[strings.LastIndex(ok, ":")+1:] + ` does not contain "welcome¦bye"`, days: 89, warn: "30:", crit: "7:"},
 	}
-	for name, runCheck := range runners(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
-					r := runCheck(t, nil, tc.args...)
-					if r.code != tc.code {
-						t.Errorf("exit %d, want %d\n%s%s", r.code, tc.code, r.stdout, r.stderr)
-					}
-					state, text, perf := pluginLine(t, r.stdout)
-					if state != wordForExit[tc.code] || !strings.Contains(text, tc.text) {
-						t.Errorf("got %s - %s, want %s - …%s…", state, text, wordForExit[tc.code], tc.text)
-					}
-					tm, ok := perf["time"]
-					if !ok || tm.uom != "s" || tm.min != "0" || tm.max != "10" || number(t, tm.value) <= 0 || number(t, tm.value) > 10 {
-						t.Errorf("time perfdata %+v, want seconds with min 0 and max the 10 s timeout", tm)
-					}
-					d, ok := perf["tls_days_left"]
-					if !ok {
-						t.Fatalf("no tls_days_left in %v", perf)
-					}
-					if got := number(t, d.value); got < tc.days-1 || got > tc.days+0.01 || d.uom != "" || d.warn != tc.warn || d.crit != tc.crit {
-						t.Errorf("tls_days_left %+v, want about %.2f;%s;%s", d, tc.days, tc.warn, tc.crit)
-					}
-					if lines := strings.Split(r.stdout, "\n"); len(lines) < 3 || !strings.Contains(lines[1], "  "+strings.ToUpper(map[int]string{0: "up", 1: "degraded", 2: "down"}[tc.code])) {
-						t.Errorf("the details do not follow the status line:\n%s", r.stdout)
-					}
-				})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runInProcess(t, nil, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d\n%s%s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			state, text, perf := pluginLine(t, r.stdout)
+			if state != wordForExit[tc.code] || !strings.Contains(text, tc.text) {
+				t.Errorf("got %s - %s, want %s - …%s…", state, text, wordForExit[tc.code], tc.text)
+			}
+			tm, ok := perf["time"]
+			if !ok || tm.uom != "s" || tm.min != "0" || tm.max != "10" || number(t, tm.value) <= 0 || number(t, tm.value) > 10 {
+				t.Errorf("time perfdata %+v, want seconds with min 0 and max the 10 s timeout", tm)
+			}
+			d, ok := perf["tls_days_left"]
+			if !ok {
+				t.Fatalf("no tls_days_left in %v", perf)
+			}
+			if got := number(t, d.value); got < tc.days-1 || got > tc.days+0.01 || d.uom != "" || d.warn != tc.warn || d.crit != tc.crit {
+				t.Errorf("tls_days_left %+v, want about %.2f;%s;%s", d, tc.days, tc.warn, tc.crit)
+			}
+			if lines := strings.Split(r.stdout, "\n"); len(lines) < 3 || !strings.Contains(lines[1], "  "+strings.ToUpper(map[int]string{0: "up", 1: "degraded", 2: "down"}[tc.code])) {
+				t.Errorf("the details do not follow the status line:\n%s", r.stdout)
 			}
 		})
 	}
@@ -135,6 +133,7 @@ func TestPluginOutput(t *testing.T) {
 // TestPluginOutputShortLived: thresholds of a 24-hour certificate are
 // fractions of a day (warn under 6 h, critical under 2 h), not 21 and 7.
 func TestPluginOutputShortLived(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now()
 	url := f.serve(t, "127.0.0.9", now.Add(-12*time.Hour), now.Add(12*time.Hour), probetest.Text(200, "text/plain", "hello"))
@@ -150,6 +149,7 @@ func TestPluginOutputShortLived(t *testing.T) {
 // TestPluginOutputNodes: with several nodes each gets its own time and
 // tls_days_left, labelled by address and quoted (the label has dots).
 func TestPluginOutputNodes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now()
 	day := 24 * time.Hour
@@ -159,35 +159,31 @@ func TestPluginOutputNodes(t *testing.T) {
 	probetest.ServeTLS(t, lns[0], fresh, probetest.Text(200, "text/plain", "hello"), func(*tls.Config) {})
 	probetest.ServeTLS(t, lns[1], old, probetest.Text(200, "text/plain", "hello"), func(*tls.Config) {})
 	url := fmt.Sprintf("https://%s:%s/", host, probetest.Port(lns[0]))
-	for name, runCheck := range runners(t) {
-		t.Run(name, func(t *testing.T) {
-			r := runCheck(t, nil, "--allow-private", "--ca-file", f.caFile, "--resolve", "127.0.0.12", "--resolve", "127.0.0.13", url)
-			if r.code != 2 {
-				t.Errorf("exit %d, want 2 (5 days left is under the 7-day critical threshold)\n%s%s", r.code, r.stdout, r.stderr)
-			}
-			state, text, perf := pluginLine(t, r.stdout)
-			if state != "CRITICAL" || !strings.Contains(text, "cert_expiring: ") || !strings.Contains(text, "more)") {
-				t.Errorf("got %s - %s, want CRITICAL - cert_expiring: … (+N more)", state, text)
-			}
-			if !strings.Contains(r.stdout, " 'tls_days_left_127.0.0.12'=") {
-				t.Errorf("node labels are not quoted:\n%s", r.stdout)
-			}
-			for node, days := range map[string]float64{"127.0.0.12": 89, "127.0.0.13": 5} {
-				d, ok := perf["tls_days_left_"+node]
-				if !ok {
-					t.Fatalf("no tls_days_left_%s in %v", node, perf)
-				}
-				if got := number(t, d.value); got < days-1 || got > days+0.01 || d.warn != "30:" || d.crit != "7:" {
-					t.Errorf("%s: %+v, want about %.0f;30:;7:", node, d, days)
-				}
-				if tm, ok := perf["time_"+node]; !ok || tm.uom != "s" {
-					t.Errorf("%s: time %+v, want seconds", node, tm)
-				}
-			}
-			if _, ok := perf["tls_days_left"]; ok {
-				t.Errorf("an unlabelled tls_days_left beside the nodes' ones: %v", perf)
-			}
-		})
+	r := runInProcess(t, nil, "--allow-private", "--ca-file", f.caFile, "--resolve", "127.0.0.12", "--resolve", "127.0.0.13", url)
+	if r.code != 2 {
+		t.Errorf("exit %d, want 2 (5 days left is under the 7-day critical threshold)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	state, text, perf := pluginLine(t, r.stdout)
+	if state != "CRITICAL" || !strings.Contains(text, "cert_expiring: ") || !strings.Contains(text, "more)") {
+		t.Errorf("got %s - %s, want CRITICAL - cert_expiring: … (+N more)", state, text)
+	}
+	if !strings.Contains(r.stdout, " 'tls_days_left_127.0.0.12'=") {
+		t.Errorf("node labels are not quoted:\n%s", r.stdout)
+	}
+	for node, days := range map[string]float64{"127.0.0.12": 89, "127.0.0.13": 5} {
+		d, ok := perf["tls_days_left_"+node]
+		if !ok {
+			t.Fatalf("no tls_days_left_%s in %v", node, perf)
+		}
+		if got := number(t, d.value); got < days-1 || got > days+0.01 || d.warn != "30:" || d.crit != "7:" {
+			t.Errorf("%s: %+v, want about %.0f;30:;7:", node, d, days)
+		}
+		if tm, ok := perf["time_"+node]; !ok || tm.uom != "s" {
+			t.Errorf("%s: time %+v, want seconds", node, tm)
+		}
+	}
+	if _, ok := perf["tls_days_left"]; ok {
+		t.Errorf("an unlabelled tls_days_left beside the nodes' ones: %v", perf)
 	}
 }
 
@@ -195,6 +191,7 @@ func TestPluginOutputNodes(t *testing.T) {
 // UNKNOWN status line (stderr keeps its message); --json keeps stdout
 // for results only.
 func TestPluginUnknown(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now()
 	url := f.serve(t, "127.0.0.8", now.Add(-24*time.Hour), now.Add(89*24*time.Hour), probetest.Text(200, "text/plain", "hello"))
@@ -210,29 +207,26 @@ func TestPluginUnknown(t *testing.T) {
 		{"guard refusal", []string{"--ca-file", f.caFile, "--resolve", "127.0.0.8", url + "/"},
 			"target refused by the SSRF guard: " + url + "/: 127.0.0.8 is a loopback address", true},
 	}
-	for name, runCheck := range runners(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
-					r := runCheck(t, nil, tc.args...)
-					if r.code != 3 {
-						t.Errorf("exit %d, want 3", r.code)
-					}
-					state, text, perf := pluginLine(t, r.stdout)
-					if state != "UNKNOWN" || !strings.Contains(text, tc.want) {
-						t.Errorf("got %s - %s, want UNKNOWN - …%s…", state, text, tc.want)
-					}
-					if _, ok := perf["time"]; ok != tc.perf {
-						t.Errorf("time perfdata present %v, want %v: %v", ok, tc.perf, perf)
-					}
-					if !strings.Contains(r.stderr, tc.want) {
-						t.Errorf("stderr %q lacks %q", r.stderr, tc.want)
-					}
-					r = runCheck(t, nil, append([]string{"--json"}, tc.args...)...)
-					if r.code != 3 || strings.HasPrefix(r.stdout, "PHAROS") {
-						t.Errorf("--json: exit %d, stdout %q: want 3 and no status line", r.code, r.stdout)
-					}
-				})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runInProcess(t, nil, tc.args...)
+			if r.code != 3 {
+				t.Errorf("exit %d, want 3", r.code)
+			}
+			state, text, perf := pluginLine(t, r.stdout)
+			if state != "UNKNOWN" || !strings.Contains(text, tc.want) {
+				t.Errorf("got %s - %s, want UNKNOWN - …%s…", state, text, tc.want)
+			}
+			if _, ok := perf["time"]; ok != tc.perf {
+				t.Errorf("time perfdata present %v, want %v: %v", ok, tc.perf, perf)
+			}
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tc.want)
+			}
+			r = runInProcess(t, nil, append([]string{"--json"}, tc.args...)...)
+			if r.code != 3 || strings.HasPrefix(r.stdout, "PHAROS") {
+				t.Errorf("--json: exit %d, stdout %q: want 3 and no status line", r.code, r.stdout)
 			}
 		})
 	}
@@ -242,26 +236,18 @@ func TestPluginUnknown(t *testing.T) {
 // and --help print the usage on stdout and exit 3, as monitoring plugins
 // do.
 func TestVersionAndHelp(t *testing.T) {
-	for name, runCheck := range runners(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, arg := range []string{"-V", "--version"} {
-				r := runCheck(t, nil, arg)
-				if r.code != 0 || !regexp.MustCompile(`^pharos \S+ \(revision \S+, go1\.\S+\)\n$`).MatchString(r.stdout) {
-					t.Errorf("%s: exit %d, stdout %q: want 0 and one version line", arg, r.code, r.stdout)
-				}
-			}
-			for _, arg := range []string{"-h", "--help"} {
-				r := runCheck(t, nil, arg, "https://example.org/")
-				if r.code != 3 || !strings.HasPrefix(r.stdout, "usage: pharos check [flags] URL") || !strings.Contains(r.stdout, "-warn-days") {
-					t.Errorf("%s: exit %d, stdout %q: want 3 and the usage", arg, r.code, r.stdout)
-				}
-			}
-		})
+	t.Parallel()
+	for _, arg := range []string{"-V", "--version"} {
+		r := runInProcess(t, nil, arg)
+		if r.code != 0 || !regexp.MustCompile(`^pharos \S+ \(revision \S+, go1\.\S+\)\n$`).MatchString(r.stdout) {
+			t.Errorf("%s: exit %d, stdout %q: want 0 and one version line", arg, r.code, r.stdout)
+		}
 	}
-	// The binary carries the version a release build links in.
-	r := runBinary(t, pharosBinary(t), nil, "--version")
-	if !strings.HasPrefix(r.stdout, "pharos "+testVersion+" (") {
-		t.Errorf("binary: %q, want the linked-in version %s", r.stdout, testVersion)
+	for _, arg := range []string{"-h", "--help"} {
+		r := runInProcess(t, nil, arg, "https://example.org/")
+		if r.code != 3 || !strings.HasPrefix(r.stdout, "usage: pharos check [flags] URL") || !strings.Contains(r.stdout, "-warn-days") {
+			t.Errorf("%s: exit %d, stdout %q: want 3 and the usage", arg, r.code, r.stdout)
+		}
 	}
 }
 
