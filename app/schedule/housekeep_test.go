@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,82 +26,91 @@ func TestLeaderPrunesDeadConsumersAndSamplesJobStreams(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		newBus func(t *testing.T) Bus
+		bubble bool // run in a testing/synctest bubble (see backends)
 	}{
 		{"memory", func(t *testing.T) Bus {
 			b := bus.NewMemory(bus.Options{ClaimIdle: claimIdle})
 			t.Cleanup(func() { b.Close() })
 			return b
-		}},
+		}, true},
 		{"redis", func(t *testing.T) Bus {
 			return bustest.Redis(t, bus.Options{ClaimIdle: claimIdle})
-		}},
+		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b := tc.newBus(t)
-			s := storetest.SQLite(t)
-			f := newFixture(t, s)
-			// An hourly check: the scheduler adds at most one job per
-			// region to the known backlog (counted by its metric).
-			f.add(t, "api", "https://api.example/", time.Hour, "fra", "sin")
-			ctx := t.Context()
-			fra, sin, sinNow := pipeline.JobsStream("fra"), pipeline.JobsStream("sin"), pipeline.RunNowStream("sin")
-
-			// A worker of fra took two jobs and died.
-			publishN(t, b, fra, 3)
-			takeJobs(t, b, fra, "dead", 2)
-			// A worker of sin holds one job (it is slow, or dead with
-			// nobody to reclaim it): it must stay.
-			publishN(t, b, sin, 3)
-			publishN(t, b, sinNow, 2)
-			takeJobs(t, b, sin, "stuck", 1)
-			// A live worker of fra gets jobs all the time and acks them;
-			// it reclaims the dead one's jobs after ClaimIdle.
-			stopLive := liveWorker(t, b, fra, "live")
-
-			logs := &logRecorder{}
-			reg := prometheus.NewRegistry()
-			sch, err := New(s, b, Options{Tick: 20 * time.Millisecond, LockTTL: time.Second, Registerer: reg,
-				Logger:       slogRecorder(logs),
-				ConsumerIdle: 700 * time.Millisecond, PruneInterval: 50 * time.Millisecond,
-				StatsInterval: 50 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
+			if tc.bubble {
+				synctest.Test(t, func(t *testing.T) { testPruning(t, tc.newBus(t)) })
+				return
 			}
-			stop := start(t, sch)
-
-			waitFor(t, 5*time.Second, "the dead consumer pruned", func() bool {
-				return slices.Contains(logs.pruned(fra), "dead")
-			})
-			waitFor(t, 3*time.Second, "the job gauges", func() bool {
-				return metric(t, reg, "pharos_jobs_stream_length", "sin") == 5+metric(t, reg, "pharos_scheduler_jobs_scheduled_total", "sin") &&
-					metric(t, reg, "pharos_jobs_stream_pending", "sin") == 1
-			})
-			time.Sleep(800 * time.Millisecond) // more than ConsumerIdle
-			if got := logs.pruned(fra); !slices.Equal(got, []string{"dead"}) {
-				t.Errorf("pruned from %s: got %v, want only the dead consumer", fra, got)
-			}
-			if got := logs.pruned(sin); len(got) != 0 {
-				t.Errorf("pruned from %s: got %v, want nothing (stuck holds a job)", sin, got)
-			}
-			if _, pending, err := b.Stats(ctx, sin, pipeline.ProbersGroup); err != nil || pending != 1 {
-				t.Errorf("%s pending: got %d (%v), want the stuck job", sin, pending, err)
-			}
-
-			// Once the live worker stops, it goes too.
-			stopLive()
-			waitFor(t, 5*time.Second, "the stopped consumer pruned", func() bool {
-				return slices.Contains(logs.pruned(fra), "live")
-			})
-			if got := metric(t, reg, "pharos_consumers_pruned_total", "jobs"); got != 2 {
-				t.Errorf("pharos_consumers_pruned_total{stream_kind=jobs}: got %v, want 2", got)
-			}
-			// A scheduler that no longer leads leaves the gauges to the leader.
-			stop()
-			if got := metric(t, reg, "pharos_jobs_stream_length", "sin"); got != 0 {
-				t.Errorf("pharos_jobs_stream_length{region=sin} after the term: got %v, want no series", got)
-			}
+			testPruning(t, tc.newBus(t))
 		})
+	}
+}
+
+// testPruning is TestLeaderPrunesDeadConsumersAndSamplesJobStreams on b.
+func testPruning(t *testing.T, b Bus) {
+	s := storetest.SQLite(t)
+	f := newFixture(t, s)
+	// An hourly check: the scheduler adds at most one job per region to
+	// the known backlog (counted by its metric).
+	f.add(t, "api", "https://api.example/", time.Hour, "fra", "sin")
+	ctx := t.Context()
+	fra, sin, sinNow := pipeline.JobsStream("fra"), pipeline.JobsStream("sin"), pipeline.RunNowStream("sin")
+
+	// A worker of fra took two jobs and died.
+	publishN(t, b, fra, 3)
+	takeJobs(t, b, fra, "dead", 2)
+	// A worker of sin holds one job (it is slow, or dead with nobody to
+	// reclaim it): it must stay.
+	publishN(t, b, sin, 3)
+	publishN(t, b, sinNow, 2)
+	takeJobs(t, b, sin, "stuck", 1)
+	// A live worker of fra gets jobs all the time and acks them; it
+	// reclaims the dead one's jobs after ClaimIdle.
+	stopLive := liveWorker(t, b, fra, "live")
+
+	logs := &logRecorder{}
+	reg := prometheus.NewRegistry()
+	sch, err := New(s, b, Options{Tick: 20 * time.Millisecond, LockTTL: time.Second, Registerer: reg,
+		Logger:       slogRecorder(logs),
+		ConsumerIdle: 700 * time.Millisecond, PruneInterval: 50 * time.Millisecond,
+		StatsInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := start(t, sch)
+
+	waitFor(t, 5*time.Second, "the dead consumer pruned", func() bool {
+		return slices.Contains(logs.pruned(fra), "dead")
+	})
+	waitFor(t, 3*time.Second, "the job gauges", func() bool {
+		return metric(t, reg, "pharos_jobs_stream_length", "sin") == 5+metric(t, reg, "pharos_scheduler_jobs_scheduled_total", "sin") &&
+			metric(t, reg, "pharos_jobs_stream_pending", "sin") == 1
+	})
+	time.Sleep(800 * time.Millisecond) // more than ConsumerIdle
+	if got := logs.pruned(fra); !slices.Equal(got, []string{"dead"}) {
+		t.Errorf("pruned from %s: got %v, want only the dead consumer", fra, got)
+	}
+	if got := logs.pruned(sin); len(got) != 0 {
+		t.Errorf("pruned from %s: got %v, want nothing (stuck holds a job)", sin, got)
+	}
+	if _, pending, err := b.Stats(ctx, sin, pipeline.ProbersGroup); err != nil || pending != 1 {
+		t.Errorf("%s pending: got %d (%v), want the stuck job", sin, pending, err)
+	}
+
+	// Once the live worker stops, it goes too.
+	stopLive()
+	waitFor(t, 5*time.Second, "the stopped consumer pruned", func() bool {
+		return slices.Contains(logs.pruned(fra), "live")
+	})
+	if got := metric(t, reg, "pharos_consumers_pruned_total", "jobs"); got != 2 {
+		t.Errorf("pharos_consumers_pruned_total{stream_kind=jobs}: got %v, want 2", got)
+	}
+	// A scheduler that no longer leads leaves the gauges to the leader.
+	stop()
+	if got := metric(t, reg, "pharos_jobs_stream_length", "sin"); got != 0 {
+		t.Errorf("pharos_jobs_stream_length{region=sin} after the term: got %v, want no series", got)
 	}
 }
 
