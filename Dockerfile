@@ -11,6 +11,9 @@ FROM golang:1.26-bookworm AS build
 ARG VERSION=dev
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces the password estimator with the patched copy here
+# (app/web/auth/zxcvbn/PHAROS.md): go mod download reads its go.mod.
+COPY app/web/auth/zxcvbn/go.mod app/web/auth/zxcvbn/
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
