@@ -75,7 +75,11 @@ func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []ver
 	if err != nil {
 		return err
 	}
-	enabled, err := tx.EnabledChecks(ctx, troubledChecks(cases, comps, open))
+	states := make(map[int64]autoState, len(open)) // component → its open incident's state, decoded once
+	for cid, in := range open {
+		states[cid] = decodeAutoState(in.AutoState)
+	}
+	enabled, err := tx.EnabledChecks(ctx, troubledChecks(cases, comps, states))
 	if err != nil {
 		return err
 	}
@@ -90,7 +94,7 @@ func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []ver
 		if isOpen {
 			current = &in
 		}
-		if err := a.component(ctx, tx, c, current, settings[c.pageID], enabled, out); err != nil {
+		if err := a.component(ctx, tx, c, current, states[cid], settings[c.pageID], enabled, out); err != nil {
 			return err
 		}
 	}
@@ -99,15 +103,14 @@ func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []ver
 
 // troubledChecks are the checks whose enabled state the components
 // (organisation id → component ids) need: those in trouble in this batch
-// and those their open incidents remember.
-func troubledChecks(cases map[int64]*componentCase, comps map[int64][]int64, open map[int64]store.OpenIncident) map[int64][]int64 {
+// and those their open incidents remember (states: component → its open
+// incident's state).
+func troubledChecks(cases map[int64]*componentCase, comps map[int64][]int64, states map[int64]autoState) map[int64][]int64 {
 	out := map[int64][]int64{}
 	for org, cids := range comps {
 		for _, cid := range cids {
-			if in, ok := open[cid]; ok {
-				for _, c := range decodeAutoState(in.AutoState).Checks {
-					out[org] = append(out[org], c.ID)
-				}
+			for _, c := range states[cid].Checks {
+				out[org] = append(out[org], c.ID)
 			}
 			for _, v := range cases[cid].verdicts {
 				if broken(v.alert) {
@@ -120,13 +123,9 @@ func troubledChecks(cases map[int64]*componentCase, comps map[int64][]int64, ope
 }
 
 // component decides and acts for one component. in is its open automatic
-// incident, nil when none is open.
+// incident, nil when none is open, and before that incident's state.
 func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCase, in *store.OpenIncident,
-	settings store.IncidentSettings, enabled map[int64]bool, out *outcome) error {
-	var before autoState
-	if in != nil {
-		before = decodeAutoState(in.AutoState)
-	}
+	before autoState, settings store.IncidentSettings, enabled map[int64]bool, out *outcome) error {
 	after := before.apply(c.verdicts, enabled)
 	trouble := incident.Trouble{Component: c.name, State: after.worst(), Checks: after.Checks, Excluded: excluded(c.verdicts),
 		Partial: c.status == incident.PartialOutage}
@@ -206,13 +205,14 @@ func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCa
 		if joined, ok := open[c.componentID]; ok {
 			// The joined incident remembers checks (of other shards) whose
 			// enabled state this batch did not ask for.
+			state := decodeAutoState(joined.AutoState)
 			more, err := tx.EnabledChecks(ctx, troubledChecks(map[int64]*componentCase{c.componentID: c},
-				map[int64][]int64{c.orgID: {c.componentID}}, open))
+				map[int64][]int64{c.orgID: {c.componentID}}, map[int64]autoState{c.componentID: state}))
 			if err != nil {
 				return err
 			}
 			maps.Copy(more, enabled)
-			return a.component(ctx, tx, c, &joined, settings, more, out)
+			return a.component(ctx, tx, c, &joined, state, settings, more, out)
 		}
 		return fmt.Errorf("aggregate: incident of component %d: opened elsewhere but not found", c.componentID)
 	}

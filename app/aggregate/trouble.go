@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	jsonv1 "github.com/go-json-experiment/json/v1"
+
 	"pharos/app/incident"
 	"pharos/probes"
 )
@@ -23,7 +25,7 @@ type autoState struct {
 func decodeAutoState(s string) autoState {
 	var st autoState
 	if s != "" {
-		if err := json.Unmarshal([]byte(s), &st); err != nil {
+		if err := jsonv1.Unmarshal([]byte(s), &st); err != nil {
 			return autoState{}
 		}
 	}
