@@ -30,14 +30,14 @@ const maxAIAFetches = 3
 // time checks rather than hiding whether the chain is trusted. The host name
 // is checked separately for the same reason.
 func buildChain(ctx context.Context, certs []*x509.Certificate, now time.Time, roots, extra *x509.CertPool, fetch fetchFunc) chainCheck {
+	at := verifyTimes(certs, now)
+	chain, err := verifyPresented(certs, roots, extra, at)
+	if err == nil {
+		return chainCheck{chain: chain, trusted: true}
+	}
 	inter := x509.NewCertPool()
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
-	}
-	at := verifyTimes(certs, now)
-	chain, err := verify(certs[0], inter, roots, extra, at)
-	if err == nil {
-		return chainCheck{chain: chain, trusted: true}
 	}
 	res := chainCheck{err: err}
 	var ua x509.UnknownAuthorityError
