@@ -4,19 +4,16 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"runtime"
-	"sync"
 	"time"
-	"weak"
 )
 
-// certFacts holds, per certificate, the parts of its CertInfo that depend
-// on the certificate alone: subject and issuer rendered, serial,
-// fingerprint and names. crypto/tls gives every connection that receives
-// the same certificate the same parsed *x509.Certificate while one is in
-// use, so a host probed every round renders them once rather than on every
-// probe. Keys are weak: an entry goes with its certificate.
-var certFacts sync.Map // weak.Pointer[x509.Certificate] → CertInfo
+// certFacts holds, per certificate (by the SHA-256 of its DER encoding,
+// which is also its fingerprint), the parts of its CertInfo that depend on
+// the certificate alone: subject and issuer rendered, serial, fingerprint
+// and names. A host probed every round renders them once rather than on
+// every probe. Up to 4,096 certificates; past that, those idle for 10
+// minutes go.
+var certFacts = newDigestCache[CertInfo](4096, 10*time.Minute)
 
 func certInfo(c *x509.Certificate, now time.Time, source string) CertInfo {
 	info := staticCertInfo(c)
@@ -26,11 +23,10 @@ func certInfo(c *x509.Certificate, now time.Time, source string) CertInfo {
 }
 
 func staticCertInfo(c *x509.Certificate) CertInfo {
-	key := weak.Make(c)
-	if v, ok := certFacts.Load(key); ok {
-		return v.(CertInfo)
-	}
 	sum := sha256.Sum256(c.Raw)
+	if info, ok := certFacts.get(sum); ok {
+		return info
+	}
 	names := c.DNSNames
 	if names == nil {
 		names = []string{} // JSON [] rather than null, as for a leaf
@@ -45,8 +41,6 @@ func staticCertInfo(c *x509.Certificate) CertInfo {
 		NotBefore: c.NotBefore.UTC(),
 		NotAfter:  c.NotAfter.UTC(),
 	}
-	if _, loaded := certFacts.LoadOrStore(key, info); !loaded {
-		runtime.AddCleanup(c, func(k weak.Pointer[x509.Certificate]) { certFacts.Delete(k) }, key)
-	}
+	certFacts.put(sum, info)
 	return info
 }

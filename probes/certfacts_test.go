@@ -1,11 +1,10 @@
 package probes
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
-	"runtime"
 	"testing"
 	"time"
-	"weak"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -13,52 +12,38 @@ import (
 )
 
 // TestCertInfoKeptPerCertificate: the facts of a certificate are rendered
-// once and served again for the same parsed certificate, the per-probe
-// parts (days left, source) are not, and an entry goes with its
-// certificate.
+// once and served again for the same certificate, parsed again or not;
+// the per-probe parts (days left, source) are not kept.
 func TestCertInfoKeptPerCertificate(t *testing.T) {
 	t.Parallel()
 	k := newPKI(t)
-	parse := func(o probetest.CertOptions) *x509.Certificate {
-		c, err := x509.ParseCertificate(k.leaf(o).Certificate[0])
+	leaf := k.leaf(probetest.CertOptions{NotAfter: time.Now().Add(30 * 24 * time.Hour)})
+	parse := func(der []byte) *x509.Certificate {
+		c, err := x509.ParseCertificate(der)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
 	now := time.Now()
-	a := parse(probetest.CertOptions{NotAfter: now.Add(30 * 24 * time.Hour)})
+	a := parse(leaf.Certificate[0])
 	first := certInfo(a, now, "presented")
 	if first.Subject != "CN="+testHost || first.DaysLeft != 29 || first.Source != "presented" {
 		t.Fatalf("first rendering: %+v", first)
 	}
-	later := certInfo(a, now.Add(10*24*time.Hour), "fetched")
+	if _, ok := certFacts.get(sha256.Sum256(a.Raw)); !ok {
+		t.Fatal("no entry for the certificate just rendered")
+	}
+	later := certInfo(parse(leaf.Certificate[0]), now.Add(10*24*time.Hour), "fetched")
 	want := first
 	want.DaysLeft, want.Source = 19, "fetched"
 	if diff := cmp.Diff(want, later); diff != "" {
-		t.Errorf("the same certificate ten days on (-want +got):\n%s", diff)
+		t.Errorf("the same certificate parsed again ten days on (-want +got):\n%s", diff)
 	}
-	b := parse(probetest.CertOptions{DNSNames: []string{"other.pharos.test"}})
+	b := parse(k.leaf(probetest.CertOptions{DNSNames: []string{"other.pharos.test"}}).Certificate[0])
 	if got := certInfo(b, now, "presented"); got.Subject != "CN=other.pharos.test" || got.SHA256 == first.SHA256 {
 		t.Errorf("another certificate got %+v, want its own facts", got)
 	}
-
-	key := weak.Make(b)
-	if _, ok := certFacts.Load(key); !ok {
-		t.Fatal("no entry for the certificate just rendered")
-	}
-	b = nil
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		runtime.GC()
-		if _, ok := certFacts.Load(key); !ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the entry outlived its certificate")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	runtime.KeepAlive(a)
 }
 
 // BenchmarkCertInfo is a certificate's CertInfo from the kept facts
@@ -79,7 +64,9 @@ func BenchmarkCertInfo(b *testing.B) {
 	b.Run("fresh", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			certFacts.Delete(weak.Make(c))
+			certFacts.mu.Lock()
+			clear(certFacts.m)
+			certFacts.mu.Unlock()
 			certInfo(c, now, "presented")
 		}
 	})

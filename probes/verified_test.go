@@ -40,9 +40,7 @@ func TestVerifiedChainReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := presentedKey(first)
-	verified.Lock()
-	entry := verified.m[key]
-	verified.Unlock()
+	entry, _ := verified.get(key)
 	if entry == nil {
 		t.Fatal("a verified chain was not remembered")
 	}
@@ -52,9 +50,8 @@ func TestVerifiedChainReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verified.Lock()
-	reused := verified.m[key] == entry
-	verified.Unlock()
+	now2, _ := verified.get(key)
+	reused := now2 == entry
 	if !reused || chain[0] != again[0] || chain[1] != again[1] || !chain[len(chain)-1].Equal(k.root.Cert) {
 		t.Fatalf("same certificates again: reused %v, chain of the new parses %v; want the remembered chain over the new parses",
 			reused, chain[0] == again[0] && chain[1] == again[1])
