@@ -73,18 +73,23 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	n.log.Info("notifier started", slog.Any("channels", kinds))
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return n.loop(gctx, "fan-out", n.FanOutOnce, nil) })
-	g.Go(func() error { return n.loop(gctx, "delivery", n.DeliverOnce, n.queued) })
+	g.Go(func() error { return n.loop(gctx, "fan-out", n.FanOutOnce, n.store.OutboxWritten) })
+	g.Go(func() error {
+		return n.loop(gctx, "delivery", n.DeliverOnce, func() <-chan struct{} { return n.queued })
+	})
 	g.Go(func() error { return n.alertLoop(gctx) })
 	return g.Wait()
 }
 
 // loop runs step until ctx ends: again at once while it finds work, after
 // Poll (or a wake-up) when it found none, and backing off after an error
-// (a database restart must not end the role).
-func (n *Notifier) loop(ctx context.Context, name string, step func(context.Context) (int, error), wake <-chan struct{}) error {
+// (a database restart must not end the role). wake returns the channel of
+// the next wake-up; it is taken before each step, so work that arrives
+// during a step wakes the next one.
+func (n *Notifier) loop(ctx context.Context, name string, step func(context.Context) (int, error), wake func() <-chan struct{}) error {
 	backoff := n.opts.Poll
 	for ctx.Err() == nil {
+		woken := wake()
 		did, err := step(ctx)
 		wait := n.opts.Poll
 		switch {
@@ -101,7 +106,7 @@ func (n *Notifier) loop(ctx context.Context, name string, step func(context.Cont
 		select {
 		case <-ctx.Done():
 		case <-t.C:
-		case <-wake:
+		case <-woken:
 		}
 		t.Stop()
 	}

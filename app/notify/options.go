@@ -18,6 +18,9 @@ type FanOutStore interface {
 	PublicComponents(ctx context.Context, orgID, pageID int64) ([]store.PublicComponent, error)
 	PublicIncident(ctx context.Context, orgID, pageID, id int64) (store.PublicIncident, error)
 	MaintenanceUpdates(ctx context.Context, orgID, pageID, windowID int64, limit int) ([]store.MaintenanceUpdate, error)
+	// OutboxWritten is closed when this process next commits outbox
+	// events: the fan-out wakes then instead of at its next poll.
+	OutboxWritten() <-chan struct{}
 }
 
 // DeliveryStore is what the delivery step needs.
@@ -33,7 +36,7 @@ const (
 	DefaultBatch       = 1000
 	DefaultConcurrency = 256
 	DefaultLease       = 2 * time.Minute
-	DefaultPoll        = 500 * time.Millisecond
+	DefaultPoll        = 2 * time.Second
 )
 
 // Options configure a Notifier; zero values select the defaults.
@@ -61,7 +64,9 @@ type Options struct {
 	// (default 2 min); it must outlast a batch's sends.
 	Lease time.Duration
 	// Poll is how often the outbox and the due deliveries are looked at
-	// when there was nothing to do (default 500 ms).
+	// when there was nothing to do (default 2 s). Events this process
+	// writes wake the fan-out at once (Store.OutboxWritten); the poll
+	// finds those of other processes and deliveries whose retry came due.
 	Poll time.Duration
 	// Jitter spreads each retry by up to this fraction of its delay
 	// (default 0.1; negative for none, as tests that assert exact times

@@ -240,6 +240,9 @@ func (tx *Tx) AddOutbox(ctx context.Context, events []OutboxEvent) (int, error) 
 		added += int(n)
 		start = end
 	}
+	if added > 0 {
+		tx.wroteOutbox = true
+	}
 	return added, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,7 +53,8 @@ const (
 // methods inside a transaction.
 type Store struct {
 	queries
-	db *sql.DB
+	db     *sql.DB
+	outbox signal // fired when a transaction that added outbox events commits
 }
 
 // Open connects to the database named by rawURL: "postgres://…" or
@@ -287,8 +289,9 @@ func collect[T any](ctx context.Context, q querier, what string, scan func(rowSc
 // writes that need a transaction around them.
 type Tx struct {
 	queries
-	tx *sql.Tx
-	s  *Store
+	tx          *sql.Tx
+	s           *Store
+	wroteOutbox bool // AddOutbox added events: fire s.outbox on commit
 }
 
 // InTx runs fn in one transaction, committing when fn returns nil and rolling
@@ -304,7 +307,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{queries: queries{conn: sqlTx, dialect: s.dialect}, tx: sqlTx, s: s}); err != nil {
+	tx := &Tx{queries: queries{conn: sqlTx, dialect: s.dialect}, tx: sqlTx, s: s}
+	if err := fn(tx); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
 		}
@@ -313,7 +317,42 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if tx.wroteOutbox {
+		s.outbox.fire()
+	}
 	return nil
+}
+
+// OutboxWritten returns a channel that is closed when a transaction of
+// this process that added outbox events next commits. The notifier waits
+// on it beside its poll, so that events written in the same process (by
+// the aggregator, the console, the API) go out at once; events written by
+// another process wait for the poll.
+func (s *Store) OutboxWritten() <-chan struct{} { return s.outbox.wait() }
+
+// signal is a broadcast: every channel returned by wait before fire is
+// closed by it.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (g *signal) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+func (g *signal) fire() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
 }
 
 // now is the single place the store reads the clock; times are stored in UTC
