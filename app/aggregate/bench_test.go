@@ -15,6 +15,13 @@ import (
 	"pharos/probes"
 )
 
+// benchBackends are the databases the benchmarks run on, one sub-benchmark
+// each.
+var benchBackends = []struct {
+	name string
+	open func(testing.TB) *store.Store
+}{{"postgres", storetest.Postgres}, {"sqlite", storetest.SQLite}}
+
 // BenchmarkAggregate measures results per second stored and judged through
 // ProcessBatch in the steady state (every check up, one node with a
 // certificate), one round of checks × 3 regions per iteration, the batches
@@ -27,10 +34,7 @@ import (
 //
 //	go test -run '^$' -bench 'Aggregate$' -benchmem ./app/aggregate/
 func BenchmarkAggregate(b *testing.B) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"postgres", storetest.Postgres}, {"sqlite", storetest.SQLite}} {
+	for _, backend := range benchBackends {
 		for _, checks := range []int{1000, 10000} {
 			for _, consumers := range []int{1, pipeline.Shards} {
 				name := backend.name + "/checks=" + strconv.Itoa(checks) + "/consumers=" + strconv.Itoa(consumers)

@@ -22,7 +22,6 @@ import (
 	"pharos/app/bus"
 	"pharos/app/pipeline"
 	"pharos/app/store"
-	"pharos/app/store/storetest"
 	"pharos/probes"
 )
 
@@ -55,10 +54,7 @@ const drainChecks = 10000
 func BenchmarkAggregateDrain(b *testing.B) {
 	rounds := envInt(b, "PHAROS_BENCH_ROUNDS", 7)
 	limit := time.Duration(envInt(b, "PHAROS_BENCH_LIMIT", 180)) * time.Second
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"postgres", storetest.Postgres}, {"sqlite", storetest.SQLite}} {
+	for _, backend := range benchBackends {
 		for _, mode := range []string{"memory", "redis"} {
 			b.Run(backend.name+"/"+mode, func(b *testing.B) {
 				var sum drainSum

@@ -17,7 +17,6 @@ import (
 	"pharos/app/bus/bustest"
 	"pharos/app/pipeline"
 	"pharos/app/store"
-	"pharos/app/store/storetest"
 	"pharos/probes"
 )
 
@@ -38,10 +37,7 @@ import (
 func BenchmarkAggregateLag(b *testing.B) {
 	rate := envInt(b, "PHAROS_BENCH_RATE", 20000)
 	seconds := envInt(b, "PHAROS_BENCH_SECONDS", 10)
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"postgres", storetest.Postgres}, {"sqlite", storetest.SQLite}} {
+	for _, backend := range benchBackends {
 		for _, mode := range []string{"memory", "redis"} {
 			b.Run(backend.name+"/"+mode, func(b *testing.B) {
 				for range b.N {

@@ -107,10 +107,7 @@ func TestRegionRecordKeptForTheJudgement(t *testing.T) {
 //	go test -run '^$' -bench RegionHealthOrgs -benchtime 200x ./app/aggregate/
 func BenchmarkRegionHealthOrgs(b *testing.B) {
 	const orgs = 100
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"postgres", storetest.Postgres}, {"sqlite", storetest.SQLite}} {
+	for _, backend := range benchBackends {
 		s := backend.open(b)
 		fs := make([]*fixture, orgs)
 		ids := map[int64][]int64{}

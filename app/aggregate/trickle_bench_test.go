@@ -9,7 +9,6 @@ import (
 
 	"pharos/app/pipeline"
 	"pharos/app/store"
-	"pharos/app/store/storetest"
 	"pharos/probes"
 )
 
@@ -24,10 +23,7 @@ import (
 //
 //	go test -run '^$' -bench Trickle -benchtime 20x ./app/aggregate/
 func BenchmarkTrickle(b *testing.B) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"postgres", storetest.Postgres}, {"sqlite", storetest.SQLite}} {
+	for _, backend := range benchBackends {
 		for _, batch := range []int{4, 32} {
 			b.Run(backend.name+"/batch="+strconv.Itoa(batch), func(b *testing.B) {
 				benchTrickle(b, backend.open(b), batch)
