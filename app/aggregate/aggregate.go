@@ -74,7 +74,9 @@ type Options struct {
 	// hostname-pid-random, bus.ConsumerName).
 	Consumer string
 	// BatchSize and BatchWait bound a batch: up to BatchSize results, or
-	// what arrived within BatchWait of the first (defaults 500 and 1s).
+	// what arrived from the first until the clock next reaches a multiple
+	// of BatchWait, so that every shard's batch ends at the same moment
+	// (defaults 500 and 1s).
 	// Under load batches fill long before the wait ends; at a steady
 	// trickle (1,000 checks every 30 s are ~4 results a second a shard)
 	// the wait lets a batch gather several results, so a result does not

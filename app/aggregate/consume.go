@@ -47,13 +47,15 @@ func (a *Aggregator) consumeShard(ctx context.Context, shard int, m *merger) {
 }
 
 // collect returns the next batch: up to BatchSize entries, or what arrived
-// within BatchWait of the first.
+// from the first until the clock next reaches a multiple of BatchWait. The
+// windows of all shards end together, so that at a trickle the merger gets
+// their small batches at once; a batch waits at most BatchWait.
 func (a *Aggregator) collect(ctx context.Context, stream string) ([]bus.Message, error) {
 	msgs, err := a.bus.Consume(ctx, stream, pipeline.AggregatorsGroup, a.opts.Consumer, a.opts.BatchSize, time.Second)
 	if err != nil || len(msgs) == 0 {
 		return nil, err
 	}
-	deadline := time.Now().Add(a.opts.BatchWait)
+	deadline := time.Now().Truncate(a.opts.BatchWait).Add(a.opts.BatchWait)
 	for len(msgs) < a.opts.BatchSize {
 		wait := time.Until(deadline)
 		if wait <= 0 {

@@ -15,9 +15,9 @@ import (
 // result. So a shard hands a small batch to the merger and waits; the
 // merger waits up to a tenth of BatchWait for the other shards' batches
 // (or until every running shard has handed one in, or BatchSize results
-// are together) and stores them as one. Shards released together start
-// their next batch together, so after the first round they hand their
-// batches in within moments of each other.
+// are together) and stores them as one. The shards' batches end when the
+// clock reaches a multiple of BatchWait (collect), so they are handed in
+// within moments of each other.
 type merger struct {
 	a      *Aggregator
 	in     chan submission
