@@ -35,13 +35,13 @@ func TestPrivateCAPoolsKept(t *testing.T) {
 		}
 	}
 	poolA, _ := pr.cas.pool(k.internal.PEM())
-	if n := len(pr.cas.pools); n != 2 {
+	if n := pr.cas.kept.len(); n != 2 {
 		t.Errorf("pools kept: %d, want 2 (one per CA)", n)
 	}
 	if again, _ := pr.cas.pool(k.internal.PEM()); again != poolA {
 		t.Error("the same CA gave a new pool")
 	}
-	if _, ok := pr.cas.pool("not a certificate"); ok || len(pr.cas.pools) != 2 {
-		t.Errorf("a PEM without certificates: ok %v, %d pools; want refused and not kept", ok, len(pr.cas.pools))
+	if _, ok := pr.cas.pool("not a certificate"); ok || pr.cas.kept.len() != 2 {
+		t.Errorf("a PEM without certificates: ok %v, %d pools; want refused and not kept", ok, pr.cas.kept.len())
 	}
 }
