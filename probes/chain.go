@@ -35,10 +35,7 @@ func buildChain(ctx context.Context, certs []*x509.Certificate, now time.Time, r
 	if err == nil {
 		return chainCheck{chain: chain, trusted: true}
 	}
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
+	inter := intermediates(certs) // the AIA fetches below add to it
 	res := chainCheck{err: err}
 	var ua x509.UnknownAuthorityError
 	if !errors.As(err, &ua) || fetch == nil {

@@ -38,11 +38,7 @@ func verifyPresented(certs []*x509.Certificate, roots, extra *x509.CertPool, at 
 	if chain, ok := reuseVerified(key, certs, roots, extra, now); ok {
 		return chain, nil
 	}
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
-	chain, err := verify(certs[0], inter, roots, extra, at)
+	chain, err := verify(certs[0], intermediates(certs), roots, extra, at)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +74,15 @@ func reuseVerified(key digest, certs []*x509.Certificate, roots, extra *x509.Cer
 		}
 	}
 	return chain, true
+}
+
+// intermediates is the pool of the certificates presented after the leaf.
+func intermediates(certs []*x509.Certificate) *x509.CertPool {
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	return inter
 }
 
 // presentedKey names certificates as presented, by content and order (DER
