@@ -231,15 +231,8 @@ func (s *Store) anyOf(col string, orgID int64, ids []int64) (string, []any) {
 	if s.dialect == Postgres {
 		return col + " = ANY(?)", []any{orgID, ids}
 	}
-	list := make([]byte, 0, 2+len(ids)*8)
-	list = append(list, '[')
-	for i, id := range ids {
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = strconv.AppendInt(list, id, 10)
-	}
-	return col + " IN (SELECT value FROM json_each(?))", []any{orgID, string(append(list, ']'))}
+	list, _ := json.Marshal(ids) // integers always encode
+	return col + " IN (SELECT value FROM json_each(?))", []any{orgID, string(list)}
 }
 
 // orgArgs returns orgID followed by ids, the arguments of
