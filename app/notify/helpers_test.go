@@ -265,6 +265,26 @@ func webhookNotifier(t testing.TB, s notify.Store, now func() time.Time, opts no
 	return n
 }
 
+// runNotifier runs n until the test ends, then checks that Run returns nil
+// within 10 s of its context's end.
+func runNotifier(t testing.TB, n *notify.Notifier) {
+	t.Helper()
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v, want nil", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("Run did not return within 10 s of cancellation")
+		}
+	})
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()

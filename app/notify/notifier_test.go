@@ -20,22 +20,7 @@ func TestWebhookDeliversStatuspagePayloadSigned(t *testing.T) {
 		orgID, pageID, comps := seedPage(t, s)
 		r := newReceiver(t, time.Now)
 		r.subscribe(t, s, orgID, pageID, "/hook")
-		n := webhookNotifier(t, s, time.Now, notify.Options{Poll: 20 * time.Millisecond})
-
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- n.Run(runCtx) }()
-		t.Cleanup(func() {
-			stop()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run returned %v, want nil", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("Run did not return within 10 s of cancellation")
-			}
-		})
+		runNotifier(t, webhookNotifier(t, s, time.Now, notify.Options{Poll: 20 * time.Millisecond}))
 
 		w, err := s.CreateIncident(ctx, orgID, editor, store.NewIncident{PageID: pageID, Name: "API down",
 			Status: "investigating", Body: "We are looking into it.", DeliverNotifications: true,

@@ -20,14 +20,7 @@ func TestOutboxWrittenWakesFanOut(t *testing.T) {
 		orgID, pageID, comps := seedPage(t, s)
 		r := newReceiver(t, time.Now)
 		r.subscribe(t, s, orgID, pageID, "/hook")
-		n := webhookNotifier(t, s, time.Now, notify.Options{Poll: time.Hour})
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- n.Run(runCtx) }()
-		defer func() {
-			stop()
-			<-done
-		}()
+		runNotifier(t, webhookNotifier(t, s, time.Now, notify.Options{Poll: time.Hour}))
 		for i, name := range []string{"API down", "API still down"} {
 			// The first may be found by the first look at the outbox; the
 			// second is written while the notifier waits.
