@@ -65,21 +65,27 @@ func buildChain(ctx context.Context, certs []*x509.Certificate, now time.Time, r
 // when some certificate is outside its validity now, instants inside every
 // certificate's validity window (if such an instant exists).
 func verifyTimes(certs []*x509.Certificate, now time.Time) []time.Time {
-	lo, hi := certs[0].NotBefore, certs[0].NotAfter
-	valid := true
-	for _, c := range certs {
-		if c.NotBefore.After(lo) {
-			lo = c.NotBefore
-		}
-		if c.NotAfter.Before(hi) {
-			hi = c.NotAfter
-		}
-		valid = valid && !now.Before(c.NotBefore) && !now.After(c.NotAfter)
-	}
-	if valid || hi.Before(lo) {
+	lo, hi := validWindow(certs)
+	if valid := !now.Before(lo) && !now.After(hi); valid || hi.Before(lo) {
 		return []time.Time{now}
 	}
 	return []time.Time{now, lo.Add(hi.Sub(lo) / 2), lo.Add(time.Second), hi.Add(-time.Second)}
+}
+
+// validWindow is when every one of certs is within its validity: from the
+// latest NotBefore to the earliest NotAfter (no instant when until is
+// before from).
+func validWindow(certs []*x509.Certificate) (from, until time.Time) {
+	from, until = certs[0].NotBefore, certs[0].NotAfter
+	for _, c := range certs[1:] {
+		if c.NotBefore.After(from) {
+			from = c.NotBefore
+		}
+		if c.NotAfter.Before(until) {
+			until = c.NotAfter
+		}
+	}
+	return from, until
 }
 
 func verify(leaf *x509.Certificate, inter, roots, extra *x509.CertPool, at []time.Time) ([]*x509.Certificate, error) {

@@ -42,9 +42,9 @@ func verifyPresented(certs []*x509.Certificate, roots, extra *x509.CertPool, at 
 	if err != nil {
 		return nil, err
 	}
-	e := &verifiedChain{roots: roots, extra: extra, from: chain[0].NotBefore, until: chain[0].NotAfter}
+	e := &verifiedChain{roots: roots, extra: extra}
+	e.from, e.until = validWindow(chain)
 	for _, c := range chain {
-		e.from, e.until = later(e.from, c.NotBefore), earlier(e.until, c.NotAfter)
 		el := chainElem{presented: -1, pooled: c}
 		for i, p := range certs {
 			if p == c {
@@ -95,18 +95,4 @@ func presentedKey(certs []*x509.Certificate) digest {
 	var key digest
 	h.Sum(key[:0])
 	return key
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-func earlier(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }
