@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +111,117 @@ func BenchmarkDecodeResult(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestFastDecodeCoversResult fills every field of a Result, nested ones
+// included, encodes it as a worker does and requires the fast path to
+// accept it with encoding/json's answer. A field added to Result (or to
+// what it holds) and not to decodeResultFast fails here, instead of
+// sending every result quietly to the slower engine.
+func TestFastDecodeCoversResult(t *testing.T) {
+	var r Result
+	fill(reflect.ValueOf(&r).Elem(), "x<&>\"é😀\u2028\\/\t")
+	r.Beacon = true
+	b, err := Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := decodeResultFast(b)
+	if !ok {
+		t.Fatalf("the fast path refused a full result:\n%s", b)
+	}
+	want, err := referenceDecode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("fast path differs (-encoding/json +fast):\n%s", diff)
+	}
+	if diff := cmp.Diff(r, got); diff != "" {
+		t.Errorf("round trip differs (-sent +decoded):\n%s", diff)
+	}
+	for _, state := range []probes.State{probes.StateUp, probes.StateDown, probes.StateDegraded} {
+		b, err := Marshal(realisticResult(3, state))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := decodeResultFast(b); !ok {
+			t.Errorf("the fast path refused a realistic %s result", state)
+		}
+	}
+}
+
+// fill sets every field reachable from v to a value other than its zero,
+// with str in every string.
+func fill(v reflect.Value, str string) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(str)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(-1234567890123)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), str)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range 2 {
+			fill(v.Index(i), str)
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Date(2026, 11, 30, 19, 4, 5, 123456789, time.FixedZone("", 3600))))
+			return
+		}
+		for i := range v.NumField() {
+			fill(v.Field(i), str)
+		}
+	default:
+		panic("fill: add " + v.Kind().String())
+	}
+}
+
+// FuzzDecodeResult holds the fast path to encoding/json on any input it
+// accepts: the same result, and no result where encoding/json refuses the
+// input. (What it refuses goes to the reflection engine, which
+// TestDecodeMatchesEncodingJSON holds to encoding/json; that engine takes
+// a time with escapes, "…05\u005a", which encoding/json does not.)
+func FuzzDecodeResult(f *testing.F) {
+	for i, state := range []probes.State{probes.StateUp, probes.StateDown, probes.StateDegraded} {
+		b, err := Marshal(realisticResult(i, state))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	const id = `"id":"a","check_id":1,"region":"fra"`
+	for _, s := range []string{
+		`{` + id + `,"worker":"\ud83d\ude00 \u00e9 \u003c \"\\\/\b\f\n\r\t"}`, `{` + id + `,"worker":"\ud83dx"}`,
+		`{` + id + `,"worker":"\udc00\ud83d"}`, `{` + id + `,"worker":"\u12"}`, `{` + id + `,"worker":"a\x01"}`,
+		`{` + id + `,"round":-9223372036854775808}`, `{` + id + `,"round":9223372036854775808}`, `{` + id + `,"round":-0}`,
+		`{` + id + `,"round":01}`, `{` + id + `,"round":1.0}`, `{` + id + `,"round":1E2}`, `{` + id + `,"round":-}`,
+		`{` + id + `,"beacon":true}`, `{` + id + `,"beacon":tru}`, `{` + id + `,"beacon":null}`, `{` + id + `,"beacon":1}`,
+		`{` + id + `,"result":{"nodes":[null,{"tls":{"chain":[null],"leaf":null}}],"problems":[null]}}`,
+		`{` + id + `,"result":{"nodes":[{"tls":{"leaf":{"dns_names":["a",null],"not_after":"2026-01-02T03:04:05Z"}}}]}}`,
+		`{` + id + `,"result":{"nodes":[{"tls":{"leaf":{"not_after":"2026-01-02T03:04:05\u005a"}}}]}}`,
+		`{` + id + `,"result":{"nodes":[{"status_code":200,"timings_ms":{"dns":1,"dns":2}}]}}`,
+		`{` + id + `,"result":{"state":"up","STATE":"down"}}`, `{` + id + `,"Worker":"w"}`, `{` + id + `,"w\u006frker":"w"}`,
+		`{` + id + `,}`, `{` + id + ` , "worker" : "w" }` + "\n", `{` + id + `}` + "\t ", `{"id":"a",` + "\xff" + `}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := decodeResultFast(b)
+		if !ok {
+			return
+		}
+		var want Result
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatalf("%q: encoding/json error %v, the fast path took it", b, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("%q: fast path differs (-encoding/json +fast):\n%s", b, diff)
+		}
+	})
 }

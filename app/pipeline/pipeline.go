@@ -152,7 +152,9 @@ func Marshal(v any) ([]byte, error) {
 // last of duplicate names, invalid UTF-8 replaced, the same time and number
 // handling), about twice as fast with a quarter of the allocations on a
 // realistic result (BenchmarkDecodeResult). TestDecodeMatchesEncodingJSON holds it to
-// encoding/json; only error texts differ.
+// encoding/json; only error texts differ. Results, which every aggregator
+// decodes at ingest rates, first try decodeResultFast, which reads what
+// workers write without reflection.
 
 // DecodeJob decodes a job, refusing one without its identity.
 func DecodeJob(b []byte) (Job, error) {
@@ -168,9 +170,12 @@ func DecodeJob(b []byte) (Job, error) {
 
 // DecodeResult decodes a result, refusing one without its identity.
 func DecodeResult(b []byte) (Result, error) {
-	var r Result
-	if err := jsonv1.Unmarshal(b, &r); err != nil {
-		return Result{}, fmt.Errorf("pipeline: decode result: %w", err)
+	r, ok := decodeResultFast(b)
+	if !ok {
+		r = Result{}
+		if err := jsonv1.Unmarshal(b, &r); err != nil {
+			return Result{}, fmt.Errorf("pipeline: decode result: %w", err)
+		}
 	}
 	if r.ID == "" || (r.CheckID == 0 && !r.Beacon) || r.Region == "" {
 		return Result{}, errors.New("pipeline: result without id, check or region")
