@@ -89,8 +89,10 @@ const insertLatestSQL = `WITH w AS (
 
 // advanceLatestPG applies the writes wave by wave (see waves).
 func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole, written []Latest, err error) {
-	cur := map[latestKey]Latest{}  // whole-check rows after the waves so far
-	done := map[latestKey]Latest{} // rows written
+	// Sized for the common batch: one node per result, so a node row and a
+	// whole-check row per write, and three regions' whole rows per check.
+	cur := make(map[latestKey]Latest, len(writes))  // whole-check rows after the waves so far
+	done := make(map[latestKey]Latest, len(writes)) // rows written
 	empty := []byte("[]")
 	for _, wave := range waves(writes) {
 		n := len(wave)
@@ -105,7 +107,7 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole,
 			}
 		}
 		args := []any{orgs, checks, regions, nodes, states, results, checked, problems, durations}
-		wrote := map[latestKey]bool{} // written by this wave: its snapshot rows are stale
+		wrote := make(map[latestKey]bool, n) // written by this wave: its snapshot rows are stale
 		byKey := make(map[latestKey]LatestWrite, n)
 		for _, w := range wave {
 			byKey[latestKey{w.CheckID, w.Region, w.Node}] = w
