@@ -163,8 +163,9 @@ type Lease interface {
 type Message struct {
 	// ID is the entry id, "ms-seq" as in Redis; ids grow with publication
 	// order (compare with CompareIDs).
-	ID      string
-	Stream  string
+	ID     string
+	Stream string
+	// Payload is read-only: on Redis it shares the reply's memory.
 	Payload []byte
 	// Deliveries counts how often the entry was delivered to the group,
 	// this delivery included (1 on first delivery).
