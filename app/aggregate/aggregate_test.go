@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"pharos/app/pipeline"
 	"pharos/app/store"
 	"pharos/app/store/storetest"
 	"pharos/probes"
@@ -33,6 +36,38 @@ func TestIdempotentBatch(t *testing.T) {
 		}
 		if n := f.count(`SELECT streak FROM check_latest WHERE check_id = ? AND region = 'fra' AND node = ''`, f.checks[0].ID); n != 2 {
 			t.Errorf("streak: got %d, want 2", n)
+		}
+	})
+}
+
+// TestUnknownChecksDropped: results of a check that does not exist, or
+// that belongs to another organisation than the result says, are dropped
+// and counted; the batch's other results are stored and judged.
+func TestUnknownChecksDropped(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, 2)
+		other := newOrgFixture(t, s, "other", 1)
+		a := f.aggregator(Options{})
+		batch := f.round(1, all(probes.StateDown), 0, 1)
+		gone := f.result(1, "fra", 2, probes.StateDown)
+		gone.ID, gone.CheckID = "r-gone", f.checks[1].ID+1000
+		stolen := f.result(1, "fra", 2, probes.StateDown)
+		stolen.ID, stolen.CheckID = "r-stolen", other.checks[0].ID
+		batch = append([]pipeline.Result{gone, stolen}, batch...)
+		process(t, a, batch)
+		process(t, a, f.round(2, all(probes.StateDown), 0, 1))
+		if n := f.count(`SELECT COUNT(*) FROM check_results`); n != 12 {
+			t.Errorf("stored results: got %d, want 12 (two rounds of two checks × three regions)", n)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM check_results WHERE id IN ('r-gone', 'r-stolen')`); n != 0 {
+			t.Errorf("results of unknown checks stored: %d", n)
+		}
+		if got := testutil.ToFloat64(a.metrics.results.WithLabelValues("unknown_check")); got != 2 {
+			t.Errorf("unknown_check results counted: got %v, want 2", got)
+		}
+		if got := f.checkState(0); got != "down" {
+			t.Errorf("check 0 after two rounds down: got %s, want down", got)
 		}
 	})
 }

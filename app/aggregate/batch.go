@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -114,13 +115,14 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err != nil {
 		return err
 	}
-	known := results[:0:0]
-	for _, r := range results {
-		if c, ok := checks[r.CheckID]; ok && c.OrgID == r.OrgID {
-			known = append(known, r)
-			continue
-		}
-		out.unknown++
+	unknown := func(r pipeline.Result) bool {
+		c, ok := checks[r.CheckID]
+		return !ok || c.OrgID != r.OrgID
+	}
+	known := results // copied only when some are dropped
+	if slices.ContainsFunc(results, unknown) {
+		known = slices.DeleteFunc(slices.Clone(results), unknown)
+		out.unknown = len(results) - len(known)
 	}
 	if out.unknown > 0 {
 		a.log.Warn("results for unknown checks dropped", slog.Int("count", out.unknown))
@@ -211,8 +213,13 @@ func (a *Aggregator) committed(out *outcome, started, at time.Time) {
 	}
 }
 
-// splitBeacons separates the workers' beacons from the results.
+// splitBeacons separates the workers' beacons from the results; without
+// beacons, results is all (batches of results are large, and most hold no
+// beacon).
 func splitBeacons(all []pipeline.Result) (beacons, results []pipeline.Result) {
+	if !slices.ContainsFunc(all, func(r pipeline.Result) bool { return r.Beacon }) {
+		return nil, all
+	}
 	for _, r := range all {
 		if r.Beacon {
 			beacons = append(beacons, r)

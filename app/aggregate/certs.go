@@ -24,26 +24,21 @@ const lastSeenGrain = 10 * time.Minute
 //
 // It returns the certificates observed before the batch, for sightings.
 func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, results []pipeline.Result, checks map[int64]store.CheckInfo, out *outcome) (map[store.CertKey]store.CertSeen, error) {
-	withTLS := results[:0:0]
-	for _, r := range results {
-		for _, n := range r.Result.Nodes {
-			if n.TLS != nil && n.TLS.Leaf.SHA256 != "" {
-				withTLS = append(withTLS, r)
-				break
-			}
-		}
-	}
-	if len(withTLS) == 0 {
-		return nil, nil
-	}
 	places := map[int64][]store.CheckRegion{}
 	seen := map[store.CheckRegion]bool{}
-	for _, r := range withTLS {
+	for i := range results {
+		r := &results[i]
+		if !slices.ContainsFunc(r.Result.Nodes, func(n probes.NodeResult) bool { return n.TLS != nil && n.TLS.Leaf.SHA256 != "" }) {
+			continue
+		}
 		p := store.CheckRegion{CheckID: r.CheckID, Region: r.Region}
 		if !seen[p] {
 			seen[p] = true
 			places[r.OrgID] = append(places[r.OrgID], p)
 		}
+	}
+	if len(places) == 0 {
+		return nil, nil
 	}
 	before, err := tx.LastCertificates(ctx, places)
 	if err != nil {
