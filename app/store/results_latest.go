@@ -55,8 +55,6 @@ type LatestAfter struct {
 	// the writes touched, after the writes, by check id and sorted by
 	// region: what a check is judged on.
 	Whole map[int64][]Latest
-	// Written holds the rows the writes changed, once per key, as stored.
-	Written []Latest
 }
 
 // AdvanceLatest applies writes, in the order given, to the latest rows: a
@@ -73,9 +71,9 @@ func (tx *Tx) AdvanceLatest(ctx context.Context, writes []LatestWrite) (LatestAf
 	var whole []Latest
 	var err error
 	if tx.s.dialect == Postgres {
-		whole, after.Written, err = tx.advanceLatestPG(ctx, writes)
+		whole, err = tx.advanceLatestPG(ctx, writes)
 	} else {
-		whole, after.Written, err = tx.advanceLatestInGo(ctx, writes)
+		whole, err = tx.advanceLatestInGo(ctx, writes)
 	}
 	if err != nil {
 		return LatestAfter{}, fmt.Errorf("store: advance latest states: %w", err)
@@ -118,7 +116,7 @@ func nextStreak(prevState string, prevStreak int, state string) int {
 
 // advanceLatestInGo reads the touched checks' rows, applies the writes in
 // memory and upserts the rows that changed.
-func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whole, written []Latest, err error) {
+func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whole []Latest, err error) {
 	ids := map[int64][]int64{}
 	seenCheck := map[int64]bool{}
 	for _, w := range writes {
@@ -129,7 +127,7 @@ func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whol
 	}
 	prev, err := tx.LatestForChecks(ctx, ids)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cur := make(map[latestKey]Latest, len(prev)+len(writes))
 	for _, l := range prev {
@@ -151,19 +149,19 @@ func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whol
 			DurationMS: w.DurationMS}
 		dirty[k] = true
 	}
-	written = make([]Latest, 0, len(dirty))
+	written := make([]Latest, 0, len(dirty))
 	for k := range dirty {
 		written = append(written, cur[k])
 	}
 	if err := tx.upsertLatest(ctx, written); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for k, l := range cur {
 		if k.node == "" {
 			whole = append(whole, l)
 		}
 	}
-	return whole, written, nil
+	return whole, nil
 }
 
 // LatestForChecks returns every latest row of the given checks

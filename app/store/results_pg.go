@@ -48,7 +48,11 @@ func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, 
 // whole-check rows (node ”) of the touched checks: those it wrote
 // (flagged), and all of them as they were before it (the statement's
 // snapshot), which the written ones supersede; and, on every row, how many
-// rows it wrote in all, so the caller knows whether some keys are new.
+// rows it wrote in all, node rows included, so the caller knows whether
+// some keys are new. (Every wave that writes a node row of a check ×
+// region holds a write of its whole row too, so the count reaches the
+// caller whenever something was written.) Node rows are written and not
+// returned: nothing reads them back, and they were a third of the rows.
 const advanceLatestSQL = `WITH u AS (
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
 			$7::timestamptz[], $8::text[], $9::bigint[])
@@ -63,6 +67,7 @@ const advanceLatestSQL = `WITH u AS (
 		RETURNING l.check_id, l.region, l.node, l.streak
 	), n AS (SELECT count(*) AS n FROM upd)
 	SELECT n.n, TRUE, 0::bigint, check_id, region, node, '', '', streak, 'epoch'::timestamptz, '' FROM upd, n
+	WHERE node = ''
 	UNION ALL
 	SELECT n.n, FALSE, l.org_id, l.check_id, l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems
 	FROM check_latest l, n
@@ -72,8 +77,8 @@ const advanceLatestSQL = `WITH u AS (
 // insertLatestSQL applies one wave of writes whatever exists: new keys are
 // inserted, and rows not written yet by the same result and not newer are
 // updated as advanceLatestSQL does (so running it after advanceLatestSQL
-// writes only what that left out). It returns the keys it wrote with their
-// streak, flagged, in advanceLatestSQL's columns.
+// writes only what that left out). It returns the whole-check keys it wrote
+// with their streak, flagged, in advanceLatestSQL's columns.
 const insertLatestSQL = `WITH w AS (
 		INSERT INTO check_latest AS l (org_id, check_id, region, node, state, result_id, checked_at, problems, duration_ms, streak)
 		SELECT u.*, 1 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -85,14 +90,14 @@ const insertLatestSQL = `WITH w AS (
 			WHERE l.checked_at <= excluded.checked_at AND l.result_id <> excluded.result_id AND l.org_id = excluded.org_id
 		RETURNING l.check_id, l.region, l.node, l.streak
 	)
-	SELECT 0::bigint, TRUE, 0::bigint, check_id, region, node, '', '', streak, 'epoch'::timestamptz, '' FROM w`
+	SELECT 0::bigint, TRUE, 0::bigint, check_id, region, node, '', '', streak, 'epoch'::timestamptz, '' FROM w
+	WHERE node = ''`
 
-// advanceLatestPG applies the writes wave by wave (see waves).
-func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole, written []Latest, err error) {
-	// Sized for the common batch: one node per result, so a node row and a
-	// whole-check row per write, and three regions' whole rows per check.
-	cur := make(map[latestKey]Latest, len(writes))  // whole-check rows after the waves so far
-	done := make(map[latestKey]Latest, len(writes)) // rows written
+// advanceLatestPG applies the writes wave by wave (see waves) and returns
+// the touched checks' whole-check rows after them.
+func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) ([]Latest, error) {
+	// Sized for the common batch: a whole-check row per write at most.
+	cur := make(map[latestKey]Latest, len(writes)) // whole-check rows after the waves so far
 	empty := []byte("[]")
 	for _, wave := range waves(writes) {
 		n := len(wave)
@@ -110,11 +115,14 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole,
 		wrote := make(map[latestKey]bool, n) // written by this wave: its snapshot rows are stale
 		byKey := make(map[latestKey]LatestWrite, n)
 		for _, w := range wave {
-			byKey[latestKey{w.CheckID, w.Region, w.Node}] = w
+			if w.Node == "" {
+				byKey[latestKey{w.CheckID, w.Region, w.Node}] = w
+			}
 		}
 		merge := func(isWrite bool, l Latest) {
 			k := latestKey{l.CheckID, l.Region, l.Node}
-			if isWrite { // the row is the write, with the streak the database counted
+			switch {
+			case isWrite: // the row is the write, with the streak the database counted
 				w := byKey[k]
 				l = Latest{OrgID: w.OrgID, CheckID: w.CheckID, Region: w.Region, Node: w.Node, State: w.State,
 					ResultID: w.ResultID, Streak: l.Streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems,
@@ -122,38 +130,28 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) (whole,
 				if len(l.Problems) == 0 {
 					l.Problems = empty
 				}
-			}
-			switch {
-			case isWrite:
-				done[k], wrote[k] = l, true
-				if l.Node == "" {
-					cur[k] = l
-				}
+				cur[k], wrote[k] = l, true
 			case !wrote[k]: // a later wave's snapshot includes the earlier waves
 				cur[k] = l
 			}
 		}
 		updated, err := tx.scanLatest(ctx, advanceLatestSQL, args, merge)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if updated == n {
 			continue
 		}
 		// New keys (or late writes, which the statement leaves alone).
 		if _, err := tx.scanLatest(ctx, insertLatestSQL, args, merge); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	whole = make([]Latest, 0, len(cur))
+	whole := make([]Latest, 0, len(cur))
 	for _, l := range cur {
 		whole = append(whole, l)
 	}
-	written = make([]Latest, 0, len(done))
-	for _, l := range done {
-		written = append(written, l)
-	}
-	return whole, written, nil
+	return whole, nil
 }
 
 // scanLatest runs one of the latest-state statements and passes fn its
