@@ -365,15 +365,14 @@ func (s *scanner) time(dst *time.Time) bool {
 	return dst.UnmarshalJSON(s.b[start:s.i]) == nil
 }
 
-func (s *scanner) strings(dst *[]string) bool {
-	out := []string{}
+// list reads an array of T into dst with elem: null leaves dst nil, and
+// [] makes it empty, as encoding/json does.
+func list[T any](s *scanner, dst *[]T, elem func(*T) bool) bool {
+	out := []T{}
 	isNull, ok := s.array(func() bool {
-		var v string
-		if !s.str(&v) {
-			return false
-		}
-		out = append(out, v)
-		return true
+		var zero T
+		out = append(out, zero)
+		return elem(&out[len(out)-1]) // in place: a local would escape to elem
 	})
 	if ok && !isNull {
 		*dst = out
@@ -423,9 +422,9 @@ func (s *scanner) probe(r *probes.Result) bool {
 		case "duration_ms":
 			return seen.first(3) && s.integer(&r.DurationMS)
 		case "problems":
-			return seen.first(4) && s.problems(&r.Problems)
+			return seen.first(4) && list(s, &r.Problems, s.problem)
 		case "nodes":
-			return seen.first(5) && s.nodes(&r.Nodes)
+			return seen.first(5) && list(s, &r.Nodes, s.node)
 		case "error":
 			return seen.first(6) && s.str(&r.Error)
 		}
@@ -433,45 +432,21 @@ func (s *scanner) probe(r *probes.Result) bool {
 	})
 }
 
-func (s *scanner) problems(dst *[]probes.Problem) bool {
-	out := []probes.Problem{}
-	isNull, ok := s.array(func() bool {
-		var p probes.Problem
-		var seen fields
-		ok := s.object(func(name []byte) bool {
-			switch string(name) {
-			case "code":
-				return seen.first(0) && s.str((*string)(&p.Code))
-			case "severity":
-				return seen.first(1) && s.str((*string)(&p.Severity))
-			case "node":
-				return seen.first(2) && s.str(&p.Node)
-			case "message":
-				return seen.first(3) && s.str(&p.Message)
-			}
-			return false
-		})
-		out = append(out, p)
-		return ok
+func (s *scanner) problem(p *probes.Problem) bool {
+	var seen fields
+	return s.object(func(name []byte) bool {
+		switch string(name) {
+		case "code":
+			return seen.first(0) && s.str((*string)(&p.Code))
+		case "severity":
+			return seen.first(1) && s.str((*string)(&p.Severity))
+		case "node":
+			return seen.first(2) && s.str(&p.Node)
+		case "message":
+			return seen.first(3) && s.str(&p.Message)
+		}
+		return false
 	})
-	if ok && !isNull {
-		*dst = out
-	}
-	return ok
-}
-
-func (s *scanner) nodes(dst *[]probes.NodeResult) bool {
-	out := []probes.NodeResult{}
-	isNull, ok := s.array(func() bool {
-		var n probes.NodeResult
-		ok := s.node(&n)
-		out = append(out, n)
-		return ok
-	})
-	if ok && !isNull {
-		*dst = out
-	}
-	return ok
 }
 
 func (s *scanner) node(n *probes.NodeResult) bool {
@@ -498,7 +473,7 @@ func (s *scanner) node(n *probes.NodeResult) bool {
 		case "final_url":
 			return seen.first(5) && s.str(&n.FinalURL)
 		case "problems":
-			return seen.first(6) && s.problems(&n.Problems)
+			return seen.first(6) && list(s, &n.Problems, s.problem)
 		}
 		return false
 	})
@@ -536,20 +511,7 @@ func (s *scanner) tls(t *probes.TLSInfo) bool {
 		case "leaf":
 			return seen.first(3) && s.cert(&t.Leaf)
 		case "chain":
-			if !seen.first(4) {
-				return false
-			}
-			out := []probes.CertInfo{}
-			isNull, ok := s.array(func() bool {
-				var c probes.CertInfo
-				ok := s.cert(&c)
-				out = append(out, c)
-				return ok
-			})
-			if ok && !isNull {
-				t.Chain = out
-			}
-			return ok
+			return seen.first(4) && list(s, &t.Chain, s.cert)
 		}
 		return false
 	})
@@ -568,9 +530,9 @@ func (s *scanner) cert(c *probes.CertInfo) bool {
 		case "sha256":
 			return seen.first(3) && s.str(&c.SHA256)
 		case "dns_names":
-			return seen.first(4) && s.strings(&c.DNSNames)
+			return seen.first(4) && list(s, &c.DNSNames, s.str)
 		case "ip_addresses":
-			return seen.first(5) && s.strings(&c.IPs)
+			return seen.first(5) && list(s, &c.IPs, s.str)
 		case "not_before":
 			return seen.first(6) && s.time(&c.NotBefore)
 		case "not_after":
