@@ -53,6 +53,10 @@ func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, 
 // region holds a write of its whole row too, so the count reaches the
 // caller whenever something was written.) Node rows are written and not
 // returned: nothing reads them back, and they were a third of the rows.
+// The snapshot is read check by check through the primary key (the
+// LATERAL subquery, kept apart by OFFSET 0): given the join, the planner
+// chose, for a batch's first custom plans, to read every whole-check row
+// of the table and hash them, 32 ms instead of 1 ms at 10,000 checks.
 const advanceLatestSQL = `WITH u AS (
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
 			$7::timestamptz[], $8::text[], $9::bigint[])
@@ -70,9 +74,11 @@ const advanceLatestSQL = `WITH u AS (
 	WHERE node = ''
 	UNION ALL
 	SELECT n.n, FALSE, l.org_id, l.check_id, l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems
-	FROM check_latest l, n
-	WHERE l.node = '' AND (l.org_id, l.check_id) IN (SELECT DISTINCT org_id, check_id FROM u)
-		AND (l.check_id, l.region) NOT IN (SELECT check_id, region FROM upd WHERE node = '')`
+	FROM (SELECT DISTINCT org_id, check_id FROM u) c
+		CROSS JOIN LATERAL (SELECT * FROM check_latest l
+			WHERE l.check_id = c.check_id AND l.node = '' AND l.org_id = c.org_id OFFSET 0) l
+		CROSS JOIN n
+	WHERE (l.check_id, l.region) NOT IN (SELECT check_id, region FROM upd WHERE node = '')`
 
 // insertLatestSQL applies one wave of writes whatever exists: new keys are
 // inserted, and rows not written yet by the same result and not newer are
