@@ -68,9 +68,12 @@ func (tx *Tx) LastCertificates(ctx context.Context, places map[int64][]CheckRegi
 // region pairs, by the primary key: a batch holds results of many checks
 // from one region or two, and the other regions' rows would be read for
 // nothing. The pairs travel as one parameter (arrays on PostgreSQL, a JSON
-// array on SQLite), so the statement text never changes. On SQLite,
-// "+org_id" keeps the planner off the (org_id, sha256) index, which would
-// read every observation of the organisation.
+// array on SQLite), so the statement text never changes. Both planners
+// would rather read every observation of the organisation through the
+// (org_id, sha256) index (30,000 rows and 30-40 ms a batch at 10,000
+// checks on PostgreSQL, seen with auto_explain in the drain): on SQLite
+// "+org_id" keeps it off that index, on PostgreSQL a LATERAL subquery
+// behind OFFSET 0 looks each pair up by the primary key.
 func (tx *Tx) lastCertificates(ctx context.Context, org int64, ps []CheckRegion, latest map[CertKey]CertSeen) error {
 	var rows *sql.Rows
 	var err error
@@ -79,8 +82,10 @@ func (tx *Tx) lastCertificates(ctx context.Context, org int64, ps []CheckRegion,
 		for i, p := range ps {
 			checks[i], regions[i] = p.CheckID, p.Region
 		}
-		rows, err = tx.tx.QueryContext(ctx, `SELECT check_id, region, node, sha256, issuer, last_seen FROM cert_observations
-			WHERE org_id = $1 AND (check_id, region) IN (SELECT * FROM unnest($2::bigint[], $3::text[]))`, org, checks, regions)
+		rows, err = tx.tx.QueryContext(ctx, `SELECT o.check_id, o.region, o.node, o.sha256, o.issuer, o.last_seen
+			FROM unnest($2::bigint[], $3::text[]) AS p(check_id, region)
+				CROSS JOIN LATERAL (SELECT * FROM cert_observations o
+					WHERE o.check_id = p.check_id AND o.region = p.region AND o.org_id = $1 OFFSET 0) o`, org, checks, regions)
 	} else {
 		pairs := make([][2]any, len(ps))
 		for i, p := range ps {
