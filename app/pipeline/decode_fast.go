@@ -8,8 +8,8 @@ import (
 	"pharos/probes"
 )
 
-// decodeResultFast decodes a result as the workers write it, several times
-// faster than the reflection engine, and reports false for anything else.
+// decodeResultFast decodes a result as the workers write it, more than twice
+// as fast as the reflection engine, and reports false for anything else.
 // DecodeResult then decodes the input again with the reflection engine,
 // so the fast path only has to be right where it answers: it accepts the
 // result's own lowercase field names, each at most once, strings without
