@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,29 +14,7 @@ import (
 	"pharos/app/bus"
 	"pharos/app/pipeline"
 	"pharos/app/store"
-	"pharos/app/store/storetest"
 )
-
-// backends runs fn once per backend as parallel subtests named "sqlite"
-// and "postgres", as storetest.Backends does, but the SQLite one in a
-// testing/synctest bubble: with the in-process bus every goroutine and
-// timer of the scheduler, the bus and the store is the test's, so the
-// scheduler's ticks, the test's sleeps and its waits take no wall time,
-// and time.Now reads the bubble's clock. fn must make everything it uses
-// inside itself (a bus, a reader) and stop it before it returns or in
-// t.Cleanup. PostgreSQL stays on the real clock: pgx's timers and
-// connections are not the bubble's.
-func backends(t *testing.T, fn func(t *testing.T, s *store.Store)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		synctest.Test(t, func(t *testing.T) { fn(t, storetest.SQLite(t)) })
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, storetest.Postgres(t))
-	})
-}
 
 // fixture is an organisation with one page and component in a real store.
 type fixture struct {

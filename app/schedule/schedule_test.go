@@ -95,7 +95,7 @@ type key struct {
 
 func TestSchedulerEnqueuesRoundsAndFollowsConfigChanges(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.BackendsInBubble(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		removed := f.add(t, "removed", "https://a.example/", time.Second, "fra", "iad")
 		changed := f.add(t, "changed", "https://b.example/", time.Second, "fra")

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the admin connection for schemas
@@ -36,8 +37,30 @@ const EnvRequireServices = "PHAROS_TEST_REQUIRE_SERVICES"
 // fn must not share mutable state with the caller or the other backend.
 func Backends(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Helper()
+	backends(t, fn, false)
+}
+
+// BackendsInBubble is Backends with the SQLite subtest in a
+// testing/synctest bubble: with the in-process bus every goroutine and
+// timer of the code under test, the bus and the store is the test's, so
+// tickers, the test's sleeps and its waits take no wall time, and time.Now
+// reads the bubble's clock. fn must make everything it uses inside itself
+// (a bus, a reader) and stop it before it returns or in t.Cleanup.
+// PostgreSQL stays on the real clock: pgx's timers and connections are not
+// the bubble's.
+func BackendsInBubble(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	backends(t, fn, true)
+}
+
+func backends(t *testing.T, fn func(t *testing.T, s *store.Store), bubble bool) {
+	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
+		if bubble {
+			synctest.Test(t, func(t *testing.T) { fn(t, SQLite(t)) })
+			return
+		}
 		fn(t, SQLite(t))
 	})
 	t.Run("postgres", func(t *testing.T) {
