@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -135,29 +136,20 @@ func takeJobs(t *testing.T, b bus.Streams, stream, consumer string, n int) {
 // liveWorker publishes a job to stream every 50ms and consumes and acks
 // the stream's jobs as consumer, until the returned stop. (Redis before 7.2
 // counts a consumer idle from the last entry it received, so a live worker
-// must receive some.)
+// must receive some.) Stop ends the loop between rounds, never inside one:
+// a round cut between its read and its acks would leave the consumer
+// holding entries, and a consumer holding entries is never pruned.
 func liveWorker(t *testing.T, b bus.Streams, stream, consumer string) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
+	stopped, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for pipeline.Sleep(ctx, 50*time.Millisecond) {
-			if _, err := b.Publish(ctx, stream, []byte(`{}`)); err != nil {
-				if ctx.Err() == nil {
-					t.Errorf("%s: publish: %v", consumer, err)
-				}
-				return
-			}
-			msgs, err := b.Consume(ctx, stream, pipeline.ProbersGroup, consumer, 10, 0)
+		for pipeline.Sleep(stopped, 50*time.Millisecond) {
+			ctx, cancelRound := context.WithTimeout(context.Background(), 5*time.Second)
+			err := liveRound(ctx, b, stream, consumer)
+			cancelRound()
 			if err != nil {
-				if ctx.Err() == nil {
-					t.Errorf("%s: consume: %v", consumer, err)
-				}
+				t.Errorf("%s: %v", consumer, err)
 				return
-			}
-			for _, m := range msgs {
-				if err := b.Ack(ctx, stream, pipeline.ProbersGroup, m.ID); err != nil && ctx.Err() == nil {
-					t.Errorf("%s: ack: %v", consumer, err)
-				}
 			}
 		}
 	})
@@ -165,6 +157,24 @@ func liveWorker(t *testing.T, b bus.Streams, stream, consumer string) (stop func
 	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
 	t.Cleanup(stop)
 	return stop
+}
+
+// liveRound is one round of liveWorker: publish a job, take what there is,
+// ack it all.
+func liveRound(ctx context.Context, b bus.Streams, stream, consumer string) error {
+	if _, err := b.Publish(ctx, stream, []byte(`{}`)); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	msgs, err := b.Consume(ctx, stream, pipeline.ProbersGroup, consumer, 10, 0)
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	for _, m := range msgs {
+		if err := b.Ack(ctx, stream, pipeline.ProbersGroup, m.ID); err != nil {
+			return fmt.Errorf("ack: %w", err)
+		}
+	}
+	return nil
 }
 
 // metric returns the value of the series of name whose only label has
