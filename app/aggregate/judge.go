@@ -164,11 +164,7 @@ func (a *Aggregator) componentStatuses(ctx context.Context, tx *store.Tx, verdic
 	var updates []store.StateChange
 	for org, cids := range recompute {
 		for _, cid := range cids {
-			var ss []incident.State
-			for _, s := range states[cid] {
-				ss = append(ss, incident.State(s))
-			}
-			status := incident.ComponentStatus(ss, inMaint[cid])
+			status := incident.ComponentStatus(states[cid], inMaint[cid])
 			if status != current[cid] {
 				updates = append(updates, store.StateChange{OrgID: org, ID: cid, State: status, At: now})
 			}

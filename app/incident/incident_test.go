@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -95,6 +96,34 @@ func TestComponentStatus(t *testing.T) {
 	for _, tt := range tests {
 		if got := ComponentStatus(tt.checks, tt.maint); got != tt.want {
 			t.Errorf("ComponentStatus(%v, %v) = %s, want %s", tt.checks, tt.maint, got, tt.want)
+		}
+	}
+}
+
+// A component's status depends on which states its checks are in, not on
+// how many are in each: the store hands ComponentStatus each state once
+// (store.Tx.ComponentCheckStates), however many checks share it.
+func TestComponentStatusOfDistinctStates(t *testing.T) {
+	all := []State{Unknown, Up, Degraded, Down, Misconfigured}
+	// Every multiset of up to three checks' states.
+	var sets [][]State
+	var grow func(prefix []State, from int)
+	grow = func(prefix []State, from int) {
+		sets = append(sets, slices.Clone(prefix))
+		if len(prefix) == 3 {
+			return
+		}
+		for i := from; i < len(all); i++ {
+			grow(append(prefix, all[i]), i)
+		}
+	}
+	grow(nil, 0)
+	for _, checks := range sets {
+		distinct := slices.Compact(slices.Sorted(slices.Values(checks)))
+		for _, maint := range []bool{false, true} {
+			if got, want := ComponentStatus(distinct, maint), ComponentStatus(checks, maint); got != want {
+				t.Errorf("ComponentStatus(%v, %v) = %s, but %s for %v", distinct, maint, got, want, checks)
+			}
 		}
 	}
 }

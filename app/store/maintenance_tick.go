@@ -205,11 +205,7 @@ func (tx *Tx) leaveMaintenance(ctx context.Context, w *tickWindow, all []tickWin
 	}
 	var changes []StateChange
 	for _, id := range ids {
-		var ss []incident.State
-		for _, s := range states[id] {
-			ss = append(ss, incident.State(s))
-		}
-		changes = append(changes, StateChange{OrgID: w.OrgID, ID: id, State: incident.ComponentStatus(ss, false), At: now})
+		changes = append(changes, StateChange{OrgID: w.OrgID, ID: id, State: incident.ComponentStatus(states[id], false), At: now})
 	}
 	return tx.applyMaintenanceStatuses(ctx, changes, current)
 }

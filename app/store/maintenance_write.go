@@ -234,11 +234,7 @@ func (tx *Tx) settleComponents(ctx context.Context, orgID, pageID int64, ids []i
 	}
 	var back []StateChange
 	for _, id := range leave {
-		var ss []incident.State
-		for _, st := range states[id] {
-			ss = append(ss, incident.State(st))
-		}
-		back = append(back, StateChange{OrgID: orgID, ID: id, State: incident.ComponentStatus(ss, false), At: at})
+		back = append(back, StateChange{OrgID: orgID, ID: id, State: incident.ComponentStatus(states[id], false), At: at})
 	}
 	_, err = tx.SetComponentStatuses(ctx, back)
 	return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"pharos/app/incident"
 )
 
 // The aggregator's judgements: check states, component statuses and region
@@ -32,13 +34,16 @@ func (tx *Tx) SetCheckStates(ctx context.Context, changes []StateChange) error {
 	return nil
 }
 
-// ComponentCheckStates returns the states of the enabled checks of the
-// given components (organisation id → component ids), keyed by component.
-func (tx *Tx) ComponentCheckStates(ctx context.Context, ids map[int64][]int64) (map[int64][]string, error) {
-	out := map[int64][]string{}
+// ComponentCheckStates returns the distinct states of the enabled checks
+// of the given components (organisation id → component ids), keyed by
+// component: what incident.ComponentStatus needs, as a component's status
+// depends on which states its checks are in, not on how many are in each.
+// (A component of 10,000 checks is a handful of rows, not 10,000.)
+func (tx *Tx) ComponentCheckStates(ctx context.Context, ids map[int64][]int64) (map[int64][]incident.State, error) {
+	out := map[int64][]incident.State{}
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
 		in, args := tx.s.anyOf("component_id", orgID, chunk)
-		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT component_id, state FROM checks
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT DISTINCT component_id, state FROM checks
 			WHERE org_id = ? AND `+in+` AND enabled`), args...)
 		if err != nil {
 			return err
@@ -50,7 +55,7 @@ func (tx *Tx) ComponentCheckStates(ctx context.Context, ids map[int64][]int64) (
 			if err := rows.Scan(&id, &state); err != nil {
 				return err
 			}
-			out[id] = append(out[id], state)
+			out[id] = append(out[id], incident.State(state))
 		}
 		return rows.Err()
 	})
