@@ -129,10 +129,9 @@ func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCa
 	after := before.apply(c.verdicts, enabled)
 	trouble := incident.Trouble{Component: c.name, State: after.worst(), Checks: after.Checks, Excluded: excluded(c.verdicts),
 		Partial: c.status == incident.PartialOutage}
-	text := incident.Describe(trouble, settings.PublicDetail == store.DetailTechnical)
-	after.Kinds = text.Kinds
-	if !broken(trouble.State) {
-		after.Kinds = nil
+	after.Kinds = nil
+	if broken(trouble.State) {
+		after.Kinds = incident.KindsOf(after.Checks)
 	}
 	impact := incident.StatusImpact(c.status)
 	if impact == "none" {
@@ -169,6 +168,9 @@ func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCa
 		}
 		return nil
 	}
+	// Worded only now: most batches of a component in trouble change
+	// nothing, and wording is the dearest part of deciding that.
+	text := incident.Describe(trouble, settings.PublicDetail == store.DetailTechnical)
 	ch := store.IncidentChange{
 		OrgID: c.orgID, PageID: c.pageID, ComponentID: c.componentID, Impact: impact, AutoState: state,
 		OldComponentStatus: c.oldStatus, NewComponentStatus: c.status, At: c.at, Technical: text.Technical,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -212,7 +213,6 @@ type group struct {
 // addresses; the plain body never names them.
 func Describe(t Trouble, technical bool) Text {
 	groups := map[[2]string]*group{}
-	kinds := map[Kind]bool{}
 	for _, c := range t.Checks {
 		host := publicHost(c.URL)
 		for _, p := range c.Problems {
@@ -229,7 +229,6 @@ func Describe(t Trouble, technical bool) Text {
 				g = &group{kind: k, host: host, regions: map[string]bool{}, bad: map[string]bool{}, nodes: map[string]bool{}}
 				groups[key] = g
 			}
-			kinds[k] = true
 			g.regions[p.Region] = true
 			if p.Node != "" {
 				g.bad[p.Node] = true
@@ -249,8 +248,7 @@ func Describe(t Trouble, technical bool) Text {
 			}
 		}
 	}
-	if len(kinds) == 0 {
-		kinds[KindOther] = true
+	if len(groups) == 0 {
 		g := &group{kind: KindOther, regions: map[string]bool{}}
 		for _, c := range t.Checks {
 			g.host = publicHost(c.URL)
@@ -271,17 +269,36 @@ func Describe(t Trouble, technical bool) Text {
 		}
 		return a.host < b.host
 	})
-	text := Text{Title: title(t, ordered[0].kind), Technical: technicalDetail(t)}
-	for k := range kinds {
-		text.Kinds = append(text.Kinds, k)
-	}
-	sort.Slice(text.Kinds, func(i, j int) bool { return kindOrder[text.Kinds[i]] < kindOrder[text.Kinds[j]] })
+	text := Text{Title: title(t, ordered[0].kind), Technical: technicalDetail(t), Kinds: KindsOf(t.Checks)}
 	var sentences []string
 	for _, g := range ordered {
 		sentences = append(sentences, sentence(g, t.Component, technical, t.Checks))
 	}
 	text.Body = strings.Join(sentences, " ")
 	return text
+}
+
+// KindsOf returns the kinds of trouble the checks report, in the order
+// Describe words them: Describe(t, …).Kinds is KindsOf(t.Checks). It is
+// what decides whether an open incident's story changed, without the cost
+// of wording it.
+func KindsOf(checks []CheckTrouble) []Kind {
+	var kinds []Kind
+	for _, c := range checks {
+		for _, p := range c.Problems {
+			if p.Severity == string(probes.SeverityInfo) {
+				continue
+			}
+			if k := KindOf(p.Code, p.Message); k != KindMisconfigured && !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	if len(kinds) == 0 {
+		return []Kind{KindOther}
+	}
+	sort.Slice(kinds, func(i, j int) bool { return kindOrder[kinds[i]] < kindOrder[kinds[j]] })
+	return kinds
 }
 
 func title(t Trouble, k Kind) string {
