@@ -160,6 +160,7 @@ type Aggregator struct {
 	regions     regionJudgement            // the regions as last judged
 	maintenance map[int64]maintenanceEntry // page → windows
 	repeat      map[int64]repeatEntry      // org → alert repeat interval
+	autoStates  map[int64]decodedState     // open incident → its auto_state, decoded
 
 	// afterCommit, when set (tests, benchmarks), runs after a batch
 	// committed and before its events are published and it is acked.
@@ -188,6 +189,7 @@ func New(st Store, b Bus, opts Options) (*Aggregator, error) {
 		metrics:     m,
 		maintenance: map[int64]maintenanceEntry{},
 		repeat:      map[int64]repeatEntry{},
+		autoStates:  map[int64]decodedState{},
 	}, nil
 }
 

@@ -77,7 +77,7 @@ func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []ver
 	}
 	states := make(map[int64]autoState, len(open)) // component → its open incident's state, decoded once
 	for cid, in := range open {
-		states[cid] = decodeAutoState(in.AutoState)
+		states[cid] = a.autoStateOf(in.ID, in.AutoState)
 	}
 	enabled, err := tx.EnabledChecks(ctx, troubledChecks(cases, comps, states))
 	if err != nil {
