@@ -158,6 +158,7 @@ type Aggregator struct {
 
 	mu          sync.Mutex
 	regions     regionJudgement            // the regions as last judged
+	rejudging   time.Time                  // when a batch set out to judge the regions again (zero: none is)
 	maintenance map[int64]maintenanceEntry // page → windows
 	repeat      map[int64]repeatEntry      // org → alert repeat interval
 	autoStates  map[int64]decodedState     // open incident → its auto_state, decoded

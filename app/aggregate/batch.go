@@ -201,7 +201,7 @@ func (a *Aggregator) committed(out *outcome, started, at time.Time) {
 		return
 	}
 	a.mu.Lock()
-	a.regions = *out.regions
+	a.regions, a.rejudging = *out.regions, time.Time{}
 	a.mu.Unlock()
 	for region, j := range out.regions.regions {
 		switch j.Health {

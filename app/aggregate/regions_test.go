@@ -238,3 +238,45 @@ func TestUnsettledJudgementReusedBriefly(t *testing.T) {
 		}
 	})
 }
+
+// TestOneBatchAtATimeJudgesRegions: when the judgement is due while
+// another batch is judging the regions again, a batch uses the last
+// judgement instead of judging too; a claim whose batch never committed
+// lapses after rejudgeClaim.
+func TestOneBatchAtATimeJudgesRegions(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, 2)
+		clock := f.base.Add(time.Minute)
+		a := f.aggregator(Options{RefreshEvery: DefaultRefreshEvery, Now: func() time.Time { return clock }})
+		judgedAt := func() time.Time {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			return a.regions.at
+		}
+		process(t, a, f.round(1, all(probes.StateUp), 0, 1))
+		first := judgedAt()
+		if first.IsZero() {
+			t.Fatal("the first batch did not judge the regions")
+		}
+		clock = clock.Add(DefaultRefreshEvery + time.Second) // due again
+		a.mu.Lock()
+		a.rejudging = clock.Add(-time.Second) // another batch is at it
+		a.mu.Unlock()
+		process(t, a, f.round(2, all(probes.StateUp), 0, 1))
+		if got := judgedAt(); !got.Equal(first) {
+			t.Errorf("judged again (at %v) while another batch was judging", got)
+		}
+
+		clock = clock.Add(rejudgeClaim) // that batch never committed
+		process(t, a, f.round(3, all(probes.StateUp), 0, 1))
+		if got := judgedAt(); got.Equal(first) {
+			t.Errorf("not judged again once the claim lapsed (still %v)", got)
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if !a.rejudging.IsZero() {
+			t.Errorf("claim left after the judging batch committed: %v", a.rejudging)
+		}
+	})
+}
