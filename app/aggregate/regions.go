@@ -149,10 +149,10 @@ func (a *Aggregator) regionHealth(ctx context.Context, tx *store.Tx, stored, bea
 	if !reuse && j.regions != nil && a.opts.RefreshEvery > 0 {
 		// One batch at a time judges again; the others use the last
 		// judgement meanwhile. Every shard's batch used to find it stale
-		// at once, read every latest whole-check row (66 ms of PostgreSQL
-		// each at 10,000 checks × 3 regions) and queue on probe_regions'
-		// rows behind the first (392 ms a statement in the drain bench).
-		// A claim whose batch failed lapses after rejudgeClaim.
+		// at once, read every recent whole-check row (66 ms of PostgreSQL
+		// each at 10,000 checks × 3 regions) and queue behind the first
+		// on probe_regions' rows until it committed. A claim whose batch
+		// failed lapses after rejudgeClaim.
 		if now := a.opts.Now(); now.Sub(a.rejudging) < rejudgeClaim {
 			reuse = true
 		} else {
