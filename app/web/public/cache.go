@@ -27,7 +27,12 @@ const (
 	publicTTL        = 10 * time.Second // safety net for changes without an event
 	publicRetry      = 2 * time.Second  // how long a stale page is served before the database is tried again
 	publicLoadBudget = 3 * time.Second  // a snapshot load that takes longer counts as a failure
-	maxRendersPerKey = 512              // rendered variants kept per page (incident ids, history pages, hosts)
+	// publicFirstLoadBudget is the budget of a page's first load, when no
+	// earlier state could be served instead: failing it only turns a slow
+	// page into an error page, so it may take up to most of the handler's
+	// 30 s (middleware.go).
+	publicFirstLoadBudget = 20 * time.Second
+	maxRendersPerKey      = 512 // rendered variants kept per page (incident ids, history pages, hosts)
 )
 
 // publicCache holds the pages' entries. Entries exist only for pages that
@@ -154,7 +159,11 @@ func (s *Site) pageState(ctx context.Context, slug string) (*pageState, error) {
 	// Clear the flag before reading: an event that arrives during the load
 	// sets it again and forces the next request to reload.
 	e.dirty.Store(false)
-	loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publicLoadBudget)
+	budget := publicLoadBudget
+	if old == nil {
+		budget = publicFirstLoadBudget
+	}
+	loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	var prev *snapshot
 	if old != nil && !dirty && !old.stale {
 		prev = old.snap // a reload on the TTL alone
