@@ -15,6 +15,7 @@ import (
 	"pharos/app/store"
 	"pharos/app/store/storetest"
 	"pharos/app/web"
+	"pharos/app/web/public"
 	"pharos/app/web/webtest"
 )
 
@@ -271,6 +272,38 @@ func TestPublicStaleWhenDatabaseIsAway(t *testing.T) {
 	}
 	if res := br.Get("/p/acme/api/v2/summary.json"); res.Code != http.StatusOK || res.Header.Get("X-Pharos-Stale") != "1" {
 		t.Errorf("summary with the database away: got %d, X-Pharos-Stale %q", res.Code, res.Header.Get("X-Pharos-Stale"))
+	}
+}
+
+// TestPublicFirstLoadOutwaitsTheReloadBudget: a page's first load, with no
+// earlier state to serve instead, is not cut off at the 3 s a reload gets:
+// with its components table locked for 4 s, the first request waits and
+// gets the page, not an error.
+func TestPublicFirstLoadOutwaitsTheReloadBudget(t *testing.T) {
+	t.Parallel()
+	st := storetest.Postgres(t)
+	seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1, days: 3})
+	br, _ := newPublicServer(t, st)
+	tx, err := st.DB().BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`LOCK TABLE components IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	const held = public.ReloadBudget + time.Second
+	released := make(chan error, 1)
+	time.AfterFunc(held, func() { released <- tx.Commit() })
+	defer func() {
+		if err := <-released; err != nil {
+			t.Errorf("release the lock: %v", err)
+		}
+	}()
+	start := time.Now()
+	res := br.Get("/p/acme/")
+	if took := time.Since(start); res.Code != http.StatusOK || !strings.Contains(res.Body, `data-testid="component"`) || took < public.ReloadBudget {
+		t.Errorf("first load behind a %v lock: got %d after %v, components shown %v; want 200 with the components once the lock goes",
+			held, res.Code, took.Round(time.Millisecond), strings.Contains(res.Body, `data-testid="component"`))
 	}
 }
 

@@ -1,0 +1,4 @@
+package public
+
+// ReloadBudget is publicLoadBudget, for the external tests.
+const ReloadBudget = publicLoadBudget
