@@ -77,13 +77,21 @@
 
   // Live updates: on an event, fetch the page again (the server answers
   // from its cache) and swap the regions marked data-live that changed.
+  // A page the server marks stale (X-Pharos-Stale: its reload from the
+  // database failed or took too long) is fetched again a little later, so
+  // the change an event announced is not lost to one slow reload.
   var pending = null;
+  var staleRetry = 3000;
   function refresh() {
     if (pending) { return; }
     pending = setTimeout(function () {
       pending = null;
       fetch(location.href, { cache: "no-cache", headers: { Accept: "text/html" } })
-        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (r) {
+          if (!r.ok) { return Promise.reject(r.status); }
+          if (r.headers.get("X-Pharos-Stale") === "1") { setTimeout(refresh, staleRetry); }
+          return r.text();
+        })
         .then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");
           var focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("[data-live]");

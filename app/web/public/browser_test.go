@@ -169,3 +169,43 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		t.Errorf("a bar day's text is %q, want its date and uptime", text)
 	}
 }
+
+// TestBrowserLiveUpdateOutlastsASlowReload: when the reload an event
+// causes takes longer than the server's budget, the page is served stale
+// (X-Pharos-Stale) and public.js fetches it again shortly after, so the
+// change still shows once the database answers. The components table is
+// locked for 4 s around the event, past the 3 s budget.
+func TestBrowserLiveUpdateOutlastsASlowReload(t *testing.T) {
+	t.Parallel()
+	ctx := webtest.BrowserContext(t, 1280, 900)
+	st := storetest.Postgres(t)
+	f := seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1, days: 3})
+	base, b := liveServer(t, st)
+	do(t, ctx, chromedp.Navigate(base+"/p/acme/"), chromedp.WaitVisible(chromedp.CSS(`main[data-live-mode="stream"]`)))
+
+	target := f.components[0]
+	if err := st.SetComponentStatus(context.Background(), f.org.ID, target.ID, incident.MajorOutage, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := st.DB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`LOCK TABLE components IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan error, 1)
+	time.AfterFunc(4*time.Second, func() { released <- tx.Commit() })
+	defer func() {
+		if err := <-released; err != nil {
+			t.Errorf("release the lock: %v", err)
+		}
+	}()
+	publish(t, b, "acme", target.ID, incident.MajorOutage)
+	sel := fmt.Sprintf(`[data-component="%d"][data-status="major_outage"]`, target.ID)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("the status change did not show after the slow reload: %v", err)
+	}
+}
