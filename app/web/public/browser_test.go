@@ -51,7 +51,10 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 }
 
 // TestBrowserStatusPage: the page renders its components and incident; a
-// status change published on the bus shows without a reload within 2 s;
+// status change published on the bus shows without a reload (the log
+// line says how soon: about 1 s on an idle machine; the wait allows 30 s
+// for a loaded one, where the server's reload may run out of its budget
+// and public.js fetch the page again);
 // Tab reaches an uptime bar day whose tooltip tells its date and uptime,
 // and the arrow keys move between days; full-page screenshots at 1280 and
 // 320 px.
@@ -86,11 +89,11 @@ func TestBrowserStatusPage(t *testing.T) {
 	published := time.Now()
 	publish(t, b, "acme", target.ID, incident.MajorOutage)
 	sel := fmt.Sprintf(`[data-component="%d"][data-status="major_outage"]`, target.ID)
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel)))
 	cancel()
 	if err != nil {
-		t.Fatalf("the status change did not appear within 10s: %v", err)
+		t.Fatalf("the status change did not appear within 30s: %v", err)
 	}
 	t.Logf("status change visible %s after publishing", time.Since(published).Round(time.Millisecond))
 	same := eval[bool](t, ctx, `window.__noReload === true`)
