@@ -79,9 +79,12 @@
   // from its cache) and swap the regions marked data-live that changed.
   // A page the server marks stale (X-Pharos-Stale: its reload from the
   // database failed or took too long) is fetched again a little later, so
-  // the change an event announced is not lost to one slow reload.
+  // the change an event announced is not lost to one slow reload; while
+  // it stays stale (the database is away), every page waits twice as long
+  // as before, up to a minute, each with some jitter so that the pages an
+  // event woke together do not come back together.
   var pending = null;
-  var staleRetry = 3000;
+  var staleWait = 3;
   function refresh() {
     if (pending) { return; }
     pending = setTimeout(function () {
@@ -89,7 +92,12 @@
       fetch(location.href, { cache: "no-cache", headers: { Accept: "text/html" } })
         .then(function (r) {
           if (!r.ok) { return Promise.reject(r.status); }
-          if (r.headers.get("X-Pharos-Stale") === "1") { setTimeout(refresh, staleRetry); }
+          if (r.headers.get("X-Pharos-Stale") === "1") {
+            setTimeout(refresh, staleWait * 1000 * (0.8 + 0.4 * Math.random()));
+            staleWait = Math.min(2 * staleWait, 60);
+          } else {
+            staleWait = 3;
+          }
           return r.text();
         })
         .then(function (html) {
