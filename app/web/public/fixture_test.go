@@ -160,3 +160,25 @@ func TestSeedBenchPage(t *testing.T) {
 	seedPublicPage(t, st, fixtureOptions{slug: "bench", incidents: 5,
 		components: envInt(t, "PHAROS_BENCH_COMPONENTS", 20), days: envInt(t, "PHAROS_BENCH_DAYS", 90)})
 }
+
+// lockComponents holds the components table of st, a PostgreSQL store, in
+// ACCESS EXCLUSIVE mode for d, so that every page load waits for it: a
+// database slower than the page's load budget. It returns at once; the
+// lock goes after d, and the test waits for that before it ends.
+func lockComponents(t *testing.T, st *store.Store, d time.Duration) {
+	t.Helper()
+	tx, err := st.DB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`LOCK TABLE components IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan error, 1)
+	time.AfterFunc(d, func() { released <- tx.Commit() })
+	t.Cleanup(func() {
+		if err := <-released; err != nil {
+			t.Errorf("release the lock on components: %v", err)
+		}
+	})
+}

@@ -284,21 +284,8 @@ func TestPublicFirstLoadOutwaitsTheReloadBudget(t *testing.T) {
 	st := storetest.Postgres(t)
 	seedPublicPage(t, st, fixtureOptions{components: 2, incidents: 1, days: 3})
 	br, _ := newPublicServer(t, st)
-	tx, err := st.DB().BeginTx(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`LOCK TABLE components IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
 	const held = public.ReloadBudget + time.Second
-	released := make(chan error, 1)
-	time.AfterFunc(held, func() { released <- tx.Commit() })
-	defer func() {
-		if err := <-released; err != nil {
-			t.Errorf("release the lock: %v", err)
-		}
-	}()
+	lockComponents(t, st, held)
 	start := time.Now()
 	res := br.Get("/p/acme/")
 	if took := time.Since(start); res.Code != http.StatusOK || !strings.Contains(res.Body, `data-testid="component"`) || took < public.ReloadBudget {
