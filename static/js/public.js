@@ -85,6 +85,9 @@
   // event woke together do not come back together.
   var pending = null;
   var staleWait = 3;
+  // jittered is secs in milliseconds, give or take a fifth: pages that one
+  // event (or one refusal) sent waiting do not come back in step.
+  function jittered(secs) { return secs * 1000 * (0.8 + 0.4 * Math.random()); }
   function refresh() {
     if (pending) { return; }
     pending = setTimeout(function () {
@@ -93,7 +96,7 @@
         .then(function (r) {
           if (!r.ok) { return Promise.reject(r.status); }
           if (r.headers.get("X-Pharos-Stale") === "1") {
-            setTimeout(refresh, staleWait * 1000 * (0.8 + 0.4 * Math.random()));
+            setTimeout(refresh, jittered(staleWait));
             staleWait = Math.min(2 * staleWait, 60);
           } else {
             staleWait = 3;
@@ -161,7 +164,7 @@
     }
 
     function later(secs) {
-      setTimeout(poll, secs * 1000 * (0.8 + 0.4 * Math.random()));
+      setTimeout(poll, jittered(secs));
     }
 
     stream();
