@@ -84,3 +84,58 @@ func TestAdvanceLatest(t *testing.T) {
 		}
 	})
 }
+
+// TestAdvanceLatestAfterWholeRead runs a batch's sequence in one
+// transaction: WholeLatestForChecks first (which on SQLite keeps the
+// check's rows for AdvanceLatest), then AdvanceLatest twice. The second
+// advance must start from what the first wrote, node rows included, not
+// from what the read kept: fra's streak goes 1 → 2 → 3.
+func TestAdvanceLatestAfterWholeRead(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org, check := storetest.SeedCheck(t, s)
+		base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+		w := func(node string, minute int) store.LatestWrite {
+			return store.LatestWrite{OrgID: org, CheckID: check, Region: "fra", Node: node, State: "up",
+				ResultID: fmt.Sprintf("%s-%d", node, minute), CheckedAt: base.Add(time.Duration(minute) * time.Minute)}
+		}
+		ids := map[int64][]int64{org: {check}}
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.AdvanceLatest(ctx, []store.LatestWrite{w("", 0), w("n1", 0)})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var streaks []int
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			whole, err := tx.WholeLatestForChecks(ctx, ids)
+			if err != nil {
+				return err
+			}
+			if len(whole) != 1 || whole[0].Node != "" || whole[0].Streak != 1 {
+				return fmt.Errorf("whole rows before = %+v, want fra's alone with streak 1", whole)
+			}
+			for minute := 1; minute <= 2; minute++ {
+				after, err := tx.AdvanceLatest(ctx, []store.LatestWrite{w("", minute), w("n1", minute)})
+				if err != nil {
+					return err
+				}
+				streaks = append(streaks, after.Whole[check][0].Streak)
+			}
+			rows, err := tx.LatestForChecks(ctx, ids)
+			for _, l := range rows {
+				if l.Node == "n1" {
+					streaks = append(streaks, l.Streak)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]int{2, 3, 3}, streaks); diff != "" {
+			t.Errorf("streaks of fra after each advance, then of fra/n1 (-want +got):\n%s", diff)
+		}
+	})
+}

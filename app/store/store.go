@@ -292,6 +292,13 @@ type Tx struct {
 	tx          *sql.Tx
 	s           *Store
 	wroteOutbox bool // AddOutbox added events: fire s.outbox on commit
+	// latest holds, on SQLite, every latest row (node rows included) of
+	// the checks WholeLatestForChecks read, by check id (an empty entry
+	// for a check without rows), kept current by upsertLatest, so that
+	// AdvanceLatest need not read them again. The transaction holds
+	// SQLite's write lock from BEGIN on (_txlock=immediate), so no other
+	// connection can change them meanwhile.
+	latest map[int64][]Latest
 }
 
 // InTx runs fn in one transaction, committing when fn returns nil and rolling
