@@ -174,7 +174,7 @@ func New(opts Options) (*Server, error) {
 		auth:    au,
 		site:    site,
 		console: console.New(console.Options{Store: opts.Store, Auth: au, RunNow: runNow, PageChanged: changed, Logger: opts.Logger, EmailOff: opts.Mailer == nil, Accounts: opts.AccountMailer, BaseURL: opts.BaseURL, Limits: opts.Limits}),
-		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: runNow, PageChanged: changed, Logger: opts.Logger, Subscriptions: site, Limits: opts.Limits}),
+		api:     api.New(api.Options{Store: opts.Store, Auth: au, RunNow: runNow, PageChanged: changed, Logger: opts.Logger, Subscriptions: site, Limits: opts.Limits, BaseURL: opts.BaseURL}),
 	}
 	m, err := newHTTPMetrics(reg)
 	if err != nil {

@@ -33,6 +33,9 @@ type Options struct {
 	// Limits are the operator's per-organisation quotas POST /apply
 	// enforces; the zero Limits limit nothing.
 	Limits apply.Limits
+	// BaseURL is PHAROS_BASE_URL: the incidents' shortlinks are under it
+	// (or under the page's verified custom domain).
+	BaseURL string
 }
 
 // API serves /api/v1.
@@ -44,6 +47,7 @@ type API struct {
 	log         *slog.Logger
 	subs        Subscriptions
 	limits      apply.Limits
+	baseURL     string
 }
 
 // New builds an API.
@@ -52,7 +56,7 @@ func New(opts Options) *API {
 		opts.Logger = slog.Default()
 	}
 	return &API{st: opts.Store, auth: opts.Auth, runNow: opts.RunNow, pageChanged: opts.PageChanged, log: opts.Logger,
-		subs: opts.Subscriptions, limits: opts.Limits}
+		subs: opts.Subscriptions, limits: opts.Limits, baseURL: opts.BaseURL}
 }
 
 // RunCheck answers 202: the probe runs within seconds, its result arrives

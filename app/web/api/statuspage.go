@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -137,18 +138,25 @@ func toV1PublicComponent(c store.PublicComponent) v1Component {
 	return out
 }
 
-// shortlink is the incident's public page on this server.
-func shortlink(c echo.Context, slug, id string) string {
-	return c.Scheme() + "://" + c.Request().Host + "/p/" + slug + "/incidents/" + id
+// pageRoot is the page's public root as the public site names it: its
+// verified custom domain, else /p/{slug} under PHAROS_BASE_URL (a path
+// alone without one), never the request's Host header, which the client
+// chooses.
+func (s *API) pageRoot(pg store.Page) string {
+	if d := pg.ServedDomain(); d != "" {
+		return "https://" + d
+	}
+	return strings.TrimSuffix(s.baseURL, "/") + "/p/" + pg.Slug
 }
 
-// toV1Incident shapes an incident; comps are the page's components by id.
-func toV1Incident(c echo.Context, pg store.Page, in store.PublicIncident, comps map[int64]store.PublicComponent) v1Incident {
+// toV1Incident shapes an incident; root is the page's public root
+// (API.pageRoot) and comps are the page's components by id.
+func toV1Incident(root string, pg store.Page, in store.PublicIncident, comps map[int64]store.PublicComponent) v1Incident {
 	id := v1ID(in.ID)
 	out := v1Incident{ID: id, Components: []v1Component{}, CreatedAt: v1At(in.CreatedAt), Impact: in.Impact,
 		IncidentUpdates: make([]v1Update, 0, len(in.Updates)), Metadata: map[string]any{},
 		MonitoringAt: v1AtPtr(in.MonitoringAt), Name: in.Name, PageID: v1ID(in.PageID), ResolvedAt: v1AtPtr(in.ResolvedAt),
-		Shortlink: shortlink(c, pg.Slug, id), Status: in.Status, UpdatedAt: v1At(in.UpdatedAt), StartedAt: v1At(in.StartedAt)}
+		Shortlink: root + "/incidents/" + id, Status: in.Status, UpdatedAt: v1At(in.UpdatedAt), StartedAt: v1At(in.StartedAt)}
 	if in.Postmortem != "" {
 		body, at := in.Postmortem, v1At(in.UpdatedAt)
 		out.PostmortemBody, out.PostmortemBodyLastUpdatedAt, out.PostmortemPublishedAt = &body, &at, &at

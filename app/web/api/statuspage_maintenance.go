@@ -25,7 +25,7 @@ import (
 func maintenanceID(id int64) string { return "m" + strconv.FormatInt(id, 10) }
 
 // toV1Maintenance shapes a window as a Statuspage scheduled incident.
-func toV1Maintenance(c echo.Context, pg store.Page, w store.MaintenanceWindow, comps map[int64]store.PublicComponent, now time.Time) (v1Incident, bool) {
+func toV1Maintenance(root string, pg store.Page, w store.MaintenanceWindow, comps map[int64]store.PublicComponent, now time.Time) (v1Incident, bool) {
 	from, until, status, ok := w.RunAt(now)
 	if !ok {
 		return v1Incident{}, false
@@ -34,7 +34,7 @@ func toV1Maintenance(c echo.Context, pg store.Page, w store.MaintenanceWindow, c
 	created, updated := v1At(w.CreatedAt), v1At(w.UpdatedAt)
 	out := v1Incident{ID: id, Components: []v1Component{}, CreatedAt: created, Impact: "maintenance", Metadata: map[string]any{},
 		Name: w.Name, PageID: v1ID(w.PageID), ScheduledAutoCompleted: true, ScheduledAutoInProgress: true,
-		ScheduledFor: v1AtPtr(&from), ScheduledUntil: v1AtPtr(&until), Shortlink: c.Scheme() + "://" + c.Request().Host + "/p/" + pg.Slug + "/",
+		ScheduledFor: v1AtPtr(&from), ScheduledUntil: v1AtPtr(&until), Shortlink: root + "/",
 		Status: status, UpdatedAt: updated, StartedAt: v1At(from)}
 	if status == store.MaintenanceCompleted {
 		out.ResolvedAt = v1AtPtr(&until)
@@ -60,7 +60,7 @@ func (s *API) maintenances(c echo.Context, p *auth.Principal, pg store.Page, com
 	now := time.Now()
 	out := []v1Incident{}
 	for _, w := range ws {
-		if m, ok := toV1Maintenance(c, pg, w, comps, now); ok && keep(m.Status) {
+		if m, ok := toV1Maintenance(s.pageRoot(pg), pg, w, comps, now); ok && keep(m.Status) {
 			out = append(out, m)
 		}
 	}
