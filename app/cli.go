@@ -32,7 +32,7 @@ const usage = `usage: pharos [command] [flags]
 
 commands:
   run       everything in one process (default): web, scheduler, aggregator, notifier, local probe
-  serve     the web and control-plane roles (--roles web,scheduler,aggregator,notifier)
+  serve     the web and control-plane roles (--roles web,scheduler,aggregator,housekeeping,notifier)
   probe     a probe worker for one region (pharos probe --region fra); needs only Redis
   check     probe one URL from the command line (pharos check --help)
   apply     apply a configuration file (pharos apply -f pharos.yaml [--dry-run])
