@@ -35,6 +35,10 @@ type checkSpec struct {
 	Expect  *expectSpec `json:"expect,omitempty"`
 	TLS     *tlsSpec    `json:"tls,omitempty"`
 	Timeout string      `json:"timeout,omitempty"`
+	// Severity raises or lowers problem codes' severities
+	// (probes.Spec.Severity); the keys are sorted in JSON, so it stays
+	// identical when the same file is applied again.
+	Severity map[string]string `json:"severity,omitempty"`
 }
 
 type expectSpec struct {
@@ -72,7 +76,7 @@ const (
 	maxURLLen       = 2048
 )
 
-var checkKeys = []string{"name", "url", "interval", "timeout", "nodes", "expect", "tls", "regions", "quorum", "confirm"}
+var checkKeys = []string{"name", "url", "interval", "timeout", "nodes", "expect", "tls", "regions", "quorum", "confirm", "severity"}
 
 func (r *reader) check(n *yaml.Node, path, baseDir string) checkConfig {
 	c := checkConfig{line: r.resolve(n).Line, interval: defaultInterval, confirm: defaultConfirm, lines: map[string]int{}}
@@ -108,6 +112,8 @@ func (r *reader) check(n *yaml.Node, path, baseDir string) checkConfig {
 			c.spec.Expect = r.expect(v, p, c.lines)
 		case "tls":
 			c.spec.TLS = r.tls(v, p, baseDir, c.lines)
+		case "severity":
+			c.spec.Severity = r.severity(v, p, c.lines)
 		case "regions":
 			c.regions = r.regions(v, p)
 		case "quorum":

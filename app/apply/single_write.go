@@ -391,6 +391,9 @@ func SaveCheck(ctx context.Context, st *store.Store, lim Limits, orgID int64, ac
 		if err != nil {
 			return err
 		}
+		if want.Spec, err = keepSeverity(chk, old.Spec); err != nil {
+			return err
+		}
 		want.ID = id
 		out.ID, out.Managed = id, old.Managed
 		ch := checkChanges(old, oldComp.Name, want, comp.Name)
