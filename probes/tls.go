@@ -83,7 +83,11 @@ func judgeTLS(ctx context.Context, in tlsInput) (*TLSInfo, []Problem) {
 		}
 	}
 	for i, c := range judged {
-		out = append(out, judgeValidity(in, c, i, i == len(judged)-1 && cc.chain != nil)...)
+		// A self-signed leaf trusted as its own root (--ca-file, tls.ca)
+		// ends a one-certificate chain: it is still the site's
+		// certificate, which the site must renew.
+		isRoot := i > 0 && i == len(judged)-1 && cc.chain != nil
+		out = append(out, judgeValidity(in, c, i, isRoot)...)
 	}
 	if want := p.spec.TLS.Issuer; want != "" && !issuerMatches(leaf, want) {
 		add(CodeCertIssuerUnexpected, "certificate for %s on %s is issued by %s, expected an issuer matching %q",
@@ -117,7 +121,9 @@ func (n certNoun) String() string {
 
 // judgeValidity applies the time checks to the i-th certificate of a chain
 // (0 is the leaf). Renewal is judged for the leaf only; expiry warnings for
-// the leaf and intermediates, not for roots, which the site does not renew.
+// the leaf and intermediates, not for roots above the leaf, which the site
+// does not renew. isRoot is false for the leaf even when it is its own
+// trust anchor.
 func judgeValidity(in tlsInput, c *x509.Certificate, i int, isRoot bool) []Problem {
 	p, now := in.plan, in.now
 	what := certNoun{host: in.host, cert: c, root: isRoot, inter: i > 0}

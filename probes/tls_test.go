@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"pharos/probes/probetest"
 )
@@ -161,4 +163,64 @@ func TestAIAFetchIsGuarded(t *testing.T) {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
 	wantMessage(t, res.Problems[0], "fetching it failed", "127.0.0.1 is a loopback address; probes may not reach it")
+}
+
+// TestSelfSignedLeafTrustedAsRoot: a self-signed certificate trusted
+// through tls.ca (--ca-file) is both the leaf and the root of its
+// one-certificate chain. It is still the site's certificate, so expiry
+// and renewal are judged as for any leaf.
+func TestSelfSignedLeafTrustedAsRoot(t *testing.T) {
+	t.Parallel()
+	k := newPKI(t)
+	now := time.Now()
+	day := 24 * time.Hour
+	tests := []struct {
+		name  string
+		nb    time.Time
+		na    time.Time
+		spec  func(*Spec)
+		clock time.Duration
+		want  []string
+		sev   Severity // of cert_expiring, when wanted
+	}{
+		{name: "healthy", nb: now.Add(-day), na: now.Add(89 * day)},
+		{name: "10 days left, warn 30", nb: now.Add(-time.Hour), na: now.Add(10 * day),
+			spec: func(s *Spec) { s.TLS.WarnDays = 30 }, want: []string{"cert_expiring"}, sev: SeverityWarning},
+		{name: "10 days left, critical 20", nb: now.Add(-time.Hour), na: now.Add(10 * day),
+			spec: func(s *Spec) { s.TLS.WarnDays, s.TLS.CriticalDays = 30, 20 }, want: []string{"cert_expiring"}, sev: SeverityCritical},
+		{name: "default thresholds, late in its life", nb: now.Add(-80 * day), na: now.Add(10 * day),
+			want: []string{"cert_expiring", "cert_renewal_overdue"}, sev: SeverityWarning},
+		{name: "renewal overdue at 70%", nb: now.Add(-time.Hour), na: now.Add(90 * day), clock: 63 * day,
+			want: []string{"cert_renewal_overdue"}},
+		{name: "expired", nb: now.Add(-90 * day), na: now.Add(-day), want: []string{"cert_expired"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cert := probetest.SelfSigned(probetest.CertOptions{CommonName: testHost, DNSNames: []string{testHost}, NotBefore: tc.nb, NotAfter: tc.na})
+			url := serveNodes(t, "/", node{ip: "127.0.0.2", cert: cert})
+			spec := Spec{URL: url, Timeout: Duration(5 * time.Second), TLS: TLSSpec{CA: probetest.CertPEM(cert.Leaf)}}
+			if tc.spec != nil {
+				tc.spec(&spec)
+			}
+			clock := func() time.Time { return time.Now().Add(tc.clock) }
+			res := k.prober(clock, nil).Run(context.Background(), spec)
+			if diff := cmp.Diff(tc.want, onlyCodes(res.Problems), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("codes (-want +got):\n%s\nproblems: %v", diff, res.Problems)
+			}
+			if tl := res.Nodes[0].TLS; tl == nil || !tl.ChainTrusted || len(tl.Chain) != 0 {
+				t.Fatalf("tls %+v, want a trusted one-certificate chain", tl)
+			}
+			if tc.sev != "" {
+				pb := findProblem(t, res, CodeCertExpiring)
+				if pb.Severity != tc.sev {
+					t.Errorf("cert_expiring severity: got %s, want %s", pb.Severity, tc.sev)
+				}
+				wantMessage(t, pb, "certificate for "+testHost+" expires ")
+				if strings.Contains(pb.Message, "root certificate") {
+					t.Errorf("message %q names the leaf as a root", pb.Message)
+				}
+			}
+		})
+	}
 }

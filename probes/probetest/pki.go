@@ -170,6 +170,35 @@ func (ca *CA) Leaf(o CertOptions) tls.Certificate {
 	return tc
 }
 
+// SelfSigned returns a server certificate signed by its own key, as an
+// internal service with no CA serves; trust it with CertPEM(c.Leaf).
+func SelfSigned(o CertOptions) tls.Certificate {
+	key := newKey()
+	nb, na := o.window()
+	t := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: o.CommonName},
+		DNSNames:              o.DNSNames,
+		IPAddresses:           o.IPs,
+		NotBefore:             nb,
+		NotAfter:              na,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		SignatureAlgorithm:    o.SignatureAlgorithm,
+	}
+	o.apply(t)
+	der, err := x509.CreateCertificate(rand.Reader, t, t, &key.PublicKey, key)
+	if err != nil {
+		panic(fmt.Sprintf("probetest: self-signed %q: %v", o.CommonName, err))
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(fmt.Sprintf("probetest: self-signed: %v", err))
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+}
+
 // WithoutIntermediates returns c serving only its leaf, as a misconfigured
 // server that forgot the chain file does.
 func WithoutIntermediates(c tls.Certificate) tls.Certificate {
@@ -187,6 +216,9 @@ func Pool(cas ...*CA) *x509.CertPool {
 }
 
 // PEM returns the CA certificate in PEM form, as a --ca-file holds it.
-func (ca *CA) PEM() string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}))
+func (ca *CA) PEM() string { return CertPEM(ca.Cert) }
+
+// CertPEM returns c in PEM form, as a --ca-file holds it.
+func CertPEM(c *x509.Certificate) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
 }
