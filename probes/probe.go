@@ -207,9 +207,12 @@ func (pr *Prober) probeNode(ctx context.Context, p *plan, node netip.AddrPort, d
 		nr.Problems = append(nr.Problems, problems...)
 	}
 	if fetchErr != nil {
-		if !hasCode(nr.Problems, CodeTLSHandshakeFailed) { // a misordered chain is already named
-			nr.Problems = append(nr.Problems, np.failure(ctx, fetchErr, phase, state, tlsErr))
+		failure, named := firstProblem(nr.Problems, CodeTLSHandshakeFailed) // a misordered chain is already named
+		if !named {
+			failure = np.failure(ctx, fetchErr, phase, state, tlsErr)
+			nr.Problems = append(nr.Problems, failure)
 		}
+		nr.Error = failure.Message
 		return nr
 	}
 	nr.StatusCode = resp.status

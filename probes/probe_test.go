@@ -2,7 +2,9 @@ package probes
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +136,100 @@ func TestExplicitNodesAndDefaultFirst(t *testing.T) {
 	if res.State != StateDown || len(res.Nodes) != 1 || res.Nodes[0].Address != nodeAddr("127.0.0.3", url) {
 		t.Errorf("explicit node: got %s %+v", res.State, res.Nodes)
 	}
+}
+
+// TestNodeError: a node whose probe stopped before an HTTP answer carries
+// the failure as nodes[].error (DESIGN §6), the message of the problem
+// naming it; a node that answered, however badly, carries none.
+func TestNodeError(t *testing.T) {
+	t.Parallel()
+	k := newPKI(t)
+	cert := k.leaf(probetest.CertOptions{})
+	clientCert := func(c *tls.Config) { c.ClientAuth = tls.RequireAnyClientCert }
+	reversed := k.leaf(probetest.CertOptions{})
+	reversed.Certificate = [][]byte{reversed.Certificate[1], reversed.Certificate[0]}
+	tests := []struct {
+		name    string
+		serve   func(t *testing.T) (url string, nodes []string)
+		timeout time.Duration
+		want    map[string]string // node IP → text its error must contain, "" for none
+	}{
+		{name: "answered", want: map[string]string{"127.0.0.2": ""},
+			serve: func(t *testing.T) (string, []string) {
+				return serveNodes(t, "/", node{ip: "127.0.0.2", cert: cert}), []string{"127.0.0.2"}
+			}},
+		{name: "answered with an unexpected status", want: map[string]string{"127.0.0.2": ""},
+			serve: func(t *testing.T) (string, []string) {
+				return serveNodes(t, "/", node{ip: "127.0.0.2", cert: cert, handler: probetest.Text(503, "text/plain", "busy")}), []string{"127.0.0.2"}
+			}},
+		{name: "connection refused", want: map[string]string{"127.0.0.3": "could not connect to 127.0.0.3:"},
+			serve: func(t *testing.T) (string, []string) {
+				ln := probetest.Listeners(t, "127.0.0.3")[0]
+				ln.Close()
+				return "https://" + testHost + ":" + probetest.Port(ln) + "/", []string{"127.0.0.3"}
+			}},
+		{name: "handshake refused", want: map[string]string{"127.0.0.2": "TLS handshake with 127.0.0.2:"},
+			serve: func(t *testing.T) (string, []string) {
+				return serveNodes(t, "/", node{ip: "127.0.0.2", cert: cert, mod: clientCert}), []string{"127.0.0.2"}
+			}},
+		{name: "chain in the wrong order", want: map[string]string{"127.0.0.2": "in the wrong order"},
+			serve: func(t *testing.T) (string, []string) {
+				return serveNodes(t, "/", node{ip: "127.0.0.2", cert: reversed}), []string{"127.0.0.2"}
+			}},
+		{name: "timeout", timeout: 300 * time.Millisecond, want: map[string]string{"127.0.0.2": "within 300ms"},
+			serve: func(t *testing.T) (string, []string) {
+				return serveNodes(t, "/", node{ip: "127.0.0.2", silent: true}), []string{"127.0.0.2"}
+			}},
+		{name: "one node of two refuses", want: map[string]string{"127.0.0.2": "", "127.0.0.4": "connection refused"},
+			serve: func(t *testing.T) (string, []string) {
+				lns := probetest.Listeners(t, "127.0.0.2", "127.0.0.4")
+				probetest.ServeTLS(t, lns[0], cert, probetest.Text(200, "text/plain", "hello"), nil)
+				lns[1].Close()
+				return "https://" + testHost + ":" + probetest.Port(lns[0]) + "/", []string{"127.0.0.2", "127.0.0.4"}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			url, nodes := tc.serve(t)
+			spec := Spec{URL: url, Nodes: Nodes{Addrs: nodes}, Timeout: Duration(5 * time.Second)}
+			if tc.timeout > 0 {
+				spec.Timeout = Duration(tc.timeout)
+			}
+			res := k.prober(nil, nil).Run(context.Background(), spec)
+			if len(res.Nodes) != len(tc.want) {
+				t.Fatalf("got %d nodes, want %d: %+v", len(res.Nodes), len(tc.want), res.Nodes)
+			}
+			for _, n := range res.Nodes {
+				want, ok := tc.want[strings.Split(n.Address, ":")[0]]
+				switch {
+				case !ok:
+					t.Errorf("unexpected node %s", n.Address)
+				case want == "" && n.Error != "":
+					t.Errorf("node %s: error %q, want none (status %d)", n.Address, n.Error, n.StatusCode)
+				case want != "" && !strings.Contains(n.Error, want):
+					t.Errorf("node %s: error %q, want one containing %q", n.Address, n.Error, want)
+				case want != "" && !slices.ContainsFunc(n.Problems, func(p Problem) bool { return p.Message == n.Error }):
+					t.Errorf("node %s: error %q is none of its problems' messages: %v", n.Address, n.Error, n.Problems)
+				}
+			}
+			b, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := strings.Count(string(b), `"error":`), countErrors(tc.want); got != want {
+				t.Errorf("JSON has %d error keys, want %d (omitted when the node answered):\n%s", got, want, b)
+			}
+		})
+	}
+}
+
+func countErrors(want map[string]string) int {
+	n := 0
+	for _, w := range want {
+		if w != "" {
+			n++
+		}
+	}
+	return n
 }

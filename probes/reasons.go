@@ -166,6 +166,10 @@ func missingIntermediate(in tlsInput) bool {
 	return false
 }
 
-func hasCode(problems []Problem, code Code) bool {
-	return slices.ContainsFunc(problems, func(p Problem) bool { return p.Code == code })
+// firstProblem returns the first of problems with code.
+func firstProblem(problems []Problem, code Code) (Problem, bool) {
+	if i := slices.IndexFunc(problems, func(p Problem) bool { return p.Code == code }); i >= 0 {
+		return problems[i], true
+	}
+	return Problem{}, false
 }

@@ -113,6 +113,12 @@ type NodeResult struct {
 	// FinalURL is the URL of the last response when redirects were followed.
 	FinalURL string    `json:"final_url,omitempty"`
 	Problems []Problem `json:"problems"`
+	// Error says, for a human, what stopped the node's probe before a
+	// complete HTTP answer (DNS, connection, TLS handshake, timeout, the
+	// request or its body); empty when the node answered. It is the
+	// message of the problem that names the failure, so it holds nothing
+	// the problems do not.
+	Error string `json:"error,omitempty"`
 }
 
 // Timings are milliseconds from the start of the node's probe; zero when a

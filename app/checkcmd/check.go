@@ -164,7 +164,7 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.StringVar(&o.bodyRegex, "body-regex", "", "the body must match this regular expression")
 	fs.Var(&o.jsonPaths, "json-path", "'PATH=VALUE': the JSON body at PATH must equal VALUE (repeatable)")
 	fs.BoolVar(&o.expectImage, "expect-image", false, "the body must decode as an image")
-	fs.DurationVar(&o.timeout, "timeout", probes.DefaultTimeout, "time allowed for each node")
+	fs.DurationVar(&o.timeout, "timeout", probes.DefaultTimeout, "time allowed for the whole probe, all nodes together: DNS, connections, TLS checks, requests and assertions")
 	// The environment is read by the one configuration parser, which
 	// refuses a bad value with the variable named.
 	cfg, err := config.Load(os.Getenv)

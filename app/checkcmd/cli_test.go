@@ -1,8 +1,11 @@
 package checkcmd
 
 import (
+	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -179,5 +182,72 @@ func TestIPAddressSANs(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, `"ip_addresses": [`) {
 		t.Errorf("JSON lacks ip_addresses:\n%s", r.stdout)
+	}
+}
+
+// TestNodeErrorInJSON: a node that refuses the connection carries the
+// failure as nodes[].error in --json (DESIGN §6); the summary still
+// names it once, as its problem.
+func TestNodeErrorInJSON(t *testing.T) {
+	t.Parallel()
+	ln := probetest.Listeners(t, "127.0.0.15")[0]
+	ln.Close()
+	url := "https://127.0.0.15:" + probetest.Port(ln) + "/"
+	r := runInProcess(t, nil, "--json", "--allow-private", url)
+	if r.code != 2 {
+		t.Errorf("exit %d, want 2\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	res := r.result(t)
+	if len(res.Nodes) != 1 || !strings.Contains(res.Nodes[0].Error, "connection refused") {
+		t.Fatalf("nodes %+v, want one whose error says the connection was refused\n%s", res.Nodes, r.stdout)
+	}
+	if !strings.Contains(r.stdout, `"error": "could not connect to 127.0.0.15:`) {
+		t.Errorf("JSON lacks the node's error:\n%s", r.stdout)
+	}
+	r = runInProcess(t, nil, "--allow-private", url)
+	if n := strings.Count(r.stdout, "connection refused"); r.code != 2 || !strings.Contains(r.stdout, "no response") || n != 2 {
+		t.Errorf("exit %d, summary names the refusal %d times, want 2 (status line, problem):\n%s", r.code, n, r.stdout)
+	}
+}
+
+// TestSelfSignedCAFile: a self-signed certificate trusted with --ca-file
+// is its own root, and still the site's certificate: ten days left under
+// --warn-days 30 is a warning, as the perfdata thresholds say.
+func TestSelfSignedCAFile(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	cert := probetest.SelfSigned(probetest.CertOptions{CommonName: host, DNSNames: []string{host}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(10 * 24 * time.Hour)})
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, []byte(probetest.CertPEM(cert.Leaf)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln := probetest.Listeners(t, "127.0.0.16")[0]
+	probetest.ServeTLS(t, ln, cert, probetest.Text(200, "text/plain", "hello"), nil)
+	url := fmt.Sprintf("https://%s:%s/", host, probetest.Port(ln))
+	args := []string{"--allow-private", "--ca-file", caFile, "--warn-days", "30", "--resolve", "127.0.0.16", url}
+
+	r := runInProcess(t, nil, args...)
+	state, text, perf := pluginLine(t, r.stdout)
+	if r.code != 1 || state != "WARNING" || !strings.HasPrefix(text, "cert_expiring: certificate for "+host+" expires") {
+		t.Errorf("exit %d, %s - %s: want 1, WARNING - cert_expiring\n%s%s", r.code, state, text, r.stdout, r.stderr)
+	}
+	if p := perf["tls_days_left"]; p.warn != "30:" {
+		t.Errorf("tls_days_left %+v, want warn 30:", p)
+	}
+	r = runInProcess(t, nil, append([]string{"--json"}, args...)...)
+	if res := r.result(t); r.code != 1 || res.State != "degraded" || codesOf(res) != "cert_expiring" || !res.Nodes[0].TLS.ChainTrusted {
+		t.Errorf("exit %d, got %s [%s]: want 1, degraded [cert_expiring] on a trusted chain\n%s", r.code, res.State, codesOf(res), r.stdout)
+	}
+}
+
+// TestHelpTimeout: --timeout bounds the whole probe (probes.Spec.Timeout),
+// not each node, and -h says so.
+func TestHelpTimeout(t *testing.T) {
+	t.Parallel()
+	r := runInProcess(t, nil, "-h")
+	_, after, ok := strings.Cut(r.stdout, "  -timeout duration\n")
+	help, _, _ := strings.Cut(after, "\n  -")
+	if !ok || !strings.Contains(help, "whole probe") || strings.Contains(help, "each node") {
+		t.Errorf("--timeout help %q, want it to say it bounds the whole probe, not each node", help)
 	}
 }

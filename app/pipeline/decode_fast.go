@@ -474,6 +474,8 @@ func (s *scanner) node(n *probes.NodeResult) bool {
 			return seen.first(5) && s.str(&n.FinalURL)
 		case "problems":
 			return seen.first(6) && list(s, &n.Problems, s.problem)
+		case "error":
+			return seen.first(7) && s.str(&n.Error)
 		}
 		return false
 	})

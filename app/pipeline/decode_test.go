@@ -49,6 +49,18 @@ func realisticResult(i int, state probes.State) Result {
 		Produced: at.Add(70 * time.Millisecond), Result: res}
 }
 
+// refusedResult is what a worker sends when the node refused the
+// connection: no TLS, no status, the failure as the node's error.
+func refusedResult(i int) Result {
+	r := realisticResult(i, probes.StateDown)
+	n := &r.Result.Nodes[0]
+	p := probes.Problem{Code: "connection_failed", Severity: "critical", Node: n.Address,
+		Message: "could not connect to 203.0.113.7:443: connection refused"}
+	n.TLS, n.StatusCode, n.Timings = nil, 0, probes.Timings{Total: 1}
+	n.Problems, r.Result.Problems, n.Error = []probes.Problem{p}, []probes.Problem{p}, p.Message
+	return r
+}
+
 // TestDecodeMatchesEncodingJSON holds the fast engine to encoding/json: the
 // same result, or an error from both, for what workers send and for the odd
 // inputs where JSON decoders tend to differ.
@@ -61,8 +73,13 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 		}
 		inputs = append(inputs, string(b))
 	}
+	refused, err := Marshal(refusedResult(3))
+	if err != nil {
+		t.Fatal(err)
+	}
 	const id = `"id":"a","check_id":1,"region":"fra"`
-	inputs = append(inputs,
+	inputs = append(inputs, string(refused),
+		`{`+id+`,"result":{"nodes":[{"error":"refused","error":"again"}]}}`, `{`+id+`,"result":{"nodes":[{"error":null}]}}`,
 		`{`+id+`}`, ` {`+id+`} `, `{`+id+`} x`, `{`+id+`}{}`, `{`+id, ``, `null`, `[]`, `"x"`, `{}`, `1`,
 		`{"ID":"a","CHECK_ID":1,"Region":"fra"}`, `{"Id":"a","checkId":1,"region":"fra"}`, `{"id":"a","check-id":1,"region":"fra"}`,
 		`{"id":"a","id":"b","check_id":1,"check_id":2,"region":"fra","ID":"c"}`,
@@ -149,6 +166,13 @@ func TestFastDecodeCoversResult(t *testing.T) {
 			t.Errorf("the fast path refused a realistic %s result", state)
 		}
 	}
+	b, err = Marshal(refusedResult(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := decodeResultFast(b); !ok || got.Result.Nodes[0].Error == "" {
+		t.Errorf("the fast path refused a result with a node error, or lost it (ok %v):\n%s", ok, b)
+	}
 }
 
 // fill sets every field reachable from v to a value other than its zero,
@@ -195,6 +219,11 @@ func FuzzDecodeResult(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	refused, err := Marshal(refusedResult(3))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(refused)
 	const id = `"id":"a","check_id":1,"region":"fra"`
 	for _, s := range []string{
 		`{` + id + `,"worker":"\ud83d\ude00 \u00e9 \u003c \"\\\/\b\f\n\r\t"}`, `{` + id + `,"worker":"\ud83dx"}`,
