@@ -51,14 +51,16 @@ func runServer(ctx context.Context, cmd string, args []string, env Env) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
+	var roles map[string]bool
+	if err == nil {
+		roles, err = parseRoles(roleList)
+	}
+	if err == nil {
+		err = mailNeedsBaseURL(cfg, roles)
+	}
 	if err == nil {
 		err = cfg.EnsureSecretKey()
 	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "pharos %s: %v\n", cmd, err)
-		return 2
-	}
-	roles, err := parseRoles(roleList)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "pharos %s: %v\n", cmd, err)
 		return 2
@@ -67,11 +69,27 @@ func runServer(ctx context.Context, cmd string, args []string, env Env) int {
 		roles["probe"] = true
 	}
 	log := newLogger(env)
+	if cfg.BaseURL == "" && (roles["web"] || roles["notifier"]) {
+		log.Warn("PHAROS_BASE_URL is not set: links in webhook deliveries are paths without a host, and email is off; " +
+			"set it to the service's public URL, e.g. https://status.example.org")
+	}
 	if err := serve(ctx, cfg, roles, env, log); err != nil {
 		log.Error("pharos stopped", slog.Any("error", err))
 		return 1
 	}
 	return 0
+}
+
+// mailNeedsBaseURL refuses PHAROS_SMTP_URL without PHAROS_BASE_URL in a
+// process that sends mail (the web and notifier roles): every mail links
+// back to the service. It says so before anything is opened or written,
+// like every other configuration mistake.
+func mailNeedsBaseURL(cfg config.Config, roles map[string]bool) error {
+	if cfg.SMTPURL == "" || cfg.BaseURL != "" || !(roles["web"] || roles["notifier"]) {
+		return nil
+	}
+	return errors.New("config: PHAROS_SMTP_URL is set but PHAROS_BASE_URL is not: every mail links back to the service, " +
+		"so set PHAROS_BASE_URL to its public URL, e.g. https://status.example.org")
 }
 
 func parseRoles(list string) (map[string]bool, error) {

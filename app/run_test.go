@@ -3,7 +3,9 @@ package app
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"pharos/app/config"
 	"pharos/app/store/storetest"
 )
 
@@ -125,6 +128,34 @@ func TestRunRefusesBadConfig(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `PHAROS_LISTEN="eighty"`) {
 		t.Errorf("stderr %q does not name the variable and value", stderr.String())
+	}
+}
+
+// TestMailWithoutBaseURLIsRefused: SMTP without a base URL is refused at
+// start, before the data directory is created, and a process without a
+// mailing role is let through.
+func TestMailWithoutBaseURLIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	var stderr strings.Builder
+	code := Main(context.Background(), []string{"run", "--database-url", "sqlite://" + filepath.Join(dir, "pharos.db")}, Env{
+		Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr,
+		Getenv: func(k string) string {
+			if k == "PHAROS_SMTP_URL" {
+				return "smtp://127.0.0.1:2525"
+			}
+			return ""
+		},
+	})
+	if code != 2 || !strings.Contains(stderr.String(), "config: PHAROS_SMTP_URL is set but PHAROS_BASE_URL is not") {
+		t.Errorf("got exit %d, stderr %q; want 2 naming both variables", code, stderr.String())
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused start left %s behind (stat: %v)", dir, err)
+	}
+	cfg := config.Config{SMTPURL: "smtp://127.0.0.1:2525"}
+	if err := mailNeedsBaseURL(cfg, map[string]bool{"scheduler": true, "aggregator": true}); err != nil {
+		t.Errorf("a process that sends no mail was refused: %v", err)
 	}
 }
 
