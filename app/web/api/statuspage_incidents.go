@@ -105,6 +105,10 @@ type notOnPage struct{ what, id string }
 func (e *notOnPage) Error() string { return "api: " + e.what + " " + e.id + " is not on this page" }
 func (e *notOnPage) Unwrap() error { return store.ErrNotFound }
 
+// NotFoundMessage is the 404's text: which id of the body is unknown, so
+// a script sees its own mistake rather than a bare "Not found."
+func (e *notOnPage) NotFoundMessage() string { return e.what + " " + e.id + " is not on this page" }
+
 // parseBackfillDate reads backfill_date: RFC 3339 or a day (YYYY-MM-DD,
 // taken as midnight UTC).
 func parseBackfillDate(s string) (time.Time, error) {

@@ -285,3 +285,25 @@ func TestStatuspageScheduledMaintenance(t *testing.T) {
 		}
 	})
 }
+
+// TestStatuspageNamesUnknownComponent: a body naming a component that is
+// not on the page is 404, and the answer says which, for POST and PATCH.
+func TestStatuspageNamesUnknownComponent(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, st *store.Store) {
+		a := webtest.SeedTenant(t, st, "a")
+		br := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
+		c := spClient{t: t, b: br, page: "a-status", header: webtest.Bearer(a.EditTok)}
+		var created spIncident
+		c.call(http.MethodPost, "/incidents", map[string]any{"incident": map[string]any{"name": "Slow", "status": "investigating"}},
+			http.StatusCreated, &created)
+		for _, tc := range []struct{ method, path string }{{http.MethodPost, "/incidents"}, {http.MethodPatch, "/incidents/" + created.ID}} {
+			var got map[string]string
+			c.call(tc.method, tc.path, map[string]any{"incident": map[string]any{"name": "Slow", "status": "identified",
+				"components": map[string]string{"999999": "major_outage"}}}, http.StatusNotFound, &got)
+			if want := "component 999999 is not on this page"; got["error"] != want {
+				t.Errorf("%s %s: error %q, want %q", tc.method, tc.path, got["error"], want)
+			}
+		}
+	})
+}

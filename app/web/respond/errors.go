@@ -69,6 +69,10 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(tm.RetryAfter.Seconds())))))
 		case errors.Is(err, store.ErrNotFound):
 			code, msg = http.StatusNotFound, "Not found."
+			var named interface{ NotFoundMessage() string }
+			if errors.As(err, &named) {
+				msg = named.NotFoundMessage()
+			}
 		case store.Unavailable(err):
 			// The database is out of reach (a page never rendered before
 			// it went away has nothing to show): say so, and when to
