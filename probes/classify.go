@@ -26,7 +26,7 @@ func classify(err error, p *plan, node, phase string, handshakeDone bool) Proble
 	if be, ok := isBlocked(err); ok {
 		hint := ""
 		if be.Addr.Unmap().IsPrivate() || be.Addr.Unmap().IsLoopback() || be.Addr.Unmap().IsLinkLocalUnicast() {
-			hint = " (allow private targets for internal checks)"
+			hint = " (internal targets are allowed with --allow-private in pharos check, PHAROS_ALLOW_PRIVATE_TARGETS=true in the service)"
 		}
 		return problemf(CodeBlockedAddress, node, "%s: %v%s", p.url, be, hint)
 	}

@@ -143,8 +143,13 @@ func TestAllowPrivate(t *testing.T) {
 	url := serveNodes(t, "/", node{ip: "127.0.0.1", cert: k.leaf(probetest.CertOptions{})})
 	url = strings.Replace(url, testHost, testHost, 1)
 	pr := k.prober(nil, fakeResolver{testHost: {"127.0.0.1"}})
-	if res := pr.Run(context.Background(), Spec{URL: url}); res.State != StateDown || res.Problems[0].Code != CodeBlockedAddress {
+	res := pr.Run(context.Background(), Spec{URL: url})
+	if res.State != StateDown || res.Problems[0].Code != CodeBlockedAddress {
 		t.Fatalf("without allow_private: got %s %v, want blocked_address", res.State, res.Problems)
+	}
+	// The refusal names both switches that allow it.
+	if msg := res.Problems[0].Message; !strings.Contains(msg, "--allow-private") || !strings.Contains(msg, "PHAROS_ALLOW_PRIVATE_TARGETS") {
+		t.Errorf("blocked_address message %q names neither --allow-private nor PHAROS_ALLOW_PRIVATE_TARGETS", msg)
 	}
 	if res := pr.Run(context.Background(), Spec{URL: url, AllowPrivate: true}); res.State != StateUp {
 		t.Errorf("with allow_private: got %s %v, want up", res.State, res.Problems)
