@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -110,11 +111,18 @@ func JudgeRegions(obs []Observation, beacons []Beacon, known []string, p RegionH
 			out[region] = RegionJudgement{Healthy, "the only probe region: nothing to compare it with"}
 		case len(targets) < p.MinTargets && !canaryUsable(canary):
 			out[region] = RegionJudgement{Healthy, fmt.Sprintf("fewer than %d targets and no canary: cannot be judged", p.MinTargets)}
+		case byRegion[region] == nil && !hasBeacon(beacons, region):
+			out[region] = RegionJudgement{Unjudged, "no word from this region lately (no results, no worker beacons): is a probe worker running there?"}
 		default:
 			out[region] = RegionJudgement{Unjudged, "not judged yet: waiting for other regions or the canary"}
 		}
 	}
 	return out
+}
+
+// hasBeacon reports whether a worker of region sent a beacon.
+func hasBeacon(beacons []Beacon, region string) bool {
+	return slices.ContainsFunc(beacons, func(b Beacon) bool { return b.Region == region })
 }
 
 // canaryUsable reports whether the canary can judge anyone yet: a region

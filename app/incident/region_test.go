@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -131,5 +132,24 @@ func TestJudgeRegions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSilentRegionSaysSo: a region the checks name that sent neither a
+// result nor a beacon in the window is unjudged with a reason that points
+// at its missing worker; one that reported is only waiting.
+func TestSilentRegionSaysSo(t *testing.T) {
+	var sin []Observation
+	for tg := range int64(4) {
+		sin = append(sin, Observation{"sin", tg, true})
+	}
+	got := JudgeRegions(sin, []Beacon{{Region: "iad"}}, []string{"fra", "iad", "sin"}, RegionHealthPolicy{})
+	if j := got["fra"]; j.Health != Unjudged || !strings.Contains(j.Reason, "is a probe worker running there?") {
+		t.Errorf("fra (silent): %s %q, want unjudged asking for a worker", j.Health, j.Reason)
+	}
+	for _, region := range []string{"iad", "sin"} {
+		if j := got[region]; strings.Contains(j.Reason, "probe worker running") {
+			t.Errorf("%s reported, yet its reason %q asks for a worker", region, j.Reason)
+		}
 	}
 }
