@@ -215,13 +215,19 @@ func Do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 
 // WaitTrue polls a JavaScript expression until it is true, failing the test
 // after 10 s: for a page that is still the previous one when an action
-// returns (a form's submit navigates later).
+// returns (a form's submit navigates later). An evaluation the navigation
+// cuts off ("Inspected target navigated or closed") is tried again, not
+// taken for an answer: the very navigation waited for may land mid-poll.
 func WaitTrue(t testing.TB, ctx context.Context, expr string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for !Eval[bool](t, ctx, "!!("+expr+")") {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still false after 10s", expr)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
+		if err == nil && ok {
+			return
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			t.Fatalf("%s: still false after 10s (last error: %v)", expr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
