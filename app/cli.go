@@ -51,6 +51,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	switch {
 	case len(args) > 0 && slices.Contains([]string{"-V", "-version", "--version"}, args[0]):
 		cmd, args = "version", args[1:]
+	case len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, args[0]):
+		// Help for pharos itself, not for the default command: `pharos
+		// run --help` lists run's flags.
+		cmd, args = "help", args[1:]
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		cmd, args = args[0], args[1:]
 	}
@@ -65,10 +69,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	case "probe":
 		return probeCommand(ctx, args, env)
 	case "migrate":
-		return withStore(ctx, "migrate", args, env, nil, func(ctx context.Context, _ config.Config, st *store.Store, _ []string) error {
-			fmt.Fprintln(env.Stdout, "migrate: database is up to date")
-			return nil
-		})
+		return migrateCommand(ctx, args, env)
 	case "apply":
 		return applyCommand(ctx, args, env)
 	case "user":
@@ -77,7 +78,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return tokenCommand(ctx, args, env)
 	case "healthcheck":
 		return healthcheck(ctx, args, env)
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0
 	default:
@@ -86,15 +87,31 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 }
 
-// loadConfig reads the environment, then the command's flags.
+// loadConfig reads the environment, then the command's flags: every
+// configuration flag, and the command's own from extra.
 func loadConfig(name string, args []string, env Env, extra func(*flag.FlagSet)) (config.Config, []string, error) {
+	return loadConfigFlags(name, args, env, nil, extra)
+}
+
+// loadConfigFlags is loadConfig offering only the configuration flags named
+// in only (every one when only is nil); the other settings still come from
+// the environment.
+func loadConfigFlags(name string, args []string, env Env, only []string, extra func(*flag.FlagSet)) (config.Config, []string, error) {
 	cfg, err := config.Load(env.Getenv)
 	if err != nil {
 		return config.Config{}, nil, err
 	}
 	fs := flag.NewFlagSet("pharos "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	cfg.RegisterFlags(fs)
+	// The flags keep config's own definitions (names, help, target fields);
+	// only some of them are copied over.
+	all := flag.NewFlagSet("", flag.ContinueOnError)
+	cfg.RegisterFlags(all)
+	all.VisitAll(func(f *flag.Flag) {
+		if only == nil || slices.Contains(only, f.Name) {
+			fs.Var(f.Value, f.Name, f.Usage)
+		}
+	})
 	if extra != nil {
 		extra(fs)
 	}
@@ -109,10 +126,12 @@ func loadConfig(name string, args []string, env Env, extra func(*flag.FlagSet)) 
 
 // withStore loads the configuration, opens and migrates the database, and
 // runs fn; errors are printed on stderr and turn into exit code 1 (2 for bad
-// flags).
+// flags). Of the configuration flags it offers only --database-url: the
+// commands that use it (user, token) need nothing else, and --listen or
+// --smtp-url would do nothing there.
 func withStore(ctx context.Context, name string, args []string, env Env, extra func(*flag.FlagSet),
 	fn func(ctx context.Context, cfg config.Config, st *store.Store, rest []string) error) int {
-	cfg, rest, err := loadConfig(name, args, env, extra)
+	cfg, rest, err := loadConfigFlags(name, args, env, []string{"database-url"}, extra)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -134,15 +153,23 @@ func withStore(ctx context.Context, name string, args []string, env Env, extra f
 }
 
 func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	st, _, err := openMigrated(ctx, cfg)
+	return st, err
+}
+
+// openMigrated opens the database and applies its pending migrations,
+// returning how many it applied.
+func openMigrated(ctx context.Context, cfg config.Config) (*store.Store, int, error) {
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if _, err := st.Migrate(ctx); err != nil {
+	applied, err := st.Migrate(ctx)
+	if err != nil {
 		st.Close()
-		return nil, err
+		return nil, 0, err
 	}
-	return st, nil
+	return st, applied, nil
 }
 
 func newLogger(env Env) *slog.Logger {

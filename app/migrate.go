@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+
+	"pharos/app/config"
+	"pharos/app/store"
+	"pharos/migrations"
+)
+
+// migrateCommand runs `pharos migrate`: it applies the pending migrations
+// and says how many it applied and at which version the database is.
+func migrateCommand(ctx context.Context, args []string, env Env) int {
+	cfg, rest, err := loadConfigFlags("migrate", args, env, []string{"database-url"}, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected arguments %q", rest)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "pharos migrate: %v\n", err)
+		return 2
+	}
+	if err := migrate(ctx, cfg, env.Stdout); err != nil {
+		fmt.Fprintf(env.Stderr, "pharos migrate: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// migrate migrates the database and reports on w. "Up to date" is said
+// only when this run applied nothing.
+func migrate(ctx context.Context, cfg config.Config, w io.Writer) error {
+	st, applied, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	version, err := schemaVersion(ctx, st)
+	if err != nil {
+		return err
+	}
+	if applied == 0 {
+		fmt.Fprintf(w, "migrate: database is up to date at version %d\n", version)
+		return nil
+	}
+	fmt.Fprintf(w, "migrate: applied %d migration(s); the database is now at version %d\n", applied, version)
+	return nil
+}
+
+// schemaVersion returns the version of the latest migration applied to the
+// database, as goose (the store's migrator) records it.
+func schemaVersion(ctx context.Context, st *store.Store) (int64, error) {
+	sub, err := fs.Sub(migrations.FS, string(st.Dialect()))
+	if err != nil {
+		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	gd := goose.DialectSQLite3
+	if st.Dialect() == store.Postgres {
+		gd = goose.DialectPostgres
+	}
+	// The provider is only read from; it is never closed, as closing it
+	// would close the store's database.
+	p, err := goose.NewProvider(gd, st.DB(), sub)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read the database's migration version: %w", err)
+	}
+	return v, nil
+}
