@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
@@ -29,18 +27,13 @@ is not a terminal, else prompted for twice. If the organisation (found by
 slug, by default derived from NAME) does not exist it is created and the user
 becomes its owner; otherwise the user joins it with --role (default viewer).
 An existing user only gets the membership; their password is not changed.
+A user who is already a member keeps their role and nothing changes (roles
+change at Console → Team), except in an organisation left without an owner:
+there --role owner makes them its owner, and nobody joins it with another
+role.
 
 password sets an existing user's password, read the same way, and ends all
 of their sessions (for a user who cannot reset it by email).
-`
-
-const tokenUsage = `usage:
-  pharos token create --name NAME [--org SLUG] [--role ROLE]   prints the new token on stdout, once
-  pharos token list [--org SLUG]
-  pharos token revoke [--org SLUG] ID
-
---org may be left out while there is only one organisation. Roles: viewer,
-editor (default: may apply configuration), owner.
 `
 
 // usageError marks a mistake in the command line (exit status 2), as opposed
@@ -85,7 +78,7 @@ func userCommand(ctx context.Context, args []string, env Env) int {
 		fs.StringVar(&email, "email", "", "the user's email (required)")
 		fs.StringVar(&orgName, "org", "", "the organisation's name (required)")
 		fs.StringVar(&orgSlug, "org-slug", "", "the organisation's slug (default: derived from --org)")
-		fs.StringVar(&role, "role", "", "role in an existing organisation: viewer (default), editor or owner")
+		fs.StringVar(&role, "role", "", "role in an existing organisation: viewer (default), editor or owner; a member keeps theirs")
 		fs.IntVar(&cost, "password-cost", cost, "bcrypt cost of the password hash")
 	}
 	return withStoreUsage(ctx, "user create", args[1:], env, flags, func(ctx context.Context, st *store.Store, rest []string) error {
@@ -112,6 +105,8 @@ type userParams struct {
 	cost                    int
 }
 
+// createUser is `pharos user create`. It never lowers a member's role nor
+// leaves an organisation without an owner.
 func createUser(ctx context.Context, st *store.Store, env Env, p userParams) error {
 	if p.orgSlug == "" {
 		p.orgSlug = store.SlugFor(p.orgName)
@@ -121,13 +116,8 @@ func createUser(ctx context.Context, st *store.Store, env Env, p userParams) err
 	if err != nil && !newOrg {
 		return err
 	}
-	switch {
-	case newOrg && p.role != "" && p.role != store.RoleOwner:
+	if newOrg && p.role != "" && p.role != store.RoleOwner {
 		return usagef("--role=%s: organisation %q does not exist yet, and its first user is its owner", p.role, p.orgSlug)
-	case newOrg:
-		p.role = store.RoleOwner
-	case p.role == "":
-		p.role = store.RoleViewer
 	}
 	user, _, err := st.UserByEmail(ctx, p.email)
 	newUser := errors.Is(err, store.ErrNotFound)
@@ -144,6 +134,7 @@ func createUser(ctx context.Context, st *store.Store, env Env, p userParams) err
 			return err
 		}
 	}
+	var j joining
 	err = st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if newOrg {
@@ -156,21 +147,80 @@ func createUser(ctx context.Context, st *store.Store, env Env, p userParams) err
 				return err
 			}
 		}
-		if err := tx.AddMember(ctx, org.ID, user.ID, p.role); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, org.ID, store.CLIActor(), "member.add", "user "+user.Email,
-			map[string]any{"role": p.role, "new_user": newUser, "new_org": newOrg})
+		j, err = join(ctx, tx, org, user, p.role, newUser, newOrg)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	verb := "added existing user"
-	if newUser {
-		verb = "created user"
-	}
-	fmt.Fprintf(env.Stdout, "%s %s as %s of %s (%s)\n", verb, user.Email, p.role, org.Name, org.Slug)
+	j.report(env.Stdout, org, user, p.role, newUser)
 	return nil
+}
+
+// joining is what `pharos user create` did about a membership.
+type joining struct {
+	before, after store.Role // before is "" when the user was not a member
+	ownerless     bool       // the organisation has no owner afterwards
+}
+
+// join makes user a member of org with role (default: owner of a new
+// organisation, else viewer), with an audit row. A member keeps their role,
+// except that --role owner makes a member of an organisation without owner
+// its owner; nobody joins such an organisation with another role.
+func join(ctx context.Context, tx *store.Tx, org store.Org, user store.User, role store.Role, newUser, newOrg bool) (joining, error) {
+	owners, err := tx.Owners(ctx, org.ID)
+	if err != nil {
+		return joining{}, err
+	}
+	ownerless := len(owners) == 0
+	m, err := tx.Member(ctx, org.ID, user.ID)
+	switch {
+	case err == nil && ownerless && role == store.RoleOwner:
+		if _, err := tx.SetMemberRole(ctx, org.ID, user.ID, store.RoleOwner); err != nil {
+			return joining{}, err
+		}
+		return joining{before: m.Role, after: store.RoleOwner}, tx.Audit(ctx, org.ID, store.CLIActor(), "member.role",
+			"user "+user.Email, map[string]any{"user_id": user.ID, "from": m.Role, "to": store.RoleOwner})
+	case err == nil:
+		return joining{before: m.Role, after: m.Role, ownerless: ownerless}, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return joining{}, err
+	}
+	switch {
+	case role == "" && newOrg:
+		role = store.RoleOwner
+	case ownerless && role != store.RoleOwner:
+		return joining{}, usagef("organisation %s (%s) has no owner: its next member joins it with --role owner", org.Name, org.Slug)
+	case role == "":
+		role = store.RoleViewer
+	}
+	got, joined, err := tx.JoinOrg(ctx, org.ID, user.ID, role)
+	if err != nil || !joined { // !joined: they joined meanwhile, and keep their role
+		return joining{before: got, after: got}, err
+	}
+	return joining{after: got}, tx.Audit(ctx, org.ID, store.CLIActor(), "member.add", "user "+user.Email,
+		map[string]any{"role": got, "new_user": newUser, "new_org": newOrg})
+}
+
+// report says what join did; asked is the --role given, if any.
+func (j joining) report(w io.Writer, org store.Org, user store.User, asked store.Role, newUser bool) {
+	switch {
+	case j.before == "" && newUser:
+		fmt.Fprintf(w, "created user %s as %s of %s (%s)\n", user.Email, j.after, org.Name, org.Slug)
+	case j.before == "":
+		fmt.Fprintf(w, "added existing user %s as %s of %s (%s)\n", user.Email, j.after, org.Name, org.Slug)
+	case j.before != j.after:
+		fmt.Fprintf(w, "made %s owner of %s (%s), which had no owner; they were %s\n", user.Email, org.Name, org.Slug, j.before)
+	default:
+		fmt.Fprintf(w, "%s is already a member of %s (%s) as %s; nothing changed, not their password either\n",
+			user.Email, org.Name, org.Slug, j.after)
+		switch {
+		case j.ownerless:
+			fmt.Fprintf(w, "%s has no owner: make them its owner with --role owner\n", org.Slug)
+		case asked != "" && asked != j.after:
+			fmt.Fprintf(w, "--role=%s is not applied to a member: change roles at Console → Team (/admin/team)\n", asked)
+		}
+	}
 }
 
 // userPasswordCommand is `pharos user password --email E`.
@@ -278,145 +328,4 @@ func readPassword(env Env, related ...string) (string, error) {
 		return "", err
 	}
 	return password, nil
-}
-
-func tokenCommand(ctx context.Context, args []string, env Env) int {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, tokenUsage)
-		return 2
-	}
-	var orgSlug string
-	orgFlag := func(fs *flag.FlagSet) {
-		fs.StringVar(&orgSlug, "org", "", "the organisation's slug (default: the only one)")
-	}
-	switch args[0] {
-	case "create":
-		var name, role string
-		flags := func(fs *flag.FlagSet) {
-			orgFlag(fs)
-			fs.StringVar(&name, "name", "", "what the token is for, e.g. ci (required)")
-			fs.StringVar(&role, "role", string(store.RoleEditor), "viewer, editor or owner")
-		}
-		return withStoreUsage(ctx, "token create", args[1:], env, flags, func(ctx context.Context, st *store.Store, rest []string) error {
-			switch {
-			case len(rest) > 0:
-				return usagef("unexpected arguments %q", rest)
-			case strings.TrimSpace(name) == "":
-				return usagef("--name is required")
-			case !store.Role(role).Valid():
-				return usagef("--role=%q: want viewer, editor or owner", role)
-			}
-			return createToken(ctx, st, env, orgSlug, strings.TrimSpace(name), store.Role(role))
-		})
-	case "list":
-		return withStoreUsage(ctx, "token list", args[1:], env, orgFlag, func(ctx context.Context, st *store.Store, rest []string) error {
-			if len(rest) > 0 {
-				return usagef("unexpected arguments %q", rest)
-			}
-			return listTokens(ctx, st, env, orgSlug)
-		})
-	case "revoke":
-		return withStoreUsage(ctx, "token revoke", args[1:], env, orgFlag, func(ctx context.Context, st *store.Store, rest []string) error {
-			if len(rest) != 1 {
-				return usagef("want exactly one token ID (flags go before it), got %q", rest)
-			}
-			id, err := strconv.ParseInt(rest[0], 10, 64)
-			if err != nil || id <= 0 {
-				return usagef("token ID %q: want a number from `pharos token list`", rest[0])
-			}
-			return revokeToken(ctx, st, env, orgSlug, id)
-		})
-	case "help", "-h", "--help":
-		fmt.Fprint(env.Stdout, tokenUsage)
-		return 0
-	default:
-		fmt.Fprintf(env.Stderr, "pharos token: unknown command %q\n\n%s", args[0], tokenUsage)
-		return 2
-	}
-}
-
-// pickOrg finds the organisation a token command acts on; several
-// organisations without --org is a usage error.
-func pickOrg(ctx context.Context, st *store.Store, slug string) (store.Org, error) {
-	org, err := st.PickOrg(ctx, slug)
-	if errors.Is(err, store.ErrSeveralOrgs) {
-		return store.Org{}, usagef("%v", err)
-	}
-	return org, err
-}
-
-// createToken prints the raw token, and only it, on stdout, so
-// TOKEN=$(pharos token create --name ci) works.
-func createToken(ctx context.Context, st *store.Store, env Env, orgSlug, name string, role store.Role) error {
-	org, err := pickOrg(ctx, st, orgSlug)
-	if err != nil {
-		return err
-	}
-	var tok store.APIToken
-	var raw string
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if tok, raw, err = tx.CreateToken(ctx, org.ID, name, role, 0); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, org.ID, store.CLIActor(), "token.create", fmt.Sprintf("token %d", tok.ID),
-			map[string]string{"name": tok.Name, "role": string(tok.Role), "prefix": tok.Prefix})
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(env.Stdout, raw)
-	fmt.Fprintf(env.Stderr, "pharos token create: token %d %q (%s) for %s; it is shown only this once\n", tok.ID, tok.Name, tok.Role, org.Slug)
-	return nil
-}
-
-func listTokens(ctx context.Context, st *store.Store, env Env, orgSlug string) error {
-	org, err := pickOrg(ctx, st, orgSlug)
-	if err != nil {
-		return err
-	}
-	toks, err := st.Tokens(ctx, org.ID)
-	if err != nil {
-		return err
-	}
-	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tTOKEN\tROLE\tCREATED\tLAST USED\tREVOKED")
-	const layout = "2006-01-02 15:04"
-	for _, t := range toks {
-		last, revoked := "never", "-"
-		if t.LastUsedAt != nil {
-			last = t.LastUsedAt.Format(layout)
-		}
-		if t.RevokedAt != nil {
-			revoked = t.RevokedAt.Format(layout)
-		}
-		fmt.Fprintf(w, "%d\t%s\t%s…\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, t.Role, t.CreatedAt.Format(layout), last, revoked)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("write token list: %w", err)
-	}
-	return nil
-}
-
-func revokeToken(ctx context.Context, st *store.Store, env Env, orgSlug string, id int64) error {
-	org, err := pickOrg(ctx, st, orgSlug)
-	if err != nil {
-		return err
-	}
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		tok, err := tx.RevokeToken(ctx, org.ID, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("organisation %s has no token %d", org.Slug, id)
-		}
-		if err != nil {
-			return err
-		}
-		return tx.Audit(ctx, org.ID, store.CLIActor(), "token.revoke", fmt.Sprintf("token %d", id),
-			map[string]string{"name": tok.Name, "prefix": tok.Prefix})
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "revoked token %d\n", id)
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -142,6 +143,115 @@ func testUserAndTokenCommands(t *testing.T, dbURL string) {
 		actions = append(actions, e.Action)
 	}
 	if got, want := strings.Join(actions, ","), "token.revoke,token.create,member.add,member.add"; got != want {
+		t.Errorf("audit actions = %s, want %s", got, want)
+	}
+}
+
+// TestUserCreateNeverDemotes: `pharos user create` for a user who is
+// already a member changes nothing (not their role, not their password)
+// and says so; an organisation never loses its owner to the command, and
+// one left without an owner gets one back only when asked.
+func TestUserCreateNeverDemotes(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testUserCreateNeverDemotes(t, "sqlite://"+filepath.Join(t.TempDir(), "pharos.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testUserCreateNeverDemotes(t, storetest.PostgresURL(t))
+	})
+}
+
+func testUserCreateNeverDemotes(t *testing.T, dbURL string) {
+	ctx := t.Context()
+	create := func(stdin, email string, args ...string) (int, string, string) {
+		return cli(t, dbURL, stdin, append([]string{"user", "create", "--password-cost", "4", "--email", email, "--org", "ACME"}, args...)...)
+	}
+	if code, out, errOut := create("correct horse battery\n", "you@example.org"); code != 0 {
+		t.Fatalf("user create: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	org, err := st.OrgBySlug(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleOf := func(email string) store.Role {
+		t.Helper()
+		u, _, err := st.UserByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := st.MemberRole(ctx, org.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	for _, args := range [][]string{nil, {"--role", "viewer"}, {"--role", "editor"}, {"--role", "owner"}} {
+		code, out, errOut := create("another good password\n", "you@example.org", args...)
+		if want := "you@example.org is already a member of ACME (acme) as owner"; code != 0 || !strings.Contains(out, want) {
+			t.Errorf("again with %q: exit %d, stdout %q, stderr %q; want 0 and %q", args, code, out, errOut, want)
+		}
+		if r := roleOf("you@example.org"); r != store.RoleOwner {
+			t.Fatalf("after creating the owner again with %q: role %s, want owner", args, r)
+		}
+	}
+	_, hash, err := st.UserByEmail(ctx, "you@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CheckPassword(hash, "correct horse battery"); err != nil {
+		t.Errorf("the password changed: %v", err)
+	}
+
+	// Another member's role neither falls nor rises.
+	if code, out, errOut := create("yet another password\n", "bob@example.org", "--role", "editor"); code != 0 {
+		t.Fatalf("second member: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	for _, r := range []string{"viewer", "owner"} {
+		code, out, _ := create("", "bob@example.org", "--role", r)
+		if want := "bob@example.org is already a member of ACME (acme) as editor"; code != 0 || !strings.Contains(out, want) {
+			t.Errorf("bob again with --role %s: exit %d, stdout %q; want 0 and %q", r, code, out, want)
+		}
+		if got := roleOf("bob@example.org"); got != store.RoleEditor {
+			t.Errorf("bob again with --role %s: role %s, want editor", r, got)
+		}
+	}
+
+	// An organisation the old command left without an owner: nobody joins
+	// it below owner, and a member becomes its owner only when asked.
+	if _, err := st.DB().ExecContext(ctx, fmt.Sprintf(`UPDATE memberships SET role = 'viewer' WHERE org_id = %d AND role = 'owner'`, org.ID)); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := create("", "you@example.org")
+	if code != 0 || !strings.Contains(out, "as viewer") || !strings.Contains(out, "--role owner") {
+		t.Errorf("a member of an organisation without owner: exit %d, stdout %q; want 0, their role and how to make an owner", code, out)
+	}
+	if code, out, errOut := create("a good enough password\n", "carol@example.org", "--role", "editor"); code != 2 || !strings.Contains(errOut, "no owner") {
+		t.Errorf("joining an organisation without owner as editor: exit %d, stdout %q, stderr %q; want 2 saying it has no owner", code, out, errOut)
+	}
+	if code, out, errOut := create("", "you@example.org", "--role", "owner"); code != 0 || !strings.Contains(out, "owner") {
+		t.Errorf("making a member the owner of an organisation without one: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if r := roleOf("you@example.org"); r != store.RoleOwner {
+		t.Errorf("after --role owner in an organisation without owner: role %s, want owner", r)
+	}
+
+	log, err := st.AuditLog(ctx, org.ID, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.Action)
+	}
+	if got, want := strings.Join(actions, ","), "member.role,member.add,member.add"; got != want {
 		t.Errorf("audit actions = %s, want %s", got, want)
 	}
 }

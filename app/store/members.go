@@ -77,6 +77,13 @@ func (tx *Tx) lockOwners(ctx context.Context, orgID int64) ([]int64, error) {
 	}, tx.s.q(`SELECT user_id FROM memberships WHERE org_id = ? AND role = 'owner' ORDER BY user_id`+lock), orgID)
 }
 
+// Owners returns the ids of the organisation's owners, lowest first. On
+// PostgreSQL their rows stay locked until the transaction ends (see
+// lockOwners), so a decision taken on them holds until it commits.
+func (tx *Tx) Owners(ctx context.Context, orgID int64) ([]int64, error) {
+	return tx.lockOwners(ctx, orgID)
+}
+
 // keepsAnOwner fails with ErrLastOwner when userID is the organisation's
 // only owner.
 func (tx *Tx) keepsAnOwner(ctx context.Context, orgID, userID int64) error {

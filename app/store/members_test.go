@@ -201,3 +201,31 @@ func TestJoinOrgNeverDemotes(t *testing.T) {
 		}
 	})
 }
+
+func TestOwners(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org, ids := team(t, s, "acme", store.RoleViewer, store.RoleOwner, store.RoleEditor, store.RoleOwner)
+		empty, _ := team(t, s, "empty", store.RoleViewer)
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			owners, err := tx.Owners(ctx, org)
+			if err != nil {
+				return err
+			}
+			if len(owners) != 2 || owners[0] != ids[1] || owners[1] != ids[3] {
+				t.Errorf("owners = %v, want [%d %d]", owners, ids[1], ids[3])
+			}
+			if owners, err = tx.Owners(ctx, empty); err != nil {
+				return err
+			}
+			if len(owners) != 0 {
+				t.Errorf("owners of an organisation with only a viewer = %v, want none", owners)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
