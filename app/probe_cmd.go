@@ -39,10 +39,18 @@ func probeCommand(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "pharos probe: %v\n", err)
 		return 2
 	}
-	log := newLogger(env).With(slog.String("region", cfg.Region))
+	return probeWorker(ctx, cfg, concurrency, env)
+}
+
+// probeWorker runs the probe worker of probeCommand, logging on env.Stderr,
+// and returns the exit code. Every line names the region once: the worker
+// adds it to its own lines, so it gets the logger without it.
+func probeWorker(ctx context.Context, cfg config.Config, concurrency int, env Env) int {
+	base := newLogger(env)
+	log := base.With(slog.String("region", cfg.Region))
 	if err := runProbe(ctx, cfg, worker.Options{
 		Region: cfg.Region, Concurrency: concurrency,
-		AllowPrivate: cfg.AllowPrivateTargets, AllowMetadata: cfg.AllowMetadataTargets, Canary: cfg.Canary(), Logger: log,
+		AllowPrivate: cfg.AllowPrivateTargets, AllowMetadata: cfg.AllowMetadataTargets, Canary: cfg.Canary(), Logger: base,
 	}, log); err != nil {
 		log.Error("probe worker stopped", slog.Any("error", err))
 		return 1
@@ -58,7 +66,8 @@ func probeCommand(ctx context.Context, args []string, env Env) int {
 const workerClaimIdle = 10 * time.Second
 
 // runProbe runs one probe worker, with its /healthz and /metrics listener,
-// until ctx ends.
+// until ctx ends. log is for its own lines and the bus's; opts.Logger,
+// the worker's, should not carry the region, which the worker adds.
 func runProbe(ctx context.Context, cfg config.Config, opts worker.Options, log *slog.Logger) error {
 	reg := newRegistry()
 	if err := reg.Register(buildinfo.Read().Collector()); err != nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -146,5 +147,43 @@ func TestProbeMetricsBuildInfo(t *testing.T) {
 	want := fmt.Sprintf("pharos_build_info{goversion=%q,revision=%q,version=%q} 1\n", bi.GoVersion, bi.Revision, bi.Version)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 		t.Errorf("GET /metrics: %d, body lacks %q:\n%s", resp.StatusCode, want, body)
+	}
+}
+
+// TestProbeWorkerLogsEachAttributeOnce: every line of `pharos probe`
+// names its region, and names it once (the worker adds it to its own lines).
+func TestProbeWorkerLogsEachAttributeOnce(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	env := Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &logs, Getenv: func(string) string { return "" }}
+	cfg := config.Config{Listen: "127.0.0.1:0", Region: "fra"} // no Redis: the in-process bus
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() { done <- probeWorker(ctx, cfg, 1, env) }()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), `msg="probe worker started"`); {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("the probe worker never logged its start:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("probe worker: exit %d, want 0; logs:\n%s", code, logs.String())
+	}
+	attr := regexp.MustCompile(`(?:^| )([a-z_.]+)=(?:"(?:[^"\\]|\\.)*"|\S*)`)
+	for line := range strings.Lines(logs.String()) {
+		seen := map[string]int{}
+		for _, m := range attr.FindAllStringSubmatch(line, -1) {
+			seen[m[1]]++
+		}
+		if seen["region"] != 1 {
+			t.Errorf("region appears %d times, want 1: %s", seen["region"], line)
+		}
+		for key, n := range seen {
+			if n > 1 && key != "region" {
+				t.Errorf("%s appears %d times, want 1: %s", key, n, line)
+			}
+		}
 	}
 }
