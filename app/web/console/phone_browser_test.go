@@ -19,9 +19,10 @@ import (
 
 // TestBrowserEveryConsolePageOnAPhone opens every console page the router
 // serves (GET /admin/…, ids filled from a seeded organisation with a
-// failing check, certificates, an incident, a long audit detail and a
-// second organisation) in Chromium as the owner, at 375 px: none scrolls
-// sideways, none is an error page, none repeats the site's navigation;
+// failing check, certificates, an incident, an invitation, a long audit
+// detail and a second organisation) in Chromium as the owner, at 375 px:
+// none scrolls sideways nor has a table wider than the screen (cut off in
+// its scroll box), none is an error page, none repeats the site's navigation;
 // then the header's switcher moves the session to the second organisation.
 // Screenshots of each at 1280 and 375 px. A page added later is covered
 // without touching this test.
@@ -41,6 +42,12 @@ func TestBrowserEveryConsolePageOnAPhone(t *testing.T) {
 	if err := st.DB().QueryRowContext(ctx, webtest.Rebind(st, `INSERT INTO incidents (org_id, page_id, check_id, name, status, impact)
 		VALUES (?, ?, ?, ?, 'investigating', 'major') RETURNING id`), a.Org.ID, a.PageID, a.CheckID,
 		"Elevated error rates on the public API for customers in every region").Scan(&incident); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InTx(ctx, func(tx *store.Tx) error {
+		_, _, err := tx.CreateInvite(ctx, a.Org.ID, "a-new-colleague-with-a-long-address@a.example", store.RoleEditor, userID(t, st, a.Owner))
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Audit(ctx, a.Org.ID, store.CLIActor(), "component.status", fmt.Sprintf("component %d", a.CompID),
@@ -122,6 +129,13 @@ func phonePage(t *testing.T, bctx context.Context, base, p string, width int) {
 		if sw > iw {
 			wide := webtest.Eval[string](t, bctx, `[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > window.innerWidth && !e.closest(".scroll")).slice(0, 5).map(e => e.tagName + "." + e.className + " " + (e.getAttribute("data-testid")||"")).join(", ")`)
 			t.Errorf("%s is %d px wide at %d px: it scrolls sideways (widest: %s)", p, sw, iw, wide)
+		}
+		// A table in a .scroll box keeps the page from scrolling, but
+		// its columns past the edge are cut off all the same: on a phone
+		// every table fits (class stack makes each row a card).
+		cut := webtest.Eval[string](t, bctx, `[...document.querySelectorAll("main table")].filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5).map(e => (e.getAttribute("data-testid")||"table") + " to " + Math.round(e.getBoundingClientRect().right) + " px").join(", ")`)
+		if cut != "" {
+			t.Errorf("%s: at %d px, tables reach past the screen's edge, their last columns cut off: %s", p, iw, cut)
 		}
 	}
 	name := strings.NewReplacer("/admin/", "", "/", "-", "?", "-", "=", "-").Replace(p)
