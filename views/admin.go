@@ -219,9 +219,31 @@ func stateClass(state string) string { return "state-" + state }
 type Overview struct {
 	OpenIncidents []IncidentRow
 	Failing       []FailingCheckRow
-	Expiring      []CertRow // served now, expiring soonest
-	Regions       []RegionHealthRow
-	RecentWindow  string // "5 minutes"
+	// NotReported are the enabled checks no probe has reported on yet:
+	// whether they are up is not known.
+	NotReported []CheckRef
+	// Enabled counts the enabled checks: with none failing and none
+	// unreported, every one of them is up.
+	Enabled      int
+	Expiring     []CertRow // served now, expiring soonest
+	Regions      []RegionHealthRow
+	RecentWindow string // "5 minutes"
+}
+
+// CheckRef names a check and where it is.
+type CheckRef struct {
+	ID        int64
+	Name      string
+	Page      string
+	Component string
+}
+
+// notReportedText words how many checks have not reported yet.
+func notReportedText(n int) string {
+	if n == 1 {
+		return "1 check has not reported yet: whether it is up is not known until a probe worker in its regions runs it."
+	}
+	return fmt.Sprintf("%d checks have not reported yet: whether they are up is not known until a probe worker in their regions runs them.", n)
 }
 
 // FailingCheckRow is a check failing or misconfigured now.

@@ -57,6 +57,7 @@ func (s *Console) renderAdminHome(c echo.Context, p *auth.Principal, code int, h
 	if h.Overview, err = s.overview(ctx, p.OrgID, time.Now().UTC()); err != nil {
 		return err
 	}
+	h.Overview.NotReported, h.Overview.Enabled = unreported(h.Pages)
 	h.Nav = adminNav(p)
 	return respond.Render(c, code, views.AdminHome(respond.Layout(c, "Console"), h))
 }

@@ -74,6 +74,24 @@ func (s *Console) overview(ctx context.Context, orgID int64, now time.Time) (vie
 	return o, nil
 }
 
+// unreported lists the enabled checks of pages that no probe has reported
+// on yet (state unknown: just added, or no worker serves their regions),
+// and counts the enabled checks. A paused check is not waiting to report.
+func unreported(pages []views.AdminPage) (rows []views.CheckRef, enabled int) {
+	for _, pg := range pages {
+		for _, c := range pg.Checks {
+			if !c.Enabled {
+				continue
+			}
+			enabled++
+			if c.State == string(probes.StateUnknown) {
+				rows = append(rows, views.CheckRef{ID: c.ID, Name: c.Name, Page: c.PageTitle, Component: c.ComponentName})
+			}
+		}
+	}
+	return rows, enabled
+}
+
 // regionRow is a probe region as the overview shows it.
 func regionRow(r store.RegionStatus, now time.Time) views.RegionHealthRow {
 	row := views.RegionHealthRow{Region: r.Region, Health: r.OrgHealth(), Reason: r.Reason, Recent: r.Org.Recent,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,10 +70,94 @@ func TestOverview(t *testing.T) {
 				t.Errorf("another organisation's overview shows %q", leak)
 			}
 		}
-		for _, want := range []string{`data-testid="overview-no-incidents"`, `data-testid="overview-no-failing"`} {
+		// b's check has not reported: nothing fails, yet nothing is known
+		// to be up.
+		for _, want := range []string{`data-testid="overview-no-incidents"`, `data-testid="overview-not-reported"`, "b health"} {
 			if !strings.Contains(home, want) {
 				t.Errorf("an organisation without trouble: overview lacks %q", want)
 			}
+		}
+	})
+}
+
+// TestOverviewChecksNotReported: before any probe has reported (right
+// after an apply, with no worker in the checks' regions) the overview
+// names each enabled check that has not reported yet, a paused one apart,
+// and does not say every check is up; it says so once every enabled check
+// is up, and says none is enabled when all are paused.
+func TestOverviewChecksNotReported(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		a := webtest.SeedTenant(t, st, "a")
+		addCheck := func(name string, enabled bool) int64 {
+			t.Helper()
+			var id int64
+			if err := st.DB().QueryRowContext(ctx, webtest.Rebind(st, `INSERT INTO checks (org_id, page_id, component_id, name, url, enabled)
+				VALUES (?, ?, ?, ?, 'https://api.a.example/', ?) RETURNING id`), a.Org.ID, a.PageID, a.CompID, name, enabled).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		checkout := addCheck("a checkout", true)
+		paused := addCheck("a legacy", false)
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := st.DB().ExecContext(ctx, webtest.Rebind(st, q), args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		viewer := webtest.NewBrowser(t, webtest.NewServer(t, st, nil).Handler())
+		viewer.Login(a.Viewer, webtest.TestPassword)
+		overview := func() string {
+			t.Helper()
+			home := viewer.Get("/admin/").Body
+			i, j := strings.Index(home, `data-testid="overview"`), strings.Index(home, `data-testid="pages"`)
+			if i < 0 || j < i {
+				t.Fatalf("no overview before the pages:\n%s", home)
+			}
+			return home[i:j] // the page list names every check anyway
+		}
+		unreported := func(o string) []string {
+			var ids []string
+			for _, part := range strings.Split(o, `data-testid="unreported-check"`)[1:] {
+				if k := strings.Index(part, `href="/admin/checks/`); k >= 0 {
+					ids = append(ids, strings.SplitN(part[k+len(`href="/admin/checks/`):], `"`, 2)[0])
+				}
+			}
+			return ids
+		}
+
+		o := overview()
+		if got, want := unreported(o), []string{webtest.ID(checkout), webtest.ID(a.CheckID)}; !slices.Equal(got, want) {
+			t.Errorf("no check has reported: unreported checks %v, want %v (not the paused %d)", got, want, paused)
+		}
+		if !contains(o, "2 checks have not reported yet", "a health", "a checkout", "A status · a API") || contains(o, "a legacy") {
+			t.Errorf("no check has reported: the overview does not name the two enabled checks:\n%s", o)
+		}
+		if contains(o, `data-testid="overview-no-failing"`) || contains(o, "Every check is up") {
+			t.Errorf("no check has reported, yet the overview says every check is up:\n%s", o)
+		}
+
+		exec(`UPDATE checks SET state = 'up' WHERE id = ?`, a.CheckID)
+		o = overview()
+		if got, want := unreported(o), []string{webtest.ID(checkout)}; !slices.Equal(got, want) || !contains(o, "1 check has not reported yet") {
+			t.Errorf("one check up: unreported checks %v, want %v, said once", got, want)
+		}
+		if contains(o, "Every check is up") {
+			t.Errorf("one check has not reported, yet the overview says every check is up:\n%s", o)
+		}
+
+		exec(`UPDATE checks SET state = 'up' WHERE id = ?`, checkout)
+		o = overview()
+		if !contains(o, `data-testid="overview-no-failing"`, "Every check is up.") || contains(o, `data-testid="unreported-check"`) {
+			t.Errorf("every enabled check up (the paused one unknown): want \"Every check is up.\" alone:\n%s", o)
+		}
+
+		exec(`UPDATE checks SET enabled = FALSE WHERE org_id = ?`, a.Org.ID)
+		o = overview()
+		if !contains(o, `data-testid="overview-no-checks"`) || contains(o, "Every check is up") {
+			t.Errorf("every check paused: want the overview to say none is enabled:\n%s", o)
 		}
 	})
 }
