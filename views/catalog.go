@@ -33,6 +33,9 @@ type CatalogForm struct {
 	Components []Option
 	Groups     []GroupRow
 	Zones      []string
+	// IntervalRange is the intervals a check may have here (check
+	// form): "30s to 24h".
+	IntervalRange string
 	// GroupErrors are a group form's mistakes (page form), by group id
 	// (0: the new group's form).
 	GroupErrors map[int64]map[string]string

@@ -814,7 +814,7 @@ func CheckForm(d LayoutData, f CatalogForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textField(f, "interval", "Interval", "10s to 24h; default 60s.", "60s").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textField(f, "interval", "Interval", f.IntervalRange+"; default 60s.", "60s").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

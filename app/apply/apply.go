@@ -109,7 +109,7 @@ func run(ctx context.Context, st *store.Store, req request) (Report, error) {
 	if len(req.data) > MaxFileSize {
 		return Report{}, errorList{{Line: 1, Message: fmt.Sprintf("the file is larger than %d bytes", MaxFileSize)}}.asError(req.filename)
 	}
-	cfg, errs := parseConfig(req.data, req.baseDir)
+	cfg, errs := parseConfig(req.data, req.baseDir, req.limits)
 	if len(errs) == 0 {
 		errs = append(probeValidate(cfg), req.limits.intervalErrors(cfg)...)
 	}

@@ -76,6 +76,25 @@ const (
 	maxURLLen       = 2048
 )
 
+// interval reads a check's interval: whole seconds within the format's
+// bounds. Out of them, the message states the range this service allows
+// (the operator's minimum above the format's own is applied later, in its
+// own words: Limits.tooFrequent).
+func (r *reader) interval(n *yaml.Node, path string) (time.Duration, bool) {
+	d, ok := r.anyDuration(n, path)
+	if !ok {
+		return 0, false
+	}
+	if d < minInterval || d > maxInterval {
+		r.errorf(n, path, "%s is out of range (%s)", d, r.limits.IntervalRange())
+		return 0, false
+	}
+	if d%time.Second != 0 {
+		r.errorf(n, path, "%s: use whole seconds", d)
+	}
+	return d, true
+}
+
 var checkKeys = []string{"name", "url", "interval", "timeout", "nodes", "expect", "tls", "regions", "quorum", "confirm", "severity"}
 
 func (r *reader) check(n *yaml.Node, path, baseDir string) checkConfig {
@@ -95,11 +114,8 @@ func (r *reader) check(n *yaml.Node, path, baseDir string) checkConfig {
 				r.url(v, p, s)
 			}
 		case "interval":
-			if d, ok := r.duration(v, p, minInterval, maxInterval); ok {
+			if d, ok := r.interval(v, p); ok {
 				c.interval = d
-				if d%time.Second != 0 {
-					r.errorf(v, p, "%s: use whole seconds", d)
-				}
 			}
 		case "timeout":
 			timeoutNode = v

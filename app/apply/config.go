@@ -49,13 +49,14 @@ const (
 
 // parseConfig reads and validates a whole file. baseDir, when not empty, is
 // where tls.ca file names are read from (the command line only: the HTTP
-// API must never read files on the server).
-func parseConfig(data []byte, baseDir string) (*config, errorList) {
+// API must never read files on the server). lim only words the range of
+// an interval out of bounds: the caller applies it (Limits.intervalErrors).
+func parseConfig(data []byte, baseDir string, lim Limits) (*config, errorList) {
 	root, ferr := parseDocument(data)
 	if ferr != nil {
 		return nil, errorList{*ferr}
 	}
-	r := &reader{}
+	r := &reader{limits: lim}
 	c := &config{}
 	var regionsNode *yaml.Node
 	seenPage := false

@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("page: {slug: a, title: b}\ncomponents: [{name: x, checks: [{name: y, url: 'http://[::1]:80/', nodes: ['[::1]:443'], expect: {json: {$: [1, {a: null}]}, status: '200-299,304'}}]}]\n"))
 	f.Add([]byte("page:\n  <<: {slug: a}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, errs := parseConfig(data, "")
+		c, errs := parseConfig(data, "", Limits{})
 		if len(errs) == 0 {
 			if c == nil {
 				t.Fatal("no mistakes and no config")
@@ -50,7 +50,7 @@ func TestParseAliasBomb(t *testing.T) {
 	for i := 1; i < 12; i++ {
 		fmt.Fprintf(&b, "            $.a%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
 	}
-	_, errs := parseConfig([]byte(b.String()), "")
+	_, errs := parseConfig([]byte(b.String()), "", Limits{})
 	if len(errs) != 1 || !strings.Contains(errs[0].Message, "more than 100000 YAML nodes") {
 		t.Fatalf("got %v, want the alias expansion refused", errs)
 	}

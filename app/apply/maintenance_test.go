@@ -46,7 +46,7 @@ func TestParseOneOffWindowMistakes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, errs := parseConfig([]byte(oneOffHead+tt.window), "")
+			_, errs := parseConfig([]byte(oneOffHead+tt.window), "", Limits{})
 			for _, e := range errs {
 				if e.Line == tt.wantLine && strings.Contains(e.Error(), tt.wantMsg) {
 					if tt.name == "bad zone is reported once" && len(errs) != 1 {

@@ -65,7 +65,7 @@ func TestParseMistakes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, errs := parseConfig([]byte(tt.file), "")
+			_, errs := parseConfig([]byte(tt.file), "", Limits{})
 			if len(errs) == 0 {
 				errs = probeValidate(mustParse(t, tt.file))
 			}
@@ -81,7 +81,7 @@ func TestParseMistakes(t *testing.T) {
 
 func mustParse(t *testing.T, file string) *config {
 	t.Helper()
-	c, errs := parseConfig([]byte(file), "")
+	c, errs := parseConfig([]byte(file), "", Limits{})
 	if len(errs) > 0 {
 		t.Fatalf("parse: %v", errs)
 	}
@@ -95,7 +95,7 @@ func TestParseCollectsAllMistakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, errs := parseConfig(data, "")
+	_, errs := parseConfig(data, "", Limits{})
 	verr, _ := errs.asError("testdata/bad.yaml").(*ValidationError)
 	if verr == nil {
 		t.Fatal("got no error, want a *ValidationError")

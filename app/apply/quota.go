@@ -41,6 +41,14 @@ func LimitsOf(c envconfig.Config) Limits {
 	return Limits{Checks: c.MaxChecks, Components: c.MaxComponents, Pages: c.MaxPages, MinInterval: c.MinInterval}
 }
 
+// IntervalRange words the intervals a check may have under l, as the
+// console's check form and apply's range message state them: "30s to
+// 24h". Its floor is the operator's minimum, or the format's own (10s)
+// when that is higher or there is none.
+func (l Limits) IntervalRange() string {
+	return durationText(max(l.MinInterval, minInterval)) + " to " + durationText(maxInterval)
+}
+
 // counted reports whether any count is limited (else nothing is read).
 func (l Limits) counted() bool { return l.Checks > 0 || l.Components > 0 || l.Pages > 0 }
 

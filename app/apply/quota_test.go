@@ -110,6 +110,12 @@ func TestApplyQuotas(t *testing.T) {
 				return apply.FieldError{Line: lineOf(t, f, "interval: 10s"), Path: "components[0].checks[0].interval",
 					Message: "10s is more often than this service allows: the shortest interval is 30s (PHAROS_MIN_INTERVAL)"}
 			}},
+			// Below the format's own floor too: the range stated is the
+			// one this service allows.
+			{"interval out of range", quotaLimits, quotaFile("shop", []int{1}, "a", "5s"), func(f string) apply.FieldError {
+				return apply.FieldError{Line: lineOf(t, f, "interval: 5s"), Path: "components[0].checks[0].interval",
+					Message: "5s is out of range (30s to 24h)"}
+			}},
 			{"default interval", apply.Limits{MinInterval: 2 * time.Minute}, quotaFile("shop", []int{1}, "a", ""), func(f string) apply.FieldError {
 				return apply.FieldError{Line: lineOf(t, f, "- name: a-1"), Path: "components[0].checks[0]",
 					Message: "1m (the default) is more often than this service allows: the shortest interval is 2m (PHAROS_MIN_INTERVAL)"}
@@ -157,6 +163,15 @@ func TestCommandQuota(t *testing.T) {
 		if n := count(t, st, "checks", org); n != 0 {
 			t.Errorf("a refused apply wrote %d checks", n)
 		}
+
+		file = quotaFile("shop", []int{1}, "a", "5s")
+		errOut.Reset()
+		code = apply.Command(context.Background(), st, quotaLimits, []string{"-f", "-"}, strings.NewReader(file), &out, &errOut)
+		want = fmt.Sprintf("-:%d: components[0].checks[0].interval: 5s is out of range (30s to 24h)\n"+
+			"pharos apply: - refused (1 mistake(s)), nothing written\n", lineOf(t, file, "interval: 5s"))
+		if code != 1 || errOut.String() != want {
+			t.Errorf("interval 5s: got exit %d, stderr %q; want 1, %q", code, errOut.String(), want)
+		}
 	})
 }
 
@@ -182,6 +197,9 @@ func TestFormQuotas(t *testing.T) {
 		_, err = apply.SaveCheck(ctx, st, lim, org, actor, pg.ID, 0, check)
 		wantForm(t, err, apply.FieldError{Path: "interval",
 			Message: "30s is more often than this service allows: the shortest interval is 1m (PHAROS_MIN_INTERVAL)"})
+		check["interval"] = "5s"
+		_, err = apply.SaveCheck(ctx, st, lim, org, actor, pg.ID, 0, check)
+		wantForm(t, err, apply.FieldError{Path: "interval", Message: "5s is out of range (1m to 24h)"})
 		check["interval"] = ""
 		chk, err := apply.SaveCheck(ctx, st, lim, org, actor, pg.ID, 0, check)
 		if err != nil {

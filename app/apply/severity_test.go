@@ -78,7 +78,7 @@ func TestParseSeverityMistakes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, errs := parseConfig([]byte(tt.file), "")
+			_, errs := parseConfig([]byte(tt.file), "", Limits{})
 			if len(errs) != 1 {
 				t.Fatalf("got %v, want one mistake", errs)
 			}

@@ -283,9 +283,10 @@ func checkNode(f Fields) *node {
 
 // readCheck validates a check form as apply validates a file's check: the
 // same reader, the page's default regions, the probe engine's own reading.
-// The check belongs to the component named component.
-func readCheck(f Fields, component string, pageRegions []string) (checkConfig, error) {
-	r := &reader{}
+// The check belongs to the component named component; lim words the range
+// of an interval out of bounds (the caller applies it: Limits.withInterval).
+func readCheck(f Fields, component string, pageRegions []string, lim Limits) (checkConfig, error) {
+	r := &reader{limits: lim}
 	b := checkNode(f)
 	chk := r.check(b.n, "check", "")
 	chk.component = component

@@ -190,7 +190,7 @@ func TestFormErrorsAreApplys(t *testing.T) {
 		for _, tc := range []struct {
 			name, key, value, field, message string
 		}{
-			{"interval too short", "interval", "1s", "interval", "1s is out of range (10s to 24h0m0s)"},
+			{"interval too short", "interval", "1s", "interval", "1s is out of range (10s to 24h)"},
 			{"interval without unit", "interval", "60", "interval", "want a duration such as 30s"},
 			{"bad scheme", "url", "ftp://example.org/", "url", "the scheme must be http or https"},
 			{"no url", "url", "", "url", "missing"},

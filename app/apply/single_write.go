@@ -347,7 +347,7 @@ func SaveCheck(ctx context.Context, st *store.Store, lim Limits, orgID int64, ac
 	if err != nil {
 		return Saved{}, err
 	}
-	chk, err := readCheck(f, comp.Name, pg.Regions)
+	chk, err := readCheck(f, comp.Name, pg.Regions, lim)
 	if err = lim.withInterval(err, chk, f); err != nil {
 		return Saved{}, err
 	}

@@ -20,7 +20,7 @@ func TestRegionWarnings(t *testing.T) {
 		now := time.Now().UTC()
 		parse := func(regions string) *config {
 			cfg, errs := parseConfig([]byte("page: {slug: acme, title: ACME}\nregions: "+regions+
-				"\ncomponents:\n  - name: API\n    checks:\n      - name: api\n        url: https://api.acme.org/\n"), "")
+				"\ncomponents:\n  - name: API\n    checks:\n      - name: api\n        url: https://api.acme.org/\n"), "", Limits{})
 			if len(errs) > 0 {
 				t.Fatalf("parse: %v", errs)
 			}
@@ -62,7 +62,7 @@ func TestEmbeddedRegionWarnings(t *testing.T) {
 	t.Parallel()
 	st := storetest.SQLite(t)
 	cfg, errs := parseConfig([]byte("page: {slug: acme, title: ACME}\nregions: [fra, iad]\ncomponents:\n  - name: API\n    checks:\n"+
-		"      - name: api\n        url: https://api.acme.org/\n      - name: local one\n        url: https://api.acme.org/\n        regions: [local]\n"), "")
+		"      - name: api\n        url: https://api.acme.org/\n      - name: local one\n        url: https://api.acme.org/\n        regions: [local]\n"), "", Limits{})
 	if len(errs) > 0 {
 		t.Fatalf("parse: %v", errs)
 	}

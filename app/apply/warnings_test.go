@@ -43,7 +43,7 @@ func TestTargetWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, errs := parseConfig(file(tt.url, tt.nodes), "")
+			cfg, errs := parseConfig(file(tt.url, tt.nodes), "", Limits{})
 			if len(errs) > 0 {
 				t.Fatalf("parse: %v", errs)
 			}

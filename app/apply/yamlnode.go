@@ -21,6 +21,10 @@ const maxNodes = 100_000
 type reader struct {
 	errs    errorList
 	visited int
+	// limits are the operator's: an interval out of range is told the
+	// range they allow (Limits.IntervalRange). They are applied after
+	// reading (Limits.intervalErrors).
+	limits Limits
 }
 
 // parseDocument reads exactly one YAML (or JSON) document.
@@ -202,9 +206,19 @@ func (r *reader) boolean(n *yaml.Node, path string) (bool, bool) {
 	return b, true
 }
 
-// duration reads a Go duration ("60s", "1m30s") within [lo, hi]. Bare numbers
-// are refused: their unit would be a guess.
+// duration reads a Go duration ("60s", "1m30s") within [lo, hi].
 func (r *reader) duration(n *yaml.Node, path string, lo, hi time.Duration) (time.Duration, bool) {
+	d, ok := r.anyDuration(n, path)
+	if ok && (d < lo || d > hi) {
+		r.errorf(n, path, "%s is out of range (%s to %s)", d, lo, hi)
+		return 0, false
+	}
+	return d, ok
+}
+
+// anyDuration reads a Go duration ("60s", "1m30s"). Bare numbers are
+// refused: their unit would be a guess.
+func (r *reader) anyDuration(n *yaml.Node, path string) (time.Duration, bool) {
 	n = r.resolve(n)
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!int" || n.Tag == "!!float" || isNull(n) {
 		r.errorf(n, path, "want a duration such as 30s, 5m or 2h, got %s", kindName(n))
@@ -213,10 +227,6 @@ func (r *reader) duration(n *yaml.Node, path string, lo, hi time.Duration) (time
 	d, err := time.ParseDuration(strings.TrimSpace(n.Value))
 	if err != nil {
 		r.errorf(n, path, "%q is not a duration (want e.g. 30s, 5m or 2h)", n.Value)
-		return 0, false
-	}
-	if d < lo || d > hi {
-		r.errorf(n, path, "%s is out of range (%s to %s)", d, lo, hi)
 		return 0, false
 	}
 	return d, true

@@ -211,7 +211,7 @@ func (s *Console) checkForm(ctx context.Context, p *auth.Principal, pg store.Pag
 	}
 	f := views.CatalogForm{Nav: adminNav(p), Page: pageOption(pg), ManagedPage: pg.Managed, New: true,
 		Action: fmt.Sprintf("/admin/pages/%d/checks", pg.ID), Cancel: fmt.Sprintf("/admin/pages/%d", pg.ID),
-		Values: map[string]string{}}
+		Values: map[string]string{}, IntervalRange: s.limits.IntervalRange()}
 	for _, co := range comps {
 		f.Components = append(f.Components, views.Option{Value: strconv.FormatInt(co.ID, 10), Label: co.Name})
 	}

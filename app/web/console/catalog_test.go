@@ -103,7 +103,7 @@ components:
 		// Mistakes: 422, the message beside its field, the values kept,
 		// nothing written.
 		for _, tc := range []struct{ key, value, message string }{
-			{"interval", "1s", "1s is out of range (10s to 24h0m0s)"},
+			{"interval", "1s", "1s is out of range (10s to 24h)"},
 			{"url", "ftp://shop.acme.io/", "the scheme must be http or https"},
 			{"regions", "fra Frankfurt", "is not a region name"},
 			{"expect.status", "99", "is not an HTTP status code"},

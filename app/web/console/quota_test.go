@@ -18,7 +18,8 @@ import (
 // seeded page, component and check), the new page, component and check
 // forms answer 422 naming the limit, its value and its variable, and a
 // check's interval below the minimum is refused beside its field, on
-// create and on edit; nothing is written.
+// create and on edit; nothing is written. The check form's hint and its
+// range message state the minimum.
 func TestFormsRefuseBeyondQuota(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
@@ -47,6 +48,11 @@ func TestFormsRefuseBeyondQuota(t *testing.T) {
 		const tooOften = "30s is more often than this service allows: the shortest interval is 1m (PHAROS_MIN_INTERVAL)"
 		newCheck.Set("interval", "30s")
 		refused("new check every 30s", ed.Post("/admin/pages/"+page+"/checks", newCheck), "error-interval", tooOften)
+		if res := ed.Get("/admin/pages/" + page + "/checks/new"); !strings.Contains(html.UnescapeString(res.Body), "1m to 24h; default 60s.") {
+			t.Errorf("new check form: the interval's hint does not say 1m to 24h\n%s", res.Body)
+		}
+		newCheck.Set("interval", "5s")
+		refused("new check every 5s", ed.Post("/admin/pages/"+page+"/checks", newCheck), "error-interval", "5s is out of range (1m to 24h)")
 		edit := form(csrf, "component", comp, "name", "edited", "url", "https://shop.acme.io/health", "interval", "30s")
 		refused("check edited to 30s", ed.Post("/admin/checks/"+check, edit), "error-interval", tooOften)
 		if after := catalogRows(t, st, a.Org.ID); after != before {
