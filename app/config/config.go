@@ -283,13 +283,27 @@ func parseNetworks(list string) ([]*net.IPNet, error) {
 // into c; call Validate after fs.Parse.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on (PHAROS_LISTEN)")
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres://… or sqlite://PATH (PHAROS_DATABASE_URL)")
-	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "redis://… ; empty = in-process bus (PHAROS_REDIS_URL)")
+	fs.Var(secretURL{&c.DatabaseURL}, "database-url", "postgres://… or sqlite://PATH (PHAROS_DATABASE_URL)")
+	fs.Var(secretURL{&c.RedisURL}, "redis-url", "redis://… ; empty = in-process bus (PHAROS_REDIS_URL)")
 	fs.StringVar(&c.Region, "region", c.Region, "probe worker region (PHAROS_REGION)")
-	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "smtp://user:pass@host:587 (PHAROS_SMTP_URL)")
+	fs.Var(secretURL{&c.SMTPURL}, "smtp-url", "smtp://user:pass@host:587 (PHAROS_SMTP_URL)")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public base URL (PHAROS_BASE_URL)")
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let probes reach private addresses (PHAROS_ALLOW_PRIVATE_TARGETS)")
 }
+
+// secretURL is a flag over a URL that may hold a password: --help shows
+// its default (from the environment) with the password masked, as the
+// configuration errors do.
+type secretURL struct{ p *string }
+
+func (v secretURL) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return redact(*v.p)
+}
+
+func (v secretURL) Set(s string) error { *v.p = s; return nil }
 
 // listenProblem says what is wrong with a listen address, "" when
 // nothing: shape is the complaint when it is not HOST:PORT (or has no host

@@ -178,3 +178,31 @@ func TestSSEStreamCaps(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpMasksPasswords: --help shows the URLs the environment set as
+// the flags' defaults, with their passwords masked, and the flags still
+// set the whole URL.
+func TestHelpMasksPasswords(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"PHAROS_DATABASE_URL": "postgres://pharos:db-secret@db:5432/pharos",
+		"PHAROS_REDIS_URL":    "redis://:redis-secret@cache:6379/0",
+		"PHAROS_SMTP_URL":     "smtp://mail:smtp-secret@mx:587",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	var help strings.Builder
+	fs.SetOutput(&help)
+	c.RegisterFlags(fs)
+	fs.PrintDefaults()
+	if strings.Contains(help.String(), "secret") || !strings.Contains(help.String(), "postgres://pharos:xxxxx@db:5432/pharos") {
+		t.Errorf("--help shows passwords or no masked default:\n%s", help.String())
+	}
+	if err := fs.Parse([]string{"-database-url", "postgres://a:b@other/x"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "postgres://a:b@other/x" || c.SMTPURL != "smtp://mail:smtp-secret@mx:587" {
+		t.Errorf("after the flag: database %q, SMTP %q", c.DatabaseURL, c.SMTPURL)
+	}
+}
