@@ -146,6 +146,13 @@ func (c LatencyChart) Draw() DrawnChart {
 			p95 = append(p95, px+","+num(y(p.P95MS)))
 		}
 		cls := fmt.Sprintf("series-%d", i%6)
+		if len(s.Points) == 1 {
+			// One point is no line: a polyline of one point draws nothing,
+			// so the point is drawn as a zero-length segment with round
+			// caps (a dot; the CSS's .dot).
+			p50, p95 = append(p50, p50[0]), append(p95, p95[0])
+			cls += " dot"
+		}
 		d.Lines = append(d.Lines, ChartLine{Class: cls + " p95", Points: strings.Join(p95, " "), Label: s.Name + " p95"},
 			ChartLine{Class: cls + " p50", Points: strings.Join(p50, " "), Label: s.Name + " p50"})
 	}
