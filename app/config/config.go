@@ -291,6 +291,19 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let probes reach private addresses (PHAROS_ALLOW_PRIVATE_TARGETS)")
 }
 
+// shortDuration writes d as people write it: 24h, 1h30m, 90s, not
+// 24h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 // secretURL is a flag over a URL that may hold a password: --help shows
 // its default (from the environment) with the password masked, as the
 // configuration errors do.
@@ -377,7 +390,7 @@ func (c *Config) Validate() error {
 		bad("PHAROS_DEFAULT_PAGE", c.DefaultPage, "want a page slug: lower-case letters, digits and '-', e.g. acme")
 	}
 	if c.ResultRetention != 0 && c.ResultRetention < housekeep.MinRetention {
-		bad("PHAROS_RESULT_RETENTION", c.ResultRetention.String(),
+		bad("PHAROS_RESULT_RETENTION", shortDuration(c.ResultRetention),
 			"want at least 48h: the daily rollup replays today and yesterday from raw results")
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {

@@ -141,7 +141,8 @@ func TestResultRetention(t *testing.T) {
 		{"", 48 * time.Hour, ""},
 		{"72h", 72 * time.Hour, ""},
 		{"14d", 14 * 24 * time.Hour, ""},
-		{"24h", 24 * time.Hour, `PHAROS_RESULT_RETENTION="24h0m0s": want at least 48h`},
+		{"24h", 24 * time.Hour, `PHAROS_RESULT_RETENTION="24h": want at least 48h`},
+		{"1410m", 1410 * time.Minute, `PHAROS_RESULT_RETENTION="23h30m": want at least 48h`},
 		{"two days", 0, `PHAROS_RESULT_RETENTION="two days": want a duration`},
 		{"-3d", 0, `PHAROS_RESULT_RETENTION="-3d"`},
 	}
