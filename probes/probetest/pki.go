@@ -148,21 +148,7 @@ func (ca *CA) Intermediate(o CertOptions) *CA {
 // the root. Use WithoutIntermediates to drop them.
 func (ca *CA) Leaf(o CertOptions) tls.Certificate {
 	key := newKey()
-	nb, na := o.window()
-	t := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: o.CommonName},
-		DNSNames:     o.DNSNames,
-		IPAddresses:  o.IPs,
-		NotBefore:    nb,
-		NotAfter:     na,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-
-		SignatureAlgorithm: o.SignatureAlgorithm,
-	}
-	o.apply(t)
-	leaf := ca.sign(t, &key.PublicKey)
+	leaf := ca.sign(leafTemplate(o), &key.PublicKey)
 	tc := tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}
 	for p := ca; p != nil && p.Parent != nil; p = p.Parent {
 		tc.Certificate = append(tc.Certificate, p.Cert.Raw)
@@ -170,24 +156,30 @@ func (ca *CA) Leaf(o CertOptions) tls.Certificate {
 	return tc
 }
 
+// leafTemplate is a server certificate's template from o.
+func leafTemplate(o CertOptions) *x509.Certificate {
+	nb, na := o.window()
+	t := &x509.Certificate{
+		SerialNumber:       serial(),
+		Subject:            pkix.Name{CommonName: o.CommonName},
+		DNSNames:           o.DNSNames,
+		IPAddresses:        o.IPs,
+		NotBefore:          nb,
+		NotAfter:           na,
+		KeyUsage:           x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		SignatureAlgorithm: o.SignatureAlgorithm,
+	}
+	o.apply(t)
+	return t
+}
+
 // SelfSigned returns a server certificate signed by its own key, as an
 // internal service with no CA serves; trust it with CertPEM(c.Leaf).
 func SelfSigned(o CertOptions) tls.Certificate {
 	key := newKey()
-	nb, na := o.window()
-	t := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: o.CommonName},
-		DNSNames:              o.DNSNames,
-		IPAddresses:           o.IPs,
-		NotBefore:             nb,
-		NotAfter:              na,
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		SignatureAlgorithm:    o.SignatureAlgorithm,
-	}
-	o.apply(t)
+	t := leafTemplate(o)
+	t.BasicConstraintsValid = true
 	der, err := x509.CreateCertificate(rand.Reader, t, t, &key.PublicKey, key)
 	if err != nil {
 		panic(fmt.Sprintf("probetest: self-signed %q: %v", o.CommonName, err))
