@@ -134,15 +134,7 @@ func testUserAndTokenCommands(t *testing.T, dbURL string) {
 		t.Errorf("token list with two organisations: exit %d, stderr %q; want 2 asking for --org", code, errOut)
 	}
 
-	log, err := st.AuditLog(ctx, org.ID, 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var actions []string
-	for _, e := range log {
-		actions = append(actions, e.Action)
-	}
-	if got, want := strings.Join(actions, ","), "token.revoke,token.create,member.add,member.add"; got != want {
+	if got, want := auditActions(t, st, org.ID), "token.revoke,token.create,member.add,member.add"; got != want {
 		t.Errorf("audit actions = %s, want %s", got, want)
 	}
 }
@@ -243,7 +235,16 @@ func testUserCreateNeverDemotes(t *testing.T, dbURL string) {
 		t.Errorf("after --role owner in an organisation without owner: role %s, want owner", r)
 	}
 
-	log, err := st.AuditLog(ctx, org.ID, 20)
+	if got, want := auditActions(t, st, org.ID), "member.role,member.add,member.add"; got != want {
+		t.Errorf("audit actions = %s, want %s", got, want)
+	}
+}
+
+// auditActions lists the organisation's audit actions, newest first,
+// joined by commas.
+func auditActions(t *testing.T, st *store.Store, orgID int64) string {
+	t.Helper()
+	log, err := st.AuditLog(context.Background(), orgID, 20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,5 @@ func testUserCreateNeverDemotes(t *testing.T, dbURL string) {
 	for _, e := range log {
 		actions = append(actions, e.Action)
 	}
-	if got, want := strings.Join(actions, ","), "member.role,member.add,member.add"; got != want {
-		t.Errorf("audit actions = %s, want %s", got, want)
-	}
+	return strings.Join(actions, ",")
 }
