@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	envconfig "pharos/app/config"
 	"pharos/app/store"
 )
 
@@ -179,15 +180,5 @@ func listText(l []string) string {
 	return string(b)
 }
 
-// durationText formats d like time.Duration without the zero tails: "1m"
-// rather than "1m0s", "2h" rather than "2h0m0s". It parses back unchanged.
-func durationText(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
+// durationText is envconfig.DurationText: "1m" rather than "1m0s".
+func durationText(d time.Duration) string { return envconfig.DurationText(d) }

@@ -291,9 +291,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let probes reach private addresses (PHAROS_ALLOW_PRIVATE_TARGETS)")
 }
 
-// shortDuration writes d as people write it: 24h, 1h30m, 90s, not
-// 24h0m0s.
-func shortDuration(d time.Duration) string {
+// DurationText writes d as people write it, 24h, 1h30m or 90s rather than
+// 24h0m0s; it parses back unchanged. Configuration messages, the apply
+// plan and the console show durations so.
+func DurationText(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = s[:len(s)-2]
@@ -390,7 +391,7 @@ func (c *Config) Validate() error {
 		bad("PHAROS_DEFAULT_PAGE", c.DefaultPage, "want a page slug: lower-case letters, digits and '-', e.g. acme")
 	}
 	if c.ResultRetention != 0 && c.ResultRetention < housekeep.MinRetention {
-		bad("PHAROS_RESULT_RETENTION", shortDuration(c.ResultRetention),
+		bad("PHAROS_RESULT_RETENTION", DurationText(c.ResultRetention),
 			"want at least 48h: the daily rollup replays today and yesterday from raw results")
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {

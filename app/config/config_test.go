@@ -207,3 +207,18 @@ func TestHelpMasksPasswords(t *testing.T) {
 		t.Errorf("after the flag: database %q, SMTP %q", c.DatabaseURL, c.SMTPURL)
 	}
 }
+
+func TestDurationText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		24 * time.Hour: "24h", 90 * time.Minute: "1h30m", time.Minute: "1m", 50 * time.Second: "50s",
+		90 * time.Second: "1m30s", 25*time.Hour + time.Second: "25h0m1s", 1500 * time.Millisecond: "1.5s",
+	} {
+		got := DurationText(d)
+		if got != want {
+			t.Errorf("DurationText(%v) = %q, want %q", d, got, want)
+		}
+		if back, err := time.ParseDuration(got); err != nil || back != d {
+			t.Errorf("%q parses back as %v, %v; want %v", got, back, err, d)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"pharos/app/config"
 	"pharos/app/store"
 	"pharos/app/web/auth"
 	"pharos/app/web/respond"
@@ -243,7 +244,7 @@ func adminComponent(c store.Component, pg store.Page) views.AdminComponent {
 func adminCheck(ch store.Check, pg store.Page, componentName string) views.AdminCheck {
 	return views.AdminCheck{ID: ch.ID, PageID: pg.ID, PageTitle: pg.Title, ComponentID: ch.ComponentID,
 		ComponentName: componentName, Name: ch.Name, URL: ch.URL, Regions: strings.Join(ch.Regions, ", "),
-		Interval: ch.Interval.String(), Enabled: ch.Enabled, State: ch.State, Managed: ch.Managed}
+		Interval: config.DurationText(ch.Interval), Enabled: ch.Enabled, State: ch.State, Managed: ch.Managed}
 }
 
 func adminToken(t store.APIToken) views.AdminToken {

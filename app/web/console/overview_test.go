@@ -47,6 +47,7 @@ func TestOverview(t *testing.T) {
 			`data-testid="region-missed">7 rounds missed<`,
 			`href="/admin/certificates"`,
 			`data-testid="pages"`, `data-testid="tokens"`,
+			"<td>1m</td>", // the seeded check's interval, not 1m0s
 		} {
 			if !strings.Contains(home, want) {
 				t.Errorf("overview lacks %q", want)
