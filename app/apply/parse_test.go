@@ -33,6 +33,7 @@ func TestParseMistakes(t *testing.T) {
 		{"bad duration", head + "    checks:\n      - name: a\n        url: https://x.example/\n        interval: 5 minutes\n", 10, "is not a duration"},
 		{"bare number duration", head + "    checks:\n      - name: a\n        url: https://x.example/\n        interval: 60\n", 10, "want a duration"},
 		{"interval too short", head + "    checks:\n      - name: a\n        url: https://x.example/\n        interval: 5s\n", 10, "out of range"},
+		{"timeout too long", head + "    checks:\n      - name: a\n        url: https://x.example/\n        interval: 10m\n        timeout: 3m\n", 11, "3m is out of range (1s to 2m)"},
 		{"timeout longer than interval", head + "    checks:\n      - name: a\n        url: https://x.example/\n        interval: 10s\n        timeout: 30s\n", 11, "longer than the interval"},
 		{"bad status", head + "    checks:\n      - name: a\n        url: https://x.example/\n        expect: {status: [200, 700]}\n", 10, "not an HTTP status code"},
 		{"bad regex", head + "    checks:\n      - name: a\n        url: https://x.example/\n        expect:\n          body_regex: 'a(b'\n", 11, "missing closing )"},

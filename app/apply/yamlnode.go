@@ -210,7 +210,7 @@ func (r *reader) boolean(n *yaml.Node, path string) (bool, bool) {
 func (r *reader) duration(n *yaml.Node, path string, lo, hi time.Duration) (time.Duration, bool) {
 	d, ok := r.anyDuration(n, path)
 	if ok && (d < lo || d > hi) {
-		r.errorf(n, path, "%s is out of range (%s to %s)", d, lo, hi)
+		r.errorf(n, path, "%s is out of range (%s to %s)", durationText(d), durationText(lo), durationText(hi))
 		return 0, false
 	}
 	return d, ok
