@@ -85,9 +85,13 @@ func removeMissing(p *plan, orgID int64, c *config, groupNames []string, cur sta
 	}
 	for _, w := range cur.windows {
 		if !windows[w.Name] {
-			p.add(deleteOp("maintenance", w.Name, true, func(ctx context.Context, tx *store.Tx) error {
+			o := deleteOp("maintenance", w.Name, w.Managed, func(ctx context.Context, tx *store.Tx) error {
 				return tx.DeleteMaintenanceWindow(ctx, orgID, w.ID)
-			}))
+			})
+			if !w.Managed { // the management API creates windows too
+				o.detail = "created in the console or through the API"
+			}
+			p.add(o)
 		}
 	}
 	for _, chk := range cur.checks {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -124,8 +125,13 @@ func TestFormCheckIsApplysCheck(t *testing.T) {
 			"component": strconv.FormatInt(fromFile.ComponentID, 10), "name": "extra", "url": "https://example.org/"}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := st.CreateMaintenance(ctx, fileOrg, actor, store.MaintenanceWindow{PageID: filePage.ID, Name: "console window",
+			Schedule: "0 3 * * SUN", Duration: time.Hour, TimeZone: "UTC"}); err != nil {
+			t.Fatal(err)
+		}
 		rep := mustApply(t, st, fileOrg, strings.Replace(singleFile, "SLUG", "from-file", 1), true)
-		want := []string{`~ check "api health" (interval 45s → 30s)`, `- check "extra" (created in the console)`}
+		want := []string{`~ check "api health" (interval 45s → 30s)`, `- maintenance "console window" (created in the console or through the API)`,
+			`- check "extra" (created in the console)`}
 		if diff := cmp.Diff(want, rep.Lines); diff != "" {
 			t.Errorf("dry run (-want +got):\n%s", diff)
 		}
@@ -141,6 +147,20 @@ func TestFormCheckIsApplysCheck(t *testing.T) {
 		}
 		if audits != 2 {
 			t.Errorf("%d console audit rows, want the edit and the new check", audits)
+		}
+
+		// A file that names the console's window takes it over: apply marks
+		// it managed, so a later removal is not the console's.
+		mustApply(t, st, fileOrg, strings.Replace(singleFile, "SLUG", "from-file", 1)+`maintenance:
+  - name: console window
+    components: [API]
+    schedule: "0 3 * * SUN"
+    duration: 1h
+    timezone: UTC
+`, false)
+		windows, err := st.MaintenanceWindows(ctx, fileOrg, filePage.ID)
+		if err != nil || len(windows) != 1 || !windows[0].Managed {
+			t.Errorf("after apply named it: windows %+v, %v; want the one window, managed", windows, err)
 		}
 	})
 }

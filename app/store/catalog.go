@@ -106,8 +106,12 @@ type MaintenanceWindow struct {
 	EndsAt       *time.Time
 	Status       string
 	ComponentIDs []int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Managed: a configuration file owns the window (pharos apply marks
+	// every window of the page it writes); the console and the API create
+	// windows without it.
+	Managed   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 const pageColumns = `id, org_id, slug, title, domain, time_zone, regions, auto_incidents, public_detail, managed,

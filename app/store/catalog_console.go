@@ -27,15 +27,16 @@ func (tx *Tx) DeletePage(ctx context.Context, orgID, id int64) error {
 	return oneRowAffected(res, err, "delete page", id)
 }
 
-// MarkPageManaged marks the page and every group, component and check on
-// it as owned by a configuration file. `pharos apply` calls it after
-// writing a page: the file names everything left on it.
+// MarkPageManaged marks the page and every group, component, check and
+// maintenance window on it as owned by a configuration file. `pharos
+// apply` calls it after writing a page: the file names everything left on
+// it.
 func (tx *Tx) MarkPageManaged(ctx context.Context, orgID, pageID int64) error {
 	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE pages SET managed = ? WHERE org_id = ? AND id = ? AND managed = ?`),
 		true, orgID, pageID, false); err != nil {
 		return fmt.Errorf("store: mark page %d managed: %w", pageID, err)
 	}
-	for _, table := range []string{"component_groups", "components", "checks"} { // constant names, never input
+	for _, table := range []string{"component_groups", "components", "checks", "maintenance_windows"} { // constant names, never input
 		if _, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE `+table+` SET managed = ? WHERE org_id = ? AND page_id = ? AND managed = ?`),
 			true, orgID, pageID, false); err != nil {
 			return fmt.Errorf("store: mark %s of page %d managed: %w", table, pageID, err)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-const maintenanceColumns = `id, org_id, page_id, name, body, schedule, duration_seconds, time_zone, starts_at, ends_at, status, created_at, updated_at`
+const maintenanceColumns = `id, org_id, page_id, name, body, schedule, duration_seconds, time_zone, starts_at, ends_at, status, managed, created_at, updated_at`
 
 // scanMaintenance reads a row of maintenanceColumns.
 func scanMaintenance(row rowScanner) (MaintenanceWindow, error) {
@@ -14,7 +14,7 @@ func scanMaintenance(row rowScanner) (MaintenanceWindow, error) {
 	var durationSeconds int64
 	var startsAt, endsAt sql.NullTime
 	if err := row.Scan(&w.ID, &w.OrgID, &w.PageID, &w.Name, &w.Body, &w.Schedule, &durationSeconds, &w.TimeZone,
-		&startsAt, &endsAt, &w.Status, &w.CreatedAt, &w.UpdatedAt); err != nil {
+		&startsAt, &endsAt, &w.Status, &w.Managed, &w.CreatedAt, &w.UpdatedAt); err != nil {
 		return MaintenanceWindow{}, err
 	}
 	w.Duration = secondsDuration(durationSeconds)
