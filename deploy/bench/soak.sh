@@ -14,10 +14,10 @@
 #   redis_mb    with REDIS_DB: MEMORY USAGE summed over the database's keys
 #               (the streams, the latest-state cache, the locks)
 #
-# Before pharos starts it measures the client-side floor against the same
-# target (deploy/bench/handshakefloor: dial + TLS handshake + chain
-# verification, FLOOR_N times, default 2000) and reports CPU per check as
-# a multiple of it.
+# Before pharos starts and again after the run it measures the client-side
+# floor against the same target (deploy/bench/handshakefloor: dial + TLS
+# handshake + chain verification, FLOOR_N times, default 2000) and reports
+# CPU per check as a multiple of the two's mean.
 #
 # and prints them as a table, then one summary line: RSS and heap at the
 # first and last sample and their growth per minute after WARMUP seconds,
@@ -268,6 +268,12 @@ done
 echo >&2
 for p in ${profiler:-}; do wait "$p" || die "a CPU profile failed"; done
 
+# The floor again, after the run (pharos, idle between rounds, takes a few
+# per cent of a core meanwhile): a floor measured in a few seconds moves with
+# the machine's speed of the moment (0.99 and 1.32 ms on one day), and the
+# ratio is taken against the mean of the two.
+floor_after="$("$work/handshakefloor" -ca "$work/ca.pem" -addr "$target" -n "${FLOOR_N:-2000}")"
+
 echo
 printf '%6s %8s %8s %6s %8s %8s %7s %11s %9s %10s\n' t_s rss_mb heap_mb jobs results db_mb checks cpu_ms/chk redis_mb pg_ms/res
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
@@ -283,7 +289,7 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
     prun = $7; pcpu = $8; ppg = $10
   }'
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CHECKS" -v interval="$INTERVAL" \
-  -v floor="$(awk '{print $4}' <<<"$floor")" '
+  -v floor_before="$(awk '{print $4}' <<<"$floor")" -v floor_after="$(awk '{print $4}' <<<"$floor_after")" '
   {
     t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8; redis[NR] = $9 / 1048576; pg[NR] = $10
     if (w == 0 && $1 >= warm) w = NR
@@ -297,8 +303,9 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
       checks, interval, t[NR], rss[1], rss[NR], (rss[NR] - rss[w]) / mins, t[w],
       heap[1], heap[NR], (heap[NR] - heap[w]) / mins,
       db[NR], (db[NR] - db[w]) / mins, n, (n > 0) ? (cpu[NR] - cpu[1]) * 1000 / hz / n : 0
+    floor = (floor_before + floor_after) / 2
     if (floor > 0 && n > 0)
-      printf "floor: %.3f ms CPU per bare handshake (dial, TLS, verify); CPU per check is %.2fx the floor\n", floor, (cpu[NR] - cpu[1]) * 1000 / hz / n / floor
+      printf "floor: %.3f ms CPU per bare handshake (dial, TLS, verify; %.3f before the run, %.3f after); CPU per check is %.2fx the floor\n", floor, floor_before, floor_after, (cpu[NR] - cpu[1]) * 1000 / hz / n / floor
     if (pg[NR] >= 0 && n > 0)
       printf "postgres: %.3f ms CPU of its backends per result (%.1f results/s)\n", (pg[NR] - pg[1]) * 1000 / hz / n, n / (t[NR] - t[1])
     if (redis[NR] >= 0)
