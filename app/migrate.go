@@ -6,13 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-
-	"github.com/pressly/goose/v3"
 
 	"pharos/app/config"
-	"pharos/app/store"
-	"pharos/migrations"
 )
 
 // migrateCommand runs `pharos migrate`: it applies the pending migrations
@@ -44,7 +39,7 @@ func migrate(ctx context.Context, cfg config.Config, w io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	version, err := schemaVersion(ctx, st)
+	version, err := st.SchemaVersion(ctx)
 	if err != nil {
 		return err
 	}
@@ -54,28 +49,4 @@ func migrate(ctx context.Context, cfg config.Config, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "migrate: applied %d migration(s); the database is now at version %d\n", applied, version)
 	return nil
-}
-
-// schemaVersion returns the version of the latest migration applied to the
-// database, as goose (the store's migrator) records it.
-func schemaVersion(ctx context.Context, st *store.Store) (int64, error) {
-	sub, err := fs.Sub(migrations.FS, string(st.Dialect()))
-	if err != nil {
-		return 0, fmt.Errorf("migrations: %w", err)
-	}
-	gd := goose.DialectSQLite3
-	if st.Dialect() == store.Postgres {
-		gd = goose.DialectPostgres
-	}
-	// The provider is only read from; it is never closed, as closing it
-	// would close the store's database.
-	p, err := goose.NewProvider(gd, st.DB(), sub)
-	if err != nil {
-		return 0, fmt.Errorf("migrations: %w", err)
-	}
-	v, err := p.GetDBVersion(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("read the database's migration version: %w", err)
-	}
-	return v, nil
 }

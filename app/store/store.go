@@ -164,14 +164,8 @@ func sqliteDir(dsn string) string {
 // to run at every start, and from several processes at once on PostgreSQL
 // (goose holds an advisory lock).
 func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
-	sub, err := fs.Sub(migrations.FS, string(s.dialect))
-	if err != nil {
-		return 0, fmt.Errorf("store: migrations: %w", err)
-	}
 	var opts []goose.ProviderOption
-	gd := goose.DialectSQLite3
 	if s.dialect == Postgres {
-		gd = goose.DialectPostgres
 		var schema string
 		if err := s.db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 			return 0, fmt.Errorf("store: migration schema: %w", err)
@@ -185,15 +179,48 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(gd, s.db, sub, opts...)
+	p, err := s.migrations(opts...)
 	if err != nil {
-		return 0, fmt.Errorf("store: migrations: %w", err)
+		return 0, err
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: migrate: %w", err)
 	}
 	return len(results), nil
+}
+
+// SchemaVersion returns the version of the latest migration applied to the
+// database, as goose records it.
+func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
+	p, err := s.migrations()
+	if err != nil {
+		return 0, err
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: read the database's migration version: %w", err)
+	}
+	return v, nil
+}
+
+// migrations is goose over the store's database and the migrations of its
+// dialect. The provider is never closed: that would close the store's
+// database.
+func (s *Store) migrations(opts ...goose.ProviderOption) (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations.FS, string(s.dialect))
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	gd := goose.DialectSQLite3
+	if s.dialect == Postgres {
+		gd = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gd, s.db, sub, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return p, nil
 }
 
 // migrationLockID is the advisory lock that serialises migrations of one
