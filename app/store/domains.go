@@ -65,8 +65,6 @@ func scanClaim(row rowScanner) (DomainClaim, error) {
 	return d, nil
 }
 
-// verifiedTime is when domain was verified, nil when the page's proven
-// domain is another (or none).
 // ServedDomain is the page's custom domain once its owner has proven it,
 // else "": the only host links, feeds and mails may name for the page.
 func (p Page) ServedDomain() string {
@@ -76,6 +74,18 @@ func (p Page) ServedDomain() string {
 	return p.Domain
 }
 
+// PublicRoot is the root of the page's public URLs: its served custom
+// domain, else /p/{slug} under baseURL (PHAROS_BASE_URL; a path alone
+// without one), never a host a request named.
+func (p Page) PublicRoot(baseURL string) string {
+	if d := p.ServedDomain(); d != "" {
+		return "https://" + d
+	}
+	return strings.TrimSuffix(baseURL, "/") + "/p/" + p.Slug
+}
+
+// verifiedTime is when domain was verified, nil when the page's proven
+// domain is another (or none).
 func verifiedTime(domain string, verified sql.NullString, at sql.NullTime) *time.Time {
 	if domain == "" || verified.String != domain || !at.Valid {
 		return nil

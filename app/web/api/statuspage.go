@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -138,19 +137,8 @@ func toV1PublicComponent(c store.PublicComponent) v1Component {
 	return out
 }
 
-// pageRoot is the page's public root as the public site names it: its
-// verified custom domain, else /p/{slug} under PHAROS_BASE_URL (a path
-// alone without one), never the request's Host header, which the client
-// chooses.
-func (s *API) pageRoot(pg store.Page) string {
-	if d := pg.ServedDomain(); d != "" {
-		return "https://" + d
-	}
-	return strings.TrimSuffix(s.baseURL, "/") + "/p/" + pg.Slug
-}
-
 // toV1Incident shapes an incident; root is the page's public root
-// (API.pageRoot) and comps are the page's components by id.
+// (store.Page.PublicRoot) and comps are the page's components by id.
 func toV1Incident(root string, pg store.Page, in store.PublicIncident, comps map[int64]store.PublicComponent) v1Incident {
 	id := v1ID(in.ID)
 	out := v1Incident{ID: id, Components: []v1Component{}, CreatedAt: v1At(in.CreatedAt), Impact: in.Impact,

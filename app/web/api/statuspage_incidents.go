@@ -157,7 +157,7 @@ func (s *API) listIncidents(c echo.Context, f store.IncidentFilter, withMaintena
 	}
 	out := make([]v1Incident, 0, len(list))
 	for _, in := range list {
-		out = append(out, toV1Incident(s.pageRoot(pg), pg, in, comps))
+		out = append(out, toV1Incident(pg.PublicRoot(s.baseURL), pg, in, comps))
 	}
 	if withMaintenance {
 		ms, err := s.maintenances(c, p, pg, comps, func(string) bool { return true })
@@ -180,7 +180,7 @@ func (s *API) writeIncident(c echo.Context, p *auth.Principal, pg store.Page, id
 	if err != nil {
 		return err
 	}
-	return c.JSON(code, toV1Incident(s.pageRoot(pg), pg, in, comps))
+	return c.JSON(code, toV1Incident(pg.PublicRoot(s.baseURL), pg, in, comps))
 }
 
 // V1Incident answers one incident, or a maintenance window ("m<id>").
@@ -308,7 +308,7 @@ func (s *API) V1DeleteIncident(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	gone := toV1Incident(s.pageRoot(pg), pg, in, comps)
+	gone := toV1Incident(pg.PublicRoot(s.baseURL), pg, in, comps)
 	w, err := s.st.DeleteIncident(ctx, p.OrgID, p.Actor(), id)
 	if err != nil {
 		return err

@@ -60,7 +60,7 @@ func (s *API) maintenances(c echo.Context, p *auth.Principal, pg store.Page, com
 	now := time.Now()
 	out := []v1Incident{}
 	for _, w := range ws {
-		if m, ok := toV1Maintenance(s.pageRoot(pg), pg, w, comps, now); ok && keep(m.Status) {
+		if m, ok := toV1Maintenance(pg.PublicRoot(s.baseURL), pg, w, comps, now); ok && keep(m.Status) {
 			out = append(out, m)
 		}
 	}

@@ -71,7 +71,7 @@ func (s *API) createMaintenance(c echo.Context, p *auth.Principal, pg store.Page
 		return asValidation(err)
 	}
 	s.pageChanged(ctx, pg.Slug)
-	m, _ := toV1Maintenance(s.pageRoot(pg), pg, created, comps, time.Now())
+	m, _ := toV1Maintenance(pg.PublicRoot(s.baseURL), pg, created, comps, time.Now())
 	return c.JSON(http.StatusCreated, m)
 }
 
@@ -90,7 +90,7 @@ func (s *API) v1Maintenance(c echo.Context, p *auth.Principal, pg store.Page) er
 	if err != nil {
 		return err
 	}
-	m, _ := toV1Maintenance(s.pageRoot(pg), pg, w, comps, time.Now())
+	m, _ := toV1Maintenance(pg.PublicRoot(s.baseURL), pg, w, comps, time.Now())
 	return c.JSON(http.StatusOK, m)
 }
 
@@ -151,7 +151,7 @@ func (s *API) updateMaintenance(c echo.Context, p *auth.Principal, pg store.Page
 		return asValidation(err)
 	}
 	s.pageChanged(ctx, pg.Slug)
-	m, _ := toV1Maintenance(s.pageRoot(pg), pg, updated, comps, time.Now())
+	m, _ := toV1Maintenance(pg.PublicRoot(s.baseURL), pg, updated, comps, time.Now())
 	return c.JSON(http.StatusOK, m)
 }
 
@@ -170,7 +170,7 @@ func (s *API) deleteMaintenance(c echo.Context, p *auth.Principal, pg store.Page
 	if err != nil {
 		return err
 	}
-	gone, _ := toV1Maintenance(s.pageRoot(pg), pg, w, comps, time.Now())
+	gone, _ := toV1Maintenance(pg.PublicRoot(s.baseURL), pg, w, comps, time.Now())
 	if err := s.st.DeleteMaintenance(ctx, p.OrgID, p.Actor(), pg.ID, id); err != nil {
 		return err
 	}

@@ -140,10 +140,7 @@ func (s *Site) publicReqAt(at place, page store.Page) publicReq {
 	if s.baseURL != "" {
 		under = strings.TrimSuffix(s.baseURL, "/") + under
 	}
-	pr.root, pr.self = under, under
-	if d := page.ServedDomain(); d != "" {
-		pr.root = "https://" + d
-	}
+	pr.root, pr.self = page.PublicRoot(s.baseURL), under
 	switch at {
 	case onDomain:
 		pr.base, pr.self = "", pr.root

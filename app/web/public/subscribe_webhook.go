@@ -97,13 +97,10 @@ func (s *Site) AddSubscriber(ctx context.Context, page store.Page, kind store.Su
 // pageRoot is the absolute URL of a page's root without a request: its
 // custom domain, else under the base URL ("" when neither is known).
 func (s *Site) pageRoot(page store.Page) string {
-	switch {
-	case page.ServedDomain() != "":
-		return "https://" + page.Domain
-	case s.baseURL != "":
-		return strings.TrimSuffix(s.baseURL, "/") + "/p/" + page.Slug
+	if page.ServedDomain() == "" && s.baseURL == "" {
+		return ""
 	}
-	return ""
+	return page.PublicRoot(s.baseURL)
 }
 
 // addWebhook subscribes an endpoint: the SSRF guard judges every address
