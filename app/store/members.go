@@ -61,11 +61,12 @@ func (qs queries) Member(ctx context.Context, orgID, userID int64) (Member, erro
 	return m, nil
 }
 
-// lockOwners returns the organisation's owners. On PostgreSQL their rows
-// stay locked until the transaction ends, so two owners demoting each
-// other at once take turns and the second sees the first's change; SQLite
-// serialises write transactions anyway.
-func (tx *Tx) lockOwners(ctx context.Context, orgID int64) ([]int64, error) {
+// Owners returns the ids of the organisation's owners, lowest first. On
+// PostgreSQL their rows stay locked until the transaction ends, so a
+// decision taken on them holds until it commits (two owners demoting each
+// other at once take turns, and the second sees the first's change);
+// SQLite serialises write transactions anyway.
+func (tx *Tx) Owners(ctx context.Context, orgID int64) ([]int64, error) {
 	lock := ""
 	if tx.s.dialect == Postgres {
 		lock = " FOR UPDATE"
@@ -77,17 +78,10 @@ func (tx *Tx) lockOwners(ctx context.Context, orgID int64) ([]int64, error) {
 	}, tx.s.q(`SELECT user_id FROM memberships WHERE org_id = ? AND role = 'owner' ORDER BY user_id`+lock), orgID)
 }
 
-// Owners returns the ids of the organisation's owners, lowest first. On
-// PostgreSQL their rows stay locked until the transaction ends (see
-// lockOwners), so a decision taken on them holds until it commits.
-func (tx *Tx) Owners(ctx context.Context, orgID int64) ([]int64, error) {
-	return tx.lockOwners(ctx, orgID)
-}
-
 // keepsAnOwner fails with ErrLastOwner when userID is the organisation's
 // only owner.
 func (tx *Tx) keepsAnOwner(ctx context.Context, orgID, userID int64) error {
-	owners, err := tx.lockOwners(ctx, orgID)
+	owners, err := tx.Owners(ctx, orgID)
 	if err != nil {
 		return err
 	}
