@@ -201,10 +201,10 @@ func (tx *Tx) WholeLatestForChecks(ctx context.Context, ids map[int64][]int64) (
 	}
 	for _, chunk := range ids {
 		for _, id := range chunk {
-			tx.latest[id] = tx.latest[id][:0]
+			tx.latest[id] = nil // read: a check without rows has none
 		}
 	}
-	whole := rows[:0:0]
+	var whole []Latest
 	for _, l := range rows {
 		tx.latest[l.CheckID] = append(tx.latest[l.CheckID], l)
 		if l.Node == "" {

@@ -320,9 +320,9 @@ type Tx struct {
 	s           *Store
 	wroteOutbox bool // AddOutbox added events: fire s.outbox on commit
 	// latest holds, on SQLite, every latest row (node rows included) of
-	// the checks WholeLatestForChecks read, by check id (an empty entry
-	// for a check without rows), kept current by upsertLatest, so that
-	// AdvanceLatest need not read them again. The transaction holds
+	// the checks WholeLatestForChecks read, by check id (a nil entry for a
+	// check without rows), so that AdvanceLatest need not read them again;
+	// upsertLatest drops the entries of the checks it writes. The transaction holds
 	// SQLite's write lock from BEGIN on (_txlock=immediate), so no other
 	// connection can change them meanwhile.
 	latest map[int64][]Latest
