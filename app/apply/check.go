@@ -81,12 +81,8 @@ const (
 // (the operator's minimum above the format's own is applied later, in its
 // own words: Limits.tooFrequent).
 func (r *reader) interval(n *yaml.Node, path string) (time.Duration, bool) {
-	d, ok := r.anyDuration(n, path)
+	d, ok := r.durationIn(n, path, minInterval, maxInterval, r.limits.IntervalRange())
 	if !ok {
-		return 0, false
-	}
-	if d < minInterval || d > maxInterval {
-		r.errorf(n, path, "%s is out of range (%s)", d, r.limits.IntervalRange())
 		return 0, false
 	}
 	if d%time.Second != 0 {

@@ -208,9 +208,15 @@ func (r *reader) boolean(n *yaml.Node, path string) (bool, bool) {
 
 // duration reads a Go duration ("60s", "1m30s") within [lo, hi].
 func (r *reader) duration(n *yaml.Node, path string, lo, hi time.Duration) (time.Duration, bool) {
+	return r.durationIn(n, path, lo, hi, durationText(lo)+" to "+durationText(hi))
+}
+
+// durationIn is duration with the range worded as span says ("30s to
+// 24h"), for a key whose allowed range is narrower than its bounds.
+func (r *reader) durationIn(n *yaml.Node, path string, lo, hi time.Duration, span string) (time.Duration, bool) {
 	d, ok := r.anyDuration(n, path)
 	if ok && (d < lo || d > hi) {
-		r.errorf(n, path, "%s is out of range (%s to %s)", durationText(d), durationText(lo), durationText(hi))
+		r.errorf(n, path, "%s is out of range (%s)", durationText(d), span)
 		return 0, false
 	}
 	return d, ok
