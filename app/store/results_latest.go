@@ -114,30 +114,40 @@ func nextStreak(prevState string, prevStreak int, state string) int {
 	return 1
 }
 
-// advanceLatestInGo reads the touched checks' rows (those
-// WholeLatestForChecks did not read already), applies the writes in memory
-// and upserts the rows that changed.
+// advanceLatestInGo reads the rows the writes replace (the whole-check
+// rows WholeLatestForChecks did not read already, and the node rows of
+// checks with node writes), applies the writes in memory and upserts the
+// rows that changed.
 func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whole []Latest, err error) {
-	ids := map[int64][]int64{}
-	seenCheck := map[int64]bool{}
+	wholeIDs, nodeIDs := map[int64][]int64{}, map[int64][]int64{}
+	seenWhole, seenNode := map[int64]bool{}, map[int64]bool{}
 	var prev []Latest
 	for _, w := range writes {
-		if seenCheck[w.CheckID] {
-			continue
+		if !seenWhole[w.CheckID] {
+			seenWhole[w.CheckID] = true
+			if rows, ok := tx.latest[w.CheckID]; ok {
+				prev = append(prev, rows...)
+			} else {
+				wholeIDs[w.OrgID] = append(wholeIDs[w.OrgID], w.CheckID)
+			}
 		}
-		seenCheck[w.CheckID] = true
-		if rows, ok := tx.latest[w.CheckID]; ok {
-			prev = append(prev, rows...)
-		} else {
-			ids[w.OrgID] = append(ids[w.OrgID], w.CheckID)
+		if w.Node != "" && !seenNode[w.CheckID] {
+			seenNode[w.CheckID] = true
+			nodeIDs[w.OrgID] = append(nodeIDs[w.OrgID], w.CheckID)
 		}
 	}
-	if len(ids) > 0 {
-		read, err := tx.LatestForChecks(ctx, ids)
+	for _, read := range []struct {
+		ids    map[int64][]int64
+		filter string
+	}{{wholeIDs, wholeRows}, {nodeIDs, " AND node <> ''"}} {
+		if len(read.ids) == 0 {
+			continue
+		}
+		rows, err := tx.latestForChecks(ctx, read.ids, read.filter)
 		if err != nil {
 			return nil, err
 		}
-		prev = append(prev, read...)
+		prev = append(prev, rows...)
 	}
 	cur := make(map[latestKey]Latest, len(prev)+len(writes))
 	for _, l := range prev {
@@ -174,6 +184,9 @@ func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whol
 	return whole, nil
 }
 
+// wholeRows filters latest rows to the whole-check rows (node "").
+const wholeRows = " AND node = ''"
+
 // LatestForChecks returns every latest row of the given checks
 // (organisation id → check ids).
 func (tx *Tx) LatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Latest, error) {
@@ -184,17 +197,13 @@ func (tx *Tx) LatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Lat
 // checks: what the aggregator compares a new result with to decide
 // whether it is steady.
 //
-// On SQLite it reads the node rows too and keeps them in the transaction
-// for AdvanceLatest (Tx.latest): one read of check_latest per batch
-// instead of two. On PostgreSQL AdvanceLatest reads nothing back, and the
-// node rows would only double this read.
+// On SQLite it keeps them in the transaction for AdvanceLatest
+// (Tx.latest): one read of them per batch instead of two. On PostgreSQL
+// AdvanceLatest reads nothing back.
 func (tx *Tx) WholeLatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Latest, error) {
-	if tx.s.dialect == Postgres {
-		return tx.latestForChecks(ctx, ids, " AND node = ''")
-	}
-	rows, err := tx.LatestForChecks(ctx, ids)
-	if err != nil {
-		return nil, err
+	rows, err := tx.latestForChecks(ctx, ids, wholeRows)
+	if err != nil || tx.s.dialect == Postgres {
+		return rows, err
 	}
 	if tx.latest == nil {
 		tx.latest = map[int64][]Latest{}
@@ -204,14 +213,10 @@ func (tx *Tx) WholeLatestForChecks(ctx context.Context, ids map[int64][]int64) (
 			tx.latest[id] = nil // read: a check without rows has none
 		}
 	}
-	var whole []Latest
 	for _, l := range rows {
 		tx.latest[l.CheckID] = append(tx.latest[l.CheckID], l)
-		if l.Node == "" {
-			whole = append(whole, l)
-		}
 	}
-	return whole, nil
+	return rows, nil
 }
 
 func (tx *Tx) latestForChecks(ctx context.Context, ids map[int64][]int64, filter string) ([]Latest, error) {

@@ -87,9 +87,9 @@ func TestAdvanceLatest(t *testing.T) {
 
 // TestAdvanceLatestAfterWholeRead runs a batch's sequence in one
 // transaction: WholeLatestForChecks first (which on SQLite keeps the
-// check's rows for AdvanceLatest), then AdvanceLatest twice. The second
-// advance must start from what the first wrote, node rows included, not
-// from what the read kept: fra's streak goes 1 → 2 → 3.
+// check's whole-check rows for AdvanceLatest), then AdvanceLatest twice.
+// The second advance must start from what the first wrote, node rows
+// included, not from what the read kept: fra's streak goes 1 → 2 → 3.
 func TestAdvanceLatestAfterWholeRead(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
