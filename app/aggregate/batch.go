@@ -160,7 +160,7 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err := tx.RecordCertificates(ctx, sightings(out.stored, certsBefore)); err != nil {
 		return err
 	}
-	latest, err := a.updateLatest(ctx, tx, out.stored, steady, out)
+	latest, err := a.updateLatest(ctx, tx, out.stored, steady)
 	if err != nil {
 		return err
 	}

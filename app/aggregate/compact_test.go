@@ -128,6 +128,60 @@ func TestSteadyResultsStoredCompactly(t *testing.T) {
 	})
 }
 
+// TestSteadyResultsLeaveNodeRows: a steady result advances its
+// whole-check row alone; node rows are written by full results, so a
+// node's row still follows every change of state.
+func TestSteadyResultsLeaveNodeRows(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, 1)
+		f.base = time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour) // round 0 opens an hour
+		a := f.aggregator(Options{})
+		type row struct {
+			Node, State, Result string
+			Streak, Minute      int
+		}
+		rows := func() []row {
+			t.Helper()
+			var out []row
+			err := s.InTx(context.Background(), func(tx *store.Tx) error {
+				ls, err := tx.LatestForChecks(context.Background(), map[int64][]int64{f.org: {f.checks[0].ID}})
+				for _, l := range ls {
+					if l.Region == "fra" {
+						out = append(out, row{l.Node, l.State, l.ResultID, l.Streak, int(l.CheckedAt.Sub(f.base) / time.Minute)})
+					}
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.SortFunc(out, func(a, b row) int { return strings.Compare(a.Node, b.Node) })
+			return out
+		}
+		id := func(round int) string { return fmt.Sprintf("r-%d-fra-%d", f.checks[0].ID, round) }
+		const node = "203.0.113.7:443"
+		for r := range 4 { // 0 full, 1–3 steady
+			process(t, a, f.round(r, all(probes.StateUp), 0))
+		}
+		want := []row{{"", "up", id(0), 4, 3}, {node, "up", id(0), 1, 0}}
+		if diff := cmp.Diff(want, rows()); diff != "" {
+			t.Errorf("after steady rounds (-want +got):\n%s", diff)
+		}
+		process(t, a, f.round(4, all(probes.StateDown), 0)) // problems: full
+		want = []row{{"", "down", id(4), 1, 4}, {node, "down", id(4), 1, 4}}
+		if diff := cmp.Diff(want, rows()); diff != "" {
+			t.Errorf("after the outage (-want +got):\n%s", diff)
+		}
+		process(t, a, f.round(5, all(probes.StateUp), 0)) // changed: full
+		process(t, a, f.round(6, all(probes.StateUp), 0)) // steady
+		want = []row{{"", "up", id(5), 2, 6}, {node, "up", id(5), 1, 5}}
+		if diff := cmp.Diff(want, rows()); diff != "" {
+			t.Errorf("after the recovery (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // TestJudgeSteadyWithoutHistory: with nothing stored before, the first
 // result of each check × region is kept whole, and a later one with
 // problems too.
