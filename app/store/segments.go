@@ -201,7 +201,7 @@ func (tx *Tx) AppendSteady(ctx context.Context, samples []SteadySample) ([]bool,
 		}
 		return a.hour < b.hour
 	})
-	ends, err := tx.segmentEnds(ctx, orgOf, keys, tx.s.dialect != Postgres)
+	ends, err := tx.segmentEnds(ctx, orgOf, keys, false)
 	if err != nil {
 		return nil, err
 	}
@@ -228,9 +228,6 @@ func (tx *Tx) AppendSteady(ctx context.Context, samples []SteadySample) ([]bool,
 			continue
 		}
 		w.idx, w.n, w.last = kept, len(kept), last
-		if tx.s.dialect != Postgres { // writes take turns: the whole segment is written back
-			w.samples = append(end.samples, w.samples...)
-		}
 		writes = append(writes, w)
 	}
 	if len(writes) == 0 {
@@ -282,11 +279,12 @@ func (tx *Tx) upsertSegments(ctx context.Context, writes []*segmentWrite) (map[s
 		for _, w := range writes {
 			args = append(args, w.org, w.key.check, w.key.region, w.key.hourTime(), w.n, w.first, w.last, w.samples)
 		}
-		// The write lock is taken at BEGIN, so the segment read is still
-		// current: n and samples are written whole.
+		// SQLite's || joins blobs byte for byte but types the result as
+		// text; the cast types it back. The samples are appended in SQL, as
+		// on PostgreSQL, so the segment is not read and written back whole.
 		rows, err = tx.tx.QueryContext(ctx, tx.s.bulk(`INSERT INTO result_segments (org_id, check_id, region, hour, n, first_at, last_at, samples) VALUES `,
 			cols, len(writes), ` ON CONFLICT (check_id, region, hour) DO UPDATE SET n = result_segments.n + excluded.n,
-				last_at = excluded.last_at, samples = excluded.samples
+				last_at = excluded.last_at, samples = CAST(result_segments.samples || excluded.samples AS BLOB)
 			WHERE result_segments.last_at < excluded.first_at
 			RETURNING check_id, region, hour`), args...)
 	}
