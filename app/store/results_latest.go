@@ -114,41 +114,62 @@ func nextStreak(prevState string, prevStreak int, state string) int {
 	return 1
 }
 
-// advanceLatestInGo reads the rows the writes replace (the whole-check
-// rows WholeLatestForChecks did not read already, and the node rows of
-// checks with node writes), applies the writes in memory and upserts the
-// rows that changed.
-func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whole []Latest, err error) {
-	wholeIDs, nodeIDs := map[int64][]int64{}, map[int64][]int64{}
-	seenWhole, seenNode := map[int64]bool{}, map[int64]bool{}
-	var prev []Latest
+// wholeBefore returns the whole-check rows of the checks the writes touch:
+// those WholeLatestForChecks kept in the transaction, the others read now.
+func (tx *Tx) wholeBefore(ctx context.Context, writes []LatestWrite) ([]Latest, error) {
+	ids := map[int64][]int64{}
+	seen := map[int64]bool{}
+	var rows []Latest
 	for _, w := range writes {
-		if !seenWhole[w.CheckID] {
-			seenWhole[w.CheckID] = true
-			if rows, ok := tx.latest[w.CheckID]; ok {
-				prev = append(prev, rows...)
-			} else {
-				wholeIDs[w.OrgID] = append(wholeIDs[w.OrgID], w.CheckID)
-			}
+		if seen[w.CheckID] {
+			continue
 		}
+		seen[w.CheckID] = true
+		if kept, ok := tx.latest[w.CheckID]; ok {
+			rows = append(rows, kept...)
+		} else {
+			ids[w.OrgID] = append(ids[w.OrgID], w.CheckID)
+		}
+	}
+	if len(ids) == 0 {
+		return rows, nil
+	}
+	read, err := tx.latestForChecks(ctx, ids, wholeRows)
+	return append(rows, read...), err
+}
+
+// forgetLatest drops what Tx.latest keeps of the checks the writes touch:
+// the rows are being written.
+func (tx *Tx) forgetLatest(writes []LatestWrite) {
+	for _, w := range writes {
+		delete(tx.latest, w.CheckID)
+	}
+}
+
+// advanceLatestInGo reads the rows the writes replace (the whole-check
+// rows, wholeBefore, and the node rows of checks with node writes),
+// applies the writes in memory and upserts the rows that changed.
+func (tx *Tx) advanceLatestInGo(ctx context.Context, writes []LatestWrite) (whole []Latest, err error) {
+	prev, err := tx.wholeBefore(ctx, writes)
+	if err != nil {
+		return nil, err
+	}
+	nodeIDs := map[int64][]int64{}
+	seenNode := map[int64]bool{}
+	for _, w := range writes {
 		if w.Node != "" && !seenNode[w.CheckID] {
 			seenNode[w.CheckID] = true
 			nodeIDs[w.OrgID] = append(nodeIDs[w.OrgID], w.CheckID)
 		}
 	}
-	for _, read := range []struct {
-		ids    map[int64][]int64
-		filter string
-	}{{wholeIDs, wholeRows}, {nodeIDs, " AND node <> ''"}} {
-		if len(read.ids) == 0 {
-			continue
-		}
-		rows, err := tx.latestForChecks(ctx, read.ids, read.filter)
+	if len(nodeIDs) > 0 {
+		nodes, err := tx.latestForChecks(ctx, nodeIDs, " AND node <> ''")
 		if err != nil {
 			return nil, err
 		}
-		prev = append(prev, rows...)
+		prev = append(prev, nodes...)
 	}
+	tx.forgetLatest(writes)
 	cur := make(map[latestKey]Latest, len(prev)+len(writes))
 	for _, l := range prev {
 		cur[latestKey{l.CheckID, l.Region, l.Node}] = l
@@ -197,13 +218,13 @@ func (tx *Tx) LatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Lat
 // checks: what the aggregator compares a new result with to decide
 // whether it is steady.
 //
-// On SQLite it keeps them in the transaction for AdvanceLatest
-// (Tx.latest): one read of them per batch instead of two. On PostgreSQL
-// AdvanceLatest reads nothing back.
+// It keeps them in the transaction for AdvanceLatest (Tx.latest), which
+// returns them after the writes: one read of them per batch instead of
+// two.
 func (tx *Tx) WholeLatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Latest, error) {
 	rows, err := tx.latestForChecks(ctx, ids, wholeRows)
-	if err != nil || tx.s.dialect == Postgres {
-		return rows, err
+	if err != nil {
+		return nil, err
 	}
 	if tx.latest == nil {
 		tx.latest = map[int64][]Latest{}
@@ -248,11 +269,8 @@ func (tx *Tx) latestForChecks(ctx context.Context, ids map[int64][]int64, filter
 
 // upsertLatest writes latest rows, replacing the row of the same check,
 // region and node, in key order (a stable lock order between concurrent
-// batches), and forgets what Tx.latest held of their checks.
+// batches).
 func (tx *Tx) upsertLatest(ctx context.Context, rows []Latest) error {
-	for _, l := range rows { // what WholeLatestForChecks kept of them is stale now
-		delete(tx.latest, l.CheckID)
-	}
 	sort.Slice(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
 		if a.CheckID != b.CheckID {

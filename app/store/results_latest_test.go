@@ -86,27 +86,34 @@ func TestAdvanceLatest(t *testing.T) {
 }
 
 // TestAdvanceLatestAfterWholeRead runs a batch's sequence in one
-// transaction: WholeLatestForChecks first (which on SQLite keeps the
-// check's whole-check rows for AdvanceLatest), then AdvanceLatest twice.
-// The second advance must start from what the first wrote, node rows
-// included, not from what the read kept: fra's streak goes 1 → 2 → 3.
+// transaction: WholeLatestForChecks first (which keeps the check's
+// whole-check rows for AdvanceLatest), then AdvanceLatest twice. The
+// second advance must start from what the first wrote, node rows
+// included, not from what the read kept: fra's streak goes 1 → 2 → 3, and
+// iad, new in the first advance and left alone by the second, is returned
+// as the first wrote it.
 func TestAdvanceLatestAfterWholeRead(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		org, check := storetest.SeedCheck(t, s)
 		base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-		w := func(node string, minute int) store.LatestWrite {
-			return store.LatestWrite{OrgID: org, CheckID: check, Region: "fra", Node: node, State: "up",
-				ResultID: fmt.Sprintf("%s-%d", node, minute), CheckedAt: base.Add(time.Duration(minute) * time.Minute)}
+		w := func(region, node string, minute int) store.LatestWrite {
+			return store.LatestWrite{OrgID: org, CheckID: check, Region: region, Node: node, State: "up",
+				ResultID: fmt.Sprintf("%s-%s-%d", region, node, minute), CheckedAt: base.Add(time.Duration(minute) * time.Minute)}
 		}
 		ids := map[int64][]int64{org: {check}}
 		if err := s.InTx(ctx, func(tx *store.Tx) error {
-			_, err := tx.AdvanceLatest(ctx, []store.LatestWrite{w("", 0), w("n1", 0)})
+			_, err := tx.AdvanceLatest(ctx, []store.LatestWrite{w("fra", "", 0), w("fra", "n1", 0)})
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
+		type row struct {
+			Region         string
+			Streak, Minute int
+		}
+		var got [][]row
 		var streaks []int
 		err := s.InTx(ctx, func(tx *store.Tx) error {
 			whole, err := tx.WholeLatestForChecks(ctx, ids)
@@ -116,12 +123,19 @@ func TestAdvanceLatestAfterWholeRead(t *testing.T) {
 			if len(whole) != 1 || whole[0].Node != "" || whole[0].Streak != 1 {
 				return fmt.Errorf("whole rows before = %+v, want fra's alone with streak 1", whole)
 			}
-			for minute := 1; minute <= 2; minute++ {
-				after, err := tx.AdvanceLatest(ctx, []store.LatestWrite{w("", minute), w("n1", minute)})
+			for _, writes := range [][]store.LatestWrite{
+				{w("fra", "", 1), w("fra", "n1", 1), w("iad", "", 1)},
+				{w("fra", "", 2), w("fra", "n1", 2)},
+			} {
+				after, err := tx.AdvanceLatest(ctx, writes)
 				if err != nil {
 					return err
 				}
-				streaks = append(streaks, after.Whole[check][0].Streak)
+				var rows []row
+				for _, l := range after.Whole[check] {
+					rows = append(rows, row{l.Region, l.Streak, int(l.CheckedAt.Sub(base) / time.Minute)})
+				}
+				got = append(got, rows)
 			}
 			rows, err := tx.LatestForChecks(ctx, ids)
 			for _, l := range rows {
@@ -134,8 +148,12 @@ func TestAdvanceLatestAfterWholeRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]int{2, 3, 3}, streaks); diff != "" {
-			t.Errorf("streaks of fra after each advance, then of fra/n1 (-want +got):\n%s", diff)
+		want := [][]row{{{"fra", 2, 1}, {"iad", 1, 1}}, {{"fra", 3, 2}, {"iad", 1, 1}}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("whole rows after each advance (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]int{3}, streaks); diff != "" {
+			t.Errorf("streak of fra/n1 (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -44,104 +44,88 @@ func (tx *Tx) insertResultsPG(ctx context.Context, rows []ResultRow) ([]string, 
 
 // advanceLatestSQL applies one wave of writes (each key at most once) to
 // the rows that exist and are not newer, in one statement, computing the
-// streak from the old row in place (no separate read). It returns the
-// whole-check rows (node ”) of the touched checks: those it wrote
-// (flagged), and all of them as they were before it (the statement's
-// snapshot), which the written ones supersede; and, on every row, how many
-// rows it wrote in all, node rows included, so the caller knows whether
-// some keys are new. (Every wave that writes a node row of a check ×
-// region holds a write of its whole row too, so the count reaches the
-// caller whenever something was written.) Node rows are written and not
-// returned: nothing reads them back, and they were a third of the rows.
-// The snapshot is read check by check through the primary key (the
-// LATERAL subquery, kept apart by OFFSET 0): given the join, the planner
-// chose, for a batch's first custom plans, to read every whole-check row
-// of the table and hash them, 32 ms instead of 1 ms at 10,000 checks.
+// streak from the old row in place (no separate read). It returns the keys
+// it wrote with their streak.
 const advanceLatestSQL = `WITH u AS (
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
 			$7::timestamptz[], $8::text[], $9::bigint[])
 			AS u(org_id, check_id, region, node, state, result_id, checked_at, problems, duration_ms)
-	), upd AS (
-		UPDATE check_latest l SET state = u.state, result_id = u.result_id,
-			streak = CASE WHEN l.state = u.state AND l.streak > 0 THEN l.streak + 1 ELSE 1 END,
-			checked_at = u.checked_at, problems = u.problems, duration_ms = u.duration_ms
-		FROM u
-		WHERE l.check_id = u.check_id AND l.region = u.region AND l.node = u.node AND l.org_id = u.org_id
-			AND l.checked_at <= u.checked_at
-		RETURNING l.check_id, l.region, l.node, l.streak
-	), n AS (SELECT count(*) AS n FROM upd)
-	SELECT n.n, TRUE, 0::bigint, check_id, region, node, '', '', streak, 'epoch'::timestamptz, '' FROM upd, n
-	WHERE node = ''
-	UNION ALL
-	SELECT n.n, FALSE, l.org_id, l.check_id, l.region, l.node, l.state, l.result_id, l.streak, l.checked_at, l.problems
-	FROM (SELECT DISTINCT org_id, check_id FROM u) c
-		CROSS JOIN LATERAL (SELECT * FROM check_latest l
-			WHERE l.check_id = c.check_id AND l.node = '' AND l.org_id = c.org_id OFFSET 0) l
-		CROSS JOIN n
-	WHERE (l.check_id, l.region) NOT IN (SELECT check_id, region FROM upd WHERE node = '')`
+	)
+	UPDATE check_latest l SET state = u.state, result_id = u.result_id,
+		streak = CASE WHEN l.state = u.state AND l.streak > 0 THEN l.streak + 1 ELSE 1 END,
+		checked_at = u.checked_at, problems = u.problems, duration_ms = u.duration_ms
+	FROM u
+	WHERE l.check_id = u.check_id AND l.region = u.region AND l.node = u.node AND l.org_id = u.org_id
+		AND l.checked_at <= u.checked_at
+	RETURNING l.check_id, l.region, l.node, l.streak`
 
 // insertLatestSQL applies one wave of writes whatever exists: new keys are
 // inserted, and rows not written yet by the same result and not newer are
 // updated as advanceLatestSQL does (so running it after advanceLatestSQL
-// writes only what that left out). It returns the whole-check keys it wrote
-// with their streak, flagged, in advanceLatestSQL's columns.
-const insertLatestSQL = `WITH w AS (
-		INSERT INTO check_latest AS l (org_id, check_id, region, node, state, result_id, checked_at, problems, duration_ms, streak)
-		SELECT u.*, 1 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-				$7::timestamptz[], $8::text[], $9::bigint[])
-				AS u(org_id, check_id, region, node, state, result_id, checked_at, problems, duration_ms)
-		ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state, result_id = excluded.result_id,
-			streak = CASE WHEN l.state = excluded.state AND l.streak > 0 THEN l.streak + 1 ELSE 1 END,
-			checked_at = excluded.checked_at, problems = excluded.problems, duration_ms = excluded.duration_ms
-			WHERE l.checked_at <= excluded.checked_at AND l.result_id <> excluded.result_id AND l.org_id = excluded.org_id
-		RETURNING l.check_id, l.region, l.node, l.streak
-	)
-	SELECT 0::bigint, TRUE, 0::bigint, check_id, region, node, '', '', streak, 'epoch'::timestamptz, '' FROM w
-	WHERE node = ''`
+// writes only what that left out). It returns the keys it wrote with their
+// streak.
+const insertLatestSQL = `INSERT INTO check_latest AS l (org_id, check_id, region, node, state, result_id, checked_at, problems,
+		duration_ms, streak)
+	SELECT u.*, 1 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+			$7::timestamptz[], $8::text[], $9::bigint[])
+			AS u(org_id, check_id, region, node, state, result_id, checked_at, problems, duration_ms)
+	ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state, result_id = excluded.result_id,
+		streak = CASE WHEN l.state = excluded.state AND l.streak > 0 THEN l.streak + 1 ELSE 1 END,
+		checked_at = excluded.checked_at, problems = excluded.problems, duration_ms = excluded.duration_ms
+		WHERE l.checked_at <= excluded.checked_at AND l.result_id <> excluded.result_id AND l.org_id = excluded.org_id
+	RETURNING l.check_id, l.region, l.node, l.streak`
 
 // advanceLatestPG applies the writes wave by wave (see waves) and returns
-// the touched checks' whole-check rows after them.
+// the touched checks' whole-check rows after them: those it wrote, with
+// the streak the database counted, over those wholeBefore gave.
+//
+// The rows it did not write are as WholeLatestForChecks read them at the
+// batch's start, not as at this statement: a result of the same check
+// that another aggregator commits meanwhile (its shard changing hands) is
+// not seen, as it would not be if it committed just after the statement.
+// Each row is written in place, so nothing written is lost either way.
 func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) ([]Latest, error) {
-	// Sized for the common batch: a whole-check row per write at most.
-	cur := make(map[latestKey]Latest, len(writes)) // whole-check rows after the waves so far
+	before, err := tx.wholeBefore(ctx, writes)
+	if err != nil {
+		return nil, err
+	}
+	tx.forgetLatest(writes)
+	cur := make(map[latestKey]Latest, len(before)+len(writes)) // whole-check rows after the waves so far
+	for _, l := range before {
+		cur[latestKey{l.CheckID, l.Region, l.Node}] = l
+	}
 	empty := []byte("[]")
 	for _, wave := range waves(writes) {
 		n := len(wave)
 		orgs, checks := make([]int64, n), make([]int64, n)
 		regions, nodes, states, results := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		checked, problems, durations := make([]time.Time, n), make([][]byte, n), make([]int64, n)
+		byKey := make(map[latestKey]LatestWrite, n)
 		for i, w := range wave {
 			orgs[i], checks[i], regions[i], nodes[i], states[i], results[i] = w.OrgID, w.CheckID, w.Region, w.Node, w.State, w.ResultID
 			checked[i], problems[i], durations[i] = w.CheckedAt.UTC(), w.Problems, w.DurationMS
 			if len(w.Problems) == 0 {
 				problems[i] = empty
 			}
-		}
-		args := []any{orgs, checks, regions, nodes, states, results, checked, problems, durations}
-		wrote := make(map[latestKey]bool, n) // written by this wave: its snapshot rows are stale
-		byKey := make(map[latestKey]LatestWrite, n)
-		for _, w := range wave {
 			if w.Node == "" {
 				byKey[latestKey{w.CheckID, w.Region, w.Node}] = w
 			}
 		}
-		merge := func(isWrite bool, l Latest) {
-			k := latestKey{l.CheckID, l.Region, l.Node}
-			switch {
-			case isWrite: // the row is the write, with the streak the database counted
-				w := byKey[k]
-				l = Latest{OrgID: w.OrgID, CheckID: w.CheckID, Region: w.Region, Node: w.Node, State: w.State,
-					ResultID: w.ResultID, Streak: l.Streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems,
-					DurationMS: w.DurationMS}
-				if len(l.Problems) == 0 {
-					l.Problems = empty
-				}
-				cur[k], wrote[k] = l, true
-			case !wrote[k]: // a later wave's snapshot includes the earlier waves
-				cur[k] = l
+		args := []any{orgs, checks, regions, nodes, states, results, checked, problems, durations}
+		wrote := func(k latestKey, streak int) { // the row is the write, with the streak the database counted
+			w, ok := byKey[k]
+			if !ok {
+				return // a node row
 			}
+			l := Latest{OrgID: w.OrgID, CheckID: w.CheckID, Region: w.Region, Node: w.Node, State: w.State,
+				ResultID: w.ResultID, Streak: streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems,
+				DurationMS: w.DurationMS}
+			if len(l.Problems) == 0 {
+				l.Problems = empty
+			}
+			cur[k] = l
 		}
-		updated, err := tx.scanLatest(ctx, advanceLatestSQL, args, merge)
+		updated, err := tx.scanWritten(ctx, advanceLatestSQL, args, wrote)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +133,7 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) ([]Late
 			continue
 		}
 		// New keys (or late writes, which the statement leaves alone).
-		if _, err := tx.scanLatest(ctx, insertLatestSQL, args, merge); err != nil {
+		if _, err := tx.scanWritten(ctx, insertLatestSQL, args, wrote); err != nil {
 			return nil, err
 		}
 	}
@@ -160,9 +144,9 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) ([]Late
 	return whole, nil
 }
 
-// scanLatest runs one of the latest-state statements and passes fn its
-// rows; it returns the count of rows written that they carry.
-func (tx *Tx) scanLatest(ctx context.Context, query string, args []any, fn func(written bool, l Latest)) (int, error) {
+// scanWritten runs one of the latest-state statements, passes fn each
+// key it wrote with its streak, and returns how many it wrote.
+func (tx *Tx) scanWritten(ctx context.Context, query string, args []any, fn func(k latestKey, streak int)) (int, error) {
 	rows, err := tx.tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
@@ -170,16 +154,13 @@ func (tx *Tx) scanLatest(ctx context.Context, query string, args []any, fn func(
 	defer rows.Close()
 	written := 0
 	for rows.Next() {
-		var l Latest
-		var problems string
-		var n int64
-		var w bool
-		if err := rows.Scan(&n, &w, &l.OrgID, &l.CheckID, &l.Region, &l.Node, &l.State, &l.ResultID, &l.Streak, &l.CheckedAt, &problems); err != nil {
+		var k latestKey
+		var streak int
+		if err := rows.Scan(&k.check, &k.region, &k.node, &streak); err != nil {
 			return 0, err
 		}
-		written = int(n)
-		l.CheckedAt, l.Problems = l.CheckedAt.UTC(), []byte(problems)
-		fn(w, l)
+		written++
+		fn(k, streak)
 	}
 	return written, rows.Err()
 }

@@ -319,12 +319,13 @@ type Tx struct {
 	tx          *sql.Tx
 	s           *Store
 	wroteOutbox bool // AddOutbox added events: fire s.outbox on commit
-	// latest holds, on SQLite, the whole-check latest rows of the checks
+	// latest holds the whole-check latest rows of the checks
 	// WholeLatestForChecks read, by check id (a nil entry for a check
 	// without rows), so that AdvanceLatest need not read them again;
-	// upsertLatest drops the entries of the checks it writes. The transaction holds
-	// SQLite's write lock from BEGIN on (_txlock=immediate), so no other
-	// connection can change them meanwhile.
+	// AdvanceLatest drops the entries of the checks it writes. On SQLite
+	// the transaction holds the write lock from BEGIN on
+	// (_txlock=immediate), so no other connection can change them
+	// meanwhile; on PostgreSQL see advanceLatestPG.
 	latest map[int64][]Latest
 }
 
