@@ -117,6 +117,9 @@ func storeResults(ctx context.Context, tx *store.Tx, results []pipeline.Result, 
 			CheckedAt: checkedAt(r), DurationMS: r.Result.DurationMS}
 		switch at, ok := newest[steadyKey{r.CheckID, r.Region}]; {
 		case steady[r.ID] != "":
+			// Its segment holds nothing later than the latest state, which
+			// every sample appended advances: the segment need not be read.
+			smp.After = at
 			samples, sampled = append(samples, smp), append(sampled, r.ID)
 		case ok && !smp.CheckedAt.After(at) && store.SteadyState(smp.State):
 			late, lateIDs = append(late, smp), append(lateIDs, r.ID)

@@ -36,6 +36,12 @@ type SteadySample struct {
 	State      string // up, degraded, down or unknown
 	CheckedAt  time.Time
 	DurationMS int64
+	// After, when set, is the newest time the sample's segment may already
+	// hold, and AppendSteady skips a sample no later than it without
+	// reading the segment. The aggregator passes the check × region's
+	// latest whole-check time, which every steady append advances in the
+	// same transaction. Zero: the segment's own last sample is read.
+	After time.Time
 }
 
 // sampleStates are the states a sample can hold, by their 2-bit code.
@@ -170,8 +176,9 @@ type segmentWrite struct {
 
 // AppendSteady appends steady samples to their segments and reports, per
 // sample, whether it was stored: false for one no later than what its
-// segment already holds (a redelivered result). Samples of one check and
-// region must come in ascending time, as the aggregator orders them.
+// segment already holds, or than its After (a redelivered result).
+// Samples of one check and region must come in ascending time, with the
+// same After, as the aggregator gives them.
 func (tx *Tx) AppendSteady(ctx context.Context, samples []SteadySample) ([]bool, error) {
 	stored := make([]bool, len(samples))
 	if len(samples) == 0 {
@@ -201,9 +208,18 @@ func (tx *Tx) AppendSteady(ctx context.Context, samples []SteadySample) ([]bool,
 		}
 		return a.hour < b.hour
 	})
-	ends, err := tx.segmentEnds(ctx, orgOf, keys, false)
-	if err != nil {
-		return nil, err
+	var read []segKey // the segments without an After
+	for _, k := range keys {
+		if samples[byKey[k].idx[0]].After.IsZero() {
+			read = append(read, k)
+		}
+	}
+	var ends map[segKey]segmentEnd
+	var err error
+	if len(read) > 0 {
+		if ends, err = tx.segmentEnds(ctx, orgOf, read, false); err != nil {
+			return nil, err
+		}
 	}
 	writes := make([]*segmentWrite, 0, len(keys))
 	for _, k := range keys {
@@ -213,7 +229,8 @@ func (tx *Tx) AppendSteady(ctx context.Context, samples []SteadySample) ([]bool,
 		var kept []int
 		for _, i := range w.idx {
 			at := sampleTime(samples[i].CheckedAt)
-			if (exists || len(kept) > 0) && !at.After(last) {
+			if after := samples[i].After; !after.IsZero() && !samples[i].CheckedAt.After(after) ||
+				(exists || len(kept) > 0) && !at.After(last) {
 				continue // redelivered
 			}
 			if w.samples, err = appendSample(w.samples, k.hourTime(), samples[i]); err != nil {

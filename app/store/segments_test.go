@@ -156,6 +156,42 @@ func TestSteadySegments(t *testing.T) {
 	})
 }
 
+// TestAppendSteadyAfter: a sample no later than its After is skipped as a
+// redelivery without the segment being read (the caller vouches that the
+// segment holds nothing later); one after it is appended behind what the
+// segment holds.
+func TestAppendSteadyAfter(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org, check := storetest.SeedCheck(t, s)
+		at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+		smp := func(minute int, after time.Time) store.SteadySample {
+			return store.SteadySample{OrgID: org, CheckID: check, Region: "fra", State: "up",
+				CheckedAt: at.Add(time.Duration(minute) * time.Minute), DurationMS: int64(minute), After: after}
+		}
+		if got := appendSteady(t, s, []store.SteadySample{smp(1, time.Time{})}); !cmp.Equal(got, []bool{true}) {
+			t.Errorf("first: got %v, want [true]", got)
+		}
+		two := at.Add(2 * time.Minute)
+		got := appendSteady(t, s, []store.SteadySample{smp(2, two), smp(3, two), smp(4, two)})
+		if !cmp.Equal(got, []bool{false, true, true}) {
+			t.Errorf("with After: got %v, want [false true true]", got)
+		}
+		points, err := s.ResultsBetween(ctx, org, check, at, at.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var minutes []int64
+		for _, p := range points {
+			minutes = append(minutes, p.DurationMS)
+		}
+		if !cmp.Equal(minutes, []int64{1, 3, 4}) {
+			t.Errorf("samples read back (by minute): got %v, want [1 3 4]", minutes)
+		}
+	})
+}
+
 // TestRollupSameWithSegments: a day rolled up from full rows and steady
 // samples has the very figures of the same day stored as rows only.
 func TestRollupSameWithSegments(t *testing.T) {
