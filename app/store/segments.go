@@ -19,9 +19,11 @@ import (
 //
 // Exactly-once: a steady sample has no id to be unique on. A sample no
 // later than its segment's last_at is a redelivery and is skipped, which
-// AppendSteady checks twice: in Go against the segment as read, and in the
-// upsert itself (WHERE last_at < the appended first sample), which
-// PostgreSQL re-evaluates on the row another transaction just committed.
+// AppendSteady checks twice: in Go, against the sample's After (which the
+// caller vouches is no earlier than last_at) or else the segment as read,
+// and in the upsert itself (WHERE last_at < the appended first sample),
+// which PostgreSQL re-evaluates on the row another transaction just
+// committed.
 // The aggregator decides steadiness only for results newer than the latest
 // state of their check × region, so a late result is always a full row, and
 // finds a redelivered steady result, which is older than the latest state
