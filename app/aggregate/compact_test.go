@@ -16,6 +16,14 @@ import (
 	"pharos/probes"
 )
 
+// hourFixture is one check whose round 0 opens a clock hour (three hours
+// ago), with its aggregator.
+func hourFixture(t *testing.T, s *store.Store) (*fixture, *Aggregator) {
+	f := newFixture(t, s, 1)
+	f.base = time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
+	return f, f.aggregator(Options{})
+}
+
 // TestSteadyResultsStoredCompactly runs one check from three regions
 // through steady rounds, an outage, a recovery, a new node, a renewed
 // certificate and an hour boundary, and checks which results keep their
@@ -23,9 +31,7 @@ import (
 func TestSteadyResultsStoredCompactly(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s, 1)
-		f.base = time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour) // round 0 opens an hour
-		a := f.aggregator(Options{})
+		f, a := hourFixture(t, s)
 		up, down := all(probes.StateUp), all(probes.StateDown)
 		var batches [][]pipeline.Result
 		for r := range 4 { // 0 full (nothing before), 1–3 steady
@@ -134,9 +140,7 @@ func TestSteadyResultsStoredCompactly(t *testing.T) {
 func TestSteadyResultsLeaveNodeRows(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s, 1)
-		f.base = time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour) // round 0 opens an hour
-		a := f.aggregator(Options{})
+		f, a := hourFixture(t, s)
 		type row struct {
 			Node, State, Result string
 			Streak, Minute      int
