@@ -157,6 +157,30 @@ func TestCheckDetail(t *testing.T) {
 			t.Errorf("another organisation's check: got %d, want 404", res.Code)
 		}
 
+		// Past retention the full results are gone: each node keeps its
+		// latest state from its own row, without made-up timings or TLS.
+		if _, err := st.DB().ExecContext(context.Background(), webtest.Rebind(st, `DELETE FROM check_results WHERE org_id = ?`), a.Org.ID); err != nil {
+			t.Fatal(err)
+		}
+		res = viewer.Get(fmt.Sprintf("/admin/checks/%d", a.CheckID))
+		if res.Code != http.StatusOK {
+			t.Fatalf("check detail past retention: got %d\n%s", res.Code, res.Body)
+		}
+		if n := strings.Count(res.Body, "The full result is past retention"); n != 2 {
+			t.Errorf("past retention: said so %d times, want once per region", n)
+		}
+		if n := strings.Count(res.Body, `data-testid="node-pruned"`); n != 6 {
+			t.Errorf("past retention: %d nodes without timings, want 3 per region × 2", n)
+		}
+		for _, bad := range []string{"total 0", "no TLS"} {
+			if strings.Contains(res.Body, bad) {
+				t.Errorf("past retention: the nodes say %q", bad)
+			}
+		}
+		if n := strings.Count(res.Body, `data-label="State">down</td>`); n != 1 {
+			t.Errorf("past retention: %d nodes down, want fra's third", n)
+		}
+
 		// A check without any result still renders.
 		other := webtest.NewBrowser(t, h)
 		other.Login(b.Viewer, webtest.TestPassword)
