@@ -17,7 +17,10 @@
 # Before pharos starts and again after the run it measures the client-side
 # floor against the same target (deploy/bench/handshakefloor: dial + TLS
 # handshake + chain verification, FLOOR_N times, default 2000) and reports
-# CPU per check as a multiple of the two's mean.
+# CPU per check as a multiple of the two's mean. It also measures the floor
+# after every sample (FLOOR_EVERY_N handshakes, default 300), while pharos
+# idles between rounds, and reports the ratio to their median: the
+# machine's speed can move by 15 % within a run.
 #
 # and prints them as a table, then one summary line: RSS and heap at the
 # first and last sample and their growth per minute after WARMUP seconds,
@@ -257,12 +260,17 @@ sample() {
 
 started=$SECONDS
 samples=()
+floors=()
 while :; do
   next=$(( ${#samples[@]} * SAMPLE ))
   [ "$next" -le "$DURATION" ] || break
   while [ $((SECONDS - started)) -lt "$next" ]; do sleep 0.5; done
   kill -0 "$pid" 2>/dev/null || die "pharos run exited early"
   samples+=("$(sample "$next")")
+  # The floor alongside: a few hundred handshakes after each sample, while
+  # pharos idles between rounds, so the ratio follows the machine's speed
+  # through the run rather than at its two ends.
+  floors+=("$("$work/handshakefloor" -ca "$work/ca.pem" -addr "$target" -n "${FLOOR_EVERY_N:-300}" | awk '{print $4}')")
   printf '.' >&2
 done
 echo >&2
@@ -289,7 +297,8 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
     prun = $7; pcpu = $8; ppg = $10
   }'
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CHECKS" -v interval="$INTERVAL" \
-  -v floor_before="$(awk '{print $4}' <<<"$floor")" -v floor_after="$(awk '{print $4}' <<<"$floor_after")" '
+  -v floor_before="$(awk '{print $4}' <<<"$floor")" -v floor_after="$(awk '{print $4}' <<<"$floor_after")" \
+  -v floors="${floors[*]}" '
   {
     t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8; redis[NR] = $9 / 1048576; pg[NR] = $10
     if (w == 0 && $1 >= warm) w = NR
@@ -306,6 +315,12 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
     floor = (floor_before + floor_after) / 2
     if (floor > 0 && n > 0)
       printf "floor: %.3f ms CPU per bare handshake (dial, TLS, verify; %.3f before the run, %.3f after); CPU per check is %.2fx the floor\n", floor, floor_before, floor_after, (cpu[NR] - cpu[1]) * 1000 / hz / n / floor
+    k = split(floors, f, " ")
+    if (k > 0 && n > 0) {
+      for (i = 2; i <= k; i++) for (j = i; j > 1 && f[j - 1] > f[j]; j--) { x = f[j]; f[j] = f[j - 1]; f[j - 1] = x }
+      mid = (k % 2) ? f[(k + 1) / 2] : (f[k / 2] + f[k / 2 + 1]) / 2
+      printf "floor alongside: median %.3f ms of %d measurements after each sample (%.3f to %.3f); CPU per check is %.2fx that\n", mid, k, f[1], f[k], (cpu[NR] - cpu[1]) * 1000 / hz / n / mid
+    }
     if (pg[NR] >= 0 && n > 0)
       printf "postgres: %.3f ms CPU of its backends per result (%.1f results/s)\n", (pg[NR] - pg[1]) * 1000 / hz / n, n / (t[NR] - t[1])
     if (redis[NR] >= 0)
