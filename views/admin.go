@@ -150,9 +150,6 @@ type NodeResult struct {
 	DaysLeft   int
 	SHA256     string
 	Problems   int
-	// StateOnly: the node's full result is past retention, and only its
-	// state is known; the rest is not shown as zeros.
-	StateOnly bool
 }
 
 // ProblemRow is one problem of a latest result.

@@ -113,7 +113,7 @@ func regionResult(l store.RegionLatest) (views.RegionResult, []views.ProblemRow,
 	if l.Result == nil {
 		r.Pruned = true
 		for _, n := range l.Nodes {
-			r.Nodes = append(r.Nodes, views.NodeResult{Address: n.Node, State: n.State, StateOnly: true})
+			r.Nodes = append(r.Nodes, views.NodeResult{Address: n.Node, State: n.State})
 		}
 		return r, rows, nil
 	}
