@@ -39,7 +39,7 @@ func (e *Email) Send(ctx context.Context, m Message) (Outcome, error) {
 // already), its manage and unsubscribe links: the subscribe form answers
 // the same either way, and only the mailbox's owner learns which it was.
 func (e *Email) SendConfirmation(ctx context.Context, page store.Page, sub store.Subscriber, confirmToken string) error {
-	root := e.pageRoot(page.ServedDomain(), page.Slug, "")
+	root := page.PublicRoot(e.opts.BaseURL)
 	v := views.EmailView{PageName: headerSafe(page.Title), PageURL: root + "/",
 		Why: "You get this mail because this address was entered on the subscribe page of"}
 	subject := "Confirm your subscription to " + page.Title
@@ -79,22 +79,19 @@ func (e *Email) SendConfirmation(ctx context.Context, page store.Page, sub store
 	return nil
 }
 
-// pageRoot is the absolute URL of a page's root, without a trailing slash:
-// the event's page URL, else the custom domain, else under BaseURL.
-func (e *Email) pageRoot(domain, slug, eventURL string) string {
-	switch {
-	case eventURL != "":
+// eventRoot is the absolute URL of an event's page root, without a
+// trailing slash: the event's page URL, else under BaseURL.
+func (e *Email) eventRoot(slug, eventURL string) string {
+	if eventURL != "" {
 		return strings.TrimSuffix(eventURL, "/")
-	case domain != "":
-		return "https://" + domain
 	}
-	return strings.TrimSuffix(e.opts.BaseURL, "/") + "/p/" + slug
+	return store.Page{Slug: slug}.PublicRoot(e.opts.BaseURL)
 }
 
 // eventMessage builds the mail of one event for one subscriber.
 func (e *Email) eventMessage(ctx context.Context, m Message) (*gomail.Msg, error) {
 	ev, in := m.Event, m.Event.Incident
-	root := e.pageRoot("", ev.Page.Slug, ev.Page.URL)
+	root := e.eventRoot(ev.Page.Slug, ev.Page.URL)
 	sub := store.Subscriber{ID: m.Subscriber.ID, OrgID: m.Subscriber.OrgID, PageID: m.Subscriber.PageID,
 		Kind: store.SubscriberKind(m.Subscriber.Kind), Address: m.Subscriber.Address}
 	token := url.QueryEscape(store.ManageToken(e.opts.SecretKey, sub))

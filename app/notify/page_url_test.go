@@ -24,7 +24,7 @@ func TestPageURLNamesOnlyAProvenDomain(t *testing.T) {
 		t.Errorf("verified domain: got %q, want %q", got, want)
 	}
 	e := &Email{opts: EmailOptions{BaseURL: "https://status.example.org"}}
-	if got, want := e.pageRoot(pending.ServedDomain(), pending.Slug, ""), "https://status.example.org/p/acme"; got != want {
+	if got, want := pending.PublicRoot(e.opts.BaseURL), "https://status.example.org/p/acme"; got != want {
 		t.Errorf("mail root, pending domain: got %q, want %q", got, want)
 	}
 }

@@ -132,13 +132,10 @@ func asOf(in store.PublicIncident, p payload, at time.Time) store.PublicIncident
 // pageURL is the page's public address: its custom domain once proven,
 // else under PHAROS_BASE_URL; "" when neither is known.
 func (n *Notifier) pageURL(p store.Page) string {
-	switch {
-	case p.ServedDomain() != "":
-		return "https://" + p.ServedDomain() + "/"
-	case n.opts.BaseURL != "":
-		return strings.TrimSuffix(n.opts.BaseURL, "/") + "/p/" + p.Slug + "/"
+	if p.ServedDomain() == "" && n.opts.BaseURL == "" {
+		return ""
 	}
-	return ""
+	return p.PublicRoot(n.opts.BaseURL) + "/"
 }
 
 func renderIncident(in store.PublicIncident, comps map[int64]store.PublicComponent, pageURL string) *Incident {
