@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,7 +52,7 @@ func newOrgFixture(t testing.TB, s *store.Store, slug string, nChecks int) *fixt
 		}
 		for i := range nChecks {
 			c, err := tx.CreateCheck(ctx, store.Check{OrgID: org.ID, PageID: f.page.ID, ComponentID: f.comp.ID,
-				Name: fmt.Sprintf("check-%d", i), URL: fmt.Sprintf("https://t%d.example/", i), Spec: []byte(`{}`),
+				Name: fmt.Sprintf("check-%d", i), URL: fmt.Sprintf("https://t%d.example/", i), Spec: fixtureSpec(i),
 				Regions: regions3, Interval: time.Minute, ConfirmRounds: 2})
 			if err != nil {
 				return err
@@ -64,6 +65,31 @@ func newOrgFixture(t testing.TB, s *store.Store, slug string, nChecks int) *fixt
 		t.Fatalf("fixture: %v", err)
 	}
 	return f
+}
+
+// fixtureCA is a throw-away CA certificate (no key exists any more): a
+// check of a private endpoint carries one in its spec, as `tls.ca`.
+const fixtureCA = "" +
+	"-----BEGIN CERTIFICATE-----\n" +
+	"MIIBeDCCAR+gAwIBAgIUDFfiyJ9++vqHCTLh8MWgtH9H5FMwCgYIKoZIzj0EAwIw\n" +
+	"EjEQMA4GA1UEAwwHU29hayBDQTAeFw0yNjEyMDEwNTExNDZaFw0yNjEyMzEwNTEx\n" +
+	"NDZaMBIxEDAOBgNVBAMMB1NvYWsgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC\n" +
+	"AASmD5RhUNb9j4Gua3bjIsL2KcwBMocuXS8G60iYr6Eo9NuSQHRBGcpbCkXDthbV\n" +
+	"7IlUKYtC0z6jqnFN0PHPvQ8+o1MwUTAdBgNVHQ4EFgQU2WNfzQjyN9FXyi9aR2WZ\n" +
+	"L6C0190wHwYDVR0jBBgwFoAU2WNfzQjyN9FXyi9aR2WZL6C0190wDwYDVR0TAQH/\n" +
+	"BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiB8arQXQ6nLTsX/c10V6XvnWDRz46D+\n" +
+	"AHXeHQ/DJT992wIgF2QBkOo+yfS9pOFheOIg9uJI/rH5cJFEJcVUM/vx7fE=\n" +
+	"-----END CERTIFICATE-----\n"
+
+// fixtureSpec is a check's spec as `pharos apply` stores it for a private
+// endpoint with a CA of its own: the size of a real check's row.
+func fixtureSpec(i int) []byte {
+	b, err := json.Marshal(map[string]any{"url": fmt.Sprintf("https://t%d.example/", i),
+		"expect": map[string]any{"status": []int{200}}, "tls": map[string]string{"ca": fixtureCA}})
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func (f *fixture) aggregator(opts Options) *Aggregator {
