@@ -212,17 +212,27 @@ func scanCheck(row rowScanner) (Check, error) {
 	var c Check
 	var spec, regions string
 	var interval int64
-	if err := row.Scan(&c.ID, &c.OrgID, &c.PageID, &c.ComponentID, &c.Name, &c.URL, &spec, &regions, &interval,
-		&c.Quorum, &c.ConfirmRounds, &c.Enabled, &c.State, &c.Managed, &c.CreatedAt, &c.UpdatedAt); err != nil {
+	err := row.Scan(&c.ID, &c.OrgID, &c.PageID, &c.ComponentID, &c.Name, &c.URL, &spec, &regions, &interval,
+		&c.Quorum, &c.ConfirmRounds, &c.Enabled, &c.State, &c.Managed, &c.CreatedAt, &c.UpdatedAt)
+	if err != nil {
 		return Check{}, err
 	}
 	c.Spec = json.RawMessage(spec)
-	if err := json.Unmarshal([]byte(regions), &c.Regions); err != nil {
-		return Check{}, fmt.Errorf("check %d regions: %w", c.ID, err)
+	if c.Regions, err = checkRegions(c.ID, regions); err != nil {
+		return Check{}, err
 	}
 	c.Interval = time.Duration(interval) * time.Second
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, nil
+}
+
+// checkRegions decodes a check's regions column.
+func checkRegions(id int64, column string) ([]string, error) {
+	var regions []string
+	if err := json.Unmarshal([]byte(column), &regions); err != nil {
+		return nil, fmt.Errorf("check %d regions: %w", id, err)
+	}
+	return regions, nil
 }
 
 // Check returns one check of the organisation.

@@ -90,6 +90,9 @@ func (tx *Tx) InsertResults(ctx context.Context, rows []ResultRow) (inserted []s
 
 // CheckInfo is what the aggregator needs to judge a check: its
 // configuration, its current state and those of its component and page.
+// Of the Check, the probe's Spec and the CreatedAt and UpdatedAt times are
+// left empty: judging reads none of them, and the spec is most of a
+// check's row (a private CA's PEM alone is most of a kilobyte).
 type CheckInfo struct {
 	Check
 	StateChangedAt  *time.Time
@@ -107,10 +110,11 @@ type CheckInfo struct {
 // another organisation or of deleted checks are simply absent.
 func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (map[int64]CheckInfo, error) {
 	out := map[int64]CheckInfo{}
-	cols := "c." + strings.ReplaceAll(checkColumns, ", ", ", c.")
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
 		in, args := tx.s.anyOf("c.id", orgID, chunk)
-		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT `+cols+`, c.state_changed_at, co.name, co.status, p.slug,
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT c.id, c.org_id, c.page_id, c.component_id, c.name, c.url,
+				c.regions, c.interval_seconds, c.quorum, c.confirm_rounds, c.enabled, c.state, c.managed, c.state_changed_at,
+				co.name, co.status, p.slug,
 				EXISTS (SELECT 1 FROM incidents i WHERE i.component_id = c.component_id AND i.automatic AND i.resolved_at IS NULL)
 			FROM checks c JOIN components co ON co.id = c.component_id JOIN pages p ON p.id = c.page_id
 			WHERE c.org_id = ? AND `+in), args...)
@@ -120,14 +124,19 @@ func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (
 		defer rows.Close()
 		for rows.Next() {
 			var ci CheckInfo
+			var regions string
+			var interval int64
 			var changed sql.NullTime
-			var extra = []any{&changed, &ci.ComponentName, &ci.ComponentStatus, &ci.PageSlug, &ci.IncidentOpen}
-			c, err := scanCheck(scanExtra{rows, extra})
-			if err != nil {
+			if err := rows.Scan(&ci.ID, &ci.OrgID, &ci.PageID, &ci.ComponentID, &ci.Name, &ci.URL, &regions, &interval,
+				&ci.Quorum, &ci.ConfirmRounds, &ci.Enabled, &ci.State, &ci.Managed, &changed,
+				&ci.ComponentName, &ci.ComponentStatus, &ci.PageSlug, &ci.IncidentOpen); err != nil {
 				return err
 			}
-			ci.Check, ci.StateChangedAt = c, nullTime(changed)
-			out[c.ID] = ci
+			if ci.Regions, err = checkRegions(ci.ID, regions); err != nil {
+				return err
+			}
+			ci.Interval, ci.StateChangedAt = time.Duration(interval)*time.Second, nullTime(changed)
+			out[ci.ID] = ci
 		}
 		return rows.Err()
 	})
@@ -137,8 +146,8 @@ func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (
 	return out, nil
 }
 
-// scanExtra lets scanCheck read a row that has more columns after the
-// check's own.
+// scanExtra lets a scan function read a row that has more columns after
+// its own.
 type scanExtra struct {
 	rows  rowScanner
 	extra []any
