@@ -50,7 +50,8 @@ const drainChecks = 10000
 // the backlog left. cpu_µs/result is the process's CPU per result (the
 // aggregator's, plus the in-process bus's in memory mode), the figure to
 // compare when the box is shared; box_idle_% is how idle the machine's CPUs
-// were meanwhile (Linux). Redis keys are deleted afterwards.
+// were meanwhile (Linux); alloc_B/result is the heap the process allocated
+// per result, which the garbage collector's share follows. Redis keys are deleted afterwards.
 func BenchmarkAggregateDrain(b *testing.B) {
 	rounds := envInt(b, "PHAROS_BENCH_ROUNDS", 7)
 	limit := time.Duration(envInt(b, "PHAROS_BENCH_LIMIT", 180)) * time.Second
@@ -72,6 +73,7 @@ type drainSum struct {
 	stored, total, bytes, backlog int64
 	elapsed, cpu                  time.Duration
 	boxTicks, boxIdle             int64
+	allocated                     uint64 // heap bytes allocated during the drains
 }
 
 // report reports the figures over all iterations.
@@ -79,6 +81,7 @@ func (d *drainSum) report(b *testing.B) {
 	b.ReportMetric(float64(d.stored)/d.elapsed.Seconds(), "results/s")
 	b.ReportMetric(float64(d.bytes)/float64(max(1, d.total)), "B/msg")
 	b.ReportMetric(float64(d.cpu.Microseconds())/float64(max(1, d.stored)), "cpu_µs/result")
+	b.ReportMetric(float64(d.allocated)/float64(max(1, d.stored)), "alloc_B/result")
 	if d.boxTicks > 0 {
 		b.ReportMetric(100*float64(d.boxIdle)/float64(d.boxTicks), "box_idle_%")
 	}
@@ -126,6 +129,9 @@ func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit tim
 
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	alloc0 := mem.TotalAlloc
 	b.StartTimer()
 	start, cpu0, box0 := time.Now(), processCPU(b), boxCPU()
 	go func() { done <- a.Run(rctx) }()
@@ -133,6 +139,8 @@ func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit tim
 		waitAcked(b, bb, time.Until(start.Add(limit)))
 	elapsed, cpu, box1 := time.Since(start), processCPU(b)-cpu0, boxCPU()
 	b.StopTimer()
+	runtime.ReadMemStats(&mem)
+	sum.allocated += mem.TotalAlloc - alloc0
 	cancel()
 	if err := <-done; err != nil {
 		b.Errorf("Run: %v", err)
