@@ -110,8 +110,9 @@ func storeResults(ctx context.Context, tx *store.Tx, results []pipeline.Result, 
 			newest[steadyKey{l.CheckID, l.Region}] = l.CheckedAt
 		}
 	}
-	var samples, late []store.SteadySample
-	var sampled, lateIDs []string
+	samples, sampled := make([]store.SteadySample, 0, len(steady)), make([]string, 0, len(steady))
+	var late []store.SteadySample
+	var lateIDs []string
 	for _, r := range results {
 		smp := store.SteadySample{OrgID: r.OrgID, CheckID: r.CheckID, Region: r.Region, State: stateOf(r),
 			CheckedAt: checkedAt(r), DurationMS: r.Result.DurationMS}

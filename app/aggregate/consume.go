@@ -85,7 +85,11 @@ type delivery struct {
 // one is set aside on its stream's dead-letter stream, and the rest of its
 // batch is stored.
 func (a *Aggregator) handle(ctx context.Context, batch []delivery) {
-	var entries, bad []entry
+	n := 0
+	for _, d := range batch {
+		n += len(d.msgs)
+	}
+	entries, bad := make([]entry, 0, n), []entry(nil) // an entry holds a whole result: grow it once
 	for _, d := range batch {
 		for _, m := range d.msgs {
 			r, err := pipeline.DecodeResult(m.Payload)

@@ -97,7 +97,8 @@ func evaluate(info store.CheckInfo, rows []store.Latest, regions regionView, at 
 		configured[r] = true
 	}
 	voters := info.Regions // the regions the default quorum is a majority of
-	var reports, trouble []incident.Report
+	reports, trouble := make([]incident.Report, 0, len(rows)), make([]incident.Report, 0, len(rows))
+	v.reports = make([]store.Latest, 0, len(rows))
 	for _, l := range rows {
 		if len(configured) > 0 && !configured[l.Region] {
 			continue

@@ -119,7 +119,7 @@ func nextStreak(prevState string, prevStreak int, state string) int {
 func (tx *Tx) wholeBefore(ctx context.Context, writes []LatestWrite) ([]Latest, error) {
 	ids := map[int64][]int64{}
 	seen := map[int64]bool{}
-	var rows []Latest
+	rows := make([]Latest, 0, len(writes)) // a row a region: about one a write
 	for _, w := range writes {
 		if seen[w.CheckID] {
 			continue
