@@ -55,7 +55,7 @@ func judgeSteady(latest []store.Latest, results []pipeline.Result, certs map[sto
 	for k, c := range certs {
 		fingerprints[k] = c.SHA256
 	}
-	steady := map[string]string{}
+	steady := make(map[string]string, len(results))
 	for _, r := range results {
 		k := steadyKey{r.CheckID, r.Region}
 		at := checkedAt(r)

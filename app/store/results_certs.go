@@ -55,7 +55,11 @@ type CheckRegion struct {
 // recently: what a new sighting is compared with to report
 // cert_issuer_changed.
 func (tx *Tx) LastCertificates(ctx context.Context, places map[int64][]CheckRegion) (map[CertKey]CertSeen, error) {
-	latest := map[CertKey]CertSeen{}
+	n := 0
+	for _, ps := range places {
+		n += len(ps)
+	}
+	latest := make(map[CertKey]CertSeen, n) // most places have one node
 	for org, ps := range places {
 		if err := tx.lastCertificates(ctx, org, ps, latest); err != nil {
 			return nil, fmt.Errorf("store: last certificates: %w", err)

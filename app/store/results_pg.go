@@ -100,7 +100,7 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) ([]Late
 		orgs, checks := make([]int64, n), make([]int64, n)
 		regions, nodes, states, results := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		checked, problems, durations := make([]time.Time, n), make([][]byte, n), make([]int64, n)
-		byKey := make(map[latestKey]LatestWrite, n)
+		byKey := make(map[latestKey]int, n) // whole-check writes by key: their index in wave
 		for i, w := range wave {
 			orgs[i], checks[i], regions[i], nodes[i], states[i], results[i] = w.OrgID, w.CheckID, w.Region, w.Node, w.State, w.ResultID
 			checked[i], problems[i], durations[i] = w.CheckedAt.UTC(), w.Problems, w.DurationMS
@@ -108,15 +108,16 @@ func (tx *Tx) advanceLatestPG(ctx context.Context, writes []LatestWrite) ([]Late
 				problems[i] = empty
 			}
 			if w.Node == "" {
-				byKey[latestKey{w.CheckID, w.Region, w.Node}] = w
+				byKey[latestKey{w.CheckID, w.Region, w.Node}] = i
 			}
 		}
 		args := []any{orgs, checks, regions, nodes, states, results, checked, problems, durations}
 		wrote := func(k latestKey, streak int) { // the row is the write, with the streak the database counted
-			w, ok := byKey[k]
+			i, ok := byKey[k]
 			if !ok {
 				return // a node row
 			}
+			w := wave[i]
 			l := Latest{OrgID: w.OrgID, CheckID: w.CheckID, Region: w.Region, Node: w.Node, State: w.State,
 				ResultID: w.ResultID, Streak: streak, CheckedAt: w.CheckedAt.UTC(), Problems: w.Problems,
 				DurationMS: w.DurationMS}

@@ -186,9 +186,10 @@ func (tx *Tx) AppendSteady(ctx context.Context, samples []SteadySample) ([]bool,
 	if len(samples) == 0 {
 		return stored, nil
 	}
-	byKey := map[segKey]*segmentWrite{}
-	var keys []segKey
-	orgOf := map[int64]int64{}
+	// Most samples are the only one of their segment in a batch.
+	byKey := make(map[segKey]*segmentWrite, len(samples))
+	keys := make([]segKey, 0, len(samples))
+	orgOf := make(map[int64]int64, len(samples))
 	for i, smp := range samples {
 		k := keyOf(smp.CheckID, smp.Region, smp.CheckedAt)
 		w, ok := byKey[k]
