@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,4 +73,53 @@ func benchPublishConsumeAck(b *testing.B, bb bus.Bus) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkConsumeTrickle measures what one entry costs when entries come
+// one at a time, as jobs reach a probe worker and results a shard at a
+// steady trickle: each op consumes one entry (block 0) and acks it. It
+// reports the process's CPU per op (cpu-µs/op) beside the wall time, which
+// on Redis is mostly round trips.
+//
+//	PHAROS_TEST_REDIS_URL=redis://127.0.0.1:6379/15 go test -run '^$' -bench ConsumeTrickle ./app/bus
+func BenchmarkConsumeTrickle(b *testing.B) {
+	b.Run("memory", func(b *testing.B) {
+		benchConsumeTrickle(b, newMemoryBus(b, bus.Options{MaxLen: int64(b.N) + 1000}))
+	})
+	b.Run("redis", func(b *testing.B) {
+		benchConsumeTrickle(b, newRedisBus(b, bus.Options{MaxLen: int64(b.N) + 1000}))
+	})
+}
+
+func benchConsumeTrickle(b *testing.B, bb bus.Bus) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	payload := make([]byte, 256)
+	for range b.N {
+		if _, err := bb.Publish(ctx, "bench", payload); err != nil {
+			b.Fatalf("publish: %v", err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	for range b.N {
+		msgs, err := bb.Consume(ctx, "bench", "g", "c", 1, 0)
+		if err != nil || len(msgs) != 1 {
+			b.Fatalf("consume: %d entries, %v", len(msgs), err)
+		}
+		if err := bb.Ack(ctx, "bench", "g", msgs[0].ID); err != nil {
+			b.Fatalf("ack: %v", err)
+		}
+	}
+	b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/op")
+}
+
+// processCPU is the CPU time (user and system) this process used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
