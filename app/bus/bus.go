@@ -10,10 +10,12 @@
 // Streams are at-least-once. An entry stays pending in its consumer group
 // until it is acknowledged; an entry left pending longer than
 // Options.ClaimIdle (its consumer died) is handed to the next consumer of
-// the group that calls Consume, and an entry delivered more than
-// Options.MaxDeliveries times is moved to the dead-letter stream
-// DeadLetterStream(stream) instead of being delivered again. Consumers must
-// therefore be idempotent, and must ack only once the effect is durable.
+// the group that calls Consume (on Redis within ClaimIdle/8 more: a look
+// that found no such entry is not repeated sooner), and an entry
+// delivered more than Options.MaxDeliveries times is moved to the
+// dead-letter stream DeadLetterStream(stream) instead of being delivered
+// again. Consumers must therefore be idempotent, and must ack only once
+// the effect is durable.
 //
 // An entry leaves its stream once every consumer group of the stream has
 // had it delivered and acknowledged it (trimmed on Ack, oldest first), so a
@@ -70,7 +72,8 @@ type Streams interface {
 	// Consume returns up to count entries for consumer in group, creating
 	// the group (starting at the beginning of the stream) if needed. It
 	// first reclaims entries other consumers left pending longer than
-	// Options.ClaimIdle, then reads new entries. When there is nothing to
+	// Options.ClaimIdle (see the package documentation for when Redis
+	// looks), then reads new entries. When there is nothing to
 	// return it waits up to block for a new entry (block <= 0: no wait).
 	// When ctx ends while waiting it returns an error wrapping ctx.Err()
 	// (promptly: Redis waits in chunks of at most 500ms).

@@ -47,6 +47,7 @@ type RedisBus struct {
 
 	groups  sync.Map // stream key + "\x00" + group → struct{}: groups known to exist
 	cursors sync.Map // stream key + "\x00" + group → string: where the next XAUTOCLAIM starts
+	quiet   sync.Map // stream key + "\x00" + group → time.Time: no XAUTOCLAIM before then (reclaim)
 	trims   sync.Map // stream key → *trimState
 
 	renewScript   *redis.Script
@@ -195,6 +196,7 @@ func (b *RedisBus) Consume(ctx context.Context, stream, group, consumer string, 
 			// without persistence): create the group again.
 			b.groups.Delete(key + "\x00" + group)
 			b.cursors.Delete(key + "\x00" + group)
+			b.quiet.Delete(key + "\x00" + group)
 			continue
 		}
 		if err != nil {

@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -15,8 +16,17 @@ import (
 // XAUTOCLAIM scans the pending list a bounded number of entries at a time
 // and returns where to continue; the bus keeps that cursor per group, so
 // idle entries behind a long run of busy ones are reached on later calls.
+//
+// Once a scan of the whole list found nothing idle long enough, the next
+// is made no sooner than quietFor later: at a trickle nearly every Consume
+// finds an entry or two, and an XAUTOCLAIM before each read was as many
+// round trips again (BenchmarkConsumeTrickle). An entry whose consumer died
+// is then reclaimed at most ClaimIdle/8 after it became idle enough.
 func (b *RedisBus) reclaim(ctx context.Context, stream, key, group, consumer string, count int) ([]Message, error) {
 	cursorKey := key + "\x00" + group
+	if until, ok := b.quiet.Load(cursorKey); ok && time.Now().Before(until.(time.Time)) {
+		return nil, nil
+	}
 	start := "0-0"
 	if c, ok := b.cursors.Load(cursorKey); ok {
 		start = c.(string)
@@ -34,6 +44,9 @@ func (b *RedisBus) reclaim(ctx context.Context, stream, key, group, consumer str
 	}
 	b.cursors.Store(cursorKey, next)
 	if len(claimed) == 0 {
+		if next == "0-0" { // the whole list was scanned
+			b.quiet.Store(cursorKey, time.Now().Add(b.quietFor()))
+		}
 		return nil, nil
 	}
 
@@ -100,3 +113,7 @@ func (b *RedisBus) deadLetter(ctx context.Context, stream, key, group string, de
 	}
 	return nil
 }
+
+// quietFor is how long after a scan that found nothing to reclaim the next
+// scan waits.
+func (b *RedisBus) quietFor() time.Duration { return b.opts.ClaimIdle / 8 }

@@ -1,8 +1,13 @@
 package bus_test
 
 import (
+	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"pharos/app/bus"
 	"pharos/app/bus/bustest"
@@ -55,5 +60,58 @@ func TestRedisBusRecreatesLostGroup(t *testing.T) {
 	got := consume(ctx, t, b, "jobs", "probers", "w", 10)
 	if len(got) != 1 || string(got[0].Payload) != "after" {
 		t.Fatalf("after loss and publish: got %+v, want the new entry", got)
+	}
+}
+
+// A look for entries to reclaim that found none is not repeated within
+// ClaimIdle/8: at a trickle, when every read finds an entry, each Consume
+// sent an XAUTOCLAIM before its XREADGROUP. Counted on the bus's own
+// client, against the real server.
+func TestRedisReclaimLooksOncePerQuiet(t *testing.T) {
+	ctx := testContext(t)
+	client := bustest.Client(t)
+	var claims atomic.Int64
+	client.AddHook(commandCounter{name: "xautoclaim", n: &claims})
+	b, err := bus.NewRedisClient(ctx, client, bus.Options{Prefix: bustest.Prefix(t), ClaimIdle: 8 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(ctx, t, b, "jobs", "a", "b", "c")
+	for range 3 {
+		if got := consume(ctx, t, b, "jobs", "probers", "w", 1); len(got) != 1 {
+			t.Fatalf("got %d entries, want 1", len(got))
+		}
+	}
+	if n := claims.Load(); n != 1 {
+		t.Errorf("XAUTOCLAIM sent %d times for 3 reads within ClaimIdle/8, want 1", n)
+	}
+}
+
+// commandCounter counts the commands called name a client sends, alone
+// or pipelined.
+type commandCounter struct {
+	name string
+	n    *atomic.Int64
+}
+
+func (c commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == c.name {
+			c.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (c commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			if cmd.Name() == c.name {
+				c.n.Add(1)
+			}
+		}
+		return next(ctx, cmds)
 	}
 }
