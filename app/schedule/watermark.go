@@ -23,10 +23,17 @@ import (
 // after the claim timeout; they are older, so taking the maximum is safe.
 // Acknowledged entries leave the stream as on any other; the newest,
 // never delivered, always stays.
+//
+// The leader appends after every tick that enqueued jobs, ten times a
+// second at a steady trickle. Appending is one call to the bus; retiring
+// the older entries (a read and an acknowledgement) is two more, so they
+// are retired watermarkRetire at a time: the stream holds at most
+// watermarkRetire+1 entries of the leader's.
 const (
 	watermarkStream = "schedule:until"
 	watermarkGroup  = "scheduler"
 	watermarkBatch  = 256
+	watermarkRetire = 16
 )
 
 type watermark struct {
@@ -76,12 +83,13 @@ func (w *watermark) load(ctx context.Context) (until time.Time, found bool, err 
 	return until, found, w.ack(ctx, ids)
 }
 
-// save records until as the watermark and retires the older entries.
+// save records until as the watermark and, every watermarkRetire saves,
+// retires the older entries.
 func (w *watermark) save(ctx context.Context, until time.Time) error {
 	if err := w.append(ctx, until); err != nil {
 		return err
 	}
-	if w.undelivered <= 1 {
+	if w.undelivered <= watermarkRetire {
 		return nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.timeout)
