@@ -82,6 +82,12 @@ func (w *Worker) fetchLoop(ctx, drain context.Context, running *sync.WaitGroup) 
 // run-now requests cannot starve everyone's scheduled rounds, and a
 // run-now job still waits behind at most as many scheduled jobs as it
 // overtakes.
+//
+// Each read is a round trip to Redis, and at a trickle nearly every call
+// finds one job or none, so a stream known empty is not read again: a read
+// of run-now that came back short ends the run-now reads, and when nothing
+// was taken the scheduled read is the one that waits. An idle worker reads
+// twice per Block, a job at a trickle takes two reads.
 func (w *Worker) read(ctx context.Context, n int) ([]bus.Message, error) {
 	runNow, scheduled := w.streams[0], w.streams[1]
 	share := (n + 1) / 2
@@ -89,25 +95,32 @@ func (w *Worker) read(ctx context.Context, n int) ([]bus.Message, error) {
 		share = 0
 	}
 	var out []bus.Message
-	took := 0 // run-now jobs taken
+	took := 0              // run-now jobs taken
+	runNowDrained := false // a read of run-now came back short: it is empty
+	waited := false
 	for _, p := range []struct {
 		stream string
 		limit  int
 	}{{runNow, share}, {scheduled, n}, {runNow, n}} {
 		want := min(p.limit, n-len(out))
-		if want <= 0 {
+		if want <= 0 || (p.stream == runNow && runNowDrained) {
 			continue
 		}
-		msgs, err := w.consume(ctx, p.stream, want, 0)
+		var block time.Duration
+		if p.stream == scheduled && runNowDrained && len(out) == 0 {
+			block, waited = w.opts.Block, true
+		}
+		msgs, err := w.consume(ctx, p.stream, want, block)
 		out = append(out, msgs...)
 		if p.stream == runNow {
 			took += len(msgs)
+			runNowDrained = len(msgs) < want
 		}
 		if err != nil {
 			return out, err
 		}
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && !waited {
 		msgs, err := w.consume(ctx, scheduled, n, w.opts.Block)
 		out = append(out, msgs...)
 		if err != nil {
