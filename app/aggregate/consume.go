@@ -50,24 +50,24 @@ func (a *Aggregator) consumeShard(ctx context.Context, shard int, m *merger) {
 // from the first until the clock next reaches a multiple of BatchWait. The
 // windows of all shards end together, so that at a trickle the merger gets
 // their small batches at once; a batch waits at most BatchWait.
+//
+// A first read that does not fill the batch is followed by one more read,
+// at the window's end, of what arrived meanwhile: reading entries as they
+// came made a read per entry at a trickle (a round trip to Redis each),
+// for a batch that ends at the same moment either way.
 func (a *Aggregator) collect(ctx context.Context, stream string) ([]bus.Message, error) {
 	msgs, err := a.bus.Consume(ctx, stream, pipeline.AggregatorsGroup, a.opts.Consumer, a.opts.BatchSize, time.Second)
-	if err != nil || len(msgs) == 0 {
-		return nil, err
+	if err != nil || len(msgs) == 0 || len(msgs) >= a.opts.BatchSize {
+		return msgs, err
 	}
-	deadline := time.Now().Truncate(a.opts.BatchWait).Add(a.opts.BatchWait)
-	for len(msgs) < a.opts.BatchSize {
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			break
-		}
-		more, err := a.bus.Consume(ctx, stream, pipeline.AggregatorsGroup, a.opts.Consumer, a.opts.BatchSize-len(msgs), wait)
-		if err != nil || len(more) == 0 {
-			break // what we have is delivered to us: process it
-		}
-		msgs = append(msgs, more...)
+	if !pipeline.Sleep(ctx, time.Until(time.Now().Truncate(a.opts.BatchWait).Add(a.opts.BatchWait))) {
+		return msgs, nil // what we have is delivered to us: process it
 	}
-	return msgs, nil
+	more, err := a.bus.Consume(ctx, stream, pipeline.AggregatorsGroup, a.opts.Consumer, a.opts.BatchSize-len(msgs), 0)
+	if err != nil {
+		return msgs, nil // the next read will fail again if the bus is down
+	}
+	return append(msgs, more...), nil
 }
 
 // delivery is a batch of entries read from one stream.
