@@ -1,27 +1,14 @@
 package aggregate
 
 import (
-	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"pharos/app/bus"
+	"pharos/app/bus/bustest"
 	"pharos/app/pipeline"
 	"pharos/app/store/storetest"
 )
-
-// countReads counts an aggregator's reads of a real bus.
-type countReads struct {
-	Bus
-	n atomic.Int64
-}
-
-func (c *countReads) Consume(ctx context.Context, stream, group, consumer string, count int,
-	block time.Duration) ([]bus.Message, error) {
-	c.n.Add(1)
-	return c.Bus.Consume(ctx, stream, group, consumer, count, block)
-}
 
 // TestCollectReadsTwicePerWindow: results trickle in one by one during a
 // batch's window; collect reads the first, then at the window's end what
@@ -31,7 +18,7 @@ func TestCollectReadsTwicePerWindow(t *testing.T) {
 	t.Parallel()
 	b := bus.NewMemory(bus.Options{})
 	defer b.Close()
-	c := &countReads{Bus: b}
+	c := bustest.CountReads(b)
 	opts := runOpts("a")
 	opts.BatchWait, opts.BatchSize = 500*time.Millisecond, 100
 	a, err := New(storetest.SQLite(t), c, opts)
@@ -61,7 +48,7 @@ func TestCollectReadsTwicePerWindow(t *testing.T) {
 	if len(msgs) != 4 {
 		t.Errorf("the batch holds %d results, want the 4 of its window", len(msgs))
 	}
-	if n := c.n.Load(); n != 2 {
+	if n, _, _ := c.Counts(); n != 2 {
 		t.Errorf("collect read the stream %d times, want 2", n)
 	}
 }

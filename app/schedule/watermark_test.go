@@ -1,8 +1,6 @@
 package schedule
 
 import (
-	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,32 +8,20 @@ import (
 	"pharos/app/bus/bustest"
 )
 
-// countConsumes counts the reads a watermark makes of a real bus.
-type countConsumes struct {
-	bus.Streams
-	n atomic.Int64
-}
-
-func (c *countConsumes) Consume(ctx context.Context, stream, group, consumer string, count int,
-	block time.Duration) ([]bus.Message, error) {
-	c.n.Add(1)
-	return c.Streams.Consume(ctx, stream, group, consumer, count, block)
-}
-
 // TestWatermarkRetiresInBatches: a leader that saves after every tick
 // retires its older entries once per watermarkRetire saves, not after each
 // save, on both buses; the stream stays at most watermarkRetire+1 entries
 // long, and a new leader reads the latest watermark.
 func TestWatermarkRetiresInBatches(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(t *testing.T) bus.Streams{
-		"memory": func(t *testing.T) bus.Streams { return bus.NewMemory(bus.Options{}) },
-		"redis":  func(t *testing.T) bus.Streams { return bustest.Redis(t, bus.Options{Prefix: bustest.Prefix(t)}) },
+	for name, open := range map[string]func(t *testing.T) bus.Bus{
+		"memory": func(t *testing.T) bus.Bus { return bus.NewMemory(bus.Options{}) },
+		"redis":  func(t *testing.T) bus.Bus { return bustest.Redis(t, bus.Options{Prefix: bustest.Prefix(t)}) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			b := &countConsumes{Streams: open(t)}
+			b := bustest.CountReads(open(t))
 			leader := newWatermark(b, "a", 5*time.Second)
 			base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 			const saves = 2*watermarkRetire + 8
@@ -44,7 +30,7 @@ func TestWatermarkRetiresInBatches(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if n := b.n.Load(); n != 2 {
+			if n, _, _ := b.Counts(); n != 2 {
 				t.Errorf("%d saves read the stream %d times, want 2", saves, n)
 			}
 			// Redis trims at most every 100 ms, then once more after the
