@@ -89,7 +89,8 @@ func (a *Aggregator) handle(ctx context.Context, batch []delivery) {
 	for _, d := range batch {
 		n += len(d.msgs)
 	}
-	entries, bad := make([]entry, 0, n), []entry(nil) // an entry holds a whole result: grow it once
+	entries := make([]entry, 0, n) // an entry holds a whole result: grow it once
+	var bad []entry
 	for _, d := range batch {
 		for _, m := range d.msgs {
 			r, err := pipeline.DecodeResult(m.Payload)
