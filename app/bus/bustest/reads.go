@@ -15,7 +15,6 @@ import (
 type Reads struct {
 	bus.Bus
 	mu       sync.Mutex
-	total    int
 	waits    int
 	byStream map[string]int
 }
@@ -27,7 +26,6 @@ func CountReads(b bus.Bus) *Reads { return &Reads{Bus: b, byStream: map[string]i
 func (r *Reads) Consume(ctx context.Context, stream, group, consumer string, count int,
 	block time.Duration) ([]bus.Message, error) {
 	r.mu.Lock()
-	r.total++
 	r.byStream[stream]++
 	if block > 0 {
 		r.waits++
@@ -41,5 +39,8 @@ func (r *Reads) Consume(ctx context.Context, stream, group, consumer string, cou
 func (r *Reads) Counts() (total, waits int, byStream map[string]int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.total, r.waits, maps.Clone(r.byStream)
+	for _, n := range r.byStream {
+		total += n
+	}
+	return total, r.waits, maps.Clone(r.byStream)
 }
