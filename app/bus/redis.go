@@ -45,10 +45,9 @@ type RedisBus struct {
 	closed atomic.Bool
 	done   chan struct{} // closed by Close: ends subscriptions
 
-	groups  sync.Map // stream key + "\x00" + group → struct{}: groups known to exist
-	cursors sync.Map // stream key + "\x00" + group → string: where the next XAUTOCLAIM starts
-	quiet   sync.Map // stream key + "\x00" + group → time.Time: no XAUTOCLAIM before then (reclaim)
-	trims   sync.Map // stream key → *trimState
+	groups sync.Map // stream key + "\x00" + group → struct{}: groups known to exist
+	claims sync.Map // stream key + "\x00" + group → claimState: the next XAUTOCLAIM's start and earliest time
+	trims  sync.Map // stream key → *trimState
 
 	renewScript   *redis.Script
 	releaseScript *redis.Script
@@ -195,8 +194,7 @@ func (b *RedisBus) Consume(ctx context.Context, stream, group, consumer string, 
 			// The stream was deleted under us (flushed, or a restart
 			// without persistence): create the group again.
 			b.groups.Delete(key + "\x00" + group)
-			b.cursors.Delete(key + "\x00" + group)
-			b.quiet.Delete(key + "\x00" + group)
+			b.claims.Delete(key + "\x00" + group)
 			continue
 		}
 		if err != nil {

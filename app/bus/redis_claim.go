@@ -18,18 +18,19 @@ import (
 // idle entries behind a long run of busy ones are reached on later calls.
 //
 // Once a scan of the whole list found nothing idle long enough, the next
-// is made no sooner than quietFor later: at a trickle nearly every Consume
+// is made no sooner than ClaimIdle/8 later: at a trickle nearly every Consume
 // finds an entry or two, and an XAUTOCLAIM before each read was as many
 // round trips again (BenchmarkConsumeTrickle). An entry whose consumer died
 // is then reclaimed at most ClaimIdle/8 after it became idle enough.
 func (b *RedisBus) reclaim(ctx context.Context, stream, key, group, consumer string, count int) ([]Message, error) {
-	cursorKey := key + "\x00" + group
-	if until, ok := b.quiet.Load(cursorKey); ok && time.Now().Before(until.(time.Time)) {
-		return nil, nil
-	}
+	claimKey := key + "\x00" + group
 	start := "0-0"
-	if c, ok := b.cursors.Load(cursorKey); ok {
-		start = c.(string)
+	if v, ok := b.claims.Load(claimKey); ok {
+		c := v.(claimState)
+		if time.Now().Before(c.quietUntil) {
+			return nil, nil
+		}
+		start = c.cursor
 	}
 	claimed, next, err := b.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 		Stream:   key,
@@ -42,11 +43,12 @@ func (b *RedisBus) reclaim(ctx context.Context, stream, key, group, consumer str
 	if err != nil {
 		return nil, fmt.Errorf("autoclaim: %w", err)
 	}
-	b.cursors.Store(cursorKey, next)
+	state := claimState{cursor: next}
+	if len(claimed) == 0 && next == "0-0" { // the whole list was scanned, for nothing
+		state.quietUntil = time.Now().Add(b.opts.ClaimIdle / 8)
+	}
+	b.claims.Store(claimKey, state)
 	if len(claimed) == 0 {
-		if next == "0-0" { // the whole list was scanned
-			b.quiet.Store(cursorKey, time.Now().Add(b.quietFor()))
-		}
 		return nil, nil
 	}
 
@@ -114,6 +116,9 @@ func (b *RedisBus) deadLetter(ctx context.Context, stream, key, group string, de
 	return nil
 }
 
-// quietFor is how long after a scan that found nothing to reclaim the next
-// scan waits.
-func (b *RedisBus) quietFor() time.Duration { return b.opts.ClaimIdle / 8 }
+// claimState is where a group's next XAUTOCLAIM starts, and when it may be
+// sent at the earliest.
+type claimState struct {
+	cursor     string
+	quietUntil time.Time
+}
