@@ -51,7 +51,11 @@ const drainChecks = 10000
 // aggregator's, plus the in-process bus's in memory mode), the figure to
 // compare when the box is shared; box_idle_% is how idle the machine's CPUs
 // were meanwhile (Linux); alloc_B/result is the heap the process allocated
-// per result, which the garbage collector's share follows. Redis keys are deleted afterwards.
+// per result, which the garbage collector's share follows;
+// pg_cpu_µs/result is the CPU of the PostgreSQL backends serving the test
+// database per result, where the server runs on this machine (read from
+// /proc), the database's own share of the ingest. Redis keys are deleted
+// afterwards.
 func BenchmarkAggregateDrain(b *testing.B) {
 	rounds := envInt(b, "PHAROS_BENCH_ROUNDS", 7)
 	limit := time.Duration(envInt(b, "PHAROS_BENCH_LIMIT", 180)) * time.Second
@@ -73,7 +77,8 @@ type drainSum struct {
 	stored, total, bytes, backlog int64
 	elapsed, cpu                  time.Duration
 	boxTicks, boxIdle             int64
-	allocated                     uint64 // heap bytes allocated during the drains
+	allocated                     uint64        // heap bytes allocated during the drains
+	server                        time.Duration // PostgreSQL's backends' CPU, where readable
 }
 
 // report reports the figures over all iterations.
@@ -84,6 +89,9 @@ func (d *drainSum) report(b *testing.B) {
 	b.ReportMetric(float64(d.allocated)/float64(max(1, d.stored)), "alloc_B/result")
 	if d.boxTicks > 0 {
 		b.ReportMetric(100*float64(d.boxIdle)/float64(d.boxTicks), "box_idle_%")
+	}
+	if d.server > 0 {
+		b.ReportMetric(float64(d.server.Microseconds())/float64(max(1, d.stored)), "pg_cpu_µs/result")
 	}
 	if d.backlog > 0 {
 		b.ReportMetric(float64(d.backlog), "backlog")
@@ -133,11 +141,13 @@ func benchDrain(b *testing.B, s *store.Store, mode string, rounds int, limit tim
 	runtime.ReadMemStats(&mem)
 	alloc0 := mem.TotalAlloc
 	b.StartTimer()
+	server0 := backendCPU(s)
 	start, cpu0, box0 := time.Now(), processCPU(b), boxCPU()
 	go func() { done <- a.Run(rctx) }()
 	drained := waitStored(&stored, int64(total), limit) &&
 		waitAcked(b, bb, time.Until(start.Add(limit)))
 	elapsed, cpu, box1 := time.Since(start), processCPU(b)-cpu0, boxCPU()
+	sum.server += serverCPU(server0, backendCPU(s))
 	b.StopTimer()
 	runtime.ReadMemStats(&mem)
 	sum.allocated += mem.TotalAlloc - alloc0
@@ -253,6 +263,60 @@ func boxCPU() []int64 {
 		}
 	}
 	return []int64{total, idle}
+}
+
+// backendCPU returns the CPU time so far of each PostgreSQL backend
+// serving s's database, by process id, read from /proc: nil where s is not
+// on PostgreSQL or its server is not on this machine.
+func backendCPU(s *store.Store) map[int]time.Duration {
+	if s.Dialect() != store.Postgres {
+		return nil
+	}
+	rows, err := s.DB().Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	out := map[int]time.Duration{}
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) != nil {
+			return nil
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return nil
+		}
+		// utime and stime, in clock ticks (100 a second on Linux), are
+		// the 14th and 15th fields; the 2nd, the command, is the only one
+		// in parentheses and may hold spaces.
+		_, after, _ := strings.Cut(string(stat), ") ")
+		fields := strings.Fields(after)
+		if len(fields) < 13 {
+			return nil
+		}
+		utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+		stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		out[pid] = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	if rows.Err() != nil {
+		return nil
+	}
+	return out
+}
+
+// serverCPU is the CPU the backends used between two backendCPU readings:
+// a backend started between them counts whole, one that ended is lost (the
+// store's pool keeps its connections open through a drain).
+func serverCPU(before, after map[int]time.Duration) time.Duration {
+	var d time.Duration
+	for pid, t := range after {
+		d += t - before[pid]
+	}
+	return d
 }
 
 // cpuProfile starts a CPU profile into path and returns its stop.
