@@ -244,6 +244,16 @@ func (s *Store) anyOf(col string, orgID int64, ids []int64) (string, []any) {
 	return col + " IN (SELECT value FROM json_each(?))", []any{orgID, string(list)}
 }
 
+// idRows returns a table expression of ids, one row each in a column
+// named id, and its argument: for "FROM list AS c" joins.
+func (s *Store) idRows(ids []int64) (string, any) {
+	if s.dialect == Postgres {
+		return "(SELECT unnest(CAST(? AS bigint[])) AS id)", ids
+	}
+	list, _ := json.Marshal(ids) // integers always encode
+	return "(SELECT value AS id FROM json_each(?))", string(list)
+}
+
 // orgArgs returns orgID followed by ids, the arguments of
 // "org_id = ? AND x IN (…)".
 func orgArgs(orgID int64, ids []int64) []any {

@@ -38,13 +38,23 @@ func (tx *Tx) SetCheckStates(ctx context.Context, changes []StateChange) error {
 // of the given components (organisation id → component ids), keyed by
 // component: what incident.ComponentStatus needs, as a component's status
 // depends on which states its checks are in, not on how many are in each.
-// (A component of 10,000 checks is a handful of rows, not 10,000.)
+//
+// The states are found one after another in the index of enabled checks
+// by component and state (migration 0027), each the least above the one
+// before: a seek per state and component, so a component of 10,000 checks
+// costs as little as one of ten.
 func (tx *Tx) ComponentCheckStates(ctx context.Context, ids map[int64][]int64) (map[int64][]incident.State, error) {
 	out := map[int64][]incident.State{}
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
-		in, args := tx.s.anyOf("component_id", orgID, chunk)
-		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT DISTINCT component_id, state FROM checks
-			WHERE org_id = ? AND `+in+` AND enabled`), args...)
+		list, arg := tx.s.idRows(chunk)
+		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`WITH RECURSIVE s (component_id, state) AS (
+				SELECT c.id, (SELECT MIN(state) FROM checks WHERE org_id = ? AND component_id = c.id AND enabled)
+				FROM `+list+` AS c
+				UNION ALL
+				SELECT s.component_id, (SELECT MIN(state) FROM checks
+					WHERE org_id = ? AND component_id = s.component_id AND enabled AND state > s.state)
+				FROM s WHERE s.state IS NOT NULL)
+			SELECT component_id, state FROM s WHERE state IS NOT NULL`), orgID, arg, orgID)
 		if err != nil {
 			return err
 		}
