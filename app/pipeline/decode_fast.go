@@ -519,7 +519,61 @@ func (s *scanner) tls(t *probes.TLSInfo) bool {
 	})
 }
 
+// cert reads a certificate. The same certificates come in result after
+// result (every check of a host, every round until the day changes its
+// days_left), so a certificate's object is looked up by its bytes in
+// decodedCerts first, and decoded only when it is not there: decoding is a
+// function of those bytes alone. The DNSNames and IPs of a certificate
+// found there are shared with the results that found it before.
 func (s *scanner) cert(c *probes.CertInfo) bool {
+	s.ws()
+	start := s.i
+	if end, ok := s.objectEnd(); ok {
+		if hit, ok := decodedCerts.get(s.b[start:end]); ok {
+			*c = hit
+			s.i = end
+			return true
+		}
+	}
+	if !s.certFields(c) {
+		return false
+	}
+	if s.b[start] == '{' {
+		decodedCerts.put(s.b[start:s.i], *c)
+	}
+	return true
+}
+
+// objectEnd returns the end of the object at i without reading it: where
+// the brace that closes it is, strings skipped whole. It checks nothing
+// else, so its answer is only a key to look up; false if no object starts
+// at i or none ends.
+func (s *scanner) objectEnd() (int, bool) {
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return 0, false
+	}
+	depth := 0
+	for j := s.i; j < len(s.b); j++ {
+		switch s.b[j] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return j + 1, true
+			}
+		case '"':
+			for j++; j < len(s.b) && s.b[j] != '"'; j++ {
+				if s.b[j] == '\\' {
+					j++
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+func (s *scanner) certFields(c *probes.CertInfo) bool {
 	var seen fields
 	return s.object(func(name []byte) bool {
 		switch string(name) {
