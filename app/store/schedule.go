@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 )
 
 // The scheduler is a system role: it schedules the checks of every
@@ -17,22 +19,19 @@ func (s *Store) EnabledChecks(ctx context.Context) ([]Check, error) {
 }
 
 // ChecksVersion returns a value that changes whenever a check is created,
-// changed, enabled, disabled or deleted, in any organisation: the
-// scheduler polls it and reloads EnabledChecks only when it moved.
+// changed, enabled, disabled or deleted, in any organisation (deleted with
+// its component, page or organisation too): the scheduler polls it and
+// reloads EnabledChecks only when it moved.
 //
-// It is the number of checks, the sum of their ids and the latest
-// updated_at. Every write of a check's configuration or of its enabled flag
-// bumps updated_at; state changes written by the aggregator do not, so they
-// cause no reload.
+// It is a counter that triggers on the checks table move (migration 0028):
+// every insert and delete, and every update that sets updated_at, which
+// each write of a check's configuration or of its enabled flag does; the
+// aggregator's state changes do not, so they cause no reload.
 func (s *Store) ChecksVersion(ctx context.Context) (string, error) {
-	var (
-		count, idSum int64
-		latest       sql.NullString
-	)
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(id), 0), MAX(updated_at) FROM checks`).
-		Scan(&count, &idSum, &latest)
-	if err != nil {
+	var version int64
+	err := s.db.QueryRowContext(ctx, `SELECT version FROM checks_version`).Scan(&version)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) { // no row: no check was ever written
 		return "", fmt.Errorf("store: checks version: %w", err)
 	}
-	return fmt.Sprintf("%d/%d/%s", count, idSum, latest.String), nil
+	return strconv.FormatInt(version, 10), nil
 }

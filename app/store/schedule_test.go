@@ -95,12 +95,60 @@ func TestEnabledChecksAndVersion(t *testing.T) {
 		if got, err = s.EnabledChecks(ctx); err != nil || len(got) != 1 || got[0].ID != b.ID {
 			t.Errorf("got %+v, %v; want only the enabled check %d", got, err, b.ID)
 		}
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.SetCheckStates(ctx, []store.StateChange{{OrgID: b.OrgID, ID: b.ID, State: "down", At: time.Now()}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := version(); v != v2 {
+			t.Errorf("version moved from %q to %q on a state change, which needs no reload", v2, v)
+		}
 		err = s.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteCheck(ctx, b.OrgID, b.ID) })
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := version(); v == v2 {
-			t.Errorf("version %q did not change when a check was deleted", v)
+		v3 := version()
+		if v3 == v2 {
+			t.Errorf("version %q did not change when a check was deleted", v3)
+		}
+		// A check deleted with its component (ON DELETE CASCADE) moves it too.
+		err = s.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteComponent(ctx, a.OrgID, a.ComponentID) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := version(); v == v3 {
+			t.Errorf("version %q did not change when a check went with its component", v)
+		}
+		if got, err = s.EnabledChecks(ctx); err != nil || len(got) != 0 {
+			t.Errorf("got %+v, %v; want no checks left", got, err)
 		}
 	})
+}
+
+// BenchmarkChecksVersion reads the catalogue's version with 10,000
+// checks in the catalogue, as the scheduler's leader does every two
+// seconds:
+//
+//	go test ./app/store -run '^$' -bench ChecksVersion
+func BenchmarkChecksVersion(b *testing.B) {
+	for _, backend := range []struct {
+		name string
+		open func(testing.TB) *store.Store
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+		b.Run(backend.name, func(b *testing.B) {
+			s := backend.open(b)
+			ctx := context.Background()
+			states := make([]string, 10_000)
+			for i := range states {
+				states[i] = "up"
+			}
+			componentFixture(b, s, "bench", states)
+			for b.Loop() {
+				if _, err := s.ChecksVersion(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
