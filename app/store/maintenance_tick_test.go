@@ -161,56 +161,50 @@ func TestAdvanceMaintenance(t *testing.T) {
 // BenchmarkAdvanceMaintenance measures a maintenance tick with nothing to
 // do over 500 windows (the housekeeper's cost every 15 s between runs).
 func BenchmarkAdvanceMaintenance(b *testing.B) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
-		b.Run(backend.name, func(b *testing.B) {
-			s := backend.open(b)
-			ctx := context.Background()
-			org, err := s.CreateOrg(ctx, "bench", "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
-			var page store.Page
-			var comp store.Component
-			err = s.InTx(ctx, func(tx *store.Tx) error {
-				if page, err = tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: "bench", Title: "Bench", TimeZone: "UTC"}); err != nil {
-					return err
-				}
-				comp, err = tx.CreateComponent(ctx, store.Component{OrgID: org.ID, PageID: page.ID, Name: "API"})
+	storetest.BenchBackends(b, func(b *testing.B, s *store.Store) {
+		ctx := context.Background()
+		org, err := s.CreateOrg(ctx, "bench", "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var page store.Page
+		var comp store.Component
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			if page, err = tx.CreatePage(ctx, store.Page{OrgID: org.ID, Slug: "bench", Title: "Bench", TimeZone: "UTC"}); err != nil {
 				return err
-			})
-			if err != nil {
-				b.Fatal(err)
 			}
-			now := time.Now().UTC()
-			for i := range 500 {
-				w := store.MaintenanceWindow{PageID: page.ID, Name: "w" + itoa(int64(i)), TimeZone: "Europe/Berlin", ComponentIDs: []int64{comp.ID}}
-				switch i % 3 {
-				case 0:
-					w.Schedule, w.Duration = "0 8 * * THU", 2*time.Hour
-				case 1:
-					w.Schedule, w.Duration = "30 2 * * *", time.Hour
-				default:
-					start := now.Add(time.Duration(i) * time.Hour)
-					end := start.Add(time.Hour)
-					w.StartsAt, w.EndsAt = &start, &end
-				}
-				if _, err := s.CreateMaintenance(ctx, org.ID, store.CLIActor(), w); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if _, err := s.AdvanceMaintenance(ctx, now, 24*time.Hour); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for b.Loop() {
-				changes, err := s.AdvanceMaintenance(ctx, now, 24*time.Hour)
-				if err != nil || len(changes) != 0 {
-					b.Fatalf("steady tick: %d changes, %v", len(changes), err)
-				}
-			}
+			comp, err = tx.CreateComponent(ctx, store.Component{OrgID: org.ID, PageID: page.ID, Name: "API"})
+			return err
 		})
-	}
+		if err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now().UTC()
+		for i := range 500 {
+			w := store.MaintenanceWindow{PageID: page.ID, Name: "w" + itoa(int64(i)), TimeZone: "Europe/Berlin", ComponentIDs: []int64{comp.ID}}
+			switch i % 3 {
+			case 0:
+				w.Schedule, w.Duration = "0 8 * * THU", 2*time.Hour
+			case 1:
+				w.Schedule, w.Duration = "30 2 * * *", time.Hour
+			default:
+				start := now.Add(time.Duration(i) * time.Hour)
+				end := start.Add(time.Hour)
+				w.StartsAt, w.EndsAt = &start, &end
+			}
+			if _, err := s.CreateMaintenance(ctx, org.ID, store.CLIActor(), w); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := s.AdvanceMaintenance(ctx, now, 24*time.Hour); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			changes, err := s.AdvanceMaintenance(ctx, now, 24*time.Hour)
+			if err != nil || len(changes) != 0 {
+				b.Fatalf("steady tick: %d changes, %v", len(changes), err)
+			}
+		}
+	})
 }

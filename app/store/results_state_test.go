@@ -112,31 +112,25 @@ func TestComponentCheckStates(t *testing.T) {
 //
 //	go test ./app/store -run '^$' -bench ComponentCheckStates
 func BenchmarkComponentCheckStates(b *testing.B) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
-		b.Run(backend.name, func(b *testing.B) {
-			s := backend.open(b)
-			ctx := context.Background()
-			states := make([]string, 10_000)
-			for i := range states {
-				states[i] = []string{"up", "up", "up", "degraded", "down", "unknown"}[i%6]
-			}
-			org, comps := componentFixture(b, s, "bench", states)
-			b.ResetTimer()
-			for range b.N {
-				err := s.InTx(ctx, func(tx *store.Tx) error {
-					got, err := tx.ComponentCheckStates(ctx, map[int64][]int64{org: comps})
-					if err == nil && len(got[comps[0]]) != 4 {
-						err = fmt.Errorf("got states %v, want 4", got)
-					}
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
+	storetest.BenchBackends(b, func(b *testing.B, s *store.Store) {
+		ctx := context.Background()
+		states := make([]string, 10_000)
+		for i := range states {
+			states[i] = []string{"up", "up", "up", "degraded", "down", "unknown"}[i%6]
+		}
+		org, comps := componentFixture(b, s, "bench", states)
+		b.ResetTimer()
+		for range b.N {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				got, err := tx.ComponentCheckStates(ctx, map[int64][]int64{org: comps})
+				if err == nil && len(got[comps[0]]) != 4 {
+					err = fmt.Errorf("got states %v, want 4", got)
 				}
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }

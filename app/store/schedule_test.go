@@ -132,23 +132,17 @@ func TestEnabledChecksAndVersion(t *testing.T) {
 //
 //	go test ./app/store -run '^$' -bench ChecksVersion
 func BenchmarkChecksVersion(b *testing.B) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
-		b.Run(backend.name, func(b *testing.B) {
-			s := backend.open(b)
-			ctx := context.Background()
-			states := make([]string, 10_000)
-			for i := range states {
-				states[i] = "up"
+	storetest.BenchBackends(b, func(b *testing.B, s *store.Store) {
+		ctx := context.Background()
+		states := make([]string, 10_000)
+		for i := range states {
+			states[i] = "up"
+		}
+		componentFixture(b, s, "bench", states)
+		for b.Loop() {
+			if _, err := s.ChecksVersion(ctx); err != nil {
+				b.Fatal(err)
 			}
-			componentFixture(b, s, "bench", states)
-			for b.Loop() {
-				if _, err := s.ChecksVersion(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+		}
+	})
 }

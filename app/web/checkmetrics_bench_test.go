@@ -17,34 +17,28 @@ import (
 //
 //	go test -run '^$' -bench CheckMetrics -benchtime 20x ./app/web/
 func BenchmarkCheckMetrics(b *testing.B) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
-		b.Run(backend.name, func(b *testing.B) {
-			st := backend.open(b)
-			seedChecks(b, st, "acme", "", 1000, []string{"fra", "iad", "sin"})
-			h := newMetricsShell(b, st, true).Handler()
-			b.Run("scrape", func(b *testing.B) {
-				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-				b.ReportAllocs()
-				for b.Loop() {
-					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, req)
-					if rec.Code != http.StatusOK {
-						b.Fatalf("/metrics: %d", rec.Code)
-					}
+	storetest.BenchBackends(b, func(b *testing.B, st *store.Store) {
+		seedChecks(b, st, "acme", "", 1000, []string{"fra", "iad", "sin"})
+		h := newMetricsShell(b, st, true).Handler()
+		b.Run("scrape", func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("/metrics: %d", rec.Code)
 				}
-			})
-			b.Run("read", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					rows, err := st.CheckRegionStates(context.Background())
-					if err != nil || len(rows) != 3000 {
-						b.Fatalf("got %d rows, %v; want 3000", len(rows), err)
-					}
-				}
-			})
+			}
 		})
-	}
+		b.Run("read", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				rows, err := st.CheckRegionStates(context.Background())
+				if err != nil || len(rows) != 3000 {
+					b.Fatalf("got %d rows, %v; want 3000", len(rows), err)
+				}
+			}
+		})
+	})
 }

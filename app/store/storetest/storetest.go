@@ -69,6 +69,16 @@ func backends(t *testing.T, fn func(t *testing.T, s *store.Store), bubble bool) 
 	})
 }
 
+// BenchBackends runs fn once per backend as sub-benchmarks named "sqlite"
+// and "postgres", one after the other (a benchmark's figures are its own
+// only when nothing runs beside it), each with a freshly migrated, empty
+// store of its own.
+func BenchBackends(b *testing.B, fn func(b *testing.B, s *store.Store)) {
+	b.Helper()
+	b.Run("sqlite", func(b *testing.B) { fn(b, SQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { fn(b, Postgres(b)) })
+}
+
 // SQLite returns a migrated store on a new file under t.TempDir().
 func SQLite(t testing.TB) *store.Store {
 	t.Helper()

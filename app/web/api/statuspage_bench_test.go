@@ -15,33 +15,27 @@ import (
 // write path (HTTP, auth, one transaction with history, audit and outbox,
 // the read-back).
 func BenchmarkStatuspageWrite(b *testing.B) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
-		b.Run(backend.name, func(b *testing.B) {
-			st := backend.open(b)
-			a := webtest.SeedTenant(b, st, "a")
-			br := webtest.NewBrowser(b, webtest.NewServer(b, st, nil).Handler())
-			auth := oauth(a.EditTok)
-			comp := webtest.ID(a.CompID)
-			create, _ := json.Marshal(map[string]any{"incident": map[string]any{"name": "Bench", "body": "b",
-				"components": map[string]string{comp: "major_outage"}}})
-			update, _ := json.Marshal(map[string]any{"incident": map[string]any{"status": "resolved", "body": "ok",
-				"components": map[string]string{comp: "operational"}}})
-			b.ResetTimer()
-			for b.Loop() {
-				res := br.Do(http.MethodPost, "/api/v1/pages/a-status/incidents", string(create), auth)
-				var in struct {
-					ID string `json:"id"`
-				}
-				if res.Code != http.StatusCreated || json.Unmarshal([]byte(res.Body), &in) != nil {
-					b.Fatalf("create: %d %s", res.Code, res.Body)
-				}
-				if res := br.Do(http.MethodPatch, "/api/v1/pages/a-status/incidents/"+in.ID, string(update), auth); res.Code != http.StatusOK {
-					b.Fatalf("update: %d %s", res.Code, res.Body)
-				}
+	storetest.BenchBackends(b, func(b *testing.B, st *store.Store) {
+		a := webtest.SeedTenant(b, st, "a")
+		br := webtest.NewBrowser(b, webtest.NewServer(b, st, nil).Handler())
+		auth := oauth(a.EditTok)
+		comp := webtest.ID(a.CompID)
+		create, _ := json.Marshal(map[string]any{"incident": map[string]any{"name": "Bench", "body": "b",
+			"components": map[string]string{comp: "major_outage"}}})
+		update, _ := json.Marshal(map[string]any{"incident": map[string]any{"status": "resolved", "body": "ok",
+			"components": map[string]string{comp: "operational"}}})
+		b.ResetTimer()
+		for b.Loop() {
+			res := br.Do(http.MethodPost, "/api/v1/pages/a-status/incidents", string(create), auth)
+			var in struct {
+				ID string `json:"id"`
 			}
-		})
-	}
+			if res.Code != http.StatusCreated || json.Unmarshal([]byte(res.Body), &in) != nil {
+				b.Fatalf("create: %d %s", res.Code, res.Body)
+			}
+			if res := br.Do(http.MethodPatch, "/api/v1/pages/a-status/incidents/"+in.ID, string(update), auth); res.Code != http.StatusOK {
+				b.Fatalf("update: %d %s", res.Code, res.Body)
+			}
+		}
+	})
 }
