@@ -121,9 +121,10 @@ func paced(one func() error, n int, perSecond float64, tick time.Duration) error
 	start := time.Now()
 	for done := 0; done < n; {
 		now := <-t.C
+		// done is the last tick's total, and totals only grow: due >= 0.
 		due := min(n, int(math.Floor(perSecond*now.Sub(start).Seconds()))) - done
 		var wg sync.WaitGroup
-		errs := make([]error, max(due, 0))
+		errs := make([]error, due)
 		for i := range due {
 			wg.Go(func() { errs[i] = one() })
 		}
@@ -131,7 +132,7 @@ func paced(one func() error, n int, perSecond float64, tick time.Duration) error
 		if err := errors.Join(errs...); err != nil {
 			return err
 		}
-		done += max(due, 0)
+		done += due
 	}
 	return nil
 }
