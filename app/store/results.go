@@ -238,20 +238,28 @@ func placeholders(n int) string {
 // batch, a fifth of `pharos run`'s CPU (issue 15).
 func (s *Store) anyOf(col string, orgID int64, ids []int64) (string, []any) {
 	if s.dialect == Postgres {
-		return col + " = ANY(?)", []any{orgID, ids}
+		return col + " = ANY(?)", []any{orgID, s.idsArg(ids)}
 	}
-	list, _ := json.Marshal(ids) // integers always encode
-	return col + " IN (SELECT value FROM json_each(?))", []any{orgID, string(list)}
+	return col + " IN (SELECT value FROM json_each(?))", []any{orgID, s.idsArg(ids)}
 }
 
 // idRows returns a table expression of ids, one row each in a column
 // named id, and its argument: for "FROM list AS c" joins.
 func (s *Store) idRows(ids []int64) (string, any) {
 	if s.dialect == Postgres {
-		return "(SELECT unnest(CAST(? AS bigint[])) AS id)", ids
+		return "(SELECT unnest(CAST(? AS bigint[])) AS id)", s.idsArg(ids)
+	}
+	return "(SELECT value AS id FROM json_each(?))", s.idsArg(ids)
+}
+
+// idsArg is ids as one parameter: an array on PostgreSQL, a JSON array
+// (for json_each) on SQLite.
+func (s *Store) idsArg(ids []int64) any {
+	if s.dialect == Postgres {
+		return ids
 	}
 	list, _ := json.Marshal(ids) // integers always encode
-	return "(SELECT value AS id FROM json_each(?))", string(list)
+	return string(list)
 }
 
 // orgArgs returns orgID followed by ids, the arguments of
