@@ -1,9 +1,12 @@
 package pipeline
 
 import (
+	"crypto/sha256"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"pharos/probes"
 )
@@ -28,6 +31,22 @@ func decodeResultFast(b []byte) (Result, bool) {
 	}
 	s.ws()
 	return r, s.i == len(s.b)
+}
+
+// decodeJobFast decodes a job as the scheduler writes it, on the same
+// terms as decodeResultFast. The spec, the bulk of a job and the same
+// bytes every round of a check, is looked up by its bytes in decodedSpecs
+// and decoded by the reflection engine only when it is not there: a
+// field's value decodes the same on its own as inside the job, since it
+// is given once and into a fresh Job.
+func decodeJobFast(b []byte) (Job, bool) {
+	s := scanner{b: b}
+	var j Job
+	if !s.job(&j) {
+		return Job{}, false
+	}
+	s.ws()
+	return j, s.i == len(s.b)
 }
 
 // scanner reads JSON from b at i.
@@ -407,6 +426,60 @@ func (s *scanner) result(r *Result) bool {
 		}
 		return false
 	})
+}
+
+func (s *scanner) job(j *Job) bool {
+	var seen fields
+	return s.object(func(name []byte) bool {
+		switch string(name) {
+		case "id":
+			return seen.first(0) && s.str(&j.ID)
+		case "org_id":
+			return seen.first(1) && s.integer(&j.OrgID)
+		case "check_id":
+			return seen.first(2) && s.integer(&j.CheckID)
+		case "region":
+			return seen.first(3) && s.str(&j.Region)
+		case "round":
+			return seen.first(4) && s.integer(&j.Round)
+		case "spec":
+			return seen.first(5) && s.spec(&j.Spec)
+		case "due":
+			return seen.first(6) && s.time(&j.Due)
+		case "deadline":
+			return seen.first(7) && s.time(&j.Deadline)
+		case "run_now":
+			return seen.first(8) && s.boolean(&j.RunNow)
+		}
+		return false
+	})
+}
+
+// spec reads a probe specification, from decodedSpecs when its bytes are
+// there (by their SHA-256 digest).
+func (s *scanner) spec(dst *probes.Spec) bool {
+	s.ws()
+	if s.null() {
+		return true
+	}
+	start := s.i
+	end, ok := s.objectEnd()
+	if !ok {
+		return false
+	}
+	raw := s.b[start:end]
+	key := sha256.Sum256(raw) // a spec's JSON is most of a kilobyte; the memo keeps 32 bytes of it
+	if hit, ok := decodedSpecs.get(key[:]); ok {
+		*dst, s.i = hit, end
+		return true
+	}
+	var spec probes.Spec
+	if jsonv1.Unmarshal(raw, &spec) != nil {
+		return false // the reflection engine explains it, on the whole job
+	}
+	decodedSpecs.put(key[:], spec)
+	*dst, s.i = spec, end
+	return true
 }
 
 func (s *scanner) probe(r *probes.Result) bool {

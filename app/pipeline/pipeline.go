@@ -154,13 +154,17 @@ func Marshal(v any) ([]byte, error) {
 // realistic result (BenchmarkDecodeResult). TestDecodeMatchesEncodingJSON holds it to
 // encoding/json; only error texts differ. Results, which every aggregator
 // decodes at ingest rates, first try decodeResultFast, which reads what
-// workers write without reflection.
+// workers write without reflection; jobs, which every worker decodes,
+// first try decodeJobFast, which decodes a check's spec once.
 
 // DecodeJob decodes a job, refusing one without its identity.
 func DecodeJob(b []byte) (Job, error) {
-	var j Job
-	if err := jsonv1.Unmarshal(b, &j); err != nil {
-		return Job{}, fmt.Errorf("pipeline: decode job: %w", err)
+	j, ok := decodeJobFast(b)
+	if !ok {
+		j = Job{}
+		if err := jsonv1.Unmarshal(b, &j); err != nil {
+			return Job{}, fmt.Errorf("pipeline: decode job: %w", err)
+		}
 	}
 	if j.ID == "" || j.CheckID == 0 || j.Region == "" {
 		return Job{}, errors.New("pipeline: job without id, check or region")

@@ -43,15 +43,15 @@ func TestDecodeCertCache(t *testing.T) {
 	leaf.Subject, leaf.DNSNames = `CN=}{"]["\,O=x`, []string{`a"}.example`, `b\{.example`}
 	decode(r)
 	r.Result.Nodes[0].TLS.Chain = nil
-	for i := range 2*certCacheSize + 10 {
+	for i := range 2*memoSize + 10 {
 		leaf.Serial = fmt.Sprint(i)
 		decode(r)
 	}
 	decodedCerts.mu.Lock()
 	cur, prev := len(decodedCerts.cur), len(decodedCerts.prev)
 	decodedCerts.mu.Unlock()
-	if cur > certCacheSize || prev > certCacheSize {
-		t.Errorf("the cache holds %d + %d certificates, want at most %d in each generation", cur, prev, certCacheSize)
+	if cur > memoSize || prev > memoSize {
+		t.Errorf("the cache holds %d + %d certificates, want at most %d in each generation", cur, prev, memoSize)
 	}
 }
 
