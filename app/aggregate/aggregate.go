@@ -169,6 +169,9 @@ type Aggregator struct {
 	// beforeAck, when set (tests), runs before a committed batch is
 	// acknowledged; returning false skips the ack, as a crash would.
 	beforeAck func() bool
+	// afterIncidentsRead, when set (tests), runs after a batch read its
+	// components' open incidents and before it writes to any.
+	afterIncidentsRead func()
 }
 
 // New returns an aggregator over st and b. b may be nil for an aggregator

@@ -28,6 +28,9 @@ type componentCase struct {
 	inMaint                    bool
 	verdicts                   []verdict
 	at                         time.Time
+	// locked: the component's open incident, or its absence, was read
+	// under lock (LockAutomaticIncident), not only looked at.
+	locked bool
 }
 
 // incidents gathers the batch's verdicts by component and carries out, for
@@ -74,6 +77,9 @@ func (a *Aggregator) incidents(ctx context.Context, tx *store.Tx, verdicts []ver
 	settings, err := tx.PageIncidentSettings(ctx, pages)
 	if err != nil {
 		return err
+	}
+	if a.afterIncidentsRead != nil {
+		a.afterIncidentsRead()
 	}
 	states := make(map[int64]autoState, len(open)) // component → its open incident's state, decoded once
 	for cid, in := range open {
@@ -162,11 +168,16 @@ func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCa
 	if err != nil {
 		return err
 	}
-	if action == incident.None {
-		if in != nil && state != in.AutoState {
-			return tx.SetIncidentAutoState(ctx, c.orgID, in.ID, state)
-		}
+	if action == incident.None && (in == nil || state == in.AutoState) {
 		return nil
+	}
+	if in != nil {
+		if handled, err := a.lockCurrent(ctx, tx, c, in, settings, enabled, out); handled || err != nil {
+			return err
+		}
+	}
+	if action == incident.None {
+		return tx.SetIncidentAutoState(ctx, c.orgID, in.ID, state)
 	}
 	// Worded only now: most batches of a component in trouble change
 	// nothing, and wording is the dearest part of deciding that.
@@ -200,21 +211,13 @@ func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCa
 	if errors.Is(err, store.ErrConflict) && in == nil {
 		// Another aggregator opened the component's incident since this
 		// batch looked: join it.
-		open, err := tx.OpenAutomaticIncidents(ctx, map[int64][]int64{c.orgID: {c.componentID}})
+		joined, ok, err := tx.LockAutomaticIncident(ctx, c.orgID, c.componentID)
 		if err != nil {
 			return err
 		}
-		if joined, ok := open[c.componentID]; ok {
-			// The joined incident remembers checks (of other shards) whose
-			// enabled state this batch did not ask for.
-			state := decodeAutoState(joined.AutoState)
-			more, err := tx.EnabledChecks(ctx, troubledChecks(map[int64]*componentCase{c.componentID: c},
-				map[int64][]int64{c.orgID: {c.componentID}}, map[int64]autoState{c.componentID: state}))
-			if err != nil {
-				return err
-			}
-			maps.Copy(more, enabled)
-			return a.component(ctx, tx, c, &joined, state, settings, more, out)
+		c.locked = true
+		if ok {
+			return a.rejudge(ctx, tx, c, joined, settings, enabled, out)
 		}
 		return fmt.Errorf("aggregate: incident of component %d: opened elsewhere but not found", c.componentID)
 	}
@@ -227,6 +230,46 @@ func (a *Aggregator) component(ctx context.Context, tx *store.Tx, c *componentCa
 		out.event(c.slug).addIncident(incidentID, ch.Status, ch.Impact)
 	}
 	return nil
+}
+
+// lockCurrent locks the component's open incident in, read without a lock,
+// before the batch writes to it. If another aggregator changed or resolved
+// it meanwhile (checks of one component travel on several shards), the
+// component is judged again on what is there now, and handled is true: a
+// decision taken on the incident as it was would undo the other's write.
+// Batches that write nothing (most of those of a component in trouble)
+// so never wait for each other.
+func (a *Aggregator) lockCurrent(ctx context.Context, tx *store.Tx, c *componentCase, in *store.OpenIncident,
+	settings store.IncidentSettings, enabled map[int64]bool, out *outcome) (handled bool, err error) {
+	if c.locked {
+		return false, nil
+	}
+	c.locked = true
+	now, ok, err := tx.LockAutomaticIncident(ctx, c.orgID, c.componentID)
+	switch {
+	case err != nil:
+		return true, err
+	case !ok:
+		return true, a.component(ctx, tx, c, nil, autoState{}, settings, enabled, out)
+	case !now.Same(*in):
+		return true, a.rejudge(ctx, tx, c, now, settings, enabled, out)
+	}
+	return false, nil
+}
+
+// rejudge judges the component again against its incident in as read
+// under lock. The incident may remember checks (of other shards) whose
+// enabled state the batch did not ask for.
+func (a *Aggregator) rejudge(ctx context.Context, tx *store.Tx, c *componentCase, in store.OpenIncident,
+	settings store.IncidentSettings, enabled map[int64]bool, out *outcome) error {
+	state := a.autoStateOf(in.ID, in.AutoState)
+	more, err := tx.EnabledChecks(ctx, troubledChecks(map[int64]*componentCase{c.componentID: c},
+		map[int64][]int64{c.orgID: {c.componentID}}, map[int64]autoState{c.componentID: state}))
+	if err != nil {
+		return err
+	}
+	maps.Copy(more, enabled)
+	return a.component(ctx, tx, c, &in, state, settings, more, out)
 }
 
 // outboxEvent is an incident transition for the notifier. The public part

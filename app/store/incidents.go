@@ -40,15 +40,39 @@ type OpenIncident struct {
 	AutoState string
 }
 
+// Same reports whether in and o are the same incident in the same state.
+func (in OpenIncident) Same(o OpenIncident) bool {
+	sameTime := func(a, b *time.Time) bool { return a == nil && b == nil || a != nil && b != nil && a.Equal(*b) }
+	return in.ID == o.ID && in.OrgID == o.OrgID && in.PageID == o.PageID && in.ComponentID == o.ComponentID &&
+		in.CheckID == o.CheckID && in.Name == o.Name && in.Status == o.Status && in.Impact == o.Impact &&
+		in.Draft == o.Draft && in.StartedAt.Equal(o.StartedAt) && sameTime(in.AcknowledgedAt, o.AcknowledgedAt) &&
+		sameTime(in.LastAlertAt, o.LastAlertAt) && in.AutoState == o.AutoState
+}
+
 // OpenAutomaticIncidents returns the open automatic incident of each of the
 // given components (organisation id → component ids) that has one, keyed by
-// component id. On PostgreSQL the rows stay locked until the transaction
-// ends, so aggregators judging checks of one component from different
-// shards take turns with its incident.
+// component id. It locks nothing: most batches of a component in trouble
+// change nothing of its incident, and those that do lock it first
+// (LockAutomaticIncident) and look again.
 func (tx *Tx) OpenAutomaticIncidents(ctx context.Context, ids map[int64][]int64) (map[int64]OpenIncident, error) {
+	return tx.openAutomaticIncidents(ctx, ids, false)
+}
+
+// LockAutomaticIncident returns the open automatic incident of a
+// component, if it has one. On PostgreSQL its row stays locked until the
+// transaction ends, so aggregators writing to the incident of one
+// component from different shards take turns, each seeing what the one
+// before wrote; on SQLite a writing transaction is alone anyway.
+func (tx *Tx) LockAutomaticIncident(ctx context.Context, orgID, componentID int64) (OpenIncident, bool, error) {
+	open, err := tx.openAutomaticIncidents(ctx, map[int64][]int64{orgID: {componentID}}, true)
+	in, ok := open[componentID]
+	return in, ok, err
+}
+
+func (tx *Tx) openAutomaticIncidents(ctx context.Context, ids map[int64][]int64, locked bool) (map[int64]OpenIncident, error) {
 	out := map[int64]OpenIncident{}
 	lock := ""
-	if tx.s.dialect == Postgres {
+	if locked && tx.s.dialect == Postgres {
 		lock = " ORDER BY id FOR UPDATE"
 	}
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
