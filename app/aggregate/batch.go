@@ -31,6 +31,7 @@ type outcome struct {
 	events      map[string]*pageEvent // page slug → event
 	actions     map[incident.Action]int
 	issuerNotes map[string][]store.OutboxEvent // result id → cert_issuer_changed events
+	latest      map[int64][]store.Latest       // check id → its whole-check rows after the batch
 }
 
 // ProcessBatch stores and judges results in one transaction (DESIGN §3
@@ -59,6 +60,7 @@ func (a *Aggregator) ProcessBatch(ctx context.Context, results []pipeline.Result
 	}
 	committed := a.opts.Now()
 	a.committed(out, started, committed)
+	a.latest.put(out.latest, committed)
 	if a.afterCommit != nil {
 		a.afterCommit(ctx, out.stored)
 	}
@@ -134,7 +136,9 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err != nil {
 		return err
 	}
-	before, err := tx.WholeLatestForChecks(ctx, orgChecks(known))
+	ids := orgChecks(known)
+	tx.KeepLatest(a.latest.get(ids, now))
+	before, err := tx.WholeLatestForChecks(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -164,6 +168,7 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err != nil {
 		return err
 	}
+	out.latest = latest
 	regions, err := a.regionHealth(ctx, tx, out.stored, beacons, checks, now, out)
 	if err != nil {
 		return err

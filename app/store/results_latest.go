@@ -221,15 +221,28 @@ func (tx *Tx) LatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Lat
 // It keeps them in the transaction for AdvanceLatest (Tx.latest), which
 // returns them after the writes: one read of them per batch instead of
 // two.
+//
+// Checks whose rows KeepLatest handed it are not read again.
 func (tx *Tx) WholeLatestForChecks(ctx context.Context, ids map[int64][]int64) ([]Latest, error) {
-	rows, err := tx.latestForChecks(ctx, ids, wholeRows)
+	var out []Latest
+	unread := make(map[int64][]int64, len(ids))
+	for org, chunk := range ids {
+		for _, id := range chunk {
+			if kept, ok := tx.latest[id]; ok {
+				out = append(out, kept...)
+			} else {
+				unread[org] = append(unread[org], id)
+			}
+		}
+	}
+	rows, err := tx.latestForChecks(ctx, unread, wholeRows)
 	if err != nil {
 		return nil, err
 	}
 	if tx.latest == nil {
 		tx.latest = map[int64][]Latest{}
 	}
-	for _, chunk := range ids {
+	for _, chunk := range unread {
 		for _, id := range chunk {
 			tx.latest[id] = nil // read: a check without rows has none
 		}
@@ -237,7 +250,25 @@ func (tx *Tx) WholeLatestForChecks(ctx context.Context, ids map[int64][]int64) (
 	for _, l := range rows {
 		tx.latest[l.CheckID] = append(tx.latest[l.CheckID], l)
 	}
-	return rows, nil
+	return append(out, rows...), nil
+}
+
+// KeepLatest hands the transaction whole-check rows (node "") that the
+// caller knows to be as the database holds them, by check id: every
+// region's row of each check, none for a check without rows. The
+// aggregator keeps those its own batches left for the shards it owns, as
+// no one else writes them (aggregate.latestCache). WholeLatestForChecks
+// and AdvanceLatest then do not read them.
+func (tx *Tx) KeepLatest(rows map[int64][]Latest) {
+	if len(rows) == 0 {
+		return
+	}
+	if tx.latest == nil {
+		tx.latest = make(map[int64][]Latest, len(rows))
+	}
+	for id, ls := range rows {
+		tx.latest[id] = ls
+	}
 }
 
 func (tx *Tx) latestForChecks(ctx context.Context, ids map[int64][]int64, filter string) ([]Latest, error) {

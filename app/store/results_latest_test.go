@@ -157,3 +157,43 @@ func TestAdvanceLatestAfterWholeRead(t *testing.T) {
 		}
 	})
 }
+
+// TestKeepLatestIsNotReadAgain: WholeLatestForChecks returns the rows
+// KeepLatest handed the transaction for a check instead of reading them;
+// a transaction not handed them reads them.
+func TestKeepLatestIsNotReadAgain(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org, check := storetest.SeedCheck(t, s)
+		at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.AdvanceLatest(ctx, []store.LatestWrite{
+				{OrgID: org, CheckID: check, Region: "fra", State: "up", ResultID: "stored", CheckedAt: at}})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		known := store.Latest{OrgID: org, CheckID: check, Region: "fra", State: "degraded", ResultID: "known", Streak: 5,
+			CheckedAt: at.Add(time.Minute), Problems: []byte(`[]`)}
+		for _, keep := range []bool{true, false} {
+			want := "stored"
+			if keep {
+				want = "known"
+			}
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				if keep {
+					tx.KeepLatest(map[int64][]store.Latest{check: {known}})
+				}
+				rows, err := tx.WholeLatestForChecks(ctx, map[int64][]int64{org: {check}})
+				if err == nil && (len(rows) != 1 || rows[0].ResultID != want) {
+					t.Errorf("kept %v: rows %+v, want the one of result %q", keep, rows, want)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
