@@ -30,8 +30,11 @@ type outcome struct {
 	regions     *regionJudgement      // judged afresh in this batch
 	events      map[string]*pageEvent // page slug → event
 	actions     map[incident.Action]int
-	issuerNotes map[string][]store.OutboxEvent // result id → cert_issuer_changed events
-	latest      map[int64][]store.Latest       // check id → its whole-check rows after the batch
+	issuerNotes map[string][]store.OutboxEvent   // result id → cert_issuer_changed events
+	latest      map[int64][]store.Latest         // check id → its whole-check rows after the batch
+	certPlaces  map[int64][]store.CheckRegion    // the places whose certificates the batch read,
+	certsBefore map[store.CertKey]store.CertSeen // what it read of them,
+	sightings   []store.CertSighting             // and what it recorded (nil: nothing, no result stored)
 }
 
 // ProcessBatch stores and judges results in one transaction (DESIGN §3
@@ -61,6 +64,9 @@ func (a *Aggregator) ProcessBatch(ctx context.Context, results []pipeline.Result
 	committed := a.opts.Now()
 	a.committed(out, started, committed)
 	a.latest.put(out.latest, committed)
+	if out.sightings != nil {
+		a.latest.putCerts(out.certPlaces, out.certsBefore, out.sightings, committed)
+	}
 	if a.afterCommit != nil {
 		a.afterCommit(ctx, out.stored)
 	}
@@ -161,7 +167,8 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 	if err := tx.AddMissedRounds(ctx, out.missed); err != nil {
 		return err
 	}
-	if err := tx.RecordCertificates(ctx, sightings(out.stored, certsBefore)); err != nil {
+	out.certsBefore, out.sightings = certsBefore, sightings(out.stored, certsBefore)
+	if err := tx.RecordCertificates(ctx, out.sightings); err != nil {
 		return err
 	}
 	latest, err := a.updateLatest(ctx, tx, out.stored, steady)

@@ -3,6 +3,7 @@ package aggregate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -40,10 +41,13 @@ func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, result
 	if len(places) == 0 {
 		return nil, nil
 	}
-	before, err := tx.LastCertificates(ctx, places)
+	out.certPlaces = places
+	before, missing := a.latest.getCerts(places, a.opts.Now())
+	read, err := tx.LastCertificates(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
+	maps.Copy(before, read)
 	last := make(map[store.CertKey]string, len(before))
 	for k, c := range before {
 		last[k] = c.Issuer
@@ -103,7 +107,7 @@ func addProblem(r *pipeline.Result, j int, p probes.Problem) {
 // leaving out those already recorded at the same place within
 // lastSeenGrain.
 func sightings(results []pipeline.Result, before map[store.CertKey]store.CertSeen) []store.CertSighting {
-	var out []store.CertSighting
+	out := []store.CertSighting{} // none recorded is not nil: the batch stored results (latestCache.putCerts)
 	for _, r := range results {
 		for _, n := range r.Result.Nodes {
 			if n.TLS == nil || n.TLS.Leaf.SHA256 == "" {

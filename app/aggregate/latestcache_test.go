@@ -92,3 +92,77 @@ func TestShardTakenBackIsReadAfresh(t *testing.T) {
 		}
 	})
 }
+
+// reissued is round of check i from every region, up, its node serving a
+// certificate of issuer.
+func (f *fixture) reissued(round, i int, issuer string) []pipeline.Result {
+	rs := f.round(round, all(probes.StateUp), i)
+	for j := range rs {
+		leaf := &rs[j].Result.Nodes[0].TLS.Leaf
+		leaf.Issuer, leaf.SHA256 = issuer, "sha-"+issuer
+	}
+	return rs
+}
+
+// TestLatestCacheCertsFollowOwnership: with the shard's certificates
+// kept, a new issuer on a node is reported once; after another aggregator
+// held the shard and saw the next change, the first, taking it back,
+// compares with what the other recorded, not with what it kept.
+func TestLatestCacheCertsFollowOwnership(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, 1)
+		a, b := f.aggregator(Options{}), f.aggregator(Options{})
+		shard := pipeline.Shard(f.checks[0].ID)
+		a.latest.own(shard)
+		process(t, a, f.reissued(1, 0, "CN=R11"))
+		process(t, a, f.reissued(2, 0, "CN=R11"))
+		process(t, a, f.reissued(3, 0, "CN=E5"))
+		process(t, a, f.reissued(4, 0, "CN=E5"))
+		if n := f.outbox("cert.issuer_changed"); n != len(regions3) {
+			t.Fatalf("issuer change events after R11 → E5 on one node, seen from %d regions: %d", len(regions3), n)
+		}
+		a.latest.disown(shard) // lost: b takes it and sees the next change
+		process(t, b, f.reissued(5, 0, "CN=Internal CA"))
+		a.latest.own(shard) // taken back
+		process(t, a, f.reissued(6, 0, "CN=Internal CA"))
+		if n := f.outbox("cert.issuer_changed"); n != 2*len(regions3) {
+			t.Errorf("issuer change events after E5 → Internal CA, seen by the other aggregator: %d, want %d", n, 2*len(regions3))
+		}
+	})
+}
+
+// TestLatestCacheCertsPerPlace: certificates are kept per check × region
+// for owned shards and their organisation, every node's last one, a newer
+// sighting recorded taking over from what the batch read and an older one
+// not.
+func TestLatestCacheCertsPerPlace(t *testing.T) {
+	t.Parallel()
+	c := newLatestCache()
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	const check = 5
+	c.own(pipeline.Shard(check))
+	fra, sin := store.CheckRegion{CheckID: check, Region: "fra"}, store.CheckRegion{CheckID: check, Region: "sin"}
+	places := map[int64][]store.CheckRegion{7: {fra, sin}}
+	n1, n2 := store.CertKey{CheckID: check, Region: "fra", Node: "n1"}, store.CertKey{CheckID: check, Region: "fra", Node: "n2"}
+	read := store.CertSeen{SHA256: "ab", Issuer: "CN=R11", LastSeen: now.Add(-time.Hour)}
+	c.putCerts(places, map[store.CertKey]store.CertSeen{n1: read, n2: read}, []store.CertSighting{
+		{OrgID: 7, CheckID: check, Region: "fra", Node: "n1", SHA256: "cd", Issuer: "CN=E5", Seen: now},
+		{OrgID: 7, CheckID: check, Region: "fra", Node: "n2", SHA256: "ef", Issuer: "CN=E6", Seen: now.Add(-2 * time.Hour)},
+	}, now)
+	known, missing := c.getCerts(places, now.Add(time.Minute))
+	want := map[store.CertKey]store.CertSeen{n1: {SHA256: "cd", Issuer: "CN=E5", LastSeen: now}, n2: read}
+	if len(missing) != 0 || len(known) != 2 || known[n1] != want[n1] || known[n2] != want[n2] {
+		t.Errorf("known %v, missing %v: want %v, sin known to have none", known, missing, want)
+	}
+	if _, missing := c.getCerts(map[int64][]store.CheckRegion{8: {fra}}, now); len(missing[8]) != 1 {
+		t.Error("another organisation was handed the places' certificates")
+	}
+	if _, missing := c.getCerts(places, now.Add(latestCacheTTL)); len(missing[7]) != 2 {
+		t.Errorf("certificates handed out %s after their batch", latestCacheTTL)
+	}
+	c.disown(pipeline.Shard(check))
+	if known, missing := c.getCerts(places, now); len(known) != 0 || len(missing[7]) != 2 {
+		t.Errorf("after the shard was lost: known %v, missing %v", known, missing)
+	}
+}
