@@ -32,8 +32,8 @@ type outcome struct {
 	actions     map[incident.Action]int
 	issuerNotes map[string][]store.OutboxEvent   // result id → cert_issuer_changed events
 	latest      map[int64][]store.Latest         // check id → its whole-check rows after the batch
-	certPlaces  map[int64][]store.CheckRegion    // the places whose certificates the batch read,
-	certsBefore map[store.CertKey]store.CertSeen // what it read of them,
+	certsRead   map[int64][]store.CheckRegion    // the places whose certificates the batch read,
+	certsBefore map[store.CertKey]store.CertSeen // what it knew of its places',
 	sightings   []store.CertSighting             // and what it recorded (nil: nothing, no result stored)
 }
 
@@ -65,7 +65,7 @@ func (a *Aggregator) ProcessBatch(ctx context.Context, results []pipeline.Result
 	a.committed(out, started, committed)
 	a.latest.put(out.latest, committed)
 	if out.sightings != nil {
-		a.latest.putCerts(out.certPlaces, out.certsBefore, out.sightings, committed)
+		a.latest.putCerts(out.certsRead, out.certsBefore, out.sightings, committed)
 	}
 	if a.afterCommit != nil {
 		a.afterCommit(ctx, out.stored)

@@ -41,8 +41,8 @@ func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, result
 	if len(places) == 0 {
 		return nil, nil
 	}
-	out.certPlaces = places
 	before, missing := a.latest.getCerts(places, a.opts.Now())
+	out.certsRead = missing
 	read, err := tx.LastCertificates(ctx, missing)
 	if err != nil {
 		return nil, err

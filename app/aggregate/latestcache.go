@@ -30,7 +30,7 @@ const latestCacheTTL = 10 * time.Minute
 type latestCache struct {
 	mu     sync.Mutex
 	shards map[int]*ownedShard
-	puts   int
+	pruned time.Time // when entries past latestCacheTTL were last dropped
 }
 
 // ownedShard is what latestCache keeps of one owned shard.
@@ -40,7 +40,8 @@ type ownedShard struct {
 }
 
 // cachedCerts is the certificate last observed on each node of a place,
-// by node address (none: no observation there yet).
+// by node address (none: no observation there yet), as read at `at` and
+// updated by the batches since.
 type cachedCerts struct {
 	org   int64
 	nodes map[string]store.CertSeen
@@ -70,8 +71,9 @@ func (c *latestCache) disown(shard int) {
 	delete(c.shards, shard)
 }
 
-// get returns copies of the kept rows of those of the checks (organisation
-// id → check ids) it knows, kept after now-latestCacheTTL.
+// get returns the kept rows of those of the checks (organisation id →
+// check ids) it knows, kept after now-latestCacheTTL. The rows are shared:
+// neither the store nor the judging changes a row it was handed.
 func (c *latestCache) get(ids map[int64][]int64, now time.Time) map[int64][]store.Latest {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -87,7 +89,7 @@ func (c *latestCache) get(ids map[int64][]int64, now time.Time) map[int64][]stor
 			}
 			e, ok := sh.latest[id]
 			if ok && now.Sub(e.at) < latestCacheTTL && len(e.rows) > 0 && e.rows[0].OrgID == org {
-				out[id] = append([]store.Latest(nil), e.rows...)
+				out[id] = e.rows
 			}
 		}
 	}
@@ -104,20 +106,19 @@ func (c *latestCache) put(rows map[int64][]store.Latest, at time.Time) {
 	}
 	for id, ls := range rows {
 		if sh := c.shards[pipeline.Shard(id)]; sh != nil {
-			sh.latest[id] = cachedLatest{rows: append([]store.Latest(nil), ls...), at: at}
+			sh.latest[id] = cachedLatest{rows: ls, at: at}
 		}
 	}
-	c.pruned(len(rows), at)
+	c.prune(at)
 }
 
-// pruned counts n entries put, and once in a while drops those past
-// latestCacheTTL: deleted checks', and those of checks gone quiet.
-func (c *latestCache) pruned(n int, now time.Time) {
-	c.puts += n
-	if c.puts < 4096 {
+// prune drops, once every latestCacheTTL, the entries past it: deleted
+// checks', and those of checks gone quiet.
+func (c *latestCache) prune(now time.Time) {
+	if now.Sub(c.pruned) < latestCacheTTL {
 		return
 	}
-	c.puts = 0
+	c.pruned = now
 	for _, sh := range c.shards {
 		for id, e := range sh.latest {
 			if now.Sub(e.at) >= latestCacheTTL {
@@ -164,45 +165,37 @@ func (c *latestCache) getCerts(places map[int64][]store.CheckRegion, now time.Ti
 }
 
 // putCerts keeps what a committed batch left of its places' certificates,
-// for the places of owned shards: what it read of them (before, every
-// node's last certificate there), each node's newer sighting recorded
-// taking over, as LastCertificates would now read them.
-func (c *latestCache) putCerts(places map[int64][]store.CheckRegion, before map[store.CertKey]store.CertSeen,
+// for the places of owned shards: those it read (read), as it read them
+// (before), and for every place kept, each node's newer sighting recorded
+// taking over, as LastCertificates would now read them. A place is read
+// again latestCacheTTL after it was read.
+func (c *latestCache) putCerts(read map[int64][]store.CheckRegion, before map[store.CertKey]store.CertSeen,
 	sights []store.CertSighting, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.shards) == 0 {
 		return
 	}
-	n := 0
-	for org, ps := range places {
+	fresh := map[store.CheckRegion]bool{}
+	for org, ps := range read {
 		for _, p := range ps {
-			sh := c.shards[pipeline.Shard(p.CheckID)]
-			if sh == nil {
-				continue
+			if sh := c.shards[pipeline.Shard(p.CheckID)]; sh != nil {
+				sh.certs[p] = cachedCerts{org: org, nodes: make(map[string]store.CertSeen, 1), at: at} // most places have one node
+				fresh[p] = true
 			}
-			e := sh.certs[p]
-			if e.nodes == nil {
-				e.nodes = make(map[string]store.CertSeen, 1) // most places have one node
-			} else {
-				clear(e.nodes) // get hands out copies
-			}
-			e.org, e.at = org, at
-			sh.certs[p] = e
-			n++
 		}
 	}
 	nodes := func(k store.CertKey) map[string]store.CertSeen {
 		if sh := c.shards[pipeline.Shard(k.CheckID)]; sh != nil {
-			if e, ok := sh.certs[store.CheckRegion{CheckID: k.CheckID, Region: k.Region}]; ok && e.at.Equal(at) {
-				return e.nodes
-			}
+			return sh.certs[store.CheckRegion{CheckID: k.CheckID, Region: k.Region}].nodes
 		}
 		return nil
 	}
-	for k, seen := range before {
-		if m := nodes(k); m != nil {
-			m[k.Node] = seen
+	if len(fresh) > 0 {
+		for k, seen := range before {
+			if fresh[store.CheckRegion{CheckID: k.CheckID, Region: k.Region}] {
+				nodes(k)[k.Node] = seen
+			}
 		}
 	}
 	for _, s := range sights {
@@ -213,5 +206,5 @@ func (c *latestCache) putCerts(places map[int64][]store.CheckRegion, before map[
 			}
 		}
 	}
-	c.pruned(n, at)
+	c.prune(at)
 }
