@@ -39,13 +39,41 @@ type ownedShard struct {
 	certs  map[store.CheckRegion]cachedCerts
 }
 
-// cachedCerts is the certificate last observed on each node of a place,
-// by node address (none: no observation there yet), as read at `at` and
-// updated by the batches since.
+// cachedCerts is the certificate last observed on each node of a place
+// (none: no observation there yet), as read at `at` and updated by the
+// batches since. A list, not a map: most places have one node, and a map
+// of one entry is most of a kilobyte that the garbage collector marks
+// every cycle.
 type cachedCerts struct {
 	org   int64
-	nodes map[string]store.CertSeen
+	nodes []cachedNode
 	at    time.Time
+}
+
+type cachedNode struct {
+	addr string
+	seen store.CertSeen
+}
+
+// set records seen as the last certificate of node addr.
+func (e *cachedCerts) set(addr string, seen store.CertSeen) {
+	for i := range e.nodes {
+		if e.nodes[i].addr == addr {
+			e.nodes[i].seen = seen
+			return
+		}
+	}
+	e.nodes = append(e.nodes, cachedNode{addr, seen})
+}
+
+// last returns the last certificate of node addr.
+func (e *cachedCerts) last(addr string) (store.CertSeen, bool) {
+	for _, n := range e.nodes {
+		if n.addr == addr {
+			return n.seen, true
+		}
+	}
+	return store.CertSeen{}, false
 }
 
 type cachedLatest struct {
@@ -156,8 +184,8 @@ func (c *latestCache) getCerts(places map[int64][]store.CheckRegion, now time.Ti
 				missing[org] = append(missing[org], p)
 				continue
 			}
-			for node, seen := range e.nodes {
-				known[store.CertKey{CheckID: p.CheckID, Region: p.Region, Node: node}] = seen
+			for _, n := range e.nodes {
+				known[store.CertKey{CheckID: p.CheckID, Region: p.Region, Node: n.addr}] = n.seen
 			}
 		}
 	}
@@ -180,31 +208,36 @@ func (c *latestCache) putCerts(read map[int64][]store.CheckRegion, before map[st
 	for org, ps := range read {
 		for _, p := range ps {
 			if sh := c.shards[pipeline.Shard(p.CheckID)]; sh != nil {
-				sh.certs[p] = cachedCerts{org: org, nodes: make(map[string]store.CertSeen, 1), at: at} // most places have one node
+				sh.certs[p] = cachedCerts{org: org, at: at}
 				fresh[p] = true
 			}
 		}
 	}
-	nodes := func(k store.CertKey) map[string]store.CertSeen {
-		if sh := c.shards[pipeline.Shard(k.CheckID)]; sh != nil {
-			return sh.certs[store.CheckRegion{CheckID: k.CheckID, Region: k.Region}].nodes
+	update := func(k store.CertKey, fn func(e *cachedCerts)) {
+		sh := c.shards[pipeline.Shard(k.CheckID)]
+		if sh == nil {
+			return
 		}
-		return nil
+		p := store.CheckRegion{CheckID: k.CheckID, Region: k.Region}
+		if e, ok := sh.certs[p]; ok {
+			fn(&e)
+			sh.certs[p] = e
+		}
 	}
 	if len(fresh) > 0 {
 		for k, seen := range before {
 			if fresh[store.CheckRegion{CheckID: k.CheckID, Region: k.Region}] {
-				nodes(k)[k.Node] = seen
+				update(k, func(e *cachedCerts) { e.set(k.Node, seen) })
 			}
 		}
 	}
 	for _, s := range sights {
 		k := store.CertKey{CheckID: s.CheckID, Region: s.Region, Node: s.Node}
-		if m := nodes(k); m != nil {
-			if cur, ok := m[k.Node]; !ok || s.Seen.After(cur.LastSeen) {
-				m[k.Node] = store.CertSeen{SHA256: s.SHA256, Issuer: s.Issuer, LastSeen: s.Seen}
+		update(k, func(e *cachedCerts) {
+			if cur, ok := e.last(k.Node); !ok || s.Seen.After(cur.LastSeen) {
+				e.set(k.Node, store.CertSeen{SHA256: s.SHA256, Issuer: s.Issuer, LastSeen: s.Seen})
 			}
-		}
+		})
 	}
 	c.prune(at)
 }
