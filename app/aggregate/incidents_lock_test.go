@@ -20,6 +20,20 @@ func (f *fixture) openAutoState() string {
 	return st
 }
 
+// openIncident is a component of two checks whose first is down two
+// rounds in a row, so its automatic incident is open, on PostgreSQL: on
+// SQLite, whose writers take turns whole, there is no row lock to test.
+func openIncident(t *testing.T, s *store.Store) (*fixture, *Aggregator) {
+	if s.Dialect() != store.Postgres {
+		t.Skip("row locks are PostgreSQL's; a SQLite writer is alone")
+	}
+	f := newFixture(t, s, 2)
+	a := f.aggregator(Options{})
+	process(t, a, f.round(1, all(probes.StateDown), 0))
+	process(t, a, f.round(2, all(probes.StateDown), 0))
+	return f, a
+}
+
 // TestSteadyTroubleTakesNoIncidentLock: while another transaction holds
 // the lock of a component's open incident, a batch that changes nothing
 // of that incident (its check still down with the same problem) commits
@@ -27,13 +41,7 @@ func (f *fixture) openAutoState() string {
 func TestSteadyTroubleTakesNoIncidentLock(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		if s.Dialect() != store.Postgres {
-			t.Skip("row locks are PostgreSQL's; a SQLite writer is alone")
-		}
-		f := newFixture(t, s, 2)
-		a := f.aggregator(Options{})
-		process(t, a, f.round(1, all(probes.StateDown), 0))
-		process(t, a, f.round(2, all(probes.StateDown), 0))
+		f, a := openIncident(t, s)
 		before := f.openAutoState()
 
 		locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
@@ -73,13 +81,7 @@ func TestSteadyTroubleTakesNoIncidentLock(t *testing.T) {
 func TestIncidentChangedMeanwhileIsJudgedAgain(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		if s.Dialect() != store.Postgres {
-			t.Skip("on SQLite a batch's transaction is the only writer")
-		}
-		f := newFixture(t, s, 2)
-		a := f.aggregator(Options{})
-		process(t, a, f.round(1, all(probes.StateDown), 0))
-		process(t, a, f.round(2, all(probes.StateDown), 0))
+		f, a := openIncident(t, s)
 		onlyFirst := f.openAutoState()
 		process(t, a, f.round(3, all(probes.StateDown), 0, 1))
 		process(t, a, f.round(4, all(probes.StateDown), 0, 1))

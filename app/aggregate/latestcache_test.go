@@ -50,6 +50,17 @@ func TestLatestCacheKeepsOwnedShards(t *testing.T) {
 	}
 }
 
+// shardHandover is a fixture of one check and two aggregators, the first
+// owning the check's shard, as Run makes it: the second takes the shard
+// when the test disowns it in the first.
+func shardHandover(t *testing.T, s *store.Store) (f *fixture, a, b *Aggregator, shard int) {
+	f = newFixture(t, s, 1)
+	a, b = f.aggregator(Options{}), f.aggregator(Options{})
+	shard = pipeline.Shard(f.checks[0].ID)
+	a.latest.own(shard)
+	return f, a, b, shard
+}
+
 // TestShardTakenBackIsReadAfresh: an aggregator judges a check from its
 // shard's kept rows; the shard moves to another aggregator, which stores
 // a down round; taken back, the first must judge the next down round on
@@ -58,10 +69,7 @@ func TestLatestCacheKeepsOwnedShards(t *testing.T) {
 func TestShardTakenBackIsReadAfresh(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s, 1)
-		a, b := f.aggregator(Options{}), f.aggregator(Options{})
-		shard := pipeline.Shard(f.checks[0].ID)
-		a.latest.own(shard)
+		f, a, b, shard := shardHandover(t, s)
 		process(t, a, f.round(1, all(probes.StateUp), 0))
 		process(t, a, f.round(2, all(probes.StateUp), 0))
 		a.latest.disown(shard) // lost: b takes it
@@ -107,10 +115,7 @@ func (f *fixture) reissued(round, i int, issuer string) []pipeline.Result {
 func TestLatestCacheCertsFollowOwnership(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s, 1)
-		a, b := f.aggregator(Options{}), f.aggregator(Options{})
-		shard := pipeline.Shard(f.checks[0].ID)
-		a.latest.own(shard)
+		f, a, b, shard := shardHandover(t, s)
 		process(t, a, f.reissued(1, 0, "CN=R11"))
 		process(t, a, f.reissued(2, 0, "CN=R11"))
 		process(t, a, f.reissued(3, 0, "CN=E5"))

@@ -155,12 +155,7 @@ func TestDecodedSpecsBounded(t *testing.T) {
 			t.Fatalf("job %d: spec URL %q check %d, want %q", i, got.Spec.URL, got.CheckID, want)
 		}
 	}
-	decodedSpecs.mu.Lock()
-	cur, prev := len(decodedSpecs.cur), len(decodedSpecs.prev)
-	decodedSpecs.mu.Unlock()
-	if cur > memoSize || prev > memoSize {
-		t.Errorf("the memo holds %d + %d specs, want at most %d in each generation", cur, prev, memoSize)
-	}
+	checkBounded(t, "specs", decodedSpecs)
 }
 
 // BenchmarkDecodeJob compares DecodeJob with encoding/json and with its

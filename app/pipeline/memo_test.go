@@ -47,11 +47,17 @@ func TestDecodeCertCache(t *testing.T) {
 		leaf.Serial = fmt.Sprint(i)
 		decode(r)
 	}
-	decodedCerts.mu.Lock()
-	cur, prev := len(decodedCerts.cur), len(decodedCerts.prev)
-	decodedCerts.mu.Unlock()
-	if cur > memoSize || prev > memoSize {
-		t.Errorf("the cache holds %d + %d certificates, want at most %d in each generation", cur, prev, memoSize)
+	checkBounded(t, "certificates", decodedCerts)
+}
+
+// checkBounded fails t when a generation of m holds more than its size.
+func checkBounded[V any](t *testing.T, what string, m *memo[V]) {
+	t.Helper()
+	m.mu.Lock()
+	cur, prev := len(m.cur), len(m.prev)
+	m.mu.Unlock()
+	if cur > m.size || prev > m.size {
+		t.Errorf("the memo holds %d + %d %s, want at most %d in each generation", cur, prev, what, m.size)
 	}
 }
 
