@@ -34,7 +34,7 @@ type outcome struct {
 	latest      map[int64][]store.Latest         // check id → its whole-check rows after the batch
 	certsRead   map[int64][]store.CheckRegion    // the places whose certificates the batch read,
 	certsBefore map[store.CertKey]store.CertSeen // what it knew of its places',
-	sightings   []store.CertSighting             // and what it recorded (nil: nothing, no result stored)
+	sightings   []store.CertSighting             // and what it recorded
 }
 
 // ProcessBatch stores and judges results in one transaction (DESIGN §3
@@ -63,8 +63,8 @@ func (a *Aggregator) ProcessBatch(ctx context.Context, results []pipeline.Result
 	}
 	committed := a.opts.Now()
 	a.committed(out, started, committed)
-	a.latest.put(out.latest, committed)
-	if out.sightings != nil {
+	if len(out.stored) > 0 { // a batch of duplicates alone wrote nothing
+		a.latest.put(out.latest, committed)
 		a.latest.putCerts(out.certsRead, out.certsBefore, out.sightings, committed)
 	}
 	if a.afterCommit != nil {

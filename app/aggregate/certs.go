@@ -107,7 +107,7 @@ func addProblem(r *pipeline.Result, j int, p probes.Problem) {
 // leaving out those already recorded at the same place within
 // lastSeenGrain.
 func sightings(results []pipeline.Result, before map[store.CertKey]store.CertSeen) []store.CertSighting {
-	out := []store.CertSighting{} // none recorded is not nil: the batch stored results (latestCache.putCerts)
+	var out []store.CertSighting
 	for _, r := range results {
 		for _, n := range r.Result.Nodes {
 			if n.TLS == nil || n.TLS.Leaf.SHA256 == "" {
