@@ -162,7 +162,7 @@ type Aggregator struct {
 	maintenance map[int64]maintenanceEntry // page → windows
 	repeat      map[int64]repeatEntry      // org → alert repeat interval
 	autoStates  map[int64]decodedState     // open incident → its auto_state, decoded
-	latest      *latestCache               // the owned shards' latest rows (locks on its own)
+	owned       *ownedCache                // what the batches of the owned shards wrote (locks on its own)
 
 	// afterCommit, when set (tests, benchmarks), runs after a batch
 	// committed and before its events are published and it is acked.
@@ -195,7 +195,7 @@ func New(st Store, b Bus, opts Options) (*Aggregator, error) {
 		maintenance: map[int64]maintenanceEntry{},
 		repeat:      map[int64]repeatEntry{},
 		autoStates:  map[int64]decodedState{},
-		latest:      newLatestCache(),
+		owned:       newOwnedCache(),
 	}, nil
 }
 

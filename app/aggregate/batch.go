@@ -64,8 +64,8 @@ func (a *Aggregator) ProcessBatch(ctx context.Context, results []pipeline.Result
 	committed := a.opts.Now()
 	a.committed(out, started, committed)
 	if len(out.stored) > 0 { // a batch of duplicates alone wrote nothing
-		a.latest.put(out.latest, committed)
-		a.latest.putCerts(out.certsRead, out.certsBefore, out.sightings, committed)
+		a.owned.put(out.latest, committed)
+		a.owned.putCerts(out.certsRead, out.certsBefore, out.sightings, committed)
 	}
 	if a.afterCommit != nil {
 		a.afterCommit(ctx, out.stored)
@@ -143,7 +143,7 @@ func (a *Aggregator) apply(ctx context.Context, tx *store.Tx, results []pipeline
 		return err
 	}
 	ids := orgChecks(known)
-	tx.KeepLatest(a.latest.get(ids, now))
+	tx.KeepLatest(a.owned.get(ids, now))
 	before, err := tx.WholeLatestForChecks(ctx, ids)
 	if err != nil {
 		return err

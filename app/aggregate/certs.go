@@ -41,7 +41,7 @@ func (a *Aggregator) noteIssuerChanges(ctx context.Context, tx *store.Tx, result
 	if len(places) == 0 {
 		return nil, nil
 	}
-	before, missing := a.latest.getCerts(places, a.opts.Now())
+	before, missing := a.owned.getCerts(places, a.opts.Now())
 	out.certsRead = missing
 	read, err := tx.LastCertificates(ctx, missing)
 	if err != nil {

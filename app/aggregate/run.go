@@ -122,7 +122,7 @@ func (o *owner) balance(ctx context.Context) {
 		sctx, cancel := context.WithCancel(ctx)
 		run := &shardRun{lease: lease, renewed: time.Now(), cancel: cancel, done: make(chan struct{})}
 		o.shards[shard] = run
-		a.latest.own(shard)
+		a.owned.own(shard)
 		go func() {
 			defer close(run.done)
 			a.consumeShard(sctx, shard, o.merger)
@@ -137,7 +137,7 @@ func (o *owner) stop(shard int) {
 	run := o.shards[shard]
 	run.cancel()
 	<-run.done
-	o.a.latest.disown(shard)
+	o.a.owned.disown(shard)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := run.lease.Release(ctx); err != nil && !errors.Is(err, bus.ErrClosed) {

@@ -257,7 +257,7 @@ func (tx *Tx) WholeLatestForChecks(ctx context.Context, ids map[int64][]int64) (
 // caller knows to be as the database holds them, by check id: every
 // region's row of each check, none for a check without rows. The
 // aggregator keeps those its own batches left for the shards it owns, as
-// no one else writes them (aggregate.latestCache). WholeLatestForChecks
+// no one else writes them (aggregate.ownedCache). WholeLatestForChecks
 // and AdvanceLatest then do not read them.
 func (tx *Tx) KeepLatest(rows map[int64][]Latest) {
 	if len(rows) == 0 {

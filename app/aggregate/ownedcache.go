@@ -8,14 +8,17 @@ import (
 	"pharos/app/store"
 )
 
-// latestCacheTTL bounds how long a check's rows are trusted without a
+// ownedCacheTTL bounds how long a check's rows are trusted without a
 // batch of it: past it they are read again. An aggregator that lost a
 // shard without noticing yet (its lease renewals failing) and another that
 // took it may both write for a while; this bounds for how long the first,
 // taking the shard back, could judge on rows it did not see change.
-const latestCacheTTL = 10 * time.Minute
+const ownedCacheTTL = 10 * time.Minute
 
-// latestCache keeps, for the shards this aggregator owns, what its
+// stale reports whether what was kept at `at` is past ownedCacheTTL at now.
+func stale(at, now time.Time) bool { return now.Sub(at) >= ownedCacheTTL }
+
+// ownedCache keeps, for the shards this aggregator owns, what its
 // batches would otherwise read back of what they wrote: every region's
 // whole-check latest row of the checks it stored results of, and the
 // certificate last observed on each node of the check × region places it
@@ -27,13 +30,13 @@ const latestCacheTTL = 10 * time.Minute
 // shard's part is dropped when it is given up or lost, and starts empty
 // when the shard is taken (again). Batches outside Run (ProcessBatch
 // alone: tests, tools) own no shard and read everything.
-type latestCache struct {
+type ownedCache struct {
 	mu     sync.Mutex
 	shards map[int]*ownedShard
-	pruned time.Time // when entries past latestCacheTTL were last dropped
+	pruned time.Time // when entries past ownedCacheTTL were last dropped
 }
 
-// ownedShard is what latestCache keeps of one owned shard.
+// ownedShard is what ownedCache keeps of one owned shard.
 type ownedShard struct {
 	latest map[int64]cachedLatest
 	certs  map[store.CheckRegion]cachedCerts
@@ -81,28 +84,28 @@ type cachedLatest struct {
 	at   time.Time // when the batch that left them committed
 }
 
-func newLatestCache() *latestCache {
-	return &latestCache{shards: map[int]*ownedShard{}}
+func newOwnedCache() *ownedCache {
+	return &ownedCache{shards: map[int]*ownedShard{}}
 }
 
 // own starts keeping the rows of a shard just taken.
-func (c *latestCache) own(shard int) {
+func (c *ownedCache) own(shard int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.shards[shard] = &ownedShard{latest: map[int64]cachedLatest{}, certs: map[store.CheckRegion]cachedCerts{}}
 }
 
 // disown forgets a shard given up or lost.
-func (c *latestCache) disown(shard int) {
+func (c *ownedCache) disown(shard int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.shards, shard)
 }
 
 // get returns the kept rows of those of the checks (organisation id →
-// check ids) it knows, kept after now-latestCacheTTL. The rows are shared:
+// check ids) it knows, kept after now-ownedCacheTTL. The rows are shared:
 // neither the store nor the judging changes a row it was handed.
-func (c *latestCache) get(ids map[int64][]int64, now time.Time) map[int64][]store.Latest {
+func (c *ownedCache) get(ids map[int64][]int64, now time.Time) map[int64][]store.Latest {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.shards) == 0 {
@@ -116,7 +119,7 @@ func (c *latestCache) get(ids map[int64][]int64, now time.Time) map[int64][]stor
 				continue
 			}
 			e, ok := sh.latest[id]
-			if ok && now.Sub(e.at) < latestCacheTTL && len(e.rows) > 0 && e.rows[0].OrgID == org {
+			if ok && !stale(e.at, now) && len(e.rows) > 0 && e.rows[0].OrgID == org {
 				out[id] = e.rows
 			}
 		}
@@ -126,7 +129,7 @@ func (c *latestCache) get(ids map[int64][]int64, now time.Time) map[int64][]stor
 
 // put keeps what a committed batch left of its checks' rows (check id →
 // every region's whole-check row), for the checks of owned shards.
-func (c *latestCache) put(rows map[int64][]store.Latest, at time.Time) {
+func (c *ownedCache) put(rows map[int64][]store.Latest, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.shards) == 0 {
@@ -140,21 +143,21 @@ func (c *latestCache) put(rows map[int64][]store.Latest, at time.Time) {
 	c.prune(at)
 }
 
-// prune drops, once every latestCacheTTL, the entries past it: deleted
+// prune drops, once every ownedCacheTTL, the entries past it: deleted
 // checks', and those of checks gone quiet.
-func (c *latestCache) prune(now time.Time) {
-	if now.Sub(c.pruned) < latestCacheTTL {
+func (c *ownedCache) prune(now time.Time) {
+	if !stale(c.pruned, now) {
 		return
 	}
 	c.pruned = now
 	for _, sh := range c.shards {
 		for id, e := range sh.latest {
-			if now.Sub(e.at) >= latestCacheTTL {
+			if stale(e.at, now) {
 				delete(sh.latest, id)
 			}
 		}
 		for p, e := range sh.certs {
-			if now.Sub(e.at) >= latestCacheTTL {
+			if stale(e.at, now) {
 				delete(sh.certs, p)
 			}
 		}
@@ -164,7 +167,7 @@ func (c *latestCache) prune(now time.Time) {
 // getCerts splits places (organisation id → check × region) into those it
 // knows, returning their nodes' last certificates in known, and those it
 // does not (missing), to be read.
-func (c *latestCache) getCerts(places map[int64][]store.CheckRegion, now time.Time) (known map[store.CertKey]store.CertSeen,
+func (c *ownedCache) getCerts(places map[int64][]store.CheckRegion, now time.Time) (known map[store.CertKey]store.CertSeen,
 	missing map[int64][]store.CheckRegion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -180,7 +183,7 @@ func (c *latestCache) getCerts(places map[int64][]store.CheckRegion, now time.Ti
 			if sh := c.shards[pipeline.Shard(p.CheckID)]; sh != nil {
 				e, ok = sh.certs[p]
 			}
-			if !ok || e.org != org || now.Sub(e.at) >= latestCacheTTL {
+			if !ok || e.org != org || stale(e.at, now) {
 				missing[org] = append(missing[org], p)
 				continue
 			}
@@ -196,8 +199,8 @@ func (c *latestCache) getCerts(places map[int64][]store.CheckRegion, now time.Ti
 // for the places of owned shards: those it read (read), as it read them
 // (before), and for every place kept, each node's newer sighting recorded
 // taking over, as LastCertificates would now read them. A place is read
-// again latestCacheTTL after it was read.
-func (c *latestCache) putCerts(read map[int64][]store.CheckRegion, before map[store.CertKey]store.CertSeen,
+// again ownedCacheTTL after it was read.
+func (c *ownedCache) putCerts(read map[int64][]store.CheckRegion, before map[store.CertKey]store.CertSeen,
 	sights []store.CertSighting, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

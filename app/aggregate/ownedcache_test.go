@@ -12,16 +12,16 @@ import (
 	"pharos/probes"
 )
 
-// TestLatestCacheKeepsOwnedShards: rows are kept only for owned shards,
+// TestOwnedCacheKeepsOwnedShards: rows are kept only for owned shards,
 // handed out only to their organisation, dropped with the shard and past
-// latestCacheTTL.
-func TestLatestCacheKeepsOwnedShards(t *testing.T) {
+// ownedCacheTTL.
+func TestOwnedCacheKeepsOwnedShards(t *testing.T) {
 	t.Parallel()
 	var owned, other int64 = 1, 2
 	for pipeline.Shard(other) == pipeline.Shard(owned) {
 		other++
 	}
-	c := newLatestCache()
+	c := newOwnedCache()
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	rows := func(id int64) []store.Latest {
 		return []store.Latest{{OrgID: 7, CheckID: id, Region: "fra", State: "up", Streak: 3}}
@@ -40,8 +40,8 @@ func TestLatestCacheKeepsOwnedShards(t *testing.T) {
 	if got := c.get(map[int64][]int64{8: {owned}}, now); len(got) != 0 {
 		t.Errorf("rows handed to another organisation: %v", got)
 	}
-	if got := c.get(ids, now.Add(latestCacheTTL)); len(got) != 0 {
-		t.Errorf("rows handed out %s after their batch: %v", latestCacheTTL, got)
+	if got := c.get(ids, now.Add(ownedCacheTTL)); len(got) != 0 {
+		t.Errorf("rows handed out %s after their batch: %v", ownedCacheTTL, got)
 	}
 	c.disown(pipeline.Shard(owned))
 	c.own(pipeline.Shard(owned))
@@ -57,7 +57,7 @@ func shardHandover(t *testing.T, s *store.Store) (f *fixture, a, b *Aggregator, 
 	f = newFixture(t, s, 1)
 	a, b = f.aggregator(Options{}), f.aggregator(Options{})
 	shard = pipeline.Shard(f.checks[0].ID)
-	a.latest.own(shard)
+	a.owned.own(shard)
 	return f, a, b, shard
 }
 
@@ -72,12 +72,12 @@ func TestShardTakenBackIsReadAfresh(t *testing.T) {
 		f, a, b, shard := shardHandover(t, s)
 		process(t, a, f.round(1, all(probes.StateUp), 0))
 		process(t, a, f.round(2, all(probes.StateUp), 0))
-		a.latest.disown(shard) // lost: b takes it
+		a.owned.disown(shard) // lost: b takes it
 		process(t, b, f.round(3, all(probes.StateDown), 0))
 		if got := f.checkState(0); got != string(incident.Up) {
 			t.Fatalf("after one down round the check is %s, want up (confirm_rounds 2)", got)
 		}
-		a.latest.own(shard) // taken back
+		a.owned.own(shard) // taken back
 		process(t, a, f.round(4, all(probes.StateDown), 0))
 		if got := f.checkState(0); got != string(incident.Down) {
 			t.Errorf("after two down rounds, the second judged by the aggregator that took the shard back: %s, want down", got)
@@ -108,11 +108,11 @@ func (f *fixture) reissued(round, i int, issuer string) []pipeline.Result {
 	return rs
 }
 
-// TestLatestCacheCertsFollowOwnership: with the shard's certificates
+// TestOwnedCacheCertsFollowOwnership: with the shard's certificates
 // kept, a new issuer on a node is reported once; after another aggregator
 // held the shard and saw the next change, the first, taking it back,
 // compares with what the other recorded, not with what it kept.
-func TestLatestCacheCertsFollowOwnership(t *testing.T) {
+func TestOwnedCacheCertsFollowOwnership(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		f, a, b, shard := shardHandover(t, s)
@@ -123,9 +123,9 @@ func TestLatestCacheCertsFollowOwnership(t *testing.T) {
 		if n := f.outbox("cert.issuer_changed"); n != len(regions3) {
 			t.Fatalf("issuer change events after R11 → E5 on one node, seen from %d regions: %d", len(regions3), n)
 		}
-		a.latest.disown(shard) // lost: b takes it and sees the next change
+		a.owned.disown(shard) // lost: b takes it and sees the next change
 		process(t, b, f.reissued(5, 0, "CN=Internal CA"))
-		a.latest.own(shard) // taken back
+		a.owned.own(shard) // taken back
 		process(t, a, f.reissued(6, 0, "CN=Internal CA"))
 		if n := f.outbox("cert.issuer_changed"); n != 2*len(regions3) {
 			t.Errorf("issuer change events after E5 → Internal CA, seen by the other aggregator: %d, want %d", n, 2*len(regions3))
@@ -133,13 +133,13 @@ func TestLatestCacheCertsFollowOwnership(t *testing.T) {
 	})
 }
 
-// TestLatestCacheCertsPerPlace: certificates are kept per check × region
+// TestOwnedCacheCertsPerPlace: certificates are kept per check × region
 // for owned shards and their organisation, every node's last one, a newer
 // sighting recorded taking over from what the batch read and an older one
 // not.
-func TestLatestCacheCertsPerPlace(t *testing.T) {
+func TestOwnedCacheCertsPerPlace(t *testing.T) {
 	t.Parallel()
-	c := newLatestCache()
+	c := newOwnedCache()
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	const check = 5
 	c.own(pipeline.Shard(check))
@@ -159,8 +159,8 @@ func TestLatestCacheCertsPerPlace(t *testing.T) {
 	if _, missing := c.getCerts(map[int64][]store.CheckRegion{8: {fra}}, now); len(missing[8]) != 1 {
 		t.Error("another organisation was handed the places' certificates")
 	}
-	if _, missing := c.getCerts(places, now.Add(latestCacheTTL)); len(missing[7]) != 2 {
-		t.Errorf("certificates handed out %s after their batch", latestCacheTTL)
+	if _, missing := c.getCerts(places, now.Add(ownedCacheTTL)); len(missing[7]) != 2 {
+		t.Errorf("certificates handed out %s after their batch", ownedCacheTTL)
 	}
 	c.disown(pipeline.Shard(check))
 	if known, missing := c.getCerts(places, now); len(known) != 0 || len(missing[7]) != 2 {
