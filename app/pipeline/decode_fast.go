@@ -35,10 +35,10 @@ func decodeResultFast(b []byte) (Result, bool) {
 
 // decodeJobFast decodes a job as the scheduler writes it, on the same
 // terms as decodeResultFast. The spec, the bulk of a job and the same
-// bytes every round of a check, is looked up by its bytes in decodedSpecs
-// and decoded by the reflection engine only when it is not there: a
-// field's value decodes the same on its own as inside the job, since it
-// is given once and into a fresh Job.
+// bytes every round of a check, is looked up by the digest of its bytes in
+// decodedSpecs and decoded by the reflection engine only when it is not
+// there: a field's value decodes the same on its own as inside the job,
+// since it is given once and into a fresh Job.
 func decodeJobFast(b []byte) (Job, bool) {
 	s := scanner{b: b}
 	var j Job

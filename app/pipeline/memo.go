@@ -26,9 +26,8 @@ var decodedCerts = &memo[probes.CertInfo]{size: memoSize}
 
 // decodedSpecs holds probe specifications by the SHA-256 digest of their
 // JSON as jobs carry them (the decoded spec is most of an entry, about a
-// kilobyte). Their slices and
-// maps are shared by every job that finds them: the workers only read a
-// job's spec.
+// kilobyte). Their slices and maps are shared by every job that finds
+// them: the workers only read a job's spec.
 var decodedSpecs = &memo[probes.Spec]{size: memoSize}
 
 func (c *memo[V]) get(key []byte) (V, bool) {
