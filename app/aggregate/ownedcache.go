@@ -45,8 +45,9 @@ type ownedShard struct {
 // cachedCerts is the certificate last observed on each node of a place
 // (none: no observation there yet), as read at `at` and updated by the
 // batches since. A list, not a map: most places have one node, and a map
-// of one entry is most of a kilobyte that the garbage collector marks
-// every cycle.
+// of one entry is 688 bytes in two allocations against 80 in one for a
+// list (go test -bench on go1.26, amd64), all of it marked by the garbage
+// collector every cycle.
 type cachedCerts struct {
 	org   int64
 	nodes []cachedNode
