@@ -177,8 +177,8 @@ func liveRound(ctx context.Context, b bus.Streams, stream, consumer string) erro
 	return nil
 }
 
-// metric returns the value of the series of name whose only label has
-// value, or 0.
+// metric is the value of name's series whose one label is value ("": the
+// series without labels).
 func metric(t *testing.T, reg *prometheus.Registry, name, value string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -190,7 +190,7 @@ func metric(t *testing.T, reg *prometheus.Registry, name, value string) float64 
 			continue
 		}
 		for _, m := range mf.GetMetric() {
-			if l := m.GetLabel(); len(l) == 1 && l[0].GetValue() == value {
+			if l := m.GetLabel(); len(l) == 1 && l[0].GetValue() == value || len(l) == 0 && value == "" {
 				return m.GetGauge().GetValue() + m.GetCounter().GetValue()
 			}
 		}

@@ -14,6 +14,7 @@ type metrics struct {
 	runNow        *prometheus.CounterVec // region
 	lag           prometheus.Histogram
 	checks        prometheus.Gauge
+	tick          prometheus.Gauge
 	leader        prometheus.Gauge
 	publishErrors prometheus.Counter
 	loadErrors    prometheus.Counter
@@ -46,6 +47,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "pharos_scheduler_checks_loaded",
 			Help: "Enabled checks in the leader's plan.",
 		}),
+		tick: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pharos_scheduler_tick_seconds",
+			Help: "How often the leader enqueues the jobs that fell due (set by the plan unless fixed).",
+		}),
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "pharos_scheduler_leader",
 			Help: "1 while this scheduler holds the leader lock.",
@@ -75,7 +80,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.scheduled, m.skippedLate, m.runNow, m.lag, m.checks, m.leader,
+	for _, c := range []prometheus.Collector{m.scheduled, m.skippedLate, m.runNow, m.lag, m.checks, m.tick, m.leader,
 		m.publishErrors, m.loadErrors, m.consumersPruned, m.jobsLength, m.jobsPending} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)

@@ -37,7 +37,6 @@ import (
 // Defaults applied by New.
 const (
 	DefaultLockTTL        = 10 * time.Second
-	DefaultTick           = 100 * time.Millisecond
 	DefaultRefresh        = 2 * time.Second
 	DefaultPublishers     = 16
 	DefaultPublishTimeout = 5 * time.Second
@@ -72,8 +71,11 @@ type Options struct {
 	// LockTTL is the leader lease's lifetime (default 10s); a dead
 	// leader is replaced within about LockTTL + LockTTL/3.
 	LockTTL time.Duration
-	// Tick is how often the leader enqueues the jobs that became due
-	// (default 100ms): the scheduling resolution.
+	// Tick is how often the leader enqueues the jobs that became due:
+	// the scheduling resolution. Zero (the default) follows the plan:
+	// long enough for the busiest region to have 32 jobs fall due, between
+	// 100ms and 1s, and at most a thirtieth of the shortest interval (1s
+	// for 1,000 checks every 30s; see tick.go).
 	Tick time.Duration
 	// Refresh is how often the catalogue version is polled (default 2s).
 	Refresh time.Duration
@@ -139,9 +141,6 @@ func New(catalog Catalog, b Bus, opts Options) (*Scheduler, error) {
 func withDefaults(o Options) Options {
 	if o.LockTTL <= 0 {
 		o.LockTTL = DefaultLockTTL
-	}
-	if o.Tick <= 0 {
-		o.Tick = DefaultTick
 	}
 	if o.Refresh <= 0 {
 		o.Refresh = DefaultRefresh

@@ -30,6 +30,7 @@ type term struct {
 	until   time.Time // every round due at or before until is enqueued
 	wm      *watermark
 	version string
+	tick    time.Duration // planTick of the plan, set by apply
 	// regions are the regions of the plan's checks, sorted, for the
 	// housekeeping goroutine (apply stores them).
 	regions atomic.Pointer[[]string]
@@ -60,7 +61,7 @@ func (t *term) run(ctx context.Context) error {
 	wg.Go(func() { t.loadLoop(ctx, loaded) })
 	wg.Go(func() { t.housekeep(ctx) })
 
-	tick := time.NewTicker(t.s.opts.Tick)
+	tick := time.NewTicker(t.tick)
 	defer tick.Stop()
 	lastSave := time.Now()
 	for {
@@ -76,7 +77,11 @@ func (t *term) run(ctx context.Context) error {
 			}
 			return nil
 		case checks := <-loaded:
+			was := t.tick
 			t.apply(checks, time.Now())
+			if t.tick != was {
+				tick.Reset(t.tick)
+			}
 		case <-tick.C:
 			now := time.Now()
 			n := t.step(ctx, now)
@@ -253,6 +258,8 @@ func (t *term) apply(checks []store.Check, now time.Time) {
 		}
 	}
 	t.s.metrics.checks.Set(float64(len(t.checks)))
+	t.tick = t.planTick()
+	t.s.metrics.tick.Set(t.tick.Seconds())
 	t.storeRegions()
 }
 

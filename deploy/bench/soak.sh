@@ -26,10 +26,13 @@
 # a few every scheduler tick and the CPU idles in between, and on a virtual
 # machine every wake-up from idle costs (cold caches, the kernel's wake-up
 # path, the Go scheduler's spinning): the same bare handshakes cost about
-# 1.4 to 1.6x as much CPU each when paced so. So it also measures the paced floor
-# (PACED_N handshakes, default 600, at CHECKS per INTERVAL, those due
-# starting together every 100 ms as the scheduler's tick starts checks)
-# before and after the run, and reports the ratio to their mean.
+# 1.4 to 1.6x as much CPU each when paced so at a 100 ms tick. So it also
+# measures the paced floor (PACED_N handshakes, default 600, at CHECKS per
+# INTERVAL, those due starting together every tick as the scheduler's tick
+# starts checks: the tick pharos's scheduler takes for that plan, 1 s for
+# 1,000 checks at 30 s, or TICK, e.g. TICK=100ms for a build from before
+# the tick followed the plan) before and after the run, and reports the
+# ratio to their mean.
 #
 # and prints them as a table, then one summary line: RSS and heap at the
 # first and last sample and their growth per minute after WARMUP seconds,
@@ -172,12 +175,14 @@ echo "== client-side floor: dial + TLS handshake + chain verification, before ph
 floor="$("$work/handshakefloor" -ca "$work/ca.pem" -addr "$target" -n "${FLOOR_N:-2000}")"
 echo "  $floor"
 # The same handshakes arriving as pharos's scheduler sends the checks:
-# CHECKS per INTERVAL, those due starting together every 100 ms tick.
+# CHECKS per INTERVAL, those due starting together every tick (the
+# scheduler's for that plan, or TICK).
 paced_floor() {
-  "$work/handshakefloor" -ca "$work/ca.pem" -addr "$target" -n "${PACED_N:-600}" -rate "$CHECKS/$INTERVAL" -tick 100ms
+  "$work/handshakefloor" -ca "$work/ca.pem" -addr "$target" -n "${PACED_N:-600}" -rate "$CHECKS/$INTERVAL" ${TICK:+-tick "$TICK"}
 }
-echo "== the floor paced as the checks run: $CHECKS per $INTERVAL, started every 100 ms"
 paced="$(paced_floor)"
+tick_ms="$(awk '{print $8}' <<<"$paced")"
+echo "== the floor paced as the checks run: $CHECKS per $INTERVAL, started every $tick_ms ms"
 echo "  $paced"
 
 echo "== $CHECKS checks every $INTERVAL"
@@ -292,6 +297,9 @@ while :; do
 done
 echo >&2
 for p in ${profiler:-}; do wait "$p" || die "a CPU profile failed"; done
+# The tick pharos's scheduler took for the plan (none before it followed
+# the plan: 100 ms), beside the one the paced floor used.
+sched_tick="$(curl -fsS "$base/metrics" | awk '/^pharos_scheduler_tick_seconds / {printf "%d", $2 * 1000}')"
 
 # The floor again, after the run (pharos, idle between rounds, takes a few
 # per cent of a core meanwhile): a floor measured in a few seconds moves with
@@ -317,7 +325,8 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CHECKS" -v interval="$INTERVAL" \
   -v floor_before="$(awk '{print $4}' <<<"$floor")" -v floor_after="$(awk '{print $4}' <<<"$floor_after")" \
   -v floors="${floors[*]}" \
-  -v paced_before="$(awk '{print $4}' <<<"$paced")" -v paced_after="$(awk '{print $4}' <<<"$paced_after")" '
+  -v paced_before="$(awk '{print $4}' <<<"$paced")" -v paced_after="$(awk '{print $4}' <<<"$paced_after")" \
+  -v tick="$tick_ms" -v sched_tick="${sched_tick:-100 (fixed)}" '
   {
     t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8; redis[NR] = $9 / 1048576; pg[NR] = $10
     if (w == 0 && $1 >= warm) w = NR
@@ -336,7 +345,7 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
       printf "floor: %.3f ms CPU per bare handshake (dial, TLS, verify; %.3f before the run, %.3f after); CPU per check is %.2fx the floor\n", floor, floor_before, floor_after, (cpu[NR] - cpu[1]) * 1000 / hz / n / floor
     paced = (paced_before + paced_after) / 2
     if (paced > 0 && n > 0)
-      printf "paced floor: %.3f ms CPU per bare handshake at the rate and tick of the checks (%.3f before, %.3f after); CPU per check is %.2fx that\n", paced, paced_before, paced_after, (cpu[NR] - cpu[1]) * 1000 / hz / n / paced
+      printf "paced floor: %.3f ms CPU per bare handshake at the rate of the checks, a tick of %d ms (the scheduler took %s ms; %.3f before, %.3f after); CPU per check is %.2fx that\n", paced, tick, sched_tick, paced_before, paced_after, (cpu[NR] - cpu[1]) * 1000 / hz / n / paced
     k = split(floors, f, " ")
     if (k > 0 && n > 0) {
       for (i = 2; i <= k; i++) for (j = i; j > 1 && f[j - 1] > f[j]; j--) { x = f[j]; f[j] = f[j - 1]; f[j - 1] = x }

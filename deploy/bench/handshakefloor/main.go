@@ -5,12 +5,14 @@
 // deploy/bench/soak.sh can set Pharos's CPU per check beside the least a
 // check could cost on the same machine and target.
 //
-//	handshakefloor -ca ca.pem -addr 127.0.0.2:PORT [-n 2000] [-rate 1000/30s [-tick 100ms]]
+//	handshakefloor -ca ca.pem -addr 127.0.0.2:PORT [-n 2000] [-rate 1000/30s [-tick 1s]]
 //
 // By default the handshakes run back to back, the CPU never idle between
 // them. With -rate they arrive as a scheduler sends checks: every tick,
 // the handshakes that fell due since the last (rate × tick of them) start
-// together, and the process idles until the next tick. On a virtual
+// together, and the process idles until the next tick. The tick is the
+// one Pharos's scheduler takes for that rate and interval
+// (schedule.TickFor) unless -tick sets it. On a virtual
 // machine that costs far more CPU per handshake than the back-to-back loop
 // (on one machine 0.83 ms back to back; 2.2 ms at 33 a second one at a
 // time, 1.3 ms with those due starting together every 100 ms), as every
@@ -18,7 +20,8 @@
 // the Go scheduler's spinning: it is the floor of a check at the rate and
 // in the rhythm it actually runs.
 //
-// Output, one line: "handshakes N cpu_ms_per_handshake X wall_ms_per_handshake Y".
+// Output, one line: "handshakes N cpu_ms_per_handshake X wall_ms_per_handshake Y",
+// paced ones followed by "tick_ms T".
 package main
 
 import (
@@ -35,6 +38,7 @@ import (
 	"sync"
 	"time"
 
+	"pharos/app/schedule"
 	"pharos/probes/probetest"
 )
 
@@ -43,11 +47,15 @@ func main() {
 	addr := flag.String("addr", "", "the target, IP:port")
 	n := flag.Int("n", 2000, "handshakes to time")
 	rate := flag.String("rate", "", "COUNT/DURATION, e.g. 1000/30s: pace the handshakes at that rate instead of back to back")
-	tick := flag.Duration("tick", 100*time.Millisecond, "with -rate, how often the due handshakes start (the scheduler's tick)")
+	tick := flag.Duration("tick", 0, "with -rate, how often the due handshakes start (default: the scheduler's tick for that rate and interval)")
 	flag.Parse()
-	perSecond, err := parseRate(*rate)
-	if err == nil && *tick <= 0 {
+	perSecond, interval, err := parseRate(*rate)
+	switch {
+	case err != nil:
+	case *tick < 0:
 		err = errors.New("-tick must be positive")
+	case *tick == 0:
+		*tick = schedule.TickFor(perSecond, interval)
 	}
 	if err != nil {
 		log.Fatalf("handshakefloor: %v", err)
@@ -57,22 +65,22 @@ func main() {
 	}
 }
 
-// parseRate reads COUNT/DURATION as handshakes per second; "" is 0, back
-// to back.
-func parseRate(s string) (float64, error) {
+// parseRate reads COUNT/DURATION as handshakes per second and the
+// duration (the checks' interval); "" is 0, back to back.
+func parseRate(s string) (float64, time.Duration, error) {
 	if s == "" {
-		return 0, nil
+		return 0, 0, nil
 	}
 	count, per, ok := strings.Cut(s, "/")
 	c, err := strconv.Atoi(count)
 	if err != nil || c <= 0 || !ok {
-		return 0, fmt.Errorf("-rate %q: want COUNT/DURATION, e.g. 1000/30s", s)
+		return 0, 0, fmt.Errorf("-rate %q: want COUNT/DURATION, e.g. 1000/30s", s)
 	}
 	d, err := time.ParseDuration(per)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("-rate %q: want COUNT/DURATION, e.g. 1000/30s", s)
+		return 0, 0, fmt.Errorf("-rate %q: want COUNT/DURATION, e.g. 1000/30s", s)
 	}
-	return float64(c) / d.Seconds(), nil
+	return float64(c) / d.Seconds(), d, nil
 }
 
 func run(caFile, addr string, n int, perSecond float64, tick time.Duration) error {
@@ -108,8 +116,12 @@ func run(caFile, addr string, n int, perSecond float64, tick time.Duration) erro
 		return err
 	}
 	cpu, wall := probetest.ProcessCPU()-cpu0, time.Since(wall0)
-	fmt.Printf("handshakes %d cpu_ms_per_handshake %.3f wall_ms_per_handshake %.3f\n",
+	fmt.Printf("handshakes %d cpu_ms_per_handshake %.3f wall_ms_per_handshake %.3f",
 		n, float64(cpu)/float64(n)/1e6, float64(wall)/float64(n)/1e6)
+	if perSecond > 0 {
+		fmt.Printf(" tick_ms %d", tick.Milliseconds())
+	}
+	fmt.Println()
 	return nil
 }
 
