@@ -44,15 +44,18 @@ func (s *Site) Run(ctx context.Context) error {
 	backoff := resubscribeMin
 	for {
 		events, err := s.bus.SubscribePrefix(ctx, prefix)
-		s.markFollowing()
 		switch {
 		case ctx.Err() != nil, errors.Is(err, bus.ErrClosed):
 			return nil // shutting down
 		case err != nil:
+			s.markFollowing()
 			s.log.Warn("subscribe to page events", slog.Any("error", err))
 		default:
 			backoff = resubscribeMin
+			// Resync first: the server answers once Run follows, and a
+			// stream opened after the subscription missed nothing.
 			s.resyncAll()
+			s.markFollowing()
 			for ev := range events {
 				slug := strings.TrimPrefix(ev.Channel, prefix)
 				s.cache.invalidate(slug)
