@@ -65,6 +65,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	case "check":
 		return checkcmd.Main(ctx, args, env.Stdout, env.Stderr)
 	case "run", "serve":
+		if cmd == "run" {
+			tuneGC()
+		}
 		return runServer(ctx, cmd, args, env)
 	case "probe":
 		return probeCommand(ctx, args, env)
