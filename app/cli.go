@@ -64,10 +64,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return 0
 	case "check":
 		return checkcmd.Main(ctx, args, env.Stdout, env.Stderr)
-	case "run", "serve":
-		if cmd == "run" {
-			tuneGC()
-		}
+	case "run":
+		tuneGC()
+		return runServer(ctx, cmd, args, env)
+	case "serve":
 		return runServer(ctx, cmd, args, env)
 	case "probe":
 		return probeCommand(ctx, args, env)
