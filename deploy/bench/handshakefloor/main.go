@@ -53,7 +53,7 @@ func main() {
 	switch {
 	case err != nil:
 	case *tick < 0:
-		err = errors.New("-tick must be positive")
+		err = errors.New("-tick must not be negative (0: the scheduler's tick)")
 	case *tick == 0:
 		*tick = schedule.TickFor(perSecond, interval)
 	}
