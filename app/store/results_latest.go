@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 )
@@ -266,9 +267,7 @@ func (tx *Tx) KeepLatest(rows map[int64][]Latest) {
 	if tx.latest == nil {
 		tx.latest = make(map[int64][]Latest, len(rows))
 	}
-	for id, ls := range rows {
-		tx.latest[id] = ls
-	}
+	maps.Copy(tx.latest, rows)
 }
 
 func (tx *Tx) latestForChecks(ctx context.Context, ids map[int64][]int64, filter string) ([]Latest, error) {
