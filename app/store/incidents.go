@@ -238,7 +238,7 @@ func (tx *Tx) AddOutbox(ctx context.Context, events []OutboxEvent) (int, error) 
 	const cols = 5
 	added := 0
 	for start := 0; start < len(events); {
-		end := min(len(events), start+maxBulkParams/cols)
+		end := min(len(events), start+tx.s.rowsPer(cols))
 		args := make([]any, 0, (end-start)*cols)
 		for _, e := range events[start:end] {
 			payload, err := jsonText(e.Payload)

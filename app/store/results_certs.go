@@ -173,7 +173,7 @@ func (tx *Tx) RecordCertificates(ctx context.Context, sightings []CertSighting) 
 	})
 	const certCols = 9
 	for start := 0; start < len(certList); {
-		end := min(len(certList), start+maxBulkParams/certCols)
+		end := min(len(certList), start+tx.s.rowsPer(certCols))
 		args := make([]any, 0, (end-start)*certCols)
 		for _, c := range certList[start:end] {
 			names, err := encodeList(c.DNSNames)
@@ -208,7 +208,7 @@ func (tx *Tx) RecordCertificates(ctx context.Context, sightings []CertSighting) 
 	})
 	const obsCols = 8
 	for start := 0; start < len(keys); {
-		end := min(len(keys), start+maxBulkParams/obsCols)
+		end := min(len(keys), start+tx.s.rowsPer(obsCols))
 		args := make([]any, 0, (end-start)*obsCols)
 		for _, k := range keys[start:end] {
 			o := obs[k]

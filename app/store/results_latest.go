@@ -313,7 +313,7 @@ func (tx *Tx) upsertLatest(ctx context.Context, rows []Latest) error {
 	})
 	const cols = 10
 	for start := 0; start < len(rows); {
-		end := min(len(rows), start+maxBulkParams/cols)
+		end := min(len(rows), start+tx.s.rowsPer(cols))
 		chunk := rows[start:end]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, l := range chunk {

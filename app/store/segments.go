@@ -269,45 +269,27 @@ func (tx *Tx) AppendSteady(ctx context.Context, samples []SteadySample) ([]bool,
 
 // upsertSegments writes the segments and returns those it wrote: an
 // append is skipped when the segment already reaches its first sample.
+// The samples are appended in SQL, so the segment is not read and written
+// back whole.
 func (tx *Tx) upsertSegments(ctx context.Context, writes []*segmentWrite) (map[segKey]bool, error) {
-	var rows interface {
-		Next() bool
-		Scan(...any) error
-		Close() error
-		Err() error
+	if tx.s.dialect == SQLite {
+		return tx.upsertSegmentsSQLite(ctx, writes)
 	}
-	var err error
-	if tx.s.dialect == Postgres {
-		n := len(writes)
-		orgs, checks, counts := make([]int64, n), make([]int64, n), make([]int64, n)
-		regions, samples := make([]string, n), make([][]byte, n)
-		hours, firsts, lasts := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
-		for i, w := range writes {
-			orgs[i], checks[i], regions[i], hours[i], counts[i] = w.org, w.key.check, w.key.region, w.key.hourTime(), int64(w.n)
-			firsts[i], lasts[i], samples[i] = w.first, w.last, w.samples
-		}
-		rows, err = tx.tx.QueryContext(ctx, `INSERT INTO result_segments (org_id, check_id, region, hour, n, first_at, last_at, samples)
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::timestamptz[],
-				$7::timestamptz[], $8::bytea[])
-			ON CONFLICT (check_id, region, hour) DO UPDATE SET n = result_segments.n + excluded.n,
-				last_at = excluded.last_at, samples = result_segments.samples || excluded.samples
-			WHERE result_segments.last_at < excluded.first_at
-			RETURNING check_id, region, hour`, orgs, checks, regions, hours, counts, firsts, lasts, samples)
-	} else {
-		const cols = 8
-		args := make([]any, 0, len(writes)*cols)
-		for _, w := range writes {
-			args = append(args, w.org, w.key.check, w.key.region, w.key.hourTime(), w.n, w.first, w.last, w.samples)
-		}
-		// SQLite's || joins blobs byte for byte but types the result as
-		// text; the cast types it back. The samples are appended in SQL, as
-		// on PostgreSQL, so the segment is not read and written back whole.
-		rows, err = tx.tx.QueryContext(ctx, tx.s.bulk(`INSERT INTO result_segments (org_id, check_id, region, hour, n, first_at, last_at, samples) VALUES `,
-			cols, len(writes), ` ON CONFLICT (check_id, region, hour) DO UPDATE SET n = result_segments.n + excluded.n,
-				last_at = excluded.last_at, samples = CAST(result_segments.samples || excluded.samples AS BLOB)
-			WHERE result_segments.last_at < excluded.first_at
-			RETURNING check_id, region, hour`), args...)
+	n := len(writes)
+	orgs, checks, counts := make([]int64, n), make([]int64, n), make([]int64, n)
+	regions, samples := make([]string, n), make([][]byte, n)
+	hours, firsts, lasts := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+	for i, w := range writes {
+		orgs[i], checks[i], regions[i], hours[i], counts[i] = w.org, w.key.check, w.key.region, w.key.hourTime(), int64(w.n)
+		firsts[i], lasts[i], samples[i] = w.first, w.last, w.samples
 	}
+	rows, err := tx.tx.QueryContext(ctx, `INSERT INTO result_segments (org_id, check_id, region, hour, n, first_at, last_at, samples)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::timestamptz[],
+			$7::timestamptz[], $8::bytea[])
+		ON CONFLICT (check_id, region, hour) DO UPDATE SET n = result_segments.n + excluded.n,
+			last_at = excluded.last_at, samples = result_segments.samples || excluded.samples
+		WHERE result_segments.last_at < excluded.first_at
+		RETURNING check_id, region, hour`, orgs, checks, regions, hours, counts, firsts, lasts, samples)
 	if err != nil {
 		return nil, err
 	}
@@ -323,4 +305,29 @@ func (tx *Tx) upsertSegments(ctx context.Context, writes []*segmentWrite) (map[s
 		written[k] = true
 	}
 	return written, rows.Err()
+}
+
+// upsertSegmentsSQLite is upsertSegments on SQLite: one row a statement
+// (Store.rowsPer), whose count of changed rows tells whether the append
+// was written. SQLite's || joins blobs byte for byte but types the result
+// as text; the cast types it back.
+func (tx *Tx) upsertSegmentsSQLite(ctx context.Context, writes []*segmentWrite) (map[segKey]bool, error) {
+	written := make(map[segKey]bool, len(writes))
+	for _, w := range writes {
+		res, err := tx.tx.ExecContext(ctx, `INSERT INTO result_segments (org_id, check_id, region, hour, n, first_at, last_at, samples)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (check_id, region, hour) DO UPDATE SET n = result_segments.n + excluded.n,
+				last_at = excluded.last_at, samples = CAST(result_segments.samples || excluded.samples AS BLOB)
+			WHERE result_segments.last_at < excluded.first_at`,
+			w.org, w.key.check, w.key.region, w.key.hourTime(), w.n, w.first, w.last, w.samples)
+		if err != nil {
+			return nil, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		written[w.key] = n > 0
+	}
+	return written, nil
 }

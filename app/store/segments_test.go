@@ -159,7 +159,8 @@ func TestSteadySegments(t *testing.T) {
 // TestAppendSteadyAfter: a sample no later than its After is skipped as a
 // redelivery without the segment being read (the caller vouches that the
 // segment holds nothing later); one after it is appended behind what the
-// segment holds.
+// segment holds. Vouched wrongly, the upsert itself still refuses a sample
+// its segment already reaches, and tells which segments it wrote.
 func TestAppendSteadyAfter(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
@@ -177,6 +178,10 @@ func TestAppendSteadyAfter(t *testing.T) {
 		got := appendSteady(t, s, []store.SteadySample{smp(2, two), smp(3, two), smp(4, two)})
 		if !cmp.Equal(got, []bool{false, true, true}) {
 			t.Errorf("with After: got %v, want [false true true]", got)
+		}
+		one := at.Add(time.Minute) // earlier than the segment's last sample, 4
+		if got := appendSteady(t, s, []store.SteadySample{smp(4, one), smp(64, one)}); !cmp.Equal(got, []bool{false, true}) {
+			t.Errorf("After too early, the segment's last sample again and one in the next hour: got %v, want [false true]", got)
 		}
 		points, err := s.ResultsBetween(ctx, org, check, at, at.Add(time.Hour))
 		if err != nil {
