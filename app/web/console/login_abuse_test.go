@@ -248,9 +248,10 @@ func TestCommonPasswordsRefused(t *testing.T) {
 
 		a := webtest.SeedTenant(t, st, "a")
 		var raw string
+		owner := userID(t, st, a.Owner) // before the transaction: it reads on a connection of its own
 		if err := st.InTx(ctx, func(tx *store.Tx) error {
 			var err error
-			_, raw, err = tx.CreateInvite(ctx, a.Org.ID, "new@example.org", store.RoleViewer, userID(t, st, a.Owner))
+			_, raw, err = tx.CreateInvite(ctx, a.Org.ID, "new@example.org", store.RoleViewer, owner)
 			return err
 		}); err != nil {
 			t.Fatal(err)

@@ -44,8 +44,9 @@ func TestBrowserEveryConsolePageOnAPhone(t *testing.T) {
 		"Elevated error rates on the public API for customers in every region").Scan(&incident); err != nil {
 		t.Fatal(err)
 	}
+	owner := userID(t, st, a.Owner) // before the transaction: it reads on a connection of its own
 	if err := st.InTx(ctx, func(tx *store.Tx) error {
-		_, _, err := tx.CreateInvite(ctx, a.Org.ID, "a-new-colleague-with-a-long-address@a.example", store.RoleEditor, userID(t, st, a.Owner))
+		_, _, err := tx.CreateInvite(ctx, a.Org.ID, "a-new-colleague-with-a-long-address@a.example", store.RoleEditor, owner)
 		return err
 	}); err != nil {
 		t.Fatal(err)
