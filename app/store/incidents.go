@@ -237,32 +237,33 @@ type OutboxEvent struct {
 func (tx *Tx) AddOutbox(ctx context.Context, events []OutboxEvent) (int, error) {
 	const cols = 5
 	added := 0
-	for start := 0; start < len(events); {
-		end := min(len(events), start+tx.s.rowsPer(cols))
-		args := make([]any, 0, (end-start)*cols)
-		for _, e := range events[start:end] {
-			payload, err := jsonText(e.Payload)
+	err := tx.s.eachChunk(len(events), cols, `INSERT INTO outbox (org_id, kind, idempotency_key, payload, created_at) VALUES `,
+		` ON CONFLICT (idempotency_key) DO NOTHING`, func(start, end int, query string) error {
+			args := make([]any, 0, (end-start)*cols)
+			for _, e := range events[start:end] {
+				payload, err := jsonText(e.Payload)
+				if err != nil {
+					return err
+				}
+				at := e.At
+				if at.IsZero() {
+					at = now()
+				}
+				args = append(args, e.OrgID, e.Kind, e.IdempotencyKey, payload, at.UTC())
+			}
+			res, err := tx.tx.ExecContext(ctx, query, args...)
 			if err != nil {
-				return added, err
+				return fmt.Errorf("store: add outbox events: %w", err)
 			}
-			at := e.At
-			if at.IsZero() {
-				at = now()
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("store: add outbox events: %w", err)
 			}
-			args = append(args, e.OrgID, e.Kind, e.IdempotencyKey, payload, at.UTC())
-		}
-		query := tx.s.bulk(`INSERT INTO outbox (org_id, kind, idempotency_key, payload, created_at) VALUES `,
-			cols, end-start, ` ON CONFLICT (idempotency_key) DO NOTHING`)
-		res, err := tx.tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return added, fmt.Errorf("store: add outbox events: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return added, fmt.Errorf("store: add outbox events: %w", err)
-		}
-		added += int(n)
-		start = end
+			added += int(n)
+			return nil
+		})
+	if err != nil {
+		return added, err
 	}
 	if added > 0 {
 		tx.wroteOutbox = true

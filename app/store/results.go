@@ -40,6 +40,28 @@ func (s *Store) rowsPer(cols int) int {
 	return maxBulkParams / cols
 }
 
+// eachChunk splits n rows of cols columns into the chunks one statement
+// carries (rowsPer) and calls fn with each chunk's bounds and its
+// statement, prefix + the chunk's rows of placeholders + suffix (bulk). A
+// statement's text is built once for each chunk length, not once a chunk:
+// on SQLite every chunk is one row, and the text the same for all of them
+// (building the latest-state statement took 0.36-0.41 µs and a 416-byte
+// string each time, go test -bench on go1.26).
+func (s *Store) eachChunk(n, cols int, prefix, suffix string, fn func(start, end int, query string) error) error {
+	per := s.rowsPer(cols)
+	query, built := "", 0
+	for start := 0; start < n; start += per {
+		end := min(n, start+per)
+		if end-start != built {
+			query, built = s.bulk(prefix, cols, end-start, suffix), end-start
+		}
+		if err := fn(start, end, query); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ResultRow is one raw probe result as stored in check_results.
 type ResultRow struct {
 	ID         string // the worker's UUIDv7
@@ -82,11 +104,11 @@ func (tx *Tx) InsertResults(ctx context.Context, rows []ResultRow) (inserted []s
 		return tx.insertResultsPG(ctx, rows)
 	}
 	const cols = 11
-	for start := 0; start < len(rows); {
-		end := min(len(rows), start+tx.s.rowsPer(cols))
-		chunk := rows[start:end]
-		args := make([]any, 0, len(chunk)*cols)
-		for _, r := range chunk {
+	// No conflict target: a duplicate id and a duplicate job are both skipped.
+	err = tx.s.eachChunk(len(rows), cols, `INSERT INTO check_results (id, job_id, org_id, check_id, region, state, checked_at,
+		duration_ms, problems, result, received_at) VALUES `, ` ON CONFLICT DO NOTHING RETURNING id`, func(start, end int, query string) error {
+		args := make([]any, 0, (end-start)*cols)
+		for _, r := range rows[start:end] {
 			problems, result := r.Problems, r.storedResult()
 			if len(problems) == 0 {
 				problems = []byte("[]")
@@ -94,15 +116,12 @@ func (tx *Tx) InsertResults(ctx context.Context, rows []ResultRow) (inserted []s
 			args = append(args, r.ID, nullString(r.JobID), r.OrgID, r.CheckID, r.Region, r.State, r.CheckedAt.UTC(), r.DurationMS,
 				string(problems), string(result), r.ReceivedAt.UTC())
 		}
-		// No conflict target: a duplicate id and a duplicate job are both skipped.
-		query := tx.s.bulk(`INSERT INTO check_results (id, job_id, org_id, check_id, region, state, checked_at, duration_ms,
-			problems, result, received_at) VALUES `, cols, len(chunk), ` ON CONFLICT DO NOTHING RETURNING id`)
 		ids, err := tx.queryStrings(ctx, query, args...)
-		if err != nil {
-			return nil, fmt.Errorf("store: insert results: %w", err)
-		}
 		inserted = append(inserted, ids...)
-		start = end
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: insert results: %w", err)
 	}
 	return inserted, nil
 }

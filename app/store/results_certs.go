@@ -172,8 +172,8 @@ func (tx *Tx) RecordCertificates(ctx context.Context, sightings []CertSighting) 
 		return certList[i].SHA256 < certList[j].SHA256
 	})
 	const certCols = 9
-	for start := 0; start < len(certList); {
-		end := min(len(certList), start+tx.s.rowsPer(certCols))
+	err := tx.s.eachChunk(len(certList), certCols, `INSERT INTO certificates (org_id, sha256, subject, issuer, serial, dns_names,
+		not_before, not_after, first_seen) VALUES `, ` ON CONFLICT (org_id, sha256) DO NOTHING`, func(start, end int, query string) error {
 		args := make([]any, 0, (end-start)*certCols)
 		for _, c := range certList[start:end] {
 			names, err := encodeList(c.DNSNames)
@@ -182,12 +182,13 @@ func (tx *Tx) RecordCertificates(ctx context.Context, sightings []CertSighting) 
 			}
 			args = append(args, c.OrgID, c.SHA256, c.Subject, c.Issuer, c.Serial, names, c.NotBefore.UTC(), c.NotAfter.UTC(), c.Seen.UTC())
 		}
-		query := tx.s.bulk(`INSERT INTO certificates (org_id, sha256, subject, issuer, serial, dns_names, not_before, not_after, first_seen) VALUES `,
-			certCols, end-start, ` ON CONFLICT (org_id, sha256) DO NOTHING`)
 		if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("store: record certificates: %w", err)
 		}
-		start = end
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 
 	keys := make([]obsKey, 0, len(obs))
@@ -207,20 +208,18 @@ func (tx *Tx) RecordCertificates(ctx context.Context, sightings []CertSighting) 
 		return a.sha < b.sha
 	})
 	const obsCols = 8
-	for start := 0; start < len(keys); {
-		end := min(len(keys), start+tx.s.rowsPer(obsCols))
-		args := make([]any, 0, (end-start)*obsCols)
-		for _, k := range keys[start:end] {
-			o := obs[k]
-			args = append(args, o.s.OrgID, k.CheckID, k.Region, k.Node, k.sha, o.s.Issuer, o.first.UTC(), o.last.UTC())
-		}
-		query := tx.s.bulk(`INSERT INTO cert_observations (org_id, check_id, region, node, sha256, issuer, first_seen, last_seen) VALUES `,
-			obsCols, end-start, ` ON CONFLICT (check_id, region, node, sha256) DO UPDATE SET
-			last_seen = CASE WHEN excluded.last_seen > cert_observations.last_seen THEN excluded.last_seen ELSE cert_observations.last_seen END`)
-		if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
-			return fmt.Errorf("store: record certificate observations: %w", err)
-		}
-		start = end
-	}
-	return nil
+	return tx.s.eachChunk(len(keys), obsCols, `INSERT INTO cert_observations (org_id, check_id, region, node, sha256, issuer,
+		first_seen, last_seen) VALUES `, ` ON CONFLICT (check_id, region, node, sha256) DO UPDATE SET
+		last_seen = CASE WHEN excluded.last_seen > cert_observations.last_seen THEN excluded.last_seen ELSE cert_observations.last_seen END`,
+		func(start, end int, query string) error {
+			args := make([]any, 0, (end-start)*obsCols)
+			for _, k := range keys[start:end] {
+				o := obs[k]
+				args = append(args, o.s.OrgID, k.CheckID, k.Region, k.Node, k.sha, o.s.Issuer, o.first.UTC(), o.last.UTC())
+			}
+			if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
+				return fmt.Errorf("store: record certificate observations: %w", err)
+			}
+			return nil
+		})
 }

@@ -312,23 +312,18 @@ func (tx *Tx) upsertLatest(ctx context.Context, rows []Latest) error {
 		return a.Node < b.Node
 	})
 	const cols = 10
-	for start := 0; start < len(rows); {
-		end := min(len(rows), start+tx.s.rowsPer(cols))
-		chunk := rows[start:end]
-		args := make([]any, 0, len(chunk)*cols)
-		for _, l := range chunk {
+	return tx.s.eachChunk(len(rows), cols, `INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak,
+		checked_at, problems, duration_ms) VALUES `, ` ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state,
+		result_id = excluded.result_id, streak = excluded.streak, checked_at = excluded.checked_at, problems = excluded.problems,
+		duration_ms = excluded.duration_ms`, func(start, end int, query string) error {
+		args := make([]any, 0, (end-start)*cols)
+		for _, l := range rows[start:end] {
 			args = append(args, l.OrgID, l.CheckID, l.Region, l.Node, l.State, l.ResultID, l.Streak, l.CheckedAt.UTC(),
 				jsonOr(l.Problems, "[]"), l.DurationMS)
 		}
-		query := tx.s.bulk(`INSERT INTO check_latest (org_id, check_id, region, node, state, result_id, streak, checked_at, problems,
-			duration_ms) VALUES `,
-			cols, len(chunk), ` ON CONFLICT (check_id, region, node) DO UPDATE SET state = excluded.state,
-			result_id = excluded.result_id, streak = excluded.streak, checked_at = excluded.checked_at, problems = excluded.problems,
-			duration_ms = excluded.duration_ms`)
 		if _, err := tx.tx.ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("upsert: %w", err)
 		}
-		start = end
-	}
-	return nil
+		return nil
+	})
 }

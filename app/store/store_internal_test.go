@@ -2,6 +2,7 @@ package store
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pressly/goose/v3/lock"
@@ -81,4 +82,36 @@ func openSQLite(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestEachChunk: rows are split as one statement carries them, every row
+// once and in order, with each chunk's statement holding its rows'
+// placeholders: one row a statement on SQLite, maxBulkParams' worth on
+// PostgreSQL with a shorter last chunk.
+func TestEachChunk(t *testing.T) {
+	t.Parallel()
+	const cols = 4
+	per := maxBulkParams / cols
+	for _, tc := range []struct {
+		dialect Dialect
+		n       int
+		want    [][2]int
+	}{
+		{SQLite, 3, [][2]int{{0, 1}, {1, 2}, {2, 3}}},
+		{Postgres, 2*per + 3, [][2]int{{0, per}, {per, 2 * per}, {2 * per, 2*per + 3}}},
+		{Postgres, 0, nil},
+	} {
+		s := &Store{queries: queries{dialect: tc.dialect}}
+		var got [][2]int
+		err := s.eachChunk(tc.n, cols, "INSERT INTO t VALUES ", " ON CONFLICT DO NOTHING", func(start, end int, query string) error {
+			got = append(got, [2]int{start, end})
+			if want := s.bulk("INSERT INTO t VALUES ", cols, end-start, " ON CONFLICT DO NOTHING"); query != want {
+				t.Errorf("%s, rows %d-%d: statement of %d bytes, want %d", tc.dialect, start, end, len(query), len(want))
+			}
+			return nil
+		})
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s, %d rows: chunks %v, %v; want %v", tc.dialect, tc.n, got, err, tc.want)
+		}
+	}
 }
