@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -146,8 +148,24 @@ type CheckInfo struct {
 // ChecksForAggregation returns the checks named in ids (organisation id →
 // check ids) that exist in that organisation, keyed by check id. Ids of
 // another organisation or of deleted checks are simply absent.
+//
+// On SQLite it keeps what it read for as long as aggregation_version stands
+// still (migration 0029): every write of the rows a CheckInfo comes from
+// moves it. A batch then reads that one row, not one random check row per
+// result from a table larger than SQLite's page cache. The returned infos
+// are shared with the cache: callers must not change their Regions.
 func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (map[int64]CheckInfo, error) {
 	out := map[int64]CheckInfo{}
+	var version int64
+	cached := tx.s.dialect == SQLite
+	if cached {
+		err := tx.tx.QueryRowContext(ctx, `SELECT version FROM aggregation_version`).Scan(&version)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("store: checks for aggregation: version: %w", err)
+		}
+		ids = tx.s.infos.lookup(version, ids, out)
+	}
+	var read []CheckInfo
 	err := forEachOrgChunk(ids, func(orgID int64, chunk []int64) error {
 		in, args := tx.s.anyOf("c.id", orgID, chunk)
 		rows, err := tx.tx.QueryContext(ctx, tx.s.q(`SELECT c.id, c.org_id, c.page_id, c.component_id, c.name, c.url,
@@ -175,13 +193,66 @@ func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (
 			}
 			ci.Interval, ci.StateChangedAt = time.Duration(interval)*time.Second, nullTime(changed)
 			out[ci.ID] = ci
+			read = append(read, ci)
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: checks for aggregation: %w", err)
 	}
+	if cached {
+		tx.s.infos.add(version, read)
+	}
 	return out, nil
+}
+
+// checkInfoCache keeps, on SQLite, the CheckInfos ChecksForAggregation read
+// under one aggregation_version. Every value the version takes is random,
+// so rows read by a transaction that saw its own move and then rolled back
+// are never taken for those of a later committed move. Its size is bounded
+// by the checks that exist: deleting one moves the version, which empties
+// the cache.
+type checkInfoCache struct {
+	mu      sync.Mutex
+	version int64
+	infos   map[int64]CheckInfo
+}
+
+// lookup copies into out the kept infos of ids under version, emptying
+// the cache first if it was kept under another, and returns the ids it
+// does not hold.
+func (c *checkInfoCache) lookup(version int64, ids map[int64][]int64, out map[int64]CheckInfo) map[int64][]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.infos == nil || c.version != version {
+		c.version, c.infos = version, map[int64]CheckInfo{}
+	}
+	var missing map[int64][]int64
+	for org, checks := range ids {
+		for _, id := range checks {
+			if ci, ok := c.infos[id]; ok && ci.OrgID == org {
+				out[id] = ci
+				continue
+			}
+			if missing == nil {
+				missing = map[int64][]int64{}
+			}
+			missing[org] = append(missing[org], id)
+		}
+	}
+	return missing
+}
+
+// add keeps infos read under version, unless the cache moved on meanwhile.
+func (c *checkInfoCache) add(version int64, infos []CheckInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.infos == nil || c.version != version {
+		return
+	}
+	for _, ci := range infos {
+		c.infos[ci.ID] = ci
+	}
 }
 
 // scanExtra lets a scan function read a row that has more columns after

@@ -55,6 +55,7 @@ type Store struct {
 	queries
 	db     *sql.DB
 	outbox signal // fired when a transaction that added outbox events commits
+	infos  checkInfoCache
 }
 
 // Open connects to the database named by rawURL: "postgres://…" or
