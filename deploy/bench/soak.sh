@@ -11,6 +11,11 @@
 #   db_mb       the SQLite database with its -wal and -shm files
 #   checks      jobs probed in the interval (pharos_worker_jobs_run_total)
 #   cpu_ms/chk  utime+stime from /proc/PID/stat over the interval ÷ checks
+#   agg_us/res  the aggregator's time per result stored: its batches'
+#               seconds (pharos_aggregator_batch_seconds) over their results
+#               in the interval. Wall time, so it counts waits as well, but
+#               the aggregator alone: its share of CPU per check moves less
+#               than the whole's, and shows a change to it in a short run
 #   redis_mb    with REDIS_DB: MEMORY USAGE summed over the database's keys
 #               (the streams, the latest-state cache, the locks)
 #
@@ -250,6 +255,7 @@ pg_ticks() {
 }
 
 # sample prints: seconds rss_kb heap_bytes jobs_len results_len db_bytes jobs_run cpu_ticks redis_bytes pg_ticks
+# batch_seconds batch_results
 sample() {
   local rss cpu db m redis=-1 pg=-1
   rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
@@ -276,7 +282,9 @@ sample() {
     /^pharos_jobs_stream_length/ {jobs += $2}
     /^pharos_results_stream_length/ {results += $2}
     /^pharos_worker_jobs_run_total[{ ]/ {run += $2}
-    END {printf "%d %d %.0f %d %d %d %d %d %d %d\n", t, rss, heap, jobs, results, db, run, cpu, redis, pg}
+    /^pharos_aggregator_batch_seconds_sum / {aggs = $2}
+    /^pharos_aggregator_batch_size_sum / {aggn = $2}
+    END {printf "%d %d %.0f %d %d %d %d %d %d %d %.6f %d\n", t, rss, heap, jobs, results, db, run, cpu, redis, pg, aggs, aggn}
   ' <<<"$m"
 }
 
@@ -309,18 +317,19 @@ floor_after="$("$work/handshakefloor" -ca "$work/ca.pem" -addr "$target" -n "${F
 paced_after="$(paced_floor)"
 
 echo
-printf '%6s %8s %8s %6s %8s %8s %7s %11s %9s %10s\n' t_s rss_mb heap_mb jobs results db_mb checks cpu_ms/chk redis_mb pg_ms/res
+printf '%6s %8s %8s %6s %8s %8s %7s %11s %11s %9s %10s\n' t_s rss_mb heap_mb jobs results db_mb checks cpu_ms/chk agg_us/res redis_mb pg_ms/res
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" '
   {
     mb = 1048576
-    if (NR == 1) { cpu = "-"; n = "-"; pg = "-" } else {
+    if (NR == 1) { cpu = "-"; n = "-"; pg = "-"; agg = "-" } else {
       n = $7 - prun
       cpu = n > 0 ? sprintf("%.2f", ($8 - pcpu) * 1000 / hz / n) : "-"
       pg = (n > 0 && $10 >= 0) ? sprintf("%.3f", ($10 - ppg) * 1000 / hz / n) : "-"
+      agg = ($12 > paggn) ? sprintf("%.0f", ($11 - paggs) * 1e6 / ($12 - paggn)) : "-"
     }
     redis = $9 < 0 ? "-" : sprintf("%.2f", $9 / mb)
-    printf "%6d %8.1f %8.1f %6d %8d %8.1f %7s %11s %9s %10s\n", $1, $2 / 1024, $3 / mb, $4, $5, $6 / mb, n, cpu, redis, pg
-    prun = $7; pcpu = $8; ppg = $10
+    printf "%6d %8.1f %8.1f %6d %8d %8.1f %7s %11s %11s %9s %10s\n", $1, $2 / 1024, $3 / mb, $4, $5, $6 / mb, n, cpu, agg, redis, pg
+    prun = $7; pcpu = $8; ppg = $10; paggs = $11; paggn = $12
   }'
 printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CHECKS" -v interval="$INTERVAL" \
   -v floor_before="$(awk '{print $4}' <<<"$floor")" -v floor_after="$(awk '{print $4}' <<<"$floor_after")" \
@@ -329,6 +338,7 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
   -v tick="$tick_ms" -v sched_tick="${sched_tick:-100 (fixed)}" '
   {
     t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8; redis[NR] = $9 / 1048576; pg[NR] = $10
+    aggs[NR] = $11; aggn[NR] = $12
     if (w == 0 && $1 >= warm) w = NR
   }
   END {
@@ -352,6 +362,8 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
       mid = (k % 2) ? f[(k + 1) / 2] : (f[k / 2] + f[k / 2 + 1]) / 2
       printf "floor alongside: median %.3f ms of %d measurements after each sample (%.3f to %.3f); CPU per check is %.2fx that\n", mid, k, f[1], f[k], (cpu[NR] - cpu[1]) * 1000 / hz / n / mid
     }
+    if (aggn[NR] > aggn[w])
+      printf "aggregator: %.0f us per result stored after %ds (wall time of its batches, %d results)\n", (aggs[NR] - aggs[w]) * 1e6 / (aggn[NR] - aggn[w]), t[w], aggn[NR] - aggn[w]
     if (pg[NR] >= 0 && n > 0)
       printf "postgres: %.3f ms CPU of its backends per result (%.1f results/s)\n", (pg[NR] - pg[1]) * 1000 / hz / n, n / (t[NR] - t[1])
     if (redis[NR] >= 0)
