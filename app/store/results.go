@@ -151,9 +151,11 @@ type CheckInfo struct {
 //
 // On SQLite it keeps what it read for as long as aggregation_version stands
 // still (migration 0029): every write of the rows a CheckInfo comes from
-// moves it. A batch then reads that one row, not one random check row per
-// result from a table larger than SQLite's page cache. The returned infos
-// are shared with the cache: callers must not change their Regions.
+// moves it. A batch then reads that one row, not a check row joined to its
+// component, page and open incident per result: reads that cost far more in
+// pharos run, between probes that evict the CPU's caches, than in a hot
+// loop. The returned infos are shared with the cache: callers must not
+// change their Regions.
 func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (map[int64]CheckInfo, error) {
 	out := map[int64]CheckInfo{}
 	var version int64
@@ -193,7 +195,9 @@ func (tx *Tx) ChecksForAggregation(ctx context.Context, ids map[int64][]int64) (
 			}
 			ci.Interval, ci.StateChangedAt = time.Duration(interval)*time.Second, nullTime(changed)
 			out[ci.ID] = ci
-			read = append(read, ci)
+			if cached {
+				read = append(read, ci)
+			}
 		}
 		return rows.Err()
 	})
