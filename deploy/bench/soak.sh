@@ -14,8 +14,9 @@
 #   agg_us/res  the aggregator's time per result stored: its batches'
 #               seconds (pharos_aggregator_batch_seconds) over their results
 #               in the interval. Wall time, so it counts waits as well, but
-#               the aggregator alone: its share of CPU per check moves less
-#               than the whole's, and shows a change to it in a short run
+#               of the aggregator alone: it moves less between runs than the
+#               process's CPU per check, so a change to the aggregator shows
+#               in a short run
 #   redis_mb    with REDIS_DB: MEMORY USAGE summed over the database's keys
 #               (the streams, the latest-state cache, the locks)
 #
