@@ -70,7 +70,7 @@ var (
 
 func loadDefaultDictionnaries() dictionaryMatch {
 	rd := make(map[string]rankedDictionnary)
-	for n, list := range frequency.FrequencyLists {
+	for n, list := range frequency.Lists() {
 		rd[n] = buildRankedDict(list)
 	}
 	return dictionaryMatch{
