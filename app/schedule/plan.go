@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"container/heap"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -27,8 +28,11 @@ type entry struct {
 	orgID    int64
 	interval time.Duration
 	updated  time.Time // the check's updated_at when the templates were built
-	spec     string    // raw spec, to notice a change without updated_at
-	regions  []target
+	// spec is the SHA-256 of the raw spec, to notice a change without
+	// updated_at (the spec itself, a CA's PEM and all, is in the
+	// templates already).
+	spec    [sha256.Size]byte
+	regions []target
 
 	round int64     // next round to enqueue
 	due   time.Time // its due time
@@ -59,7 +63,7 @@ type jobStatic struct {
 
 // sameConfig reports whether c is the configuration e was built from.
 func (e *entry) sameConfig(c store.Check) bool {
-	if !e.updated.Equal(c.UpdatedAt) || e.interval != c.Interval || e.spec != string(c.Spec) || e.orgID != c.OrgID {
+	if !e.updated.Equal(c.UpdatedAt) || e.interval != c.Interval || e.spec != sha256.Sum256(c.Spec) || e.orgID != c.OrgID {
 		return false
 	}
 	regions := checkRegions(c)
@@ -105,7 +109,7 @@ func (m *metrics) compile(e *entry, c store.Check) error {
 			late:      m.skippedLate.WithLabelValues(r),
 		})
 	}
-	e.id, e.orgID, e.interval, e.updated, e.spec = c.ID, c.OrgID, c.Interval, c.UpdatedAt, string(c.Spec)
+	e.id, e.orgID, e.interval, e.updated, e.spec = c.ID, c.OrgID, c.Interval, c.UpdatedAt, sha256.Sum256(c.Spec)
 	e.regions = targets
 	e.done = make([]bool, len(targets))
 	return nil

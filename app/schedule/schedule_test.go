@@ -51,6 +51,45 @@ func TestEncodeJob(t *testing.T) {
 	}
 }
 
+// A plan entry notices each change of the configuration it was built
+// from, the spec's too when updated_at stayed (it keeps only the spec's
+// digest).
+func TestEntrySameConfig(t *testing.T) {
+	t.Parallel()
+	m, err := newMetrics(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	c := store.Check{ID: 12, OrgID: 3, Interval: time.Minute, Regions: []string{"iad"}, UpdatedAt: at,
+		Spec: []byte(`{"url":"https://x.example/"}`)}
+	e := &entry{}
+	if err := m.compile(e, c); err != nil {
+		t.Fatal(err)
+	}
+	if !e.sameConfig(c) {
+		t.Error("the check it was built from is not the same configuration")
+	}
+	same := c
+	same.Spec = append([]byte(nil), c.Spec...)
+	if !e.sameConfig(same) {
+		t.Error("an equal spec in other bytes is not the same configuration")
+	}
+	for name, change := range map[string]func(*store.Check){
+		"spec":       func(c *store.Check) { c.Spec = []byte(`{"url":"https://y.example/"}`) },
+		"updated_at": func(c *store.Check) { c.UpdatedAt = c.UpdatedAt.Add(time.Second) },
+		"interval":   func(c *store.Check) { c.Interval = 2 * time.Minute },
+		"org":        func(c *store.Check) { c.OrgID = 4 },
+		"regions":    func(c *store.Check) { c.Regions = []string{"iad", "fra"} },
+	} {
+		changed := c
+		change(&changed)
+		if e.sameConfig(changed) {
+			t.Errorf("%s changed: still the same configuration", name)
+		}
+	}
+}
+
 // Checks of one interval are spread over it, and every round falls on the
 // check's phase.
 func TestPhaseSpreading(t *testing.T) {
