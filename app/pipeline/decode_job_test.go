@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/google/go-cmp/cmp"
@@ -179,5 +181,34 @@ func BenchmarkDecodeJob(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// Jobs of checks that trust one private CA decode to specs sharing one
+// copy of its PEM: the memo holds one spec per check, and the PEM is most
+// of each.
+func TestDecodedSpecsShareTheirCA(t *testing.T) {
+	pem := strings.Repeat("MIIBszCCAVmgAwIBAgIUQ3x9", 25)
+	var cas []string
+	for i := range 3 {
+		spec := realisticSpec(9000 + i)
+		spec.TLS.CA = string([]byte(pem)) // each check's its own bytes, as apply reads them
+		b, err := Marshal(Job{ID: "j", OrgID: 1, CheckID: int64(9000 + i), Region: "fra", Spec: spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeJob(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Spec.TLS.CA != pem || got.Spec.URL != spec.URL {
+			t.Fatalf("job %d: CA %.20q… URL %q, want the PEM and %q", i, got.Spec.TLS.CA, got.Spec.URL, spec.URL)
+		}
+		cas = append(cas, got.Spec.TLS.CA)
+	}
+	for i, ca := range cas[1:] {
+		if unsafe.StringData(ca) != unsafe.StringData(cas[0]) {
+			t.Errorf("job %d: its spec holds its own copy of the CA", i+1)
+		}
 	}
 }
