@@ -260,11 +260,14 @@ func readNew(name string, s *memStream, g *memGroup, consumer string, count int,
 	return msgs
 }
 
+// message delivers e. Its Payload is the stored entry's own bytes, which
+// Publish copied: a consumer only reads it (Message.Payload), so every
+// delivery of an entry can share them.
 func message(stream string, e memEntry, deliveries int64) Message {
 	return Message{
 		ID:         e.id.String(),
 		Stream:     stream,
-		Payload:    bytes.Clone(e.payload),
+		Payload:    e.payload,
 		Deliveries: deliveries,
 		OriginalID: e.originalID,
 	}
