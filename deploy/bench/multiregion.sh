@@ -20,6 +20,7 @@
 #   BENCH_KILL        1 (default) to stop a target and watch its check go down, 0 to skip
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. deploy/bench/lib.sh
 
 PG_ADMIN_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 REDIS_DB="${BENCH_REDIS_DB:-14}"
@@ -46,14 +47,7 @@ ok=0
 
 cleanup() {
   set +e
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
-  for _ in $(seq 1 50); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.2
-  done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
+  stop_all
   if [ "$db_created" = 1 ]; then
     psql -q -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
   fi
@@ -73,16 +67,6 @@ start() {
   local name="$1"; shift
   setsid "$@" >"$work/$name.log" 2>&1 &
   pids+=("$!")
-}
-
-# wait_for SECONDS WHAT CMD...: retries CMD every 0.2s.
-wait_for() {
-  local secs="$1" what="$2"; shift 2
-  local end=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$end" ] || die "timed out after ${secs}s waiting for $what"
-    sleep 0.2
-  done
 }
 
 sql() { psql -X -q -d "$DB_URL" "$@"; }

@@ -34,6 +34,7 @@
 # the logs on failure); every process it starts is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. deploy/bench/lib.sh
 
 CHECKS="${CHECKS:-1000}"
 INTERVAL="${INTERVAL:-30s}"
@@ -54,14 +55,7 @@ pids=() # every process started, each the leader of its own process group
 ok=0
 cleanup() {
   set +e
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
-  for _ in $(seq 1 50); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.2
-  done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
+  stop_all
   if [ "$ok" = 1 ]; then
     rm -rf "$work"
   else
@@ -70,15 +64,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for() { # SECONDS WHAT CMD...
-  local secs="$1" what="$2"; shift 2
-  local end=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$end" ] || die "timed out after ${secs}s waiting for $what"
-    sleep 0.2
-  done
-}
 
 go build -o "$work/targets" ./deploy/bench/targets
 "$work/targets" -ca-dir "$work" -init

@@ -73,6 +73,7 @@
 #             database per check run (each check is one result)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. deploy/bench/lib.sh
 
 CHECKS="${CHECKS:-1000}"
 INTERVAL="${INTERVAL:-30s}"
@@ -107,14 +108,7 @@ ok=0
 
 cleanup() {
   set +e
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
-  for _ in $(seq 1 50); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.2
-  done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
+  stop_all
   [ -n "$REDIS_DB" ] && redis-cli -n "$REDIS_DB" FLUSHDB >/dev/null
   [ -n "$pgdb" ] && psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null
   if [ "$ok" = 1 ]; then
@@ -133,16 +127,6 @@ start() {
   local name="$1"; shift
   setsid "$@" >"$work/$name.log" 2>&1 &
   pids+=("$!")
-}
-
-# wait_for SECONDS WHAT CMD...: retries CMD every 0.2s.
-wait_for() {
-  local secs="$1" what="$2"; shift 2
-  local end=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$end" ] || die "timed out after ${secs}s waiting for $what"
-    sleep 0.2
-  done
 }
 
 echo "== build"
