@@ -1,6 +1,14 @@
 # Shared by the bench scripts that start processes (soak.sh, pair.sh,
-# multiregion.sh); sourced, not run. The script sets `pids` (the processes
-# it started, each the leader of its own process group) and defines `die`.
+# multiregion.sh); sourced, not run. The script sets `work` (its temporary
+# directory), `pids=()` and `ok=0` (1 once it succeeded), and defines `die`.
+
+# start NAME CMD...: runs CMD in a process group of its own (setsid execs
+# it, so $! is CMD's pid, appended to pids), output in $work/NAME.log.
+start() {
+  local name="$1"; shift
+  setsid "$@" >"$work/$name.log" 2>&1 &
+  pids+=("$!")
+}
 
 # stop_all: TERM to every process group in pids, up to 10 s for them to
 # leave, then KILL to what is left.
@@ -25,4 +33,15 @@ wait_for() {
     [ "$SECONDS" -lt "$end" ] || die "timed out after ${secs}s waiting for $what"
     sleep 0.2
   done
+}
+
+# end_work NAME: removes $work after a success; otherwise keeps it and
+# shows the end of its logs.
+end_work() {
+  if [ "$ok" = 1 ]; then
+    rm -rf "$work"
+  else
+    echo "$1: failed or interrupted; logs kept in $work" >&2
+    tail -n 5 "$work"/*.log >&2 2>/dev/null
+  fi
 }

@@ -52,22 +52,10 @@ cleanup() {
     psql -q -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
   fi
   redis-cli -n "$REDIS_DB" FLUSHDB >/dev/null
-  if [ "$ok" = 1 ]; then
-    rm -rf "$work"
-  else
-    echo "multiregion: failed; logs kept in $work" >&2
-    tail -n 5 "$work"/*.log >&2 2>/dev/null
-  fi
+  end_work multiregion
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# start NAME CMD...: runs CMD in a process group of its own, output in NAME.log.
-start() {
-  local name="$1"; shift
-  setsid "$@" >"$work/$name.log" 2>&1 &
-  pids+=("$!")
-}
 
 sql() { psql -X -q -d "$DB_URL" "$@"; }
 

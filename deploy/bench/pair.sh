@@ -56,19 +56,14 @@ ok=0
 cleanup() {
   set +e
   stop_all
-  if [ "$ok" = 1 ]; then
-    rm -rf "$work"
-  else
-    echo "pair: failed or interrupted; logs kept in $work" >&2
-  fi
+  end_work pair
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 go build -o "$work/targets" ./deploy/bench/targets
 "$work/targets" -ca-dir "$work" -init
-setsid "$work/targets" -ca-dir "$work" -listen "$TARGET_IP:0" -addr-file "$work/target.addr" >"$work/target.log" 2>&1 &
-pids+=("$!")
+start target "$work/targets" -ca-dir "$work" -listen "$TARGET_IP:0" -addr-file "$work/target.addr"
 wait_for 10 "the target" test -s "$work/target.addr"
 target="$(cat "$work/target.addr")"
 
@@ -93,14 +88,13 @@ for i in 0 1; do
   export PHAROS_DATABASE_URL="sqlite://$d/pharos.db" PHAROS_LISTEN=127.0.0.1:0
   echo "pair-password-$$" | "$d/pharos" user create --email pair@example.test --org Pair --org-slug pair >/dev/null
   "$d/pharos" apply -f "$work/pharos.yaml" >/dev/null
-  GODEBUG=gctrace=1 setsid "$d/pharos" run >"$d/run.log" 2>"$d/gc.log" &
-  pids+=("$!")
-  pid[$i]=$!
+  GODEBUG=gctrace=1 start "${names[$i]}" "$d/pharos" run
+  pid[$i]="${pids[-1]}"
 done
 for i in 0 1; do
-  d="$work/${names[$i]}"
-  wait_for 60 "pharos ${names[$i]} to announce its URL" grep -qo 'running at http://127.0.0.1:[0-9]*/' "$d/run.log" "$d/gc.log"
-  base[$i]="$(grep -ho 'running at http://127.0.0.1:[0-9]*' "$d/run.log" "$d/gc.log" | head -n1 | sed 's/^running at //')"
+  log="$work/${names[$i]}.log" # pharos's log and the collector's gctrace lines
+  wait_for 60 "pharos ${names[$i]} to announce its URL" grep -qo 'running at http://127.0.0.1:[0-9]*/' "$log"
+  base[$i]="$(grep -o 'running at http://127.0.0.1:[0-9]*' "$log" | head -n1 | sed 's/^running at //')"
 done
 echo "== $CHECKS checks every $INTERVAL on https://$target/, A and B side by side; ${WINDOW}s measured after ${WARMUP}s"
 echo "  A: ${bins[0]}"
@@ -109,13 +103,13 @@ sleep "$WARMUP"
 
 # snapshot I: CPU ticks, jobs run, batch seconds, batch results, gctrace lines
 snapshot() {
-  local i="$1" d="$work/${names[$1]}"
+  local i="$1"
   printf '%s %s %s\n' \
     "$(awk '{print $14 + $15}' "/proc/${pid[$i]}/stat")" \
     "$(curl -fsS "${base[$i]}/metrics" | awk '/^pharos_worker_jobs_run_total/ {j += $2}
       /^pharos_aggregator_batch_seconds_sum/ {s += $2} /^pharos_aggregator_batch_size_sum/ {n += $2}
       END {printf "%d %.6f %d", j, s, n}')" \
-    "$(wc -l <"$d/gc.log")"
+    "$(wc -l <"$work/${names[$i]}.log")"
 }
 declare -a before after
 for i in 0 1; do before[$i]="$(snapshot "$i")"; done
@@ -126,12 +120,11 @@ hz="$(getconf CLK_TCK)"
 printf '\n%-5s %11s %7s %12s %11s %7s\n' build cpu_ms/chk cycles gc_ms/chk agg_us/res hwm_mb
 declare -a cpu
 for i in 0 1; do
-  d="$work/${names[$i]}"
   read -r t0 j0 s0 n0 l0 <<<"${before[$i]}"
   read -r t1 j1 s1 n1 l1 <<<"${after[$i]}"
   [ "$j1" -gt "$j0" ] || die "build ${names[$i]} ran no checks in the window"
   # gctrace: "gc N @Ts P%: a+b+c ms clock, w+x/y/z+v ms cpu, ..."
-  read -r cycles gcms < <(sed -n "$((l0 + 1)),${l1}p" "$d/gc.log" | awk '/^gc / {
+  read -r cycles gcms < <(sed -n "$((l0 + 1)),${l1}p" "$work/${names[$i]}.log" | awk '/^gc / {
       for (f = 1; f <= NF; f++) if ($f == "cpu,") { split($(f - 2), p, "+"); split(p[2], q, "/"); ms += p[1] + p[3] + q[1] + q[2] + q[3] }
       n++ } END {printf "%d %.1f\n", n, ms}')
   cpu[$i]="$(awk -v t=$((t1 - t0)) -v hz="$hz" -v j=$((j1 - j0)) 'BEGIN {printf "%.3f", t * 1000 / hz / j}')"

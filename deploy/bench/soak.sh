@@ -111,23 +111,10 @@ cleanup() {
   stop_all
   [ -n "$REDIS_DB" ] && redis-cli -n "$REDIS_DB" FLUSHDB >/dev/null
   [ -n "$pgdb" ] && psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null
-  if [ "$ok" = 1 ]; then
-    rm -rf "$work"
-  else
-    echo "soak: failed or interrupted; logs kept in $work" >&2
-    tail -n 5 "$work"/*.log >&2 2>/dev/null
-  fi
+  end_work soak
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# start NAME CMD...: runs CMD in a process group of its own (setsid execs
-# it, so $! is CMD's pid), output in NAME.log.
-start() {
-  local name="$1"; shift
-  setsid "$@" >"$work/$name.log" 2>&1 &
-  pids+=("$!")
-}
 
 echo "== build"
 if [ -n "${PHAROS:-}" ]; then
