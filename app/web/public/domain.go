@@ -83,6 +83,47 @@ func (r Route) matches(p string) bool {
 	}
 }
 
+// routeIndex finds whether a request path is one of the public routes'
+// paths. It looks only at the routes that share the path's first segment:
+// every request passes through CustomDomain, and most (the console, the
+// pages under /p/, the static files) share none.
+type routeIndex struct {
+	byFirst map[string][]Route // by the route path's first segment
+	param   []Route            // routes whose first segment is a ":name"
+}
+
+func newRouteIndex(routes []Route) routeIndex {
+	ix := routeIndex{byFirst: map[string][]Route{}}
+	for _, r := range routes {
+		if first := firstSegment(r.Path); strings.HasPrefix(first, ":") {
+			ix.param = append(ix.param, r)
+		} else {
+			ix.byFirst[first] = append(ix.byFirst[first], r)
+		}
+	}
+	return ix
+}
+
+func (ix routeIndex) matches(p string) bool {
+	for _, r := range ix.byFirst[firstSegment(p)] {
+		if r.matches(p) {
+			return true
+		}
+	}
+	for _, r := range ix.param {
+		if r.matches(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstSegment is p's first path segment, without its slash ("" for "/").
+func firstSegment(p string) string {
+	p = strings.TrimPrefix(p, "/")
+	return p[:segmentEnd(p)]
+}
+
 // segmentEnd is the length of s's first path segment.
 func segmentEnd(s string) int {
 	if i := strings.IndexByte(s, '/'); i >= 0 {
@@ -106,14 +147,7 @@ func (s *Site) CustomDomain(routes []Route) echo.MiddlewareFunc {
 	if u, err := url.Parse(s.baseURL); err == nil {
 		ownHost = store.NormalDomain(u.Hostname())
 	}
-	isPublic := func(p string) bool {
-		for _, r := range routes {
-			if r.matches(p) {
-				return true
-			}
-		}
-		return false
-	}
+	isPublic := newRouteIndex(routes).matches
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()

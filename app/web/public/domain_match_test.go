@@ -29,3 +29,26 @@ func BenchmarkRouteMatches(b *testing.B) {
 		r.matches("/p/acme/")
 	}
 }
+
+// TestRouteIndex: the index answers as a scan of every route would,
+// including for routes whose first segment is a parameter.
+func TestRouteIndex(t *testing.T) {
+	t.Parallel()
+	routes := []Route{{Path: "/"}, {Path: "/history"}, {Path: "/incidents/:id"}, {Path: "/api/v2/summary.json"},
+		{Path: "/api/v2/status.json"}, {Path: "/components/:id/badge.svg"}, {Path: "/:lang/about"}}
+	ix := newRouteIndex(routes)
+	for _, p := range []string{"", "/", "//", "/history", "/history/", "/incidents/7", "/incidents/", "/api/v2/summary.json",
+		"/api/v2/status.json", "/api/v2/other.json", "/api", "/components/3/badge.svg", "/en/about", "/en/about/x",
+		"/about", "/p/acme/", "/p/acme/api/v2/summary.json", "/admin/", "history"} {
+		want := false
+		for _, r := range routes {
+			want = want || r.matches(p)
+		}
+		if got := ix.matches(p); got != want {
+			t.Errorf("path %q: index says %v, the routes %v", p, got, want)
+		}
+	}
+	if !ix.matches("/en/about") || ix.matches("/p/acme/") {
+		t.Error("the cases above do not cover a parameter route that matches and a path that matches nothing")
+	}
+}
