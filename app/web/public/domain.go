@@ -1,6 +1,7 @@
 package public
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -196,7 +197,9 @@ func (s *Site) domainSlug(c echo.Context, host string) domainEntry {
 	if ok && now.Before(e.expires) {
 		return e
 	}
-	claim, err := s.st.DomainClaimByHost(c.Request().Context(), host)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), publicLoadBudget)
+	claim, err := s.st.DomainClaimByHost(ctx, host)
+	cancel()
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		claim = store.DomainClaim{}
