@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -76,7 +77,7 @@ func requestID() string {
 // minutes or hours, which would say nothing about the service and push
 // every other route's quantiles off the top bucket.
 func (s *Server) requestLogger() echo.MiddlewareFunc {
-	streams := streamRoutes(s.publicRoutes())
+	streams := pageRoutes(s.publicRoutes(), func(r public.Route) bool { return r.Stream })
 	series := newSeriesCache(s.metrics, streams)
 	hits := &hitSummary{log: s.log, every: hitLogEvery}
 	hits.next.Store(time.Now().Add(hitLogEvery).UnixNano())
@@ -229,24 +230,32 @@ func bodyLimit() echo.MiddlewareFunc { return middleware.BodyLimit("2M") }
 
 // handlerTimeout bounds the request context of every handler that does not
 // stream, so a stuck database query ends the request instead of holding it.
+// The routes answered from the public render cache bound their own loads
+// and renders (public.Route.Cached): a context with a timer, and the copy
+// of the request that carries it, would be most of what a cache hit costs
+// in the middleware.
 func handlerTimeout(pages []public.Route) echo.MiddlewareFunc {
-	streams := streamRoutes(pages)
+	streams := pageRoutes(pages, func(r public.Route) bool { return r.Stream })
+	cached := pageRoutes(pages, func(r public.Route) bool { return r.Cached })
 	return middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
 		Timeout: 30 * time.Second,
-		Skipper: func(c echo.Context) bool { return streams[c.Path()] },
+		Skipper: func(c echo.Context) bool {
+			p, m := c.Path(), c.Request().Method
+			return streams[p] || cached[p] && (m == http.MethodGet || m == http.MethodHead)
+		},
 	})
 }
 
-// streamRoutes is the set of routes (echo's path patterns) that stream:
-// the event streams, under /p/:slug. A custom domain's /events and the
-// default page's are rewritten to that route before routing, so they are
-// in the set too.
-func streamRoutes(pages []public.Route) map[string]bool {
-	streams := map[string]bool{}
+// pageRoutes is the set of the public routes that keep accepts, as echo's
+// path patterns under /p/:slug. A custom domain's paths and the default
+// page's are rewritten to those routes before routing, so they are in the
+// set too.
+func pageRoutes(pages []public.Route, keep func(public.Route) bool) map[string]bool {
+	set := map[string]bool{}
 	for _, r := range pages {
-		if r.Stream {
-			streams["/p/:slug"+r.Path] = true
+		if keep(r) {
+			set["/p/:slug"+r.Path] = true
 		}
 	}
-	return streams
+	return set
 }

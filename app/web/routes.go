@@ -194,9 +194,9 @@ func (s *Server) routes() {
 func (s *Server) publicRoutes() []public.Route {
 	site := s.site
 	rs := []public.Route{
-		{Path: "/", Handler: site.Page},
-		{Path: "/incidents/:id", Handler: site.Incident},
-		{Path: "/history", Handler: site.History},
+		{Path: "/", Handler: site.Page, Cached: true},
+		{Path: "/incidents/:id", Handler: site.Incident, Cached: true},
+		{Path: "/history", Handler: site.History, Cached: true},
 		{Path: "/subscribe", Handler: site.Subscribe},
 		{Path: "/subscribe", Method: http.MethodPost, Handler: site.SubscribeSubmit},
 		{Path: "/subscribe/confirm", Handler: site.SubscribeConfirm},
@@ -205,19 +205,19 @@ func (s *Server) publicRoutes() []public.Route {
 		{Path: "/subscribe/manage", Method: http.MethodPost, Handler: site.SubscribeManageSubmit},
 		{Path: "/unsubscribe", Handler: site.UnsubscribeForm},
 		{Path: "/unsubscribe", Method: http.MethodPost, Handler: site.Unsubscribe},
-		{Path: "/feed.atom", Handler: site.Atom},
-		{Path: "/feed.rss", Handler: site.RSS},
-		{Path: "/history.atom", Handler: site.Atom}, // Statuspage's feed paths
-		{Path: "/history.rss", Handler: site.RSS},
-		{Path: "/maintenance.ics", Handler: site.MaintenanceICS},
-		{Path: "/badge.svg", Handler: site.Badge},
-		{Path: "/badge.json", Handler: site.BadgeJSON}, // shields.io endpoint document
-		{Path: "/components/:id/badge.svg", Handler: site.ComponentBadge},
-		{Path: "/components/:id/badge.json", Handler: site.ComponentBadgeJSON},
+		{Path: "/feed.atom", Handler: site.Atom, Cached: true},
+		{Path: "/feed.rss", Handler: site.RSS, Cached: true},
+		{Path: "/history.atom", Handler: site.Atom, Cached: true}, // Statuspage's feed paths
+		{Path: "/history.rss", Handler: site.RSS, Cached: true},
+		{Path: "/maintenance.ics", Handler: site.MaintenanceICS, Cached: true},
+		{Path: "/badge.svg", Handler: site.Badge, Cached: true},
+		{Path: "/badge.json", Handler: site.BadgeJSON, Cached: true}, // shields.io endpoint document
+		{Path: "/components/:id/badge.svg", Handler: site.ComponentBadge, Cached: true},
+		{Path: "/components/:id/badge.json", Handler: site.ComponentBadgeJSON, Cached: true},
 		{Path: "/events", Handler: site.Events, Stream: true},
 	}
 	for _, name := range public.Documents() {
-		rs = append(rs, public.Route{Path: "/api/v2/" + name, Handler: site.API(name)})
+		rs = append(rs, public.Route{Path: "/api/v2/" + name, Handler: site.API(name), Cached: true})
 	}
 	// CORS preflights for what other origins fetch with extra headers
 	// (Cache-Control, If-None-Match, EventSource's Last-Event-ID): the

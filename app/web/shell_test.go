@@ -124,7 +124,9 @@ func TestPanicsBecome500(t *testing.T) {
 
 // TestHandlersHaveADeadlineButStreamsDoNot: every handler's context ends
 // after handlerTimeout, except the event streams, which run for as long as
-// the client listens.
+// the client listens, and the GETs of the routes answered from the public
+// render cache, which bound their own loads and renders (the public
+// package's TestRenderHasABudget).
 func TestHandlersHaveADeadlineButStreamsDoNot(t *testing.T) {
 	t.Parallel()
 	srv := newShell(t)
@@ -132,13 +134,27 @@ func TestHandlersHaveADeadlineButStreamsDoNot(t *testing.T) {
 		_, ok := c.Request().Context().Deadline()
 		return c.String(http.StatusOK, strconv.FormatBool(ok))
 	}
+	// Each replaces the route's handler for this test.
 	srv.e.GET("/test-deadline", deadline)
-	srv.e.GET("/p/:slug/events", deadline) // replaces the stream for this test
-	if got := get(t, srv.Handler(), "/test-deadline").Body.String(); got != "true" {
-		t.Errorf("handler context has a deadline: got %s, want true", got)
-	}
-	if got := get(t, srv.Handler(), "/p/acme/events").Body.String(); got != "false" {
-		t.Errorf("event stream context has a deadline: got %s, want false", got)
+	srv.e.GET("/p/:slug/events", deadline)
+	srv.e.GET("/p/:slug/api/v2/summary.json", deadline)
+	srv.e.OPTIONS("/p/:slug/api/v2/summary.json", deadline)
+	srv.e.GET("/p/:slug/subscribe", deadline)
+	for _, tc := range []struct {
+		method, path string
+		want         string
+	}{
+		{http.MethodGet, "/test-deadline", "true"},
+		{http.MethodGet, "/p/acme/events", "false"},
+		{http.MethodGet, "/p/acme/api/v2/summary.json", "false"},
+		{http.MethodOptions, "/p/acme/api/v2/summary.json", "true"},
+		{http.MethodGet, "/p/acme/subscribe", "true"},
+	} {
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		if got := rec.Body.String(); got != tc.want {
+			t.Errorf("%s %s: the handler's context has a deadline: %s, want %s", tc.method, tc.path, got, tc.want)
+		}
 	}
 }
 

@@ -32,7 +32,11 @@ const (
 	// page into an error page, so it may take up to most of the handler's
 	// 30 s (middleware.go).
 	publicFirstLoadBudget = 20 * time.Second
-	maxRendersPerKey      = 512 // rendered variants kept per page (incident ids, history pages, hosts)
+	// publicRenderBudget bounds a render: the incident and history pages
+	// read the store. The cached routes skip the shell's handler timeout
+	// (30 s); a first load and a render together stay within it.
+	publicRenderBudget = 10 * time.Second
+	maxRendersPerKey   = 512 // rendered variants kept per page (incident ids, history pages, hosts)
 )
 
 // publicCache holds the pages' entries. Entries exist only for pages that
@@ -266,7 +270,9 @@ func (st *pageState) standIn(key renderKey) *rendered {
 // build renders key, or takes the previous state's render when the bytes
 // are the same, or the last good one when the build fails on a stale page.
 func (st *pageState) build(ctx context.Context, key renderKey, build func(context.Context, *pageState) (*rendered, error)) (*rendered, error) {
+	ctx, cancel := context.WithTimeout(ctx, publicRenderBudget)
 	r, err := build(ctx, st)
+	cancel()
 	if err != nil {
 		if fb, ok := st.fallback[key]; ok && st.stale && !errors.Is(err, store.ErrNotFound) {
 			return fb, nil

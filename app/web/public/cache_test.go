@@ -55,6 +55,27 @@ func TestReloadReusesUnchangedRenders(t *testing.T) {
 	}
 }
 
+// TestRenderHasABudget: a render runs under publicRenderBudget, since the
+// shell's handler timeout skips the cached routes, and a render that runs
+// out of it is an unavailable store (503), not a failure of the page.
+func TestRenderHasABudget(t *testing.T) {
+	t.Parallel()
+	st := &pageState{renders: map[renderKey]*renderSlot{}}
+	start := time.Now()
+	_, err := st.render(context.Background(), renderKey{name: "history:0"}, func(ctx context.Context, _ *pageState) (*rendered, error) {
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			t.Error("the render's context has no deadline")
+		} else if d := deadline.Sub(start); d < publicRenderBudget || d > publicRenderBudget+time.Minute {
+			t.Errorf("the render's deadline is %v away, want %v", d, publicRenderBudget)
+		}
+		return nil, context.DeadlineExceeded // as a query that ran out of it
+	})
+	if !store.Unavailable(err) {
+		t.Errorf("a render past its budget: got %v, want an error the shell answers with 503", err)
+	}
+}
+
 // TestFailedRenderKeepsNoSlot: a key whose build fails (an unknown
 // incident id) is not remembered, and the next request builds it again.
 func TestFailedRenderKeepsNoSlot(t *testing.T) {

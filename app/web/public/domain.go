@@ -56,6 +56,11 @@ type Route struct {
 	// Method is the route's one method when it is not GET (the
 	// subscription forms' POSTs); "" means GET and HEAD.
 	Method string
+	// Cached marks a route answered from the page's render cache
+	// (servePublic): its loads and renders run under budgets of their
+	// own, so the shell gives it no handler timeout, a timer per request
+	// that a cache hit never needs.
+	Cached bool
 }
 
 // matches reports whether the request path p matches the route's path,
