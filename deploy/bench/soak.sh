@@ -50,9 +50,11 @@
 #
 #   CHECKS    number of checks (default 1000), one component each
 #   INTERVAL  check interval (default 30s)
-#   DURATION  seconds of `pharos run` (default 600; QUICK=1: 180)
-#   SAMPLE    seconds between samples (default 30)
+#   DURATION  seconds of `pharos run` (default 3600; QUICK=1: 600)
+#   SAMPLE    seconds between samples (default 60; QUICK=1: 30)
 #   WARMUP    seconds excluded from the growth figures (default 60)
+#   SETTLE    seconds after which RSS must stay within 5 MB of its range's
+#             middle (default 600): the summary prints the range after it
 #   PHAROS    an already-built pharos binary to run instead of building one
 #             (to compare commits: build each, then pass it here)
 #   PROFILE   a file: a CPU profile of pharos from WARMUP to 5 s before the
@@ -77,13 +79,17 @@ cd "$(dirname "$0")/../.."
 
 CHECKS="${CHECKS:-1000}"
 INTERVAL="${INTERVAL:-30s}"
-if [ "${QUICK:-0}" = 1 ]; then DURATION="${DURATION:-180}"; else DURATION="${DURATION:-600}"; fi
-SAMPLE="${SAMPLE:-30}"
+if [ "${QUICK:-0}" = 1 ]; then
+  DURATION="${DURATION:-600}" SAMPLE="${SAMPLE:-30}"
+else
+  DURATION="${DURATION:-3600}" SAMPLE="${SAMPLE:-60}"
+fi
 WARMUP="${WARMUP:-60}"
+SETTLE="${SETTLE:-600}"
 TARGET_IP=127.0.0.2
 
 die() { echo "soak: $*" >&2; exit 1; }
-for v in CHECKS DURATION SAMPLE WARMUP; do
+for v in CHECKS DURATION SAMPLE WARMUP SETTLE; do
   case "${!v}" in *[!0-9]* | '' | 0) die "$v=${!v}: want a positive number" ;; esac
 done
 REDIS_DB="${REDIS_DB:-}"
@@ -307,11 +313,12 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
   -v floor_before="$(awk '{print $4}' <<<"$floor")" -v floor_after="$(awk '{print $4}' <<<"$floor_after")" \
   -v floors="${floors[*]}" \
   -v paced_before="$(awk '{print $4}' <<<"$paced")" -v paced_after="$(awk '{print $4}' <<<"$paced_after")" \
-  -v tick="$tick_ms" -v sched_tick="${sched_tick:-100 (fixed)}" '
+  -v tick="$tick_ms" -v sched_tick="${sched_tick:-100 (fixed)}" -v settle="$SETTLE" '
   {
     t[NR] = $1; rss[NR] = $2 / 1024; heap[NR] = $3 / 1048576; db[NR] = $6 / 1048576; run[NR] = $7; cpu[NR] = $8; redis[NR] = $9 / 1048576; pg[NR] = $10
     aggs[NR] = $11; aggn[NR] = $12
     if (w == 0 && $1 >= warm) w = NR
+    if ($1 >= settle) { r = $2 / 1024; if (!settled || r < lo) lo = r; if (!settled || r > hi) hi = r; settled++ }
   }
   END {
     if (w == 0 || w == NR) w = 1
@@ -322,6 +329,8 @@ printf '%s\n' "${samples[@]}" | awk -v hz="$hz" -v warm="$WARMUP" -v checks="$CH
       checks, interval, t[NR], rss[1], rss[NR], (rss[NR] - rss[w]) / mins, t[w],
       heap[1], heap[NR], (heap[NR] - heap[w]) / mins,
       db[NR], (db[NR] - db[w]) / mins, n, (n > 0) ? (cpu[NR] - cpu[1]) * 1000 / hz / n : 0
+    if (settled > 1)
+      printf "RSS after %ds: %.1f to %.1f MB over %d samples, %.1f MB either side of %.1f (goal: within 5)\n", settle, lo, hi, settled, (hi - lo) / 2, (hi + lo) / 2
     floor = (floor_before + floor_after) / 2
     if (floor > 0 && n > 0)
       printf "floor: %.3f ms CPU per bare handshake (dial, TLS, verify; %.3f before the run, %.3f after); CPU per check is %.2fx the floor\n", floor, floor_before, floor_after, (cpu[NR] - cpu[1]) * 1000 / hz / n / floor
