@@ -1,6 +1,7 @@
 package app
 
 import (
+	"math"
 	"runtime/debug"
 	"testing"
 )
@@ -21,5 +22,24 @@ func TestTuneGC(t *testing.T) {
 	tuneGC()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("with GOGC=100: GC percent %d, want it left at 100", got)
+	}
+}
+
+// TestTuneGCMemoryLimit: pharos run sets its soft memory limit unless
+// GOMEMLIMIT is set.
+func TestTuneGCMemoryLimit(t *testing.T) {
+	const unset = math.MaxInt64 // the runtime's "no limit"
+	was := debug.SetMemoryLimit(unset)
+	t.Cleanup(func() { debug.SetMemoryLimit(was) })
+
+	t.Setenv("GOMEMLIMIT", "")
+	tuneGC()
+	if got := debug.SetMemoryLimit(unset); got != memoryLimit {
+		t.Errorf("without GOMEMLIMIT: limit %d, want %d", got, memoryLimit)
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	tuneGC()
+	if got := debug.SetMemoryLimit(unset); got != unset {
+		t.Errorf("with GOMEMLIMIT set: limit %d, want it left alone (%d)", got, int64(unset))
 	}
 }
