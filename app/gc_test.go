@@ -6,12 +6,25 @@ import (
 	"testing"
 )
 
+// keepGCSettings puts the process's collector setting and memory limit
+// back after the test: tuneGC sets both, and the package's other tests
+// must not run under pharos run's 28 MiB limit. (The tests that call it
+// are not parallel.)
+func keepGCSettings(t *testing.T) {
+	percent := debug.SetGCPercent(-1)
+	debug.SetGCPercent(percent)
+	limit := debug.SetMemoryLimit(-1) // a negative limit only reads it
+	t.Cleanup(func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	})
+}
+
 // TestTuneGC: without GOGC the long-running commands collect at
-// gcPercent; with it, the runtime's reading of GOGC stands. (Not
-// parallel: it changes the process's collector setting, and puts it back.)
+// gcPercent; with it, the runtime's reading of GOGC stands.
 func TestTuneGC(t *testing.T) {
-	was := debug.SetGCPercent(100)
-	t.Cleanup(func() { debug.SetGCPercent(was) })
+	keepGCSettings(t)
+	debug.SetGCPercent(100)
 
 	t.Setenv("GOGC", "")
 	tuneGC()
@@ -29,8 +42,8 @@ func TestTuneGC(t *testing.T) {
 // GOMEMLIMIT is set.
 func TestTuneGCMemoryLimit(t *testing.T) {
 	const unset = math.MaxInt64 // the runtime's "no limit"
-	was := debug.SetMemoryLimit(unset)
-	t.Cleanup(func() { debug.SetMemoryLimit(was) })
+	keepGCSettings(t)
+	debug.SetMemoryLimit(unset)
 
 	t.Setenv("GOMEMLIMIT", "")
 	tuneGC()
